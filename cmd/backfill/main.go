@@ -1,0 +1,109 @@
+// Command backfill repairs a broken Northpass to Salesforce sync: it diffs the CE Data Export
+// against the Enrollment records Salesforce already holds and loads the difference through the
+// Bulk API 2.0, accounting for every input row.
+//
+// Output rules: results and summaries go to stdout; logs, progress and errors go to stderr.
+// Only main calls os.Exit.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/northpass-tools/backfill/backfill"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errHelp) {
+			fmt.Fprintf(os.Stderr, "backfill: %v\n", err)
+			if hint := backfill.Hint(err); hint != "" {
+				fmt.Fprintf(os.Stderr, "hint: %s\n", hint)
+			}
+		}
+		os.Exit(backfill.ExitCode(err))
+	}
+}
+
+// errHelp is returned after --help was printed: exit 0, print nothing more.
+var errHelp = errors.New("help requested")
+
+// command is one subcommand of backfill.
+type command struct {
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+// env is what a command may touch of the outside world. Tests build their own.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"clean":   {"offline: diff the export against a CSV of existing records", runClean},
+		"org":     {"serve a local Salesforce-compatible org (the emulator) on loopback", runOrg},
+		"version": {"print version and build info", runVersion},
+	}
+}
+
+// run is the whole program behind main, testable: it parses args, runs one command and
+// returns its error (nil, or one that backfill.ExitCode maps to the exit status).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	return e.run(ctx, args)
+}
+
+func (e *env) run(ctx context.Context, args []string) error {
+	cmds := commands()
+	if len(args) == 0 {
+		e.usage(cmds)
+		return backfill.UsageError("run 'backfill help' for the list of commands", "no command given")
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help", "help":
+		e.usage(cmds)
+		return nil
+	case "--version":
+		name = "version"
+	}
+	c, ok := cmds[name]
+	if !ok {
+		return backfill.UsageError("run 'backfill help' for the list of commands", "unknown command %q", name)
+	}
+	err := c.run(ctx, e, args[1:])
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+func (e *env) usage(cmds map[string]command) {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("backfill loads Northpass learning data that never reached Salesforce.\n\n")
+	b.WriteString("Usage:\n  backfill <command> [flags]\n\nCommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	b.WriteString("\nRun 'backfill <command> --help' for the flags of a command.\n")
+	b.WriteString("Exit codes: 0 done; 1 runtime error; 2 usage or unusable input; 3 some rows failed or\n")
+	b.WriteString("were left unprocessed; 4 preflight failed.\n")
+	io.WriteString(e.stdout, b.String())
+}
