@@ -1,0 +1,419 @@
+package csvdiff
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Options configure [Scan].
+type Options struct {
+	// File names the export in messages ("export.csv: row 3 (line 4): ...").
+	File string
+	// KeyColumn is the header of the external id column; "" auto-detects "External Id".
+	KeyColumn string
+	// DateColumns are the cutoff columns; a row is kept when any of them is on or after
+	// Since. Empty auto-detects "Enrollment Date".
+	DateColumns []string
+	// UpdatedColumn decides which of two rows with the same key wins (the latest instant;
+	// the later row on a tie or when there is no such column). "" auto-detects
+	// "Updated At"; "-" means none.
+	UpdatedColumn string
+	// Since is the cutoff instant, inclusive.
+	Since time.Time
+	// DateFormat forces one date layout (see [NewDateParser]); "" accepts the built-in ones.
+	DateFormat string
+	// Encoding is "utf-8" (default) or "windows-1252" (transcoded to UTF-8).
+	Encoding string
+	// Delimiter forces ',', ';' or '\t'; 0 detects it from the header line.
+	Delimiter byte
+}
+
+// Row is one data row handed to a [Sink] or [Matcher]. Its slices are only valid during the
+// call: copy what you keep.
+type Row struct {
+	Num     int       // 1-based data row number
+	Line    int       // physical line where the row starts
+	Key     []byte    // the key, surrounding spaces trimmed; nil when the row has none
+	Fields  [][]byte  // the fields; nil when the row could not be split
+	Raw     []byte    // the record's bytes as read (after transcoding), without terminator
+	Outcome Outcome   // the final outcome
+	Detail  string    // the ledger's detail: a reason, a kept line or a Salesforce Id
+	Err     *RowError // why the row was rejected, when Outcome is Rejected
+}
+
+// Matcher decides the outcome of a row that passed validation, the cutoff and the dedup:
+// typically [Exists], [Stale], [ToInsert] or [ToUpdate], with a detail such as the Id.
+type Matcher interface {
+	Match(r *Row) (Outcome, string)
+}
+
+// Sink receives every row, in file order, with its final outcome. An error stops [Index.Emit].
+type Sink interface {
+	Row(r *Row) error
+}
+
+// SinkFunc adapts a function to [Sink].
+type SinkFunc func(r *Row) error
+
+// Row calls f(r).
+func (f SinkFunc) Row(r *Row) error { return f(r) }
+
+// SetMatcher matches rows against a [KeySet]: a key in the set [Exists] (the detail is the
+// set's value for it, such as the Salesforce Id), any other is [ToInsert].
+type SetMatcher struct{ Set *KeySet }
+
+// Match implements [Matcher].
+func (m SetMatcher) Match(r *Row) (Outcome, string) {
+	if v, ok := m.Set.Lookup(r.Key); ok {
+		return Exists, string(v)
+	}
+	return ToInsert, ""
+}
+
+// Index is the result of the first pass ([Scan]): the header, one provisional outcome per
+// data row and the winning row of each candidate key. It is not safe for concurrent use.
+type Index struct {
+	Header Header
+	opts   Options
+	dates  DateParser
+	since  int64
+	rows   []Outcome // provisional; 0 marks a candidate (the winner of its key)
+	dedup  *table[winner]
+}
+
+type winner struct {
+	row, line uint32
+	updated   int64
+	hasUpd    bool
+}
+
+// Rows returns the number of data rows.
+func (x *Index) Rows() int { return len(x.rows) }
+
+// NumCandidates returns the number of distinct keys that passed validation and the cutoff.
+func (x *Index) NumCandidates() int { return x.dedup.Len() }
+
+// Candidates calls fn with every candidate key (the kept row's key after dedup) until fn
+// returns false. key is only valid during the call.
+func (x *Index) Candidates(fn func(key []byte) bool) {
+	x.dedup.each(func(k []byte, _ *winner) bool { return fn(k) })
+}
+
+// Provisional returns the outcome counts known after the first pass; candidates are counted
+// as [ToInsert].
+func (x *Index) Provisional() Counts {
+	var c Counts
+	for _, o := range x.rows {
+		if o == 0 {
+			o = ToInsert
+		}
+		c.Add(o)
+	}
+	return c
+}
+
+// openCSV prepares a scanner over r positioned after the header and returns the header's
+// names, line, delimiter and BOM.
+func openCSV(r io.Reader, file, encoding string, delim byte) (*scanner, Header, error) {
+	var h Header
+	switch strings.ToLower(strings.ReplaceAll(encoding, "_", "-")) {
+	case "", "utf-8", "utf8":
+		h.Encoding = "utf-8"
+	case "windows-1252", "cp1252", "latin1", "iso-8859-1":
+		h.Encoding = "windows-1252"
+		r = charmap.Windows1252.NewDecoder().Reader(r)
+	default:
+		return nil, h, &FileError{File: file, Err: fmt.Errorf("unknown encoding %q", encoding), Hint: "use --encoding utf-8 or --encoding windows-1252"}
+	}
+	sc := newScanner(r, ',')
+	for sc.end < 64<<10 && sc.fill() {
+	}
+	if sc.rerr != nil {
+		return nil, h, fmt.Errorf("read %s: %w", file, sc.rerr)
+	}
+	data := sc.buf[:sc.end]
+	switch {
+	case len(bytes.TrimSpace(data)) == 0:
+		return nil, h, &FileError{File: file, Err: errors.New("the file is empty: no header row"), Hint: "export the CSV again from CE (Data Export > Email CSV) and pass that file"}
+	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
+		h.BOM = true
+		sc.pos = 3
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		return nil, h, &FileError{File: file, Line: 1, Err: errors.New("the file is UTF-16"), Hint: "save it as \"CSV UTF-8 (Comma delimited)\" and try again"}
+	}
+	if i := bytes.IndexByte(data[:min(len(data), 8192)], 0); i >= 0 {
+		line := 1 + bytes.Count(data[:i], []byte{'\n'})
+		return nil, h, &FileError{File: file, Line: line, Err: errors.New("the file is binary, not CSV (it contains NUL bytes)"), Hint: "pass the CSV file itself, not a spreadsheet (.xlsx) or an archive"}
+	}
+	for {
+		// Skip blank lines before the header.
+		rest := sc.buf[sc.pos:sc.end]
+		nl := bytes.IndexByte(rest, '\n')
+		if nl < 0 {
+			nl = len(rest)
+		}
+		if len(bytes.TrimSpace(rest[:nl])) > 0 {
+			if delim == 0 {
+				delim = detectDelimiter(rest[:nl])
+			}
+			break
+		}
+		sc.advance(nl, 1)
+		if sc.pos >= sc.end {
+			return nil, h, &FileError{File: file, Err: errors.New("the file has no header row"), Hint: "the first line must hold the column names"}
+		}
+	}
+	sc.comma = delim
+	h.Delimiter = delim
+	rec, err := sc.next()
+	if err != nil {
+		return nil, h, fmt.Errorf("read %s: %w", file, err)
+	}
+	h.Line = rec.line
+	if rec.err != nil {
+		return nil, h, &FileError{File: file, Line: rec.line, Err: fmt.Errorf("the header row cannot be read: %w", rec.err), Hint: "fix the quotes in the first line"}
+	}
+	if ok, col := validUTF8(rec.raw); !ok {
+		return nil, h, &FileError{File: file, Line: rec.line, Err: fmt.Errorf("the header is not valid UTF-8 (byte %d)", col), Hint: "if the file was saved by Excel on Windows, pass --encoding windows-1252"}
+	}
+	h.Names = make([]string, len(rec.fields))
+	for i, f := range rec.fields {
+		h.Names[i] = strings.TrimSpace(string(f))
+	}
+	return sc, h, nil
+}
+
+// Scan is the first pass over the export: it reads the header, picks the key, date and
+// "Updated At" columns, validates every row, applies the cutoff and keeps the winning row of
+// each key. A file that cannot be used returns a [*FileError]; a bad row never stops it.
+func Scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
+	file := opts.File
+	if file == "" {
+		file = "export"
+	}
+	opts.File = file
+	dp, err := NewDateParser(opts.DateFormat)
+	if err != nil {
+		return nil, &FileError{File: file, Err: err}
+	}
+	sc, h, err := openCSV(r, file, opts.Encoding, opts.Delimiter)
+	if err != nil {
+		return nil, err
+	}
+	if h.Key, err = resolveColumn(file, h.Line, h.Names, opts.KeyColumn, keyAliases, "key column", "--key-column"); err != nil {
+		return nil, err
+	}
+	if len(opts.DateColumns) == 0 {
+		d, err := resolveColumn(file, h.Line, h.Names, "", dateAliases, "date column", "--date-column")
+		if err != nil {
+			return nil, err
+		}
+		h.Dates = []int{d}
+	}
+	for _, name := range opts.DateColumns {
+		d, err := resolveColumn(file, h.Line, h.Names, name, nil, "date column", "--date-column")
+		if err != nil {
+			return nil, err
+		}
+		h.Dates = append(h.Dates, d)
+	}
+	h.Updated = -1
+	switch opts.UpdatedColumn {
+	case "-":
+	case "":
+		if idx := findColumn(h.Names, updatedAliases...); len(idx) > 0 {
+			h.Updated = idx[0]
+		}
+	default:
+		if h.Updated, err = resolveColumn(file, h.Line, h.Names, opts.UpdatedColumn, nil, "updated-at column", "--updated-column"); err != nil {
+			return nil, err
+		}
+	}
+	x := &Index{Header: h, opts: opts, dates: dp, since: opts.Since.UnixNano(), dedup: newTable[winner](1 << 16)}
+	for n := 0; ; n++ {
+		if n&0xFFFF == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		rec, err := sc.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", file, err)
+		}
+		if rec.blank {
+			continue
+		}
+		num := len(x.rows) + 1
+		o, key, w, _ := x.classify(&rec, num)
+		if o == 0 {
+			w.row, w.line = uint32(num-1), uint32(rec.line)
+			v, inserted, err := x.dedup.Upsert(key)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case inserted:
+				*v = w
+			case w.beats(v):
+				x.rows[v.row] = Duplicate
+				*v = w
+			default:
+				o = Duplicate
+			}
+		}
+		x.rows = append(x.rows, o)
+	}
+	return x, nil
+}
+
+// beats reports whether row w (later in the file) wins over the kept row v.
+func (w winner) beats(v *winner) bool {
+	switch {
+	case w.hasUpd && v.hasUpd:
+		return w.updated >= v.updated
+	case v.hasUpd:
+		return false
+	}
+	return true
+}
+
+// classify validates rec and applies the cutoff. It returns 0 for a candidate, with its key
+// and updated-at; otherwise the outcome and, for Rejected, why.
+func (x *Index) classify(rec *record, num int) (Outcome, []byte, winner, *RowError) {
+	h := &x.Header
+	var w winner
+	rowErr := func(col int, err error, value []byte) *RowError {
+		e := &RowError{File: x.opts.File, Row: num, Line: rec.line, Column: col, Err: err}
+		if col > 0 && col <= len(h.Names) {
+			e.Field = h.Names[col-1]
+		}
+		if value != nil {
+			e.Value = string(value)
+		}
+		return e
+	}
+	if rec.err != nil {
+		return Rejected, nil, w, rowErr(0, fmt.Errorf("%w at byte %d of the row", rec.err, rec.col), nil)
+	}
+	if ok, _ := validUTF8(rec.raw); !ok {
+		for i, f := range rec.fields {
+			if ok, b := validUTF8(f); !ok {
+				return Rejected, nil, w, rowErr(i+1, fmt.Errorf("%w at byte %d of the field (use --encoding windows-1252 if the file came from Excel)", ErrInvalidUTF8, b), nil)
+			}
+		}
+		return Rejected, nil, w, rowErr(0, ErrInvalidUTF8, nil)
+	}
+	if len(rec.fields) != len(h.Names) {
+		return Rejected, nil, w, rowErr(0, fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, len(rec.fields), len(h.Names)), nil)
+	}
+	key := trimSpace(rec.fields[h.Key])
+	if len(key) == 0 {
+		return Rejected, nil, w, rowErr(h.Key+1, ErrMissingKey, nil)
+	}
+	keep, empty := false, 0
+	for _, d := range h.Dates {
+		v := trimSpace(rec.fields[d])
+		if len(v) == 0 {
+			empty++
+			continue
+		}
+		t, ok := x.dates.Parse(v)
+		if !ok {
+			return Rejected, key, w, rowErr(d+1, ErrBadDate, v)
+		}
+		if t >= x.since {
+			keep = true
+		}
+	}
+	if empty == len(h.Dates) {
+		return Rejected, key, w, rowErr(h.Dates[0]+1, ErrEmptyDate, nil)
+	}
+	if !keep {
+		return BeforeCutoff, key, w, nil
+	}
+	if h.Updated >= 0 {
+		if v := trimSpace(rec.fields[h.Updated]); len(v) > 0 {
+			w.updated, w.hasUpd = x.dates.Parse(v)
+		}
+	}
+	return 0, key, w, nil
+}
+
+// Emit is the second pass: it reads the same export again (r must yield the same bytes as
+// the reader given to [Scan]) and calls sink for every data row in file order with its final
+// outcome. Rows that won the dedup are decided by m (nil means every one is [ToInsert]).
+// It returns the outcome counts.
+func (x *Index) Emit(ctx context.Context, r io.Reader, m Matcher, sink Sink) (Counts, error) {
+	var counts Counts
+	file := x.opts.File
+	sc, h, err := openCSV(r, file, x.Header.Encoding, x.Header.Delimiter)
+	if err != nil {
+		return counts, err
+	}
+	if strings.Join(h.Names, "\x00") != strings.Join(x.Header.Names, "\x00") {
+		return counts, fmt.Errorf("%s changed while it was being read (the header differs); run again", file)
+	}
+	var row Row
+	num := 0
+	for {
+		if num&0xFFFF == 0 && ctx.Err() != nil {
+			return counts, ctx.Err()
+		}
+		rec, err := sc.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return counts, fmt.Errorf("read %s: %w", file, err)
+		}
+		if rec.blank {
+			continue
+		}
+		num++
+		if num > len(x.rows) {
+			return counts, fmt.Errorf("%s changed while it was being read (it has more rows than the first pass saw); run again", file)
+		}
+		row = Row{Num: num, Line: rec.line, Raw: rec.raw, Fields: rec.fields, Outcome: x.rows[num-1]}
+		if row.Fields != nil && len(row.Fields) == len(x.Header.Names) {
+			row.Key = trimSpace(row.Fields[x.Header.Key])
+		}
+		switch row.Outcome {
+		case Rejected:
+			_, _, _, rerr := x.classify(&rec, num)
+			if rerr == nil {
+				return counts, fmt.Errorf("%s changed while it was being read (line %d); run again", file, rec.line)
+			}
+			row.Err, row.Detail = rerr, rerr.Reason()
+			if rec.err != nil {
+				row.Fields = nil
+			}
+		case Duplicate:
+			if v := x.dedup.Get(row.Key); v != nil {
+				row.Detail = "kept line " + strconv.Itoa(int(v.line))
+			}
+		case BeforeCutoff:
+		case 0:
+			row.Outcome = ToInsert
+			if m != nil {
+				row.Outcome, row.Detail = m.Match(&row)
+			}
+		}
+		counts.Add(row.Outcome)
+		if err := sink.Row(&row); err != nil {
+			return counts, err
+		}
+	}
+	if num != len(x.rows) {
+		return counts, fmt.Errorf("%s changed while it was being read (it has %d rows, the first pass saw %d); run again", file, num, len(x.rows))
+	}
+	return counts, nil
+}

@@ -1,0 +1,107 @@
+package csvdiff
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// KeysOptions configure [ReadKeys].
+type KeysOptions struct {
+	File      string // names the file in messages
+	KeyColumn string // "" auto-detects "External Id"
+	IDColumn  string // "" auto-detects "Id"; "-" means none
+	Encoding  string
+	SizeHint  int // expected number of keys, to size the table
+}
+
+// KeysInfo describes what [ReadKeys] read.
+type KeysInfo struct {
+	Header  Header
+	IDName  string // the Id column's header, "" when there is none
+	Rows    int    // data rows read
+	Keys    int    // distinct keys kept
+	Skipped int    // rows without a usable key (malformed or empty)
+	// Problems holds the first few skipped rows' errors, for the log.
+	Problems []*RowError
+}
+
+// ReadKeys streams a CSV of records that already exist (a Salesforce report or a Data
+// Loader export) and returns the set of their keys, each with its Id when the file has an
+// Id column. Rows without a usable key are skipped and counted, never fatal.
+func ReadKeys(ctx context.Context, r io.Reader, opts KeysOptions) (*KeySet, KeysInfo, error) {
+	var info KeysInfo
+	file := opts.File
+	if file == "" {
+		file = "existing"
+	}
+	sc, h, err := openCSV(r, file, opts.Encoding, 0)
+	if err != nil {
+		return nil, info, err
+	}
+	if h.Key, err = resolveColumn(file, h.Line, h.Names, opts.KeyColumn, keyAliases, "key column", "--existing-key-column"); err != nil {
+		return nil, info, err
+	}
+	h.Updated = -1
+	id := -1
+	switch opts.IDColumn {
+	case "-":
+	case "":
+		if idx := findColumn(h.Names, idAliases...); len(idx) > 0 && idx[0] != h.Key {
+			id = idx[0]
+		}
+	default:
+		if id, err = resolveColumn(file, h.Line, h.Names, opts.IDColumn, nil, "id column", "--existing-id-column"); err != nil {
+			return nil, info, err
+		}
+	}
+	if id >= 0 {
+		info.IDName = h.Names[id]
+	}
+	info.Header = h
+	set := NewKeySet(opts.SizeHint)
+	skip := func(e *RowError) {
+		info.Skipped++
+		if len(info.Problems) < 5 {
+			info.Problems = append(info.Problems, e)
+		}
+	}
+	for {
+		if info.Rows&0xFFFF == 0 && ctx.Err() != nil {
+			return nil, info, ctx.Err()
+		}
+		rec, err := sc.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, info, fmt.Errorf("read %s: %w", file, err)
+		}
+		if rec.blank {
+			continue
+		}
+		info.Rows++
+		switch {
+		case rec.err != nil:
+			skip(&RowError{File: file, Row: info.Rows, Line: rec.line, Err: rec.err})
+			continue
+		case len(rec.fields) != len(h.Names):
+			skip(&RowError{File: file, Row: info.Rows, Line: rec.line, Err: fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, len(rec.fields), len(h.Names))})
+			continue
+		}
+		key := trimSpace(rec.fields[h.Key])
+		if len(key) == 0 {
+			skip(&RowError{File: file, Row: info.Rows, Line: rec.line, Column: h.Key + 1, Field: h.Names[h.Key], Err: ErrMissingKey})
+			continue
+		}
+		var v []byte
+		if id >= 0 {
+			v = trimSpace(rec.fields[id])
+		}
+		if err := set.Add(key, v); err != nil {
+			return nil, info, err
+		}
+	}
+	info.Keys = set.Len()
+	return set, info, nil
+}

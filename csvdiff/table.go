@@ -1,0 +1,154 @@
+package csvdiff
+
+import (
+	"bytes"
+	"errors"
+	"hash/maphash"
+)
+
+// table is an open-addressing hash table from byte-string keys to values of type V. Keys are
+// copied into one arena, so a million 36-byte keys cost about 36 MB plus 16 bytes each of
+// index, not a string header and a heap object per key as map[string]V would.
+//
+// The zero value is not usable; call newTable.
+type table[V any] struct {
+	seed  maphash.Seed
+	arena []byte
+	ents  []tableEntry[V]
+	slots []uint32 // 0 empty, else index into ents + 1
+	mask  uint64
+}
+
+type tableEntry[V any] struct {
+	off  uint32
+	klen uint32
+	val  V
+}
+
+var errTableFull = errors.New("key table is larger than 4 GiB")
+
+func newTable[V any](sizeHint int) *table[V] {
+	n := 1024
+	for n < sizeHint*2 {
+		n <<= 1
+	}
+	return &table[V]{seed: maphash.MakeSeed(), slots: make([]uint32, n), mask: uint64(n - 1)}
+}
+
+// Len returns the number of keys.
+func (t *table[V]) Len() int { return len(t.ents) }
+
+func (t *table[V]) key(e *tableEntry[V]) []byte {
+	return t.arena[e.off : e.off+e.klen : e.off+e.klen]
+}
+
+// find returns the slot index for key: either the slot holding it or the empty slot where
+// it would go.
+func (t *table[V]) find(key []byte) (slot uint64, found bool) {
+	h := maphash.Bytes(t.seed, key)
+	i := h & t.mask
+	for {
+		s := t.slots[i]
+		if s == 0 {
+			return i, false
+		}
+		if bytes.Equal(t.key(&t.ents[s-1]), key) {
+			return i, true
+		}
+		i = (i + 1) & t.mask
+	}
+}
+
+// Get returns a pointer to the value of key, or nil. The pointer is valid until the next
+// insertion.
+func (t *table[V]) Get(key []byte) *V {
+	if len(t.ents) == 0 {
+		return nil
+	}
+	slot, ok := t.find(key)
+	if !ok {
+		return nil
+	}
+	return &t.ents[t.slots[slot]-1].val
+}
+
+// Upsert returns a pointer to the value of key, inserting a zero value first if it is
+// absent; inserted reports which. The pointer is valid until the next insertion.
+func (t *table[V]) Upsert(key []byte) (v *V, inserted bool, err error) {
+	slot, ok := t.find(key)
+	if ok {
+		return &t.ents[t.slots[slot]-1].val, false, nil
+	}
+	if uint64(len(t.arena))+uint64(len(key)) > 1<<32-1 {
+		return nil, false, errTableFull
+	}
+	off := uint32(len(t.arena))
+	t.arena = append(t.arena, key...)
+	t.ents = append(t.ents, tableEntry[V]{off: off, klen: uint32(len(key))})
+	t.slots[slot] = uint32(len(t.ents))
+	if uint64(len(t.ents))*4 > uint64(len(t.slots))*3 {
+		t.grow()
+	}
+	return &t.ents[len(t.ents)-1].val, true, nil
+}
+
+func (t *table[V]) grow() {
+	n := len(t.slots) * 2
+	t.slots = make([]uint32, n)
+	t.mask = uint64(n - 1)
+	for k := range t.ents {
+		h := maphash.Bytes(t.seed, t.key(&t.ents[k]))
+		i := h & t.mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = uint32(k + 1)
+	}
+}
+
+// each calls fn for every key and value in insertion order until fn returns false.
+func (t *table[V]) each(fn func(key []byte, v *V) bool) {
+	for k := range t.ents {
+		if !fn(t.key(&t.ents[k]), &t.ents[k].val) {
+			return
+		}
+	}
+}
+
+// KeySet is a compact set of keys, each with an optional short value such as the
+// Salesforce Id of the record. It is what [Index.Emit] anti-joins against. It is not safe
+// for concurrent writes.
+type KeySet struct {
+	t    *table[span]
+	vals []byte
+}
+
+type span struct{ off, n uint32 }
+
+// NewKeySet returns an empty set sized for about sizeHint keys.
+func NewKeySet(sizeHint int) *KeySet {
+	return &KeySet{t: newTable[span](sizeHint)}
+}
+
+// Add adds key with value (which may be empty). Adding a key twice keeps the first value.
+func (s *KeySet) Add(key, value []byte) error {
+	v, inserted, err := s.t.Upsert(key)
+	if err != nil || !inserted {
+		return err
+	}
+	*v = span{uint32(len(s.vals)), uint32(len(value))}
+	s.vals = append(s.vals, value...)
+	return nil
+}
+
+// Lookup reports whether key is in the set and returns its value.
+func (s *KeySet) Lookup(key []byte) (value []byte, ok bool) {
+	v := s.t.Get(key)
+	if v == nil {
+		return nil, false
+	}
+	return s.vals[v.off : v.off+v.n], true
+}
+
+// Len returns the number of keys in the set.
+func (s *KeySet) Len() int { return s.t.Len() }

@@ -1,0 +1,135 @@
+package csvdiff
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+)
+
+// Writer writes CSV records with ',' and LF, quoting only fields that need it. With
+// neutralize set it defuses spreadsheet formulas: a cell starting with '=', '+', '-', '@',
+// tab or CR gets a leading apostrophe, the OWASP advice for CSV files people open in Excel.
+// Files meant for Salesforce must not be neutralized: their values stay byte for byte.
+//
+// Call Flush when done and check its error.
+type Writer struct {
+	w          *bufio.Writer
+	neutralize bool
+	buf        []byte
+}
+
+// NewWriter returns a Writer on w.
+func NewWriter(w io.Writer, neutralize bool) *Writer {
+	return &Writer{w: bufio.NewWriterSize(w, 256<<10), neutralize: neutralize}
+}
+
+// Write writes one record made of fields followed by extra.
+func (w *Writer) Write(fields [][]byte, extra ...string) error {
+	b := w.buf[:0]
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = w.appendField(b, f)
+	}
+	for i, e := range extra {
+		if i > 0 || len(fields) > 0 {
+			b = append(b, ',')
+		}
+		b = w.appendField(b, []byte(e))
+	}
+	b = append(b, '\n')
+	w.buf = b
+	_, err := w.w.Write(b)
+	return err
+}
+
+// WriteStrings writes one record of strings.
+func (w *Writer) WriteStrings(fields ...string) error {
+	b := w.buf[:0]
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = w.appendField(b, []byte(f))
+	}
+	b = append(b, '\n')
+	w.buf = b
+	_, err := w.w.Write(b)
+	return err
+}
+
+// WriteRaw writes raw, which must already be one well-formed comma-separated record,
+// followed by LF.
+func (w *Writer) WriteRaw(raw []byte) error {
+	if _, err := w.w.Write(raw); err != nil {
+		return err
+	}
+	return w.w.WriteByte('\n')
+}
+
+// Flush writes any buffered data.
+func (w *Writer) Flush() error { return w.w.Flush() }
+
+func (w *Writer) appendField(b, f []byte) []byte {
+	risky := w.neutralize && len(f) > 0 && isFormulaStart(f[0])
+	if !needsQuotes(f) {
+		if risky {
+			b = append(b, '\'')
+		}
+		return append(b, f...)
+	}
+	b = append(b, '"')
+	if risky {
+		b = append(b, '\'')
+	}
+	for {
+		i := bytes.IndexByte(f, '"')
+		if i < 0 {
+			break
+		}
+		b = append(b, f[:i+1]...)
+		b = append(b, '"')
+		f = f[i+1:]
+	}
+	b = append(b, f...)
+	return append(b, '"')
+}
+
+func isFormulaStart(c byte) bool {
+	switch c {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
+}
+
+// Neutralize returns s with a leading apostrophe when a spreadsheet would read it as a
+// formula (see [Writer]).
+func Neutralize(s string) string {
+	if len(s) > 0 && isFormulaStart(s[0]) {
+		return "'" + s
+	}
+	return s
+}
+
+func needsQuotes(f []byte) bool {
+	if len(f) == 0 {
+		return false
+	}
+	if f[0] == ' ' || f[len(f)-1] == ' ' {
+		return true
+	}
+	for _, c := range f {
+		switch c {
+		case ',', '"', '\n', '\r':
+			return true
+		}
+	}
+	return false
+}
+
+// RawIsCanonical reports whether the record's raw bytes can be copied as they are into a
+// comma-separated LF file: the export is comma-separated UTF-8, so re-encoding the fields
+// would give the same values.
+func (h *Header) RawIsCanonical() bool { return h.Delimiter == ',' }
