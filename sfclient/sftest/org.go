@@ -1,0 +1,264 @@
+package sftest
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// org is the in-memory state; every access happens with Server.mu held.
+type org struct {
+	seed      *Seed
+	now       func() time.Time
+	apiUser   *User
+	tables    map[string]*table // REST objects, lower-case name
+	names     []string          // REST object names in describe-global order
+	tooling   map[string]*table
+	limits    map[string]*Limit
+	versions  []string
+	cursors   map[string]*cursor
+	jobs      []*ingestJob
+	queryJobs []*queryJob
+	seq       int
+}
+
+type restSchema struct{ o *org }
+
+func (s restSchema) table(name string) *table { return s.o.tables[strings.ToLower(name)] }
+
+type toolingSchema struct{ o *org }
+
+func (s toolingSchema) table(name string) *table { return s.o.tooling[strings.ToLower(name)] }
+
+func (o *org) table(name string) *table {
+	if t := o.tables[strings.ToLower(name)]; t != nil {
+		return t
+	}
+	return o.tooling[strings.ToLower(name)]
+}
+
+func (o *org) userByID(id string) *User {
+	for i := range o.seed.Users {
+		if id15(o.seed.Users[i].ID) == id15(id) {
+			return &o.seed.Users[i]
+		}
+	}
+	return nil
+}
+
+func (o *org) nextSeq() int { o.seq++; return o.seq }
+
+// version maps a path version ("v62.0", "latest") to "62.0" when the org serves it.
+func (o *org) version(pathVer string) (string, bool) {
+	if pathVer == "latest" {
+		return o.versions[len(o.versions)-1], true
+	}
+	v, ok := strings.CutPrefix(pathVer, "v")
+	if !ok {
+		return "", false
+	}
+	for _, have := range o.versions {
+		if have == v {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func boolField(name, label string) Field {
+	return Field{Name: name, Label: label, Type: "boolean", Createable: true, Updateable: true, DefaultedOnCreate: true}
+}
+
+func textField(name, label string, length int) Field {
+	return Field{Name: name, Label: label, Type: "string", Length: length, Createable: true, Updateable: true, Nillable: true}
+}
+
+func refField(name, label, to, rel string) Field {
+	return Field{Name: name, Label: label, Type: "reference", Length: 18, Createable: true, Updateable: true, Nillable: true,
+		ReferenceTo: []string{to}, RelationshipName: rel}
+}
+
+func stdObject(name, label, plural, prefix string, fields ...Field) Object {
+	return Object{Name: name, Label: label, LabelPlural: plural, KeyPrefix: prefix, Queryable: true, Fields: fields}
+}
+
+func newOrg(seed *Seed, now func() time.Time) (*org, error) {
+	o := &org{seed: seed, now: now, tables: map[string]*table{}, tooling: map[string]*table{}, limits: map[string]*Limit{},
+		cursors: map[string]*cursor{}}
+	o.apiUser = &seed.Users[0]
+	if seed.APIUser != "" {
+		o.apiUser = seed.User(seed.APIUser)
+	}
+	o.versions = seed.APIVersions
+	if len(o.versions) == 0 {
+		for v := 31; v <= 66; v++ {
+			o.versions = append(o.versions, fmt.Sprintf("%d.0", v))
+		}
+	}
+	for k, v := range seed.Limits {
+		l := v
+		o.limits[k] = &l
+	}
+	if o.limits["DailyApiRequests"] == nil {
+		o.limits["DailyApiRequests"] = &Limit{Max: 15000, Remaining: 15000}
+	}
+	addTable := func(obj Object, tooling bool) error {
+		t, err := newTable(obj, tooling)
+		if err != nil {
+			return err
+		}
+		if tooling {
+			o.tooling[strings.ToLower(obj.Name)] = t
+		} else {
+			o.tables[strings.ToLower(obj.Name)] = t
+			o.names = append(o.names, obj.Name)
+		}
+		return nil
+	}
+
+	org := seed.Organization
+	orgObj := stdObject("Organization", "Organization", "Organizations", "00D",
+		textField("Name", "Name", 80), boolField("IsSandbox", "Is Sandbox"), textField("InstanceName", "Instance Name", 5),
+		textField("OrganizationType", "Edition", 40), Field{Name: "TrialExpirationDate", Label: "Trial Expiration Date", Type: "datetime", Nillable: true})
+	orgObj.Records = []map[string]any{{"Id": org.ID, "Name": org.Name, "IsSandbox": org.IsSandbox, "InstanceName": org.InstanceName, "OrganizationType": org.OrganizationType}}
+
+	profObj := stdObject("Profile", "Profile", "Profiles", "00e", textField("Name", "Name", 255),
+		boolField("PermissionsModifyAllData", "Modify All Data"), boolField("PermissionsViewAllData", "View All Data"))
+	psObj := stdObject("PermissionSet", "Permission Set", "Permission Sets", "0PS", textField("Name", "Name", 80), textField("Label", "Label", 80),
+		boolField("IsOwnedByProfile", "Is Owned By Profile"), refField("ProfileId", "Profile ID", "Profile", "Profile"),
+		boolField("PermissionsModifyAllData", "Modify All Data"), boolField("PermissionsViewAllData", "View All Data"))
+	psaObj := stdObject("PermissionSetAssignment", "Permission Set Assignment", "Permission Set Assignments", "0Pa",
+		refField("AssigneeId", "Assignee ID", "User", "Assignee"), refField("PermissionSetId", "Permission Set ID", "PermissionSet", "PermissionSet"))
+	userObj := stdObject("User", "User", "Users", "005", textField("Username", "Username", 80), textField("Name", "Full Name", 121),
+		textField("FirstName", "First Name", 40), textField("LastName", "Last Name", 80),
+		Field{Name: "Email", Label: "Email", Type: "email", Length: 128, Createable: true, Updateable: true},
+		boolField("IsActive", "Active"), textField("UserType", "User Type", 40), refField("ProfileId", "Profile ID", "Profile", "Profile"))
+	userObj.Fields[0].IDLookup = true
+	seenProfile := map[string]bool{}
+	seenPS := map[string]bool{}
+	psaN := 0
+	for i, u := range seed.Users {
+		first, last, _ := strings.Cut(u.Name, " ")
+		if last == "" {
+			first, last = "", u.Name
+		}
+		userType := u.UserType
+		if userType == "" {
+			userType = "Standard"
+		}
+		userObj.Records = append(userObj.Records, map[string]any{"Id": u.ID, "Username": u.Username, "Name": u.Name, "FirstName": first,
+			"LastName": last, "Email": u.Email, "IsActive": u.IsActive, "UserType": userType, "ProfileId": u.Profile.ID})
+		p := u.Profile
+		ownedID := makeID("0PS", 900+i)
+		if !seenProfile[p.ID] {
+			seenProfile[p.ID] = true
+			profObj.Records = append(profObj.Records, map[string]any{"Id": p.ID, "Name": p.Name,
+				"PermissionsModifyAllData": p.PermissionsModifyAllData, "PermissionsViewAllData": p.PermissionsViewAllData})
+		}
+		psObj.Records = append(psObj.Records, map[string]any{"Id": ownedID, "Name": "X00e" + strconv.Itoa(i) + "_profile", "Label": p.Name,
+			"IsOwnedByProfile": true, "ProfileId": p.ID, "PermissionsModifyAllData": p.PermissionsModifyAllData,
+			"PermissionsViewAllData": p.PermissionsViewAllData})
+		psaN++
+		psaObj.Records = append(psaObj.Records, map[string]any{"Id": makeID("0Pa", psaN), "AssigneeId": u.ID, "PermissionSetId": ownedID})
+		for _, ps := range u.PermissionSets {
+			if !seenPS[ps.ID] {
+				seenPS[ps.ID] = true
+				psObj.Records = append(psObj.Records, map[string]any{"Id": ps.ID, "Name": ps.Name, "Label": ps.Label, "IsOwnedByProfile": false,
+					"PermissionsModifyAllData": ps.PermissionsModifyAllData, "PermissionsViewAllData": ps.PermissionsViewAllData})
+			}
+			psaN++
+			psaObj.Records = append(psaObj.Records, map[string]any{"Id": makeID("0Pa", psaN), "AssigneeId": u.ID, "PermissionSetId": ps.ID})
+		}
+	}
+	for _, obj := range seed.Objects {
+		if err := addTable(obj, false); err != nil {
+			return nil, err
+		}
+	}
+	for _, obj := range []Object{orgObj, profObj, psObj, psaObj, userObj} {
+		if err := addTable(obj, false); err != nil {
+			return nil, err
+		}
+	}
+
+	// Tooling objects from the packages.
+	isp := stdObject("InstalledSubscriberPackage", "Installed Subscriber Package", "Installed Subscriber Packages", "0A3",
+		refField("SubscriberPackageId", "Subscriber Package ID", "SubscriberPackage", "SubscriberPackage"),
+		refField("SubscriberPackageVersionId", "Subscriber Package Version ID", "SubscriberPackageVersion", "SubscriberPackageVersion"))
+	sp := stdObject("SubscriberPackage", "Subscriber Package", "Subscriber Packages", "033",
+		textField("Name", "Name", 255), textField("NamespacePrefix", "Namespace Prefix", 15), textField("Description", "Description", 255))
+	num := func(name, label string) Field { return Field{Name: name, Label: label, Type: "int", Nillable: true} }
+	spv := stdObject("SubscriberPackageVersion", "Subscriber Package Version", "Subscriber Package Versions", "04t",
+		textField("Name", "Name", 255), num("MajorVersion", "Major Version"), num("MinorVersion", "Minor Version"),
+		num("PatchVersion", "Patch Version"), num("BuildNumber", "Build Number"), boolField("IsOrgDependent", "Is Org Dependent"),
+		textField("Package2ContainerOptions", "Package Container Options", 40))
+	for _, p := range seed.Packages {
+		var ns any
+		if p.Namespace != "" {
+			ns = p.Namespace
+		}
+		isp.Records = append(isp.Records, map[string]any{"Id": p.ID, "SubscriberPackageId": p.PackageID, "SubscriberPackageVersionId": p.VersionID})
+		sp.Records = append(sp.Records, map[string]any{"Id": p.PackageID, "Name": p.Name, "NamespacePrefix": ns})
+		spv.Records = append(spv.Records, map[string]any{"Id": p.VersionID, "Name": p.VersionName, "MajorVersion": float64(p.Major),
+			"MinorVersion": float64(p.Minor), "PatchVersion": float64(p.Patch), "BuildNumber": float64(p.Build),
+			"IsOrgDependent": false, "Package2ContainerOptions": "Managed"})
+	}
+	for _, obj := range []Object{isp, sp, spv} {
+		if err := addTable(obj, true); err != nil {
+			return nil, err
+		}
+	}
+	// Users are the tooling API's too (CreatedBy in relationship paths).
+	o.tooling["user"] = o.tables["user"]
+
+	// Fill missing system fields of seeded records.
+	created := now().UTC()
+	for _, t := range o.tables {
+		for _, rec := range t.records {
+			fillSystem(rec, o.apiUser.ID, created)
+		}
+	}
+	for _, t := range o.tooling {
+		for _, rec := range t.records {
+			fillSystem(rec, o.apiUser.ID, created)
+		}
+	}
+	sort.SliceStable(o.names, func(i, j int) bool { return o.names[i] < o.names[j] })
+	return o, nil
+}
+
+func fillSystem(rec record, userID string, at time.Time) {
+	if rec["CreatedById"] == nil {
+		rec["CreatedById"] = userID
+	}
+	if rec["LastModifiedById"] == nil {
+		rec["LastModifiedById"] = rec["CreatedById"]
+	}
+	if rec["CreatedDate"] == nil {
+		rec["CreatedDate"] = at
+	}
+	if rec["LastModifiedDate"] == nil {
+		rec["LastModifiedDate"] = rec["CreatedDate"]
+	}
+	if rec["SystemModstamp"] == nil {
+		rec["SystemModstamp"] = rec["LastModifiedDate"]
+	}
+}
+
+// insert adds rec to t as a new record created by userID now.
+func (o *org) insert(t *table, rec record, userID string) {
+	now := o.now().UTC().Truncate(time.Millisecond)
+	rec["Id"] = makeID(t.obj.KeyPrefix, 100000+o.nextSeq())
+	rec["CreatedById"], rec["LastModifiedById"] = userID, userID
+	rec["CreatedDate"], rec["LastModifiedDate"], rec["SystemModstamp"] = now, now, now
+	t.add(rec)
+}
+
+// touch marks rec modified by userID now.
+func (o *org) touch(rec record, userID string) {
+	now := o.now().UTC().Truncate(time.Millisecond)
+	rec["LastModifiedById"] = userID
+	rec["LastModifiedDate"], rec["SystemModstamp"] = now, now
+}

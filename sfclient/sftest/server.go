@@ -1,0 +1,756 @@
+package sftest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Server is an in-memory Salesforce org served over real HTTP on loopback. Create one
+// with [NewServer] in tests or [New] elsewhere; Close it when done ([NewServer] does that
+// through t.Cleanup). All methods are safe for concurrent use, also while requests are
+// being served.
+//
+// # Endpoints and call-count keys
+//
+// [Server.Calls] counts requests per endpoint under these keys (every request that reached
+// the endpoint is counted, including those an injected fault then refused):
+//
+//	versions            GET  /services/data/
+//	token               POST /services/oauth2/token
+//	soap-login          POST /services/Soap/u/{ver}
+//	userinfo            GET  /services/oauth2/userinfo
+//	identity            GET  /id/{org}/{user}
+//	query, query-all    GET  /services/data/{ver}/query?q=, /queryAll?q=
+//	query-more          GET  /services/data/{ver}/query/{locator}-{n} (and queryAll/)
+//	tooling-query       GET  /services/data/{ver}/tooling/query?q=
+//	tooling-query-more  GET  /services/data/{ver}/tooling/query/{locator}-{n}
+//	describe-global     GET  /services/data/{ver}/sobjects
+//	describe            GET  /services/data/{ver}/sobjects/{object}/describe
+//	limits              GET  /services/data/{ver}/limits
+//	ingest-create       POST /services/data/{ver}/jobs/ingest
+//	ingest-list         GET  /services/data/{ver}/jobs/ingest
+//	ingest-upload       PUT  /services/data/{ver}/jobs/ingest/{id}/batches
+//	ingest-close        PATCH /services/data/{ver}/jobs/ingest/{id} (UploadComplete or Aborted)
+//	ingest-get          GET  /services/data/{ver}/jobs/ingest/{id}
+//	ingest-delete       DELETE /services/data/{ver}/jobs/ingest/{id}
+//	ingest-results      GET  .../{id}/successfulResults/, failedResults/, unprocessedrecords/
+//	query-job-create    POST /services/data/{ver}/jobs/query
+//	query-job-list      GET  /services/data/{ver}/jobs/query
+//	query-job-get       GET  /services/data/{ver}/jobs/query/{id}
+//	query-job-close     PATCH /services/data/{ver}/jobs/query/{id} (Aborted)
+//	query-job-delete    DELETE /services/data/{ver}/jobs/query/{id}
+//	query-job-results   GET  /services/data/{ver}/jobs/query/{id}/results
+//	unknown             anything else (404 NOT_FOUND; fails the test when made by NewServer)
+//
+// Every response under /services/data/{ver}/ carries Sforce-Limit-Info and decrements
+// the DailyApiRequests limit; when it reaches 0 the calls answer 403 REQUEST_LIMIT_EXCEEDED.
+type Server struct {
+	// URL is the instance URL (http://127.0.0.1:port, no trailing slash). It is also the
+	// login URL for the token endpoint and SOAP login.
+	URL string
+
+	hs  *httptest.Server
+	tb  testing.TB
+	cfg config
+
+	mu          sync.Mutex
+	org         *org
+	calls       map[string]int
+	total       int
+	sessions    map[string]*session
+	refresh     map[string]refreshGrant
+	accessToken string
+	faults      []*failure
+	rowFaults   map[string]string // external id value -> sf__Error
+	seq         int
+	closed      bool
+}
+
+type session struct {
+	userID  string
+	calls   int
+	expired bool
+}
+
+type refreshGrant struct {
+	userID   string
+	clientID string
+}
+
+type config struct {
+	seed           *Seed
+	addr           string
+	latency        time.Duration
+	jobDelay       time.Duration
+	expireAfter    int
+	fail503        int
+	maxUploadBytes int64
+	now            func() time.Time
+	strict         bool
+}
+
+// Option configures a [Server].
+type Option func(*config)
+
+// WithSeed serves s instead of [DemoSeed]. The server keeps its own copy.
+func WithSeed(s *Seed) Option { return func(c *config) { c.seed = s } }
+
+// WithAddr sets the listen address (default 127.0.0.1:0). [New] requires it.
+func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
+
+// WithLatency delays every call by d (see [Server.SetLatency]).
+func WithLatency(d time.Duration) Option { return func(c *config) { c.latency = d } }
+
+// WithJobDelay keeps closed Bulk jobs in progress for d (see [Server.SetJobDelay]).
+func WithJobDelay(d time.Duration) Option { return func(c *config) { c.jobDelay = d } }
+
+// WithExpireAfter expires every session after n authenticated calls (see
+// [Server.ExpireSessionsAfter]).
+func WithExpireAfter(n int) Option { return func(c *config) { c.expireAfter = n } }
+
+// WithFail503 makes the first n calls answer 503 (see [Server.FailNext]).
+func WithFail503(n int) Option { return func(c *config) { c.fail503 = n } }
+
+// WithMaxUploadBytes refuses Bulk uploads larger than n bytes with 400
+// EXCEEDED_MAX_SIZE_REQUEST, so tests can exercise splitting into several jobs without
+// 100 MB files. 0 means Salesforce's 100 MB.
+func WithMaxUploadBytes(n int64) Option { return func(c *config) { c.maxUploadBytes = n } }
+
+// WithClock replaces time.Now for record timestamps and job dates (not for delays).
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// NewServer starts a server on 127.0.0.1:0 for a test and closes it in t.Cleanup. A call to
+// an unknown path, or with a malformed API version, fails the test with t.Errorf, so client
+// bugs such as a dropped /services/data prefix fail loudly. It calls t.Fatal if the server
+// cannot start.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := newServer(t, opts)
+	if err != nil {
+		t.Fatalf("sftest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// New starts a server without a testing.TB, listening on the address given by [WithAddr]
+// (required). The caller must call Close.
+func New(opts ...Option) (*Server, error) {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.addr == "" {
+		return nil, errors.New("sftest.New: WithAddr is required")
+	}
+	return newServer(nil, opts)
+}
+
+func newServer(tb testing.TB, opts []Option) (*Server, error) {
+	c := config{addr: "127.0.0.1:0", now: time.Now}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.seed == nil {
+		c.seed = DemoSeed()
+	} else {
+		c.seed = c.seed.Clone()
+	}
+	if c.maxUploadBytes <= 0 {
+		c.maxUploadBytes = 100 << 20
+	}
+	s := &Server{
+		tb:        tb,
+		cfg:       c,
+		calls:     map[string]int{},
+		sessions:  map[string]*session{},
+		refresh:   map[string]refreshGrant{},
+		rowFaults: map[string]string{},
+	}
+	o, err := newOrg(c.seed, c.now)
+	if err != nil {
+		return nil, err
+	}
+	s.org = o
+	if c.fail503 > 0 {
+		s.faults = append(s.faults, &failure{n: c.fail503, f: Failure{Status: http.StatusServiceUnavailable}})
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	s.hs = httptest.NewUnstartedServer(s.routes())
+	s.hs.Listener.Close()
+	s.hs.Listener = ln
+	s.hs.Start()
+	s.URL = s.hs.URL
+	s.accessToken = s.newSession(o.apiUser.ID)
+	return s, nil
+}
+
+// Client returns an *http.Client for the server (no timeout, keep-alives on).
+func (s *Server) Client() *http.Client { return s.hs.Client() }
+
+// Close shuts the server down and blocks until all outstanding requests have finished.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.hs.Close()
+}
+
+// AccessToken returns a token for the seed's API user, valid until sessions expire.
+func (s *Server) AccessToken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accessToken
+}
+
+// NewAccessToken issues and returns a fresh token for the user with the given username.
+func (s *Server) NewAccessToken(username string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.org.seed.User(username)
+	if u == nil {
+		return "", fmt.Errorf("no user %q", username)
+	}
+	return s.newSession(u.ID), nil
+}
+
+// Calls returns a copy of the call counts per endpoint key (see [Server]).
+func (s *Server) Calls() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := make(map[string]int, len(s.calls))
+	for k, v := range s.calls {
+		m[k] = v
+	}
+	return m
+}
+
+// TotalCalls returns the number of requests served, of every endpoint.
+func (s *Server) TotalCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.total
+}
+
+// ResetCalls sets all call counts to zero.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = map[string]int{}
+	s.total = 0
+}
+
+// newSession must be called with s.mu held.
+func (s *Server) newSession(userID string) string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	tok := s.org.seed.Organization.ID[:15] + "!" + hex.EncodeToString(b)
+	s.sessions[tok] = &session{userID: userID}
+	return tok
+}
+
+// call is one request in flight.
+type call struct {
+	s    *Server
+	w    http.ResponseWriter
+	r    *http.Request
+	name string
+	ver  string // "62.0"
+	user *User
+}
+
+type route struct {
+	name string
+	auth bool // needs a Bearer token
+	rest bool // under /services/data/{ver}: version check, limits, Sforce-Limit-Info
+	h    func(c *call)
+}
+
+var versionRE = regexp.MustCompile(`^v\d+\.\d$`)
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	add := func(pattern string, rt route) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, rt) })
+	}
+	data := "/services/data/{ver}"
+	add("GET /services/data/{$}", route{name: "versions", h: handleVersions})
+	add("GET /services/data", route{name: "versions", h: handleVersions})
+	add("POST /services/oauth2/token", route{name: "token", h: handleToken})
+	add("POST /services/Soap/u/{ver}", route{name: "soap-login", h: handleSOAPLogin})
+	add("POST /services/Soap/u/{ver}/{$}", route{name: "soap-login", h: handleSOAPLogin})
+	add("GET /services/oauth2/userinfo", route{name: "userinfo", auth: true, h: handleUserinfo})
+	add("GET /id/{org}/{user}", route{name: "identity", auth: true, h: handleIdentity})
+	rest := func(method, path, name string, h func(*call)) {
+		add(method+" "+data+path, route{name: name, auth: true, rest: true, h: h})
+	}
+	rest("GET", "/query", "query", handleQuery)
+	rest("GET", "/query/{$}", "query", handleQuery)
+	rest("GET", "/queryAll", "query-all", handleQuery)
+	rest("GET", "/queryAll/{$}", "query-all", handleQuery)
+	rest("GET", "/query/{locator}", "query-more", handleQueryMore)
+	rest("GET", "/queryAll/{locator}", "query-more", handleQueryMore)
+	rest("GET", "/tooling/query", "tooling-query", handleQuery)
+	rest("GET", "/tooling/query/{$}", "tooling-query", handleQuery)
+	rest("GET", "/tooling/query/{locator}", "tooling-query-more", handleQueryMore)
+	rest("GET", "/sobjects", "describe-global", handleDescribeGlobal)
+	rest("GET", "/sobjects/{$}", "describe-global", handleDescribeGlobal)
+	rest("GET", "/sobjects/{object}/describe", "describe", handleDescribe)
+	rest("GET", "/sobjects/{object}/describe/{$}", "describe", handleDescribe)
+	rest("GET", "/limits", "limits", handleLimits)
+	rest("GET", "/limits/{$}", "limits", handleLimits)
+	rest("POST", "/jobs/ingest", "ingest-create", handleIngestCreate)
+	rest("POST", "/jobs/ingest/{$}", "ingest-create", handleIngestCreate)
+	rest("GET", "/jobs/ingest", "ingest-list", handleIngestList)
+	rest("GET", "/jobs/ingest/{$}", "ingest-list", handleIngestList)
+	rest("PUT", "/jobs/ingest/{id}/batches", "ingest-upload", handleIngestUpload)
+	rest("PUT", "/jobs/ingest/{id}/batches/{$}", "ingest-upload", handleIngestUpload)
+	rest("PATCH", "/jobs/ingest/{id}", "ingest-close", handleIngestPatch)
+	rest("PATCH", "/jobs/ingest/{id}/{$}", "ingest-close", handleIngestPatch)
+	rest("GET", "/jobs/ingest/{id}", "ingest-get", handleIngestGet)
+	rest("GET", "/jobs/ingest/{id}/{$}", "ingest-get", handleIngestGet)
+	rest("DELETE", "/jobs/ingest/{id}", "ingest-delete", handleIngestDelete)
+	rest("DELETE", "/jobs/ingest/{id}/{$}", "ingest-delete", handleIngestDelete)
+	for _, kind := range []string{"successfulResults", "failedResults", "unprocessedrecords", "unprocessedRecords"} {
+		rest("GET", "/jobs/ingest/{id}/"+kind, "ingest-results", handleIngestResults)
+		rest("GET", "/jobs/ingest/{id}/"+kind+"/{$}", "ingest-results", handleIngestResults)
+	}
+	rest("POST", "/jobs/query", "query-job-create", handleQueryJobCreate)
+	rest("POST", "/jobs/query/{$}", "query-job-create", handleQueryJobCreate)
+	rest("GET", "/jobs/query", "query-job-list", handleQueryJobList)
+	rest("GET", "/jobs/query/{$}", "query-job-list", handleQueryJobList)
+	rest("GET", "/jobs/query/{id}", "query-job-get", handleQueryJobGet)
+	rest("GET", "/jobs/query/{id}/{$}", "query-job-get", handleQueryJobGet)
+	rest("PATCH", "/jobs/query/{id}", "query-job-close", handleQueryJobPatch)
+	rest("DELETE", "/jobs/query/{id}", "query-job-delete", handleQueryJobDelete)
+	rest("GET", "/jobs/query/{id}/results", "query-job-results", handleQueryJobResults)
+	rest("GET", "/jobs/query/{id}/results/{$}", "query-job-results", handleQueryJobResults)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.unknown(w, r) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// ServeMux would redirect a path with "//" or "/./"; that is a client bug here.
+		if strings.Contains(r.URL.Path, "//") || strings.Contains(r.URL.Path, "/./") || strings.Contains(r.URL.Path, "/../") {
+			s.unknown(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// unknown answers 404 NOT_FOUND and fails the test: the client built a wrong URL.
+func (s *Server) unknown(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.calls["unknown"]++
+	s.total++
+	s.mu.Unlock()
+	if s.tb != nil {
+		s.tb.Errorf("sftest: unexpected request %s %s (no such endpoint)", r.Method, r.URL.Path)
+	}
+	writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
+	s.mu.Lock()
+	s.calls[rt.name]++
+	s.total++
+	latency := s.cfg.latency
+	f := s.takeFault(rt.name)
+	s.mu.Unlock()
+
+	if latency > 0 {
+		if sleepCtx(r.Context(), latency) != nil {
+			return
+		}
+	}
+	if f != nil {
+		if f.DropConnection {
+			dropConnection(w)
+			return
+		}
+		status := f.Status
+		if status == 0 {
+			status = http.StatusServiceUnavailable
+		}
+		if f.HTML {
+			w.Header().Set("Content-Type", "text/html;charset=UTF-8")
+			w.WriteHeader(status)
+			fmt.Fprintf(w, "<html><head><title>%d %s</title></head><body><h1>%s</h1><p>Salesforce is temporarily unavailable.</p></body></html>\n",
+				status, http.StatusText(status), http.StatusText(status))
+			return
+		}
+		code := f.Code
+		if code == "" {
+			code = "SERVER_UNAVAILABLE"
+		}
+		msg := f.Message
+		if msg == "" {
+			msg = "Server Unavailable"
+		}
+		writeErrors(w, status, code, msg)
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &call{s: s, w: w, r: r, name: rt.name}
+	if rt.rest {
+		ver := r.PathValue("ver")
+		v, ok := s.org.version(ver)
+		if !ok {
+			if !versionRE.MatchString(ver) && ver != "latest" && s.tb != nil {
+				s.tb.Errorf("sftest: malformed API version %q in %s %s", ver, r.Method, r.URL.Path)
+			}
+			writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+			return
+		}
+		c.ver = v
+	}
+	if rt.auth {
+		u, status, code, msg := s.authenticate(r)
+		if u == nil {
+			if rt.rest {
+				s.limitHeader(w)
+			}
+			writeErrors(w, status, code, msg)
+			return
+		}
+		c.user = u
+	}
+	if rt.rest {
+		l := s.org.limits["DailyApiRequests"]
+		if l.Remaining <= 0 {
+			s.limitHeader(w)
+			writeErrors(w, http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+			return
+		}
+		l.Remaining--
+		s.limitHeader(w)
+	}
+	s.org.advanceJobs(s)
+	rt.h(c)
+}
+
+func (s *Server) limitHeader(w http.ResponseWriter) {
+	l := s.org.limits["DailyApiRequests"]
+	w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", l.Max-l.Remaining, l.Max))
+}
+
+// authenticate checks the Bearer token; s.mu is held.
+func (s *Server) authenticate(r *http.Request) (*User, int, string, string) {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		tok, ok = strings.CutPrefix(h, "OAuth ")
+	}
+	sess := s.sessions[strings.TrimSpace(tok)]
+	if !ok || sess == nil || sess.expired {
+		return nil, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid"
+	}
+	if s.cfg.expireAfter > 0 && sess.calls >= s.cfg.expireAfter {
+		sess.expired = true
+		return nil, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid"
+	}
+	sess.calls++
+	u := s.org.userByID(sess.userID)
+	if u == nil || !u.IsActive {
+		return nil, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid"
+	}
+	return u, 0, "", ""
+}
+
+// dropConnection closes the TCP connection without a response.
+func dropConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0) // RST instead of FIN: "connection reset by peer"
+	}
+	conn.Close()
+}
+
+// apiError is one element of Salesforce's REST error array.
+type apiError struct {
+	Message   string   `json:"message"`
+	ErrorCode string   `json:"errorCode"`
+	Fields    []string `json:"fields,omitempty"`
+}
+
+func writeErrors(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, []apiError{{Message: msg, ErrorCode: code}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := marshalJSON(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// Failure describes an injected failure for [Server.FailNext].
+type Failure struct {
+	// Endpoint limits the failure to one call-count key (see [Server]); "" means any.
+	Endpoint string
+	// Status is the HTTP status; 0 means 503.
+	Status int
+	// Code and Message fill the JSON error body; defaults SERVER_UNAVAILABLE and
+	// "Server Unavailable".
+	Code, Message string
+	// HTML answers a text/html page instead of JSON, as gateways do.
+	HTML bool
+	// DropConnection closes the connection without any response (a reset).
+	DropConnection bool
+}
+
+type failure struct {
+	n int
+	f Failure
+}
+
+// takeFault returns the failure for this call, if any; s.mu is held.
+func (s *Server) takeFault(endpoint string) *Failure {
+	for i, f := range s.faults {
+		if f.f.Endpoint != "" && f.f.Endpoint != endpoint {
+			continue
+		}
+		f.n--
+		if f.n <= 0 {
+			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+		}
+		ff := f.f
+		return &ff
+	}
+	return nil
+}
+
+// FailNext makes the next n calls matching f.Endpoint fail as f describes. Failures queue
+// in the order added; each call consumes at most one.
+func (s *Server) FailNext(n int, f Failure) {
+	if n <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &failure{n: n, f: f})
+}
+
+// Fail503 makes the next n calls to endpoint ("" = any) answer 503 Server Unavailable;
+// with html true the body is an HTML page.
+func (s *Server) Fail503(n int, endpoint string, html bool) {
+	s.FailNext(n, Failure{Endpoint: endpoint, Status: http.StatusServiceUnavailable, HTML: html})
+}
+
+// DropConnections makes the next n calls to endpoint ("" = any) close the connection
+// without a response.
+func (s *Server) DropConnections(n int, endpoint string) {
+	s.FailNext(n, Failure{Endpoint: endpoint, DropConnection: true})
+}
+
+// ClearFaults removes pending FailNext failures and row failures.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+	s.rowFaults = map[string]string{}
+}
+
+// ExpireSessionsAfter expires every session, present and future, once it has made n
+// authenticated calls: call n+1 answers 401 INVALID_SESSION_ID. A fresh token from the
+// token endpoint works again for n calls. 0 turns expiry off.
+func (s *Server) ExpireSessionsAfter(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.expireAfter = n
+}
+
+// ExpireSessions invalidates every token issued so far, including [Server.AccessToken]'s.
+func (s *Server) ExpireSessions() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sess := range s.sessions {
+		sess.expired = true
+	}
+}
+
+// SetLatency delays every subsequent call by d.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.latency = d
+}
+
+// SetJobDelay keeps Bulk jobs closed from now on in UploadComplete and then InProgress for
+// d before they complete; 0 completes them on the next call.
+func (s *Server) SetJobDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.jobDelay = d
+}
+
+// SetAPIRequestsRemaining sets DailyApiRequests' Remaining; 0 makes every REST call
+// answer 403 REQUEST_LIMIT_EXCEEDED.
+func (s *Server) SetAPIRequestsRemaining(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.org.limits["DailyApiRequests"].Remaining = n
+}
+
+// FailRow makes every Bulk ingest row whose external id (or Id for update) equals value
+// fail with sfError, e.g. "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this
+// record:--". It stays in force until ClearFaults.
+func (s *Server) FailRow(value, sfError string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rowFaults[value] = sfError
+}
+
+// Limits returns a copy of the org's limits.
+func (s *Server) Limits() map[string]Limit {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := map[string]Limit{}
+	for k, v := range s.org.limits {
+		m[k] = *v
+	}
+	return m
+}
+
+// Records returns copies of the records of object (all fields, datetimes as time.Time in
+// UTC, numbers as float64), in insertion order, without soft-deleted ones.
+func (s *Server) Records(object string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.org.advanceJobs(s)
+	t := s.org.table(object)
+	if t == nil {
+		return nil
+	}
+	var out []map[string]any
+	for _, rec := range t.records {
+		if rec["IsDeleted"] == true {
+			continue
+		}
+		m := make(map[string]any, len(rec))
+		for k, v := range rec {
+			m[k] = v
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// AddRecord inserts a record into object, filling Id and system fields; it returns the Id.
+// Values use the stored types (see [Server.Records]); datetimes may also be strings.
+func (s *Server) AddRecord(object string, values map[string]any) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.org.table(object)
+	if t == nil {
+		return "", fmt.Errorf("no object %s", object)
+	}
+	rec := record{}
+	for k, v := range values {
+		f := t.field(k)
+		if f == nil {
+			return "", fmt.Errorf("object %s has no field %s", object, k)
+		}
+		if tm, ok := v.(time.Time); ok {
+			v = tm.UTC()
+		} else {
+			cv, err := convertSeedValue(f, v)
+			if err != nil {
+				return "", fmt.Errorf("field %s: %w", k, err)
+			}
+			v = cv
+		}
+		rec[f.Name] = v
+	}
+	s.org.insert(t, rec, s.org.apiUser.ID)
+	return rec["Id"].(string), nil
+}
+
+// JobInfo is a Bulk API 2.0 job as [Server.Jobs] reports it.
+type JobInfo struct {
+	ID                  string
+	Kind                string // "ingest" or "query"
+	Object              string
+	Operation           string
+	ExternalIDFieldName string
+	State               string
+	RecordsProcessed    int
+	RecordsFailed       int
+	ErrorMessage        string
+	UploadedBytes       int
+}
+
+// Jobs returns the Bulk jobs (ingest, then query) in creation order.
+func (s *Server) Jobs() []JobInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.org.advanceJobs(s)
+	var out []JobInfo
+	for _, j := range s.org.jobs {
+		out = append(out, JobInfo{
+			ID: j.id, Kind: "ingest", Object: j.object, Operation: j.operation, ExternalIDFieldName: j.extIDField,
+			State: j.state, RecordsProcessed: j.processed, RecordsFailed: j.failed, ErrorMessage: j.errorMessage,
+			UploadedBytes: len(j.data),
+		})
+	}
+	for _, j := range s.org.queryJobs {
+		out = append(out, JobInfo{
+			ID: j.id, Kind: "query", Object: j.object, Operation: j.operation, State: j.state,
+			RecordsProcessed: len(j.rows), ErrorMessage: j.errorMessage,
+		})
+	}
+	return out
+}
+
+// versionLabel names the release of an API version: 62.0 is "Winter '25".
+func versionLabel(v string) string {
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil || n < 31 {
+		return v
+	}
+	idx := int(n) - 31
+	season := []string{"Summer", "Winter", "Spring"}[idx%3]
+	return fmt.Sprintf("%s '%02d", season, 14+(idx+2)/3)
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
