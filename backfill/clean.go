@@ -34,7 +34,9 @@ func Clean(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) 
 		err  error
 	}
 	keysCh := make(chan keysResult, 1)
+	t0 := time.Now()
 	go func() {
+		defer func() { log.Debug("existing keys read", zap.Duration("took", time.Since(t0))) }()
 		f, err := os.Open(cfg.Existing)
 		if err != nil {
 			keysCh <- keysResult{err: inputError(err)}
@@ -51,6 +53,7 @@ func Clean(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) 
 	}()
 
 	idx, err := scanExport(ctx, &cfg)
+	log.Debug("first pass done", zap.Duration("took", time.Since(t0)))
 	keys := <-keysCh
 	if err != nil {
 		return nil, err
@@ -71,7 +74,9 @@ func Clean(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) 
 	if err != nil {
 		return nil, err
 	}
+	t1 := time.Now()
 	sum, err := cleanInto(ctx, &cfg, idx, keys.set, folder)
+	log.Debug("second pass done", zap.Duration("took", time.Since(t1)))
 	if err != nil {
 		folder.Remove()
 		return nil, err
@@ -93,7 +98,7 @@ func cleanInto(ctx context.Context, cfg *Config, idx *csvdiff.Index, set *csvdif
 		return nil, inputError(err)
 	}
 	defer f.Close()
-	out, err := newOutputs(folder, &idx.Header, exportLayout{})
+	out, err := newOutputs(folder, &idx.Header, exportLayout{}, cfg.SkippedBeforeCutoff)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,10 @@ type Config struct {
 	Encoding          string // --encoding
 	Out               string // --out: the run folder; never overwritten
 	Format            string // --format: table or json
-	Quiet             bool
+	// SkippedBeforeCutoff also copies before_cutoff rows into skipped.csv. Off by default:
+	// they are most of a full export, and ledger.csv already names each one.
+	SkippedBeforeCutoff bool
+	Quiet               bool
 
 	// Now returns the current time; tests fix it. Nil means time.Now.
 	Now func() time.Time

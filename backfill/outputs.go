@@ -24,7 +24,7 @@ func (exportLayout) write(w *csvdiff.Writer, h *csvdiff.Header, r *csvdiff.Row) 
 	if h.RawIsCanonical() {
 		return w.WriteRaw(r.Raw)
 	}
-	return w.Write(r.Fields)
+	return w.Write(r.Fields())
 }
 
 // outputs is the csvdiff.Sink that writes a run folder's row files: ledger.csv (every row),
@@ -36,11 +36,12 @@ type outputs struct {
 	files                              []*os.File
 	ledger, toImport, skipped, rejects *csvdiff.Writer
 	n                                  struct{ toImport, skipped, rejects int }
+	beforeCutoff                       bool // also write before_cutoff rows to skipped.csv
 	reason                             []byte
 }
 
-func newOutputs(folder *RunFolder, h *csvdiff.Header, layout importLayout) (*outputs, error) {
-	o := &outputs{h: h, layout: layout}
+func newOutputs(folder *RunFolder, h *csvdiff.Header, layout importLayout, beforeCutoff bool) (*outputs, error) {
+	o := &outputs{h: h, layout: layout, beforeCutoff: beforeCutoff}
 	open := func(name string, neutralize bool, header ...string) (*csvdiff.Writer, error) {
 		f, err := folder.Create(name)
 		if err != nil {
@@ -75,9 +76,19 @@ func (o *outputs) closeAll(err error) error {
 
 // Row implements csvdiff.Sink.
 func (o *outputs) Row(r *csvdiff.Row) error {
-	line := itoa(r.Line)
-	if err := o.ledger.Write([][]byte{[]byte(line), r.Key}, r.Outcome.String(), r.Detail); err != nil {
+	if err := o.ledger.WriteLedger(r.Line, r.Key, r.Outcome, r.Detail); err != nil {
 		return err
+	}
+	line := ""
+	switch r.Outcome {
+	case csvdiff.ToInsert, csvdiff.ToUpdate:
+	case csvdiff.BeforeCutoff:
+		if !o.beforeCutoff {
+			return nil
+		}
+		line = itoa(r.Line)
+	default:
+		line = itoa(r.Line)
 	}
 	switch r.Outcome {
 	case csvdiff.ToInsert, csvdiff.ToUpdate:
@@ -85,17 +96,22 @@ func (o *outputs) Row(r *csvdiff.Row) error {
 		return o.layout.write(o.toImport, o.h, r)
 	case csvdiff.Rejected:
 		o.n.rejects++
-		if len(r.Fields) == len(o.h.Names) {
-			return o.rejects.Write(r.Fields, line, r.Detail, "")
+		if len(r.Fields()) == len(o.h.Names) {
+			return o.rejects.Write(r.Fields(), line, r.Detail, "")
 		}
 		return o.rejects.Write(make([][]byte, len(o.h.Names)), line, r.Detail, string(r.Raw))
+	case csvdiff.BeforeCutoff:
+		if !o.beforeCutoff {
+			return nil
+		}
+		fallthrough
 	default:
 		o.n.skipped++
 		reason := r.Outcome.String()
 		if r.Detail != "" {
 			reason += ": " + r.Detail
 		}
-		return o.skipped.Write(r.Fields, line, reason)
+		return o.skipped.Write(r.Fields(), line, reason)
 	}
 }
 
@@ -117,7 +133,7 @@ func (o *outputs) Files() []string {
 		"summary.json",
 		fmt.Sprintf("ledger.csv      one line per data row with its outcome"),
 		fmt.Sprintf("to_import.csv   %d rows to load", o.n.toImport),
-		fmt.Sprintf("skipped.csv     %d rows left out (before the cutoff, duplicates, already present)", o.n.skipped),
+		fmt.Sprintf("skipped.csv     %d rows left out after the cutoff (duplicates, already present)%s", o.n.skipped, map[bool]string{true: " and before it", false: ""}[o.beforeCutoff]),
 		fmt.Sprintf("rejects.csv     %d rows that cannot be used, with the reason", o.n.rejects),
 	}
 }

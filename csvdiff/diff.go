@@ -42,11 +42,22 @@ type Row struct {
 	Num     int       // 1-based data row number
 	Line    int       // physical line where the row starts
 	Key     []byte    // the key, surrounding spaces trimmed; nil when the row has none
-	Fields  [][]byte  // the fields; nil when the row could not be split
 	Raw     []byte    // the record's bytes as read (after transcoding), without terminator
 	Outcome Outcome   // the final outcome
 	Detail  string    // the ledger's detail: a reason, a kept line or a Salesforce Id
 	Err     *RowError // why the row was rejected, when Outcome is Rejected
+
+	rec *record
+	sc  *scanner
+}
+
+// Fields returns the row's fields (split on first use: most rows of a large export are
+// only counted, never split twice). It is nil for a row that could not be tokenized.
+func (r *Row) Fields() [][]byte {
+	if r.rec == nil {
+		return nil
+	}
+	return r.sc.fieldsOf(r.rec)
 }
 
 // Matcher decides the outcome of a row that passed validation, the cutoff and the dedup:
@@ -134,7 +145,7 @@ func openCSV(r io.Reader, file, encoding string, delim byte) (*scanner, Header, 
 		return nil, h, &FileError{File: file, Err: fmt.Errorf("unknown encoding %q", encoding), Hint: "use --encoding utf-8 or --encoding windows-1252"}
 	}
 	sc := newScanner(r, ',')
-	for sc.end < 64<<10 && sc.fill() {
+	for sc.end < 8<<10 && sc.fill() {
 	}
 	if sc.rerr != nil {
 		return nil, h, fmt.Errorf("read %s: %w", file, sc.rerr)
@@ -184,8 +195,10 @@ func openCSV(r io.Reader, file, encoding string, delim byte) (*scanner, Header, 
 	if ok, col := validUTF8(rec.raw); !ok {
 		return nil, h, &FileError{File: file, Line: rec.line, Err: fmt.Errorf("the header is not valid UTF-8 (byte %d)", col), Hint: "if the file was saved by Excel on Windows, pass --encoding windows-1252"}
 	}
-	h.Names = make([]string, len(rec.fields))
-	for i, f := range rec.fields {
+	names := sc.fieldsOf(&rec)
+	sc.nfields = len(names)
+	h.Names = make([]string, len(names))
+	for i, f := range names {
 		h.Names[i] = strings.TrimSpace(string(f))
 	}
 	return sc, h, nil
@@ -253,7 +266,7 @@ func Scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 			continue
 		}
 		num := len(x.rows) + 1
-		o, key, w, _ := x.classify(&rec, num)
+		o, key, w, _ := x.classify(sc, &rec, num)
 		if o == 0 {
 			w.row, w.line = uint32(num-1), uint32(rec.line)
 			v, inserted, err := x.dedup.Upsert(key)
@@ -275,6 +288,34 @@ func Scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 	return x, nil
 }
 
+// keyOf returns the record's trimmed key without splitting the whole record when it is a
+// plain line; nil when the record does not have the header's shape.
+func (x *Index) keyOf(sc *scanner, rec *record) []byte {
+	if rec.lazy {
+		line := rec.raw
+		if bytes.Count(line, []byte{sc.comma}) != len(x.Header.Names)-1 {
+			return nil
+		}
+		for i := 0; i < x.Header.Key; i++ {
+			j := bytes.IndexByte(line, sc.comma)
+			if j < 0 {
+				return nil
+			}
+			line = line[j+1:]
+		}
+		if j := bytes.IndexByte(line, sc.comma); j >= 0 {
+			line = line[:j]
+		} else if x.Header.Key != len(x.Header.Names)-1 {
+			return nil
+		}
+		return trimSpace(line)
+	}
+	if len(rec.fields) != len(x.Header.Names) {
+		return nil
+	}
+	return trimSpace(rec.fields[x.Header.Key])
+}
+
 // beats reports whether row w (later in the file) wins over the kept row v.
 func (w winner) beats(v *winner) bool {
 	switch {
@@ -288,7 +329,7 @@ func (w winner) beats(v *winner) bool {
 
 // classify validates rec and applies the cutoff. It returns 0 for a candidate, with its key
 // and updated-at; otherwise the outcome and, for Rejected, why.
-func (x *Index) classify(rec *record, num int) (Outcome, []byte, winner, *RowError) {
+func (x *Index) classify(sc *scanner, rec *record, num int) (Outcome, []byte, winner, *RowError) {
 	h := &x.Header
 	var w winner
 	rowErr := func(col int, err error, value []byte) *RowError {
@@ -304,24 +345,25 @@ func (x *Index) classify(rec *record, num int) (Outcome, []byte, winner, *RowErr
 	if rec.err != nil {
 		return Rejected, nil, w, rowErr(0, fmt.Errorf("%w at byte %d of the row", rec.err, rec.col), nil)
 	}
+	fields := sc.fieldsOf(rec)
 	if ok, _ := validUTF8(rec.raw); !ok {
-		for i, f := range rec.fields {
+		for i, f := range fields {
 			if ok, b := validUTF8(f); !ok {
 				return Rejected, nil, w, rowErr(i+1, fmt.Errorf("%w at byte %d of the field (use --encoding windows-1252 if the file came from Excel)", ErrInvalidUTF8, b), nil)
 			}
 		}
 		return Rejected, nil, w, rowErr(0, ErrInvalidUTF8, nil)
 	}
-	if len(rec.fields) != len(h.Names) {
-		return Rejected, nil, w, rowErr(0, fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, len(rec.fields), len(h.Names)), nil)
+	if len(fields) != len(h.Names) {
+		return Rejected, nil, w, rowErr(0, fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, len(fields), len(h.Names)), nil)
 	}
-	key := trimSpace(rec.fields[h.Key])
+	key := trimSpace(fields[h.Key])
 	if len(key) == 0 {
 		return Rejected, nil, w, rowErr(h.Key+1, ErrMissingKey, nil)
 	}
 	keep, empty := false, 0
 	for _, d := range h.Dates {
-		v := trimSpace(rec.fields[d])
+		v := trimSpace(fields[d])
 		if len(v) == 0 {
 			empty++
 			continue
@@ -341,7 +383,7 @@ func (x *Index) classify(rec *record, num int) (Outcome, []byte, winner, *RowErr
 		return BeforeCutoff, key, w, nil
 	}
 	if h.Updated >= 0 {
-		if v := trimSpace(rec.fields[h.Updated]); len(v) > 0 {
+		if v := trimSpace(fields[h.Updated]); len(v) > 0 {
 			w.updated, w.hasUpd = x.dates.Parse(v)
 		}
 	}
@@ -363,12 +405,13 @@ func (x *Index) Emit(ctx context.Context, r io.Reader, m Matcher, sink Sink) (Co
 		return counts, fmt.Errorf("%s changed while it was being read (the header differs); run again", file)
 	}
 	var row Row
+	var rec record
 	num := 0
 	for {
 		if num&0xFFFF == 0 && ctx.Err() != nil {
 			return counts, ctx.Err()
 		}
-		rec, err := sc.next()
+		rec, err = sc.next()
 		if err == io.EOF {
 			break
 		}
@@ -382,19 +425,20 @@ func (x *Index) Emit(ctx context.Context, r io.Reader, m Matcher, sink Sink) (Co
 		if num > len(x.rows) {
 			return counts, fmt.Errorf("%s changed while it was being read (it has more rows than the first pass saw); run again", file)
 		}
-		row = Row{Num: num, Line: rec.line, Raw: rec.raw, Fields: rec.fields, Outcome: x.rows[num-1]}
-		if row.Fields != nil && len(row.Fields) == len(x.Header.Names) {
-			row.Key = trimSpace(row.Fields[x.Header.Key])
+		row = Row{Num: num, Line: rec.line, Raw: rec.raw, Outcome: x.rows[num-1], sc: sc}
+		if rec.err == nil {
+			row.rec = &rec
+			row.Key = x.keyOf(sc, &rec)
 		}
 		switch row.Outcome {
 		case Rejected:
-			_, _, _, rerr := x.classify(&rec, num)
+			_, _, _, rerr := x.classify(sc, &rec, num)
 			if rerr == nil {
 				return counts, fmt.Errorf("%s changed while it was being read (line %d); run again", file, rec.line)
 			}
 			row.Err, row.Detail = rerr, rerr.Reason()
-			if rec.err != nil {
-				row.Fields = nil
+			if ok, _ := validUTF8(row.Key); !ok {
+				row.Key = nil
 			}
 		case Duplicate:
 			if v := x.dedup.Get(row.Key); v != nil {

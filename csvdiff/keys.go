@@ -60,6 +60,7 @@ func ReadKeys(ctx context.Context, r io.Reader, opts KeysOptions) (*KeySet, Keys
 	}
 	info.Header = h
 	set := NewKeySet(opts.SizeHint)
+	set.vals = make([]byte, 0, opts.SizeHint*18)
 	skip := func(e *RowError) {
 		info.Skipped++
 		if len(info.Problems) < 5 {
@@ -81,22 +82,23 @@ func ReadKeys(ctx context.Context, r io.Reader, opts KeysOptions) (*KeySet, Keys
 			continue
 		}
 		info.Rows++
+		fields := sc.fieldsOf(&rec)
 		switch {
 		case rec.err != nil:
 			skip(&RowError{File: file, Row: info.Rows, Line: rec.line, Err: rec.err})
 			continue
-		case len(rec.fields) != len(h.Names):
-			skip(&RowError{File: file, Row: info.Rows, Line: rec.line, Err: fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, len(rec.fields), len(h.Names))})
+		case len(fields) != len(h.Names):
+			skip(&RowError{File: file, Row: info.Rows, Line: rec.line, Err: fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, len(fields), len(h.Names))})
 			continue
 		}
-		key := trimSpace(rec.fields[h.Key])
+		key := trimSpace(fields[h.Key])
 		if len(key) == 0 {
 			skip(&RowError{File: file, Row: info.Rows, Line: rec.line, Column: h.Key + 1, Field: h.Names[h.Key], Err: ErrMissingKey})
 			continue
 		}
 		var v []byte
 		if id >= 0 {
-			v = trimSpace(rec.fields[id])
+			v = trimSpace(fields[id])
 		}
 		if err := set.Add(key, v); err != nil {
 			return nil, info, err

@@ -31,6 +31,7 @@ type record struct {
 	blank  bool     // an empty line: not a data row
 	err    error    // tokenizer problem (quote, too long); the record is rejected
 	col    int      // 1-based column of err, when known
+	lazy   bool     // an unquoted line whose fields are not split yet (see fieldsOf)
 }
 
 // scanner splits a byte stream into CSV records. It is tuned for the common case of a
@@ -44,13 +45,14 @@ type scanner struct {
 	comma     byte
 	line      int // physical line of the next record
 	maxRecord int
+	nfields   int // the header's field count, once known; 0 before
 	fields    [][]byte
 	unq       []byte
 	offs      []int
 }
 
 func newScanner(r io.Reader, comma byte) *scanner {
-	return &scanner{r: r, buf: make([]byte, 1<<20), comma: comma, line: 1, maxRecord: defaultMaxRecordBytes}
+	return &scanner{r: r, buf: make([]byte, 64<<10), comma: comma, line: 1, maxRecord: defaultMaxRecordBytes}
 }
 
 // fill reads more data, compacting or growing the buffer. It returns false at EOF (or on a
@@ -140,7 +142,7 @@ func (s *scanner) parse() (record, error) {
 			rec.blank = true
 			return rec, nil
 		}
-		rec.fields = s.split(line)
+		rec.lazy = true
 		return rec, nil
 	}
 	return s.parseQuoted(data, s.eof)
@@ -157,6 +159,14 @@ func (s *scanner) advance(n, lines int) {
 		s.pos++ // the '\n'
 	}
 	s.line += lines
+}
+
+// fieldsOf returns rec's fields, splitting a lazy record on first use.
+func (s *scanner) fieldsOf(rec *record) [][]byte {
+	if rec.lazy {
+		rec.fields, rec.lazy = s.split(rec.raw), false
+	}
+	return rec.fields
 }
 
 // split cuts an unquoted line into fields. The fields alias the line.
@@ -216,38 +226,36 @@ func (s *scanner) parseQuoted(data []byte, final bool) (record, error) {
 	lines := 1
 	var qerr error
 	qcol := 0
+	// nextNL caches the index of the next '\n' at or after i (len(data) when none), so
+	// unquoted fields are found with two IndexByte calls instead of a byte loop.
+	nextNL := -1
 	for {
 		// start of a field
 		start := len(s.unq)
 		if i < len(data) && data[i] == '"' {
 			i++
-			closed := false
-			for i < len(data) {
-				c := data[i]
-				if c == '"' {
-					if i+1 < len(data) && data[i+1] == '"' {
-						s.unq = append(s.unq, '"')
-						i += 2
-						continue
-					}
-					if i+1 >= len(data) && !final {
+			for {
+				j := bytes.IndexByte(data[i:], '"')
+				if j < 0 {
+					if !final {
 						return record{}, s.needMore(len(data))
 					}
-					i++
-					closed = true
-					break
+					return s.rejectLine(ErrUnterminatedQuote)
 				}
-				if c == '\n' {
-					lines++
+				seg := data[i : i+j]
+				lines += bytes.Count(seg, newline)
+				s.unq = append(s.unq, seg...)
+				i += j
+				if i+1 < len(data) && data[i+1] == '"' {
+					s.unq = append(s.unq, '"')
+					i += 2
+					continue
 				}
-				s.unq = append(s.unq, c)
-				i++
-			}
-			if !closed {
-				if !final {
+				if i+1 >= len(data) && !final {
 					return record{}, s.needMore(len(data))
 				}
-				return s.rejectLine(ErrUnterminatedQuote)
+				i++
+				break
 			}
 			// after the closing quote: delimiter, end of record, or garbage
 			if i < len(data) && data[i] != comma && data[i] != '\n' && !(data[i] == '\r' && (i+1 >= len(data) || data[i+1] == '\n')) {
@@ -269,10 +277,20 @@ func (s *scanner) parseQuoted(data []byte, final bool) (record, error) {
 				}
 			}
 		} else {
-			for i < len(data) && data[i] != comma && data[i] != '\n' {
-				s.unq = append(s.unq, data[i])
-				i++
+			if nextNL < i {
+				nextNL = bytes.IndexByte(data[i:], '\n')
+				if nextNL < 0 {
+					nextNL = len(data)
+				} else {
+					nextNL += i
+				}
 			}
+			j := bytes.IndexByte(data[i:nextNL], comma)
+			if j < 0 {
+				j = nextNL - i
+			}
+			s.unq = append(s.unq, data[i:i+j]...)
+			i += j
 			if i < len(data) && data[i] == '\n' && len(s.unq) > start && s.unq[len(s.unq)-1] == '\r' {
 				s.unq = s.unq[:len(s.unq)-1]
 			}
@@ -301,6 +319,12 @@ func (s *scanner) parseQuoted(data []byte, final bool) (record, error) {
 		f = append(f, s.unq[s.offs[k]:s.offs[k+1]:s.offs[k+1]])
 	}
 	s.fields = f
+	if lines > 1 && s.nfields > 0 && len(f) != s.nfields {
+		// A quote opened on this line swallowed the lines after it and the result does not
+		// have the header's shape: almost always a stray quote. Reject only this physical
+		// line and read the next lines as rows of their own, so none of them is lost.
+		return s.rejectLine(ErrUnterminatedQuote)
+	}
 	rec := record{raw: raw, fields: f, line: s.line}
 	if qerr != nil {
 		rec.err, rec.col, rec.fields = qerr, qcol, nil
@@ -319,6 +343,8 @@ func (s *scanner) needMore(n int) error {
 }
 
 var errRunaway = errors.New("runaway quoted field")
+
+var newline = []byte{'\n'}
 
 // validUTF8 reports whether b is valid UTF-8 and, if not, the 1-based byte column of the
 // first bad byte.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"strconv"
 )
 
 // Writer writes CSV records with ',' and LF, quoting only fields that need it. With
@@ -113,6 +114,9 @@ func Neutralize(s string) string {
 	return s
 }
 
+// special marks the bytes that force a field into quotes.
+var special = [256]bool{',': true, '"': true, '\n': true, '\r': true}
+
 func needsQuotes(f []byte) bool {
 	if len(f) == 0 {
 		return false
@@ -121,8 +125,7 @@ func needsQuotes(f []byte) bool {
 		return true
 	}
 	for _, c := range f {
-		switch c {
-		case ',', '"', '\n', '\r':
+		if special[c] {
 			return true
 		}
 	}
@@ -133,3 +136,21 @@ func needsQuotes(f []byte) bool {
 // comma-separated LF file: the export is comma-separated UTF-8, so re-encoding the fields
 // would give the same values.
 func (h *Header) RawIsCanonical() bool { return h.Delimiter == ',' }
+
+// WriteLedger writes one ledger.csv line: line,key,outcome,detail. It is the hot path of a
+// large run (one call per data row), so it formats without allocating.
+func (w *Writer) WriteLedger(line int, key []byte, o Outcome, detail string) error {
+	b := strconv.AppendInt(w.buf[:0], int64(line), 10)
+	b = append(b, ',')
+	b = w.appendField(b, key)
+	b = append(b, ',')
+	b = append(b, o.String()...)
+	b = append(b, ',')
+	if detail != "" {
+		b = w.appendField(b, []byte(detail))
+	}
+	b = append(b, '\n')
+	w.buf = b
+	_, err := w.w.Write(b)
+	return err
+}

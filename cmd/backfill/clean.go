@@ -24,6 +24,7 @@ func addExportFlags(fs *pflag.FlagSet, cfg *backfill.Config, ef *exportFlags) {
 	fs.StringVar(&cfg.Encoding, "encoding", "utf-8", "input encoding: utf-8 or windows-1252")
 	fs.StringVar(&cfg.Out, "out", "", "run folder to create; never overwritten (default backfill-runs/<UTC timestamp>)")
 	fs.StringVar(&cfg.Format, "format", "table", "stdout summary: table or json (summary.json)")
+	fs.BoolVar(&cfg.SkippedBeforeCutoff, "skipped-before-cutoff", false, "also copy before_cutoff rows into skipped.csv (they are always in ledger.csv)")
 }
 
 func (ef *exportFlags) apply(cfg *backfill.Config) error {

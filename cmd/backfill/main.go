@@ -62,6 +62,7 @@ func commands() map[string]command {
 // returns its error (nil, or one that backfill.ExitCode maps to the exit status).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	defer startProfile(e.getenv)()
 	return e.run(ctx, args)
 }
 
