@@ -8,7 +8,9 @@ import (
 )
 
 func TestParseDates(t *testing.T) {
-	utc := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time { return time.Date(y, mo, d, h, mi, s, ns, time.UTC) }
+	utc := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time {
+		return time.Date(y, mo, d, h, mi, s, ns, time.UTC)
+	}
 	tests := []struct {
 		in   string
 		want time.Time // zero: must not parse
@@ -59,7 +61,10 @@ func TestParseDates(t *testing.T) {
 }
 
 func TestForcedDateFormat(t *testing.T) {
-	tests := []struct{ format, in string; want time.Time }{
+	tests := []struct {
+		format, in string
+		want       time.Time
+	}{
 		{"dd/MM/yyyy", "20/11/2025", time.Date(2025, 11, 20, 0, 0, 0, 0, time.UTC)},
 		{"dd.MM.yyyy HH:mm", "20.11.2025 13:04", time.Date(2025, 11, 20, 13, 4, 0, 0, time.UTC)},
 		{"2006-01-02 15:04 MST", "2025-11-20 13:04 UTC", time.Date(2025, 11, 20, 13, 4, 0, 0, time.UTC)},

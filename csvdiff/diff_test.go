@@ -235,12 +235,12 @@ func TestDiffQuirks(t *testing.T) {
 
 func TestUnusableFiles(t *testing.T) {
 	tests := []struct {
-		name      string
-		input     string
-		opts      csvdiff.Options
-		wantErr   string
-		wantHint  string
-		wantLine  int
+		name     string
+		input    string
+		opts     csvdiff.Options
+		wantErr  string
+		wantHint string
+		wantLine int
 	}{
 		{"empty", "", csvdiff.Options{}, "the file is empty", "Data Export", 0},
 		{"only blank lines", "\n\r\n\n", csvdiff.Options{}, "empty", "", 0},
