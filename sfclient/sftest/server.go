@@ -74,7 +74,6 @@ type Server struct {
 	accessToken string
 	faults      []*failure
 	rowFaults   map[string]string // external id value -> sf__Error
-	seq         int
 	closed      bool
 }
 
@@ -98,7 +97,6 @@ type config struct {
 	fail503        int
 	maxUploadBytes int64
 	now            func() time.Time
-	strict         bool
 }
 
 // Option configures a [Server].

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/northpass-tools/backfill/backfill"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestOrgServesUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"org", "--extra-contacts", "3", "--log-format", "json"}, &stdout, &stderr)
+	}()
+	var line string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if out := stdout.String(); strings.HasSuffix(out, "\n") {
+			line = strings.TrimSpace(out)
+			break
+		}
+	}
+	var instanceURL, token string
+	for _, f := range strings.Fields(line) {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "instance_url":
+			instanceURL = v
+		case "access_token":
+			token = v
+		}
+	}
+	if !strings.HasPrefix(instanceURL, "http://127.0.0.1:") || token == "" || strings.Count(line, "\n") != 0 {
+		t.Fatalf("stdout line = %q", line)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", instanceURL+"/services/data/v62.0/query?q=SELECT+COUNT()+FROM+Contact", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != `{"totalSize":13,"done":true,"records":[]}` {
+		t.Errorf("query: %d %s", resp.StatusCode, body)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("org did not stop after cancel")
+	}
+	if _, err := http.Get(instanceURL + "/services/data/"); err == nil {
+		t.Error("server still answers after shutdown")
+	}
+	if !strings.Contains(stderr.String(), "stopped emulated org") {
+		t.Errorf("stderr = %s", stderr.String())
+	}
+}
+
+func TestOrgFlags(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"non-loopback", []string{"org", "--addr", "0.0.0.0:0"}, backfill.ExitUsage, "not a loopback address"},
+		{"bad addr", []string{"org", "--addr", "nonsense"}, backfill.ExitUsage, "--addr"},
+		{"missing seed", []string{"org", "--seed", "/nonexistent/seed.json"}, backfill.ExitUsage, "seed"},
+		{"negative", []string{"org", "--fail-503", "-1"}, backfill.ExitUsage, "negative"},
+		{"extra arg", []string{"org", "extra"}, backfill.ExitUsage, "unexpected argument"},
+		{"unknown flag", []string{"org", "--nope"}, backfill.ExitUsage, "nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(t.Context(), tt.args, &stdout, &stderr)
+			if backfill.ExitCode(err) != tt.wantCode || err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("run(%q) = %v (exit %d), want exit %d containing %q", tt.args, err, backfill.ExitCode(err), tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+	var stdout bytes.Buffer
+	if err := run(t.Context(), []string{"org", "--help"}, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"--expire-after", "--fail-503", "--latency", "--job-delay", "--seed", "instance_url="} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+func TestOrgSeedFileAndFaults(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var stdout syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"org", "--seed", "../../testdata/orgs/other-names.json", "--fail-503", "1", "--expire-after", "1", "-q"}, &stdout, io.Discard)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); !strings.HasSuffix(stdout.String(), "\n") && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	f := strings.Fields(stdout.String())
+	if len(f) != 2 {
+		cancel()
+		t.Fatalf("stdout = %q", stdout.String())
+	}
+	url := strings.TrimPrefix(f[0], "instance_url=") + "/services/data/v62.0/sobjects/np2__Course_Enrollment__c/describe"
+	tok := strings.TrimPrefix(f[1], "access_token=")
+	var statuses []int
+	for i := 0; i < 3; i++ {
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", url, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{503, 200, 401}; statuses[0] != want[0] || statuses[1] != want[1] || statuses[2] != want[2] {
+		t.Errorf("statuses = %v, want %v", statuses, want)
+	}
+}
