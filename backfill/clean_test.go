@@ -1,0 +1,176 @@
+package backfill_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/csvdiff"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+var fixedNow = func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
+
+// TestCleanGolden runs `clean` on the shared fixtures and compares the whole run folder and
+// the stdout summary with testdata/golden/<case>/.
+func TestCleanGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  func(*backfill.Config)
+	}{
+		{"clean-sample", func(c *backfill.Config) {
+			c.Export, c.Existing = "../testdata/sample/export.csv", "../testdata/sample/existing.csv"
+		}},
+		{"clean-sample-two-date-columns", func(c *backfill.Config) {
+			c.Export, c.Existing = "../testdata/sample/export.csv", "../testdata/sample/existing.csv"
+			c.DateColumns = []string{"Enrollment Date", "Updated At"}
+			c.SkippedBeforeCutoff = true
+		}},
+		{"clean-excel-1252", func(c *backfill.Config) {
+			c.Export, c.Existing = "../testdata/quirks/export-excel-1252.csv", "../testdata/quirks/existing.csv"
+			c.Encoding = "windows-1252"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := backfill.DefaultConfig()
+			cfg.Now = fixedNow
+			cfg.Logger = zaptest.NewLogger(t)
+			cfg.Out = filepath.Join(t.TempDir(), "run")
+			tt.cfg(&cfg)
+			var stdout bytes.Buffer
+			sum, err := backfill.Clean(t.Context(), cfg, &stdout)
+			if err != nil {
+				t.Fatalf("Clean: %v", err)
+			}
+			checkInvariant(t, cfg.Out, sum)
+			got := map[string][]byte{"stdout.txt": stdout.Bytes()}
+			for _, name := range []string{"summary.json", "ledger.csv", "to_import.csv", "skipped.csv", "rejects.csv"} {
+				b, err := os.ReadFile(filepath.Join(cfg.Out, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[name] = b
+			}
+			for name, b := range got {
+				b = bytes.ReplaceAll(b, []byte(cfg.Out), []byte("RUN_FOLDER"))
+				golden(t, filepath.Join("..", "testdata", "golden", tt.name, name), b)
+			}
+		})
+	}
+}
+
+// golden compares got with the file at path, or rewrites it under -update.
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test ./backfill -run %s -update rewrites it)\n--- got\n%s\n--- want\n%s", path, t.Name(), got, want)
+	}
+}
+
+// checkInvariant asserts rows == sum(outcomes) == ledger lines, and the ledger counts match
+// the summary outcome by outcome.
+func checkInvariant(t *testing.T, dir string, sum *backfill.Summary) {
+	t.Helper()
+	total := 0
+	for _, n := range sum.Outcomes {
+		total += n
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "ledger.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := csvdiffReader(t, b)
+	byOutcome := map[string]int{}
+	for _, rec := range r[1:] {
+		byOutcome[rec[2]]++
+	}
+	if sum.Rows != total || len(r)-1 != total {
+		t.Fatalf("rows %d, sum(outcomes) %d, ledger lines %d: want all equal", sum.Rows, total, len(r)-1)
+	}
+	for o, n := range sum.Outcomes {
+		if byOutcome[o] != n {
+			t.Errorf("outcome %s: summary %d, ledger %d", o, n, byOutcome[o])
+		}
+	}
+}
+
+func TestCleanUnusableExportLeavesNoRunFolder(t *testing.T) {
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export.csv")
+	os.WriteFile(export, []byte("Email,Enrollment Date\nx@y.z,2025-12-01\n"), 0o600)
+	cfg := backfill.DefaultConfig()
+	cfg.Export, cfg.Existing = export, "../testdata/sample/existing.csv"
+	cfg.Out = filepath.Join(dir, "run")
+	_, err := backfill.Clean(t.Context(), cfg, &bytes.Buffer{})
+	if code := backfill.ExitCode(err); code != backfill.ExitUsage {
+		t.Fatalf("exit code %d (%v), want %d", code, err, backfill.ExitUsage)
+	}
+	var fe *csvdiff.FileError
+	if !errors.As(err, &fe) || fe.File != export || fe.Line != 1 {
+		t.Errorf("err = %v, want a FileError naming %s line 1", err, export)
+	}
+	if _, err := os.Stat(cfg.Out); !os.IsNotExist(err) {
+		t.Errorf("run folder exists after an unusable export: %v", err)
+	}
+}
+
+func TestCleanNeverOverwritesARunFolder(t *testing.T) {
+	cfg := backfill.DefaultConfig()
+	cfg.Export, cfg.Existing = "../testdata/sample/export.csv", "../testdata/sample/existing.csv"
+	cfg.Out = filepath.Join(t.TempDir(), "run")
+	if _, err := backfill.Clean(t.Context(), cfg, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(cfg.Out, "ledger.csv"))
+	_, err := backfill.Clean(t.Context(), cfg, &bytes.Buffer{})
+	if backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("second run into the same folder: %v, want a usage error", err)
+	}
+	after, _ := os.ReadFile(filepath.Join(cfg.Out, "ledger.csv"))
+	if !bytes.Equal(before, after) {
+		t.Errorf("the existing run folder was modified")
+	}
+}
+
+func TestRunFolderIsPrivate(t *testing.T) {
+	cfg := backfill.DefaultConfig()
+	cfg.Export, cfg.Existing = "../testdata/sample/export.csv", "../testdata/sample/existing.csv"
+	cfg.Out = filepath.Join(t.TempDir(), "run")
+	if _, err := backfill.Clean(t.Context(), cfg, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(cfg.Out)
+	if st.Mode().Perm() != 0o700 {
+		t.Errorf("run folder mode %v, want 0700", st.Mode().Perm())
+	}
+	entries, _ := os.ReadDir(cfg.Out)
+	for _, e := range entries {
+		info, _ := e.Info()
+		if info.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", e.Name(), info.Mode().Perm())
+		}
+	}
+}

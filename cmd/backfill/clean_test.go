@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/northpass-tools/backfill/backfill"
+)
+
+// runCLI runs the program with args and returns stdout, stderr and the exit code main
+// would use.
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), args, &stdout, &stderr)
+	return stdout.String(), stderr.String(), backfill.ExitCode(err)
+}
+
+func TestCleanCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	stdout, stderr, code := runCLI(t, "clean", "--export", "../../testdata/sample/export.csv",
+		"--existing", "../../testdata/sample/existing.csv", "--out", out, "--log-format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", code, stderr)
+	}
+	for _, want := range []string{"to_insert", "22", "key column:    External Id", out} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	// Logs are JSON lines on stderr, not on stdout.
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("stderr line is not JSON: %q", line)
+		}
+	}
+}
+
+func TestCleanCommandJSON(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	stdout, _, code := runCLI(t, "clean", "--export", "../../testdata/sample/export.csv",
+		"--existing", "../../testdata/sample/existing.csv", "--out", out, "--format", "json", "-q")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var sum backfill.Summary
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatalf("stdout is not summary.json: %v\n%s", err, stdout)
+	}
+	if sum.Rows != 45 || sum.Outcomes["to_insert"] != 22 || sum.Outcomes["exists"] != 8 {
+		t.Errorf("summary = %+v", sum)
+	}
+}
+
+func TestCleanCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "existing-run")
+	os.Mkdir(existing, 0o700)
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		inStderr []string
+	}{
+		{"unknown key column lists headers and the closest match",
+			[]string{"--key-column", "External Idd"}, 2, []string{`no key column "External Idd"`, `did you mean "External Id"`, `"Learner Email"`}},
+		{"missing export file", []string{"--export", filepath.Join(dir, "nope.csv")}, 2, []string{"nope.csv"}},
+		{"existing run folder", []string{"--out", existing}, 2, []string{"already exists"}},
+		{"bad --since", []string{"--since", "last tuesday"}, 2, []string{"--since"}},
+		{"unknown flag", []string{"--bogus"}, 2, []string{"unknown flag: --bogus"}},
+		{"bad encoding", []string{"--encoding", "ebcdic"}, 2, []string{"unknown encoding"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"clean", "--export", "../../testdata/sample/export.csv", "--existing", "../../testdata/sample/existing.csv",
+				"--out", filepath.Join(t.TempDir(), "run"), "-q"}
+			args = append(args, tt.args...)
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), args, &stdout, &stderr)
+			if code := backfill.ExitCode(err); code != tt.code {
+				t.Fatalf("exit %d (%v), want %d", code, err, tt.code)
+			}
+			msg := err.Error() + "\n" + backfill.Hint(err)
+			for _, want := range tt.inStderr {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error %q lacks %q", msg, want)
+				}
+			}
+		})
+	}
+}
+
+func TestHelpAndUnknownCommand(t *testing.T) {
+	stdout, _, code := runCLI(t, "--help")
+	if code != 0 || !strings.Contains(stdout, "clean") || !strings.Contains(stdout, "Exit codes") {
+		t.Errorf("--help: exit %d\n%s", code, stdout)
+	}
+	stdout, _, code = runCLI(t, "clean", "--help")
+	if code != 0 || !strings.Contains(stdout, "--existing") || !strings.Contains(stdout, "--since") {
+		t.Errorf("clean --help: exit %d\n%s", code, stdout)
+	}
+	if _, _, code := runCLI(t, "frobnicate"); code != 2 {
+		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+	if _, _, code := runCLI(t); code != 2 {
+		t.Errorf("no command: exit %d, want 2", code)
+	}
+	stdout, _, code = runCLI(t, "version")
+	if code != 0 || !strings.HasPrefix(stdout, "backfill ") {
+		t.Errorf("version: exit %d %q", code, stdout)
+	}
+}
