@@ -36,3 +36,24 @@ fuzz:
 
 clean:
 	rm -rf bin backfill-runs
+
+## jsforce-check: run jsforce (Node) against `backfill org` (paged query, Tooling query,
+## describe, Bulk 2.0 upsert); skipped when node/npm are absent or node is older than 18
+.PHONY: jsforce-check
+jsforce-check:
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		echo "jsforce-check: skipped (node and npm not found)"; exit 0; fi; \
+	if ! node -e 'process.exit(+process.versions.node.split(".")[0] < 18 ? 1 : 0)'; then \
+		echo "jsforce-check: skipped (node $$(node --version) is older than 18)"; exit 0; fi; \
+	set -e; tmp=$$(mktemp -d); pid=; \
+	trap 'if [ -n "$$pid" ]; then kill $$pid 2>/dev/null || true; wait $$pid 2>/dev/null || true; fi; rm -rf "$$tmp"' EXIT; \
+	$(GO) build -o "$$tmp/backfill" ./cmd/backfill; \
+	"$$tmp/backfill" org --extra-contacts 2500 --quiet > "$$tmp/org.out" & pid=$$!; \
+	for i in $$(seq 100); do [ -s "$$tmp/org.out" ] && break; sleep 0.1; done; \
+	line=$$(head -n 1 "$$tmp/org.out"); \
+	INSTANCE_URL=$$(echo "$$line" | sed -n 's/.*instance_url=\([^ ]*\).*/\1/p'); \
+	ACCESS_TOKEN=$$(echo "$$line" | sed -n 's/.*access_token=\([^ ]*\).*/\1/p'); \
+	if [ -z "$$INSTANCE_URL" ]; then echo "jsforce-check: backfill org did not start"; exit 1; fi; \
+	cd scripts/jsforce-check; \
+	npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error; \
+	INSTANCE_URL="$$INSTANCE_URL" ACCESS_TOKEN="$$ACCESS_TOKEN" node check.mjs
