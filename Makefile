@@ -5,7 +5,7 @@ BIN     := bin/backfill
 LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-short vet lint fmt-check bench fuzz golden demo clean
+.PHONY: all build test test-short vet lint fmt-check bench fuzz golden demo clean jsforce-check
 
 all: vet test build
 
@@ -30,6 +30,12 @@ fmt-check:
 
 golden:
 	$(GO) test ./... -update
+
+## bench: Go benchmarks of the engine, then the 1,000,000-row reference job through the binary
+## (prints MB/s, rows/s and peak RSS; the first run generates ~320 MB of input in $$TMPDIR)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 10x ./csvdiff/
+	$(GO) test -run '^$$' -bench Clean1M -benchtime 3x ./cmd/backfill/
 
 fuzz:
 	$(GO) test ./csvdiff -run '^$$' -fuzz FuzzClean -fuzztime 30s

@@ -34,7 +34,7 @@ var (
 	firstNames = []string{"Alex", "Priya", "Jordan", "Sam", "Mei", "Lucas", "Amara", "Noah", "Sofia", "Kenji", "Fatima", "Liam", "Chloe", "Omar", "Hana", "Diego"}
 	lastNames  = []string{"Rivera", "Shah", "Lee", "Okafor", "Tanaka", "Mueller", "Nwosu", "Kim", "Rossi", "Sato", "Haddad", "OBrien", "Dubois", "Farouk", "Park", "Garcia"}
 	courses    = []string{"Platform Fundamentals", "Admin Certification Prep", "Reporting Deep Dive", "\"Integrations, APIs & Webhooks\"", "Customer Success Essentials", "Data Loader Basics", "Advanced Automation Flows", "Security and Sharing Model"}
-	paths      = []string{"Administrator Path", "Developer Foundations Path", "Customer Education Champions", "Analytics Practitioner Track"}
+	paths      = []string{"Administrator Path Program", "Developer Foundations Path Program", "Customer Education Champions Program", "Analytics Practitioner Track Program"}
 	companies  = []string{"Northwind Traders International", "Contoso Pharmaceuticals EMEA", "Fabrikam Residences Holdings", "Tailspin Toys Manufacturing", "Wide World Importers Logistics", "Adventure Works Cycles Europe"}
 	statuses   = []string{"enrolled", "in_progress", "in_progress", "completed"}
 )
