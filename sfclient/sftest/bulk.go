@@ -512,9 +512,19 @@ func (o *org) process(s *Server, j *ingestJob) {
 		}
 	}
 
+	// Index the records by key once, so a job costs O(rows + records).
+	index := map[string][]record{}
+	if keyCol >= 0 {
+		kf := cols[keyCol].field
+		for _, rec := range t.records {
+			if v, ok := rec[kf.Name].(string); ok && v != "" {
+				index[norm(v)] = append(index[norm(v)], rec)
+			}
+		}
+	}
 	j.success, j.failures, j.unprocessed = nil, nil, nil
 	for rowIdx, row := range rows {
-		id, created, errText := o.applyRow(s, j, t, cols, keyCol, row, rowIdx, dup, norm)
+		id, created, errText := o.applyRow(s, j, t, cols, keyCol, row, rowIdx, dup, norm, index)
 		if errText != "" {
 			j.failures = append(j.failures, append([]string{id, errText}, row...))
 			continue
@@ -563,7 +573,7 @@ func shuffle(key string, rows [][]string) {
 // applyRow validates one row and writes it. It returns the record id (if known), whether a
 // record was created, and the sf__Error text for a failed row.
 func (o *org) applyRow(s *Server, j *ingestJob, t *table, cols []column, keyCol int, row []string, rowIdx int,
-	dup map[string]int, norm func(string) string) (string, bool, string) {
+	dup map[string]int, norm func(string) string, index map[string][]record) (string, bool, string) {
 	var target record
 	var targetID string
 	if keyCol >= 0 {
@@ -585,11 +595,8 @@ func (o *org) applyRow(s *Server, j *ingestJob, t *table, cols []column, keyCol 
 				return "", false, sfErr("DUPLICATE_EXTERNAL_ID", "Duplicate external id specified: "+key, kf.Name)
 			}
 			var matches []record
-			for _, rec := range t.records {
-				if rec["IsDeleted"] == true {
-					continue
-				}
-				if v, ok := rec[kf.Name].(string); ok && equalValues(kf, v, key) {
+			for _, rec := range index[norm(key)] {
+				if rec["IsDeleted"] != true {
 					matches = append(matches, rec)
 				}
 			}
@@ -708,8 +715,8 @@ func (o *org) applyRow(s *Server, j *ingestJob, t *table, cols []column, keyCol 
 	// Unique fields.
 	for name, v := range vals {
 		f := t.field(name)
-		if !f.Unique || v == nil {
-			continue
+		if !f.Unique || v == nil || (keyCol >= 0 && f == cols[keyCol].field) {
+			continue // the key was matched through the index above
 		}
 		for _, rec := range t.records {
 			if rec["IsDeleted"] == true || (target != nil && rec["Id"] == target["Id"]) {
@@ -730,6 +737,10 @@ func (o *org) applyRow(s *Server, j *ingestJob, t *table, cols []column, keyCol 
 			rec[cols[keyCol].field.Name] = row[keyCol]
 		}
 		o.insert(t, rec, j.createdBy)
+		if keyCol >= 0 {
+			k := norm(row[keyCol])
+			index[k] = append(index[k], rec)
+		}
 		return rec["Id"].(string), true, ""
 	}
 	for k, v := range vals {

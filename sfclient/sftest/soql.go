@@ -274,6 +274,7 @@ type cmpExpr struct {
 	ref    fieldRef
 	op     string // = != < <= > >= LIKE IN NOTIN
 	values []literal
+	set    map[string]bool // IN / NOT IN over text: normalised values, built on first use
 }
 
 type literal struct {
@@ -727,6 +728,17 @@ func eval(s schema, e expr, rec record) bool {
 		f := x.ref.field
 		switch x.op {
 		case "IN", "NOTIN":
+			if sv, ok := v.(string); ok && kindOf(f) == kindText {
+				if x.set == nil {
+					x.set = map[string]bool{}
+					for _, lit := range x.values {
+						if ls, ok := lit.val.(string); ok {
+							x.set[normText(f, ls)] = true
+						}
+					}
+				}
+				return x.set[normText(f, sv)] == (x.op == "IN")
+			}
 			in := false
 			for _, lit := range x.values {
 				if equalValues(f, v, lit.val) {
@@ -767,6 +779,17 @@ func equalValues(f *Field, a, b any) bool {
 		return a == nil && b == nil
 	}
 	return compareValues(f, a, b) == 0
+}
+
+// normText is the form under which two text values of f compare equal.
+func normText(f *Field, s string) string {
+	if f.Type == "id" || f.Type == "reference" {
+		return id15(s)
+	}
+	if !f.CaseSensitive {
+		return strings.ToLower(s)
+	}
+	return s
 }
 
 // compareValues orders two non-nil values of field f. Text compares case-insensitively
