@@ -28,6 +28,11 @@ lint:
 fmt-check:
 	@out=$$(gofmt -l . | grep -v '^testdata/' || true); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+## demo: the README's first command
+demo: build
+	@rm -rf backfill-runs/demo-clean
+	$(BIN) clean --export testdata/sample/export.csv --existing testdata/sample/existing.csv --out backfill-runs/demo-clean --log-format console
+
 golden:
 	$(GO) test ./... -update
 
