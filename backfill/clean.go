@@ -98,7 +98,7 @@ func cleanInto(ctx context.Context, cfg *Config, idx *csvdiff.Index, set *csvdif
 		return nil, inputError(err)
 	}
 	defer f.Close()
-	out, err := newOutputs(folder, &idx.Header, exportLayout{}, cfg.SkippedBeforeCutoff)
+	out, err := newOutputs(folder, idx, exportLayout{}, cfg.SkippedBeforeCutoff)
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +115,8 @@ func cleanInto(ctx context.Context, cfg *Config, idx *csvdiff.Index, set *csvdif
 	sum := newSummary("clean", &idx.Header, cfg, counts, time.Time{})
 	sum.RunFolder = folder.Dir
 	sum.Files = out.Files()
+	sum.ByDay = out.stats.Days()
+	sum.Reasons = out.stats.Reasons()
 	return sum, nil
 }
 

@@ -37,11 +37,13 @@ type outputs struct {
 	ledger, toImport, skipped, rejects *csvdiff.Writer
 	n                                  struct{ toImport, skipped, rejects int }
 	beforeCutoff                       bool // also write before_cutoff rows to skipped.csv
+	stats                              *Stats
 	reason                             []byte
 }
 
-func newOutputs(folder *RunFolder, h *csvdiff.Header, layout importLayout, beforeCutoff bool) (*outputs, error) {
-	o := &outputs{h: h, layout: layout, beforeCutoff: beforeCutoff}
+func newOutputs(folder *RunFolder, idx *csvdiff.Index, layout importLayout, beforeCutoff bool) (*outputs, error) {
+	h := &idx.Header
+	o := &outputs{h: h, layout: layout, beforeCutoff: beforeCutoff, stats: newStats(idx)}
 	open := func(name string, neutralize bool, header ...string) (*csvdiff.Writer, error) {
 		f, err := folder.Create(name)
 		if err != nil {
@@ -79,6 +81,7 @@ func (o *outputs) Row(r *csvdiff.Row) error {
 	if err := o.ledger.WriteLedger(r.Line, r.Key, r.Outcome, r.Detail); err != nil {
 		return err
 	}
+	o.stats.observe(r)
 	line := ""
 	switch r.Outcome {
 	case csvdiff.ToInsert, csvdiff.ToUpdate:

@@ -14,23 +14,27 @@ import (
 // Summary is summary.json: the run's counts and choices. Rows always equals the sum of
 // Outcomes.
 type Summary struct {
-	Command         string         `json:"command"`
-	Rows            int            `json:"rows"`
-	Outcomes        map[string]int `json:"outcomes"`
-	Cutoff          time.Time      `json:"cutoff"`
-	Object          string         `json:"object,omitempty"`
-	ExternalIDField string         `json:"external_id_field,omitempty"`
-	KeyColumn       string         `json:"key_column"`
-	DateColumns     []string       `json:"date_columns"`
-	UpdatedColumn   string         `json:"updated_column,omitempty"`
-	Export          InputInfo      `json:"export"`
-	Existing        *ExistingInfo  `json:"existing,omitempty"`
-	APICalls        map[string]int `json:"api_calls"`
-	Jobs            []JobSummary   `json:"jobs"`
-	Files           []string       `json:"files"`
-	RunFolder       string         `json:"run_folder"`
-	StartedAt       time.Time      `json:"started_at"`
-	FinishedAt      time.Time      `json:"finished_at"`
+	Command         string          `json:"command"`
+	Rows            int             `json:"rows"`
+	Outcomes        map[string]int  `json:"outcomes"`
+	Cutoff          time.Time       `json:"cutoff"`
+	Object          string          `json:"object,omitempty"`
+	ExternalIDField string          `json:"external_id_field,omitempty"`
+	KeyColumn       string          `json:"key_column"`
+	DateColumns     []string        `json:"date_columns"`
+	UpdatedColumn   string          `json:"updated_column,omitempty"`
+	Mapping         []ColumnMapping `json:"mapping,omitempty"`
+	Unmapped        []string        `json:"unmapped_columns,omitempty"`
+	Export          InputInfo       `json:"export"`
+	Existing        *ExistingInfo   `json:"existing,omitempty"`
+	APICalls        map[string]int  `json:"api_calls"`
+	Jobs            []JobSummary    `json:"jobs"`
+	ByDay           []DayCount      `json:"by_day"`
+	Reasons         []Reason        `json:"reasons"`
+	Files           []string        `json:"files"`
+	RunFolder       string          `json:"run_folder"`
+	StartedAt       time.Time       `json:"started_at"`
+	FinishedAt      time.Time       `json:"finished_at"`
 }
 
 // InputInfo describes the export as read.
@@ -52,13 +56,31 @@ type ExistingInfo struct {
 	Skipped   int    `json:"skipped"`
 }
 
-// JobSummary is one Bulk API job of an import.
+// JobSummary is one Bulk API 2.0 job of an import.
 type JobSummary struct {
-	ID        string `json:"id"`
-	State     string `json:"state"`
-	Processed int    `json:"processed"`
-	Failed    int    `json:"failed"`
-	SetupURL  string `json:"setup_url,omitempty"`
+	ID           string    `json:"id"`
+	Part         int       `json:"part"`  // 1-based part of to_import.csv
+	Rows         int       `json:"rows"`  // rows uploaded in this job
+	Bytes        int64     `json:"bytes"` // CSV bytes uploaded
+	State        string    `json:"state"` // JobComplete, Failed, Aborted, ...
+	ErrorMessage string    `json:"error_message,omitempty"`
+	Processed    int       `json:"processed"`
+	Failed       int       `json:"failed"`
+	Created      int       `json:"created"`
+	Updated      int       `json:"updated"`
+	AlreadyNewer int       `json:"already_newer"`
+	Unprocessed  int       `json:"unprocessed"`
+	CreatedAt    time.Time `json:"created_at"`
+	FinishedAt   time.Time `json:"finished_at"`
+	SetupURL     string    `json:"setup_url,omitempty"` // where to find it in Setup
+}
+
+// ColumnMapping is one export column mapped to a Salesforce field.
+type ColumnMapping struct {
+	Column string `json:"column"`
+	Field  string `json:"field"`
+	Type   string `json:"type"`
+	Source string `json:"source"` // "sdl", "api name" or "label"
 }
 
 func newSummary(command string, h *csvdiff.Header, cfg *Config, counts csvdiff.Counts, started time.Time) *Summary {

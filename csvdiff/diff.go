@@ -288,6 +288,22 @@ func Scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 	return x, nil
 }
 
+// RowTime returns the latest instant among the row's cutoff date columns (Unix
+// nanoseconds), the date that put it on the kept side of the cutoff. ok is false for a row
+// without a parseable cutoff date.
+func (x *Index) RowTime(r *Row) (ns int64, ok bool) {
+	f := r.Fields()
+	if len(f) != len(x.Header.Names) {
+		return 0, false
+	}
+	for _, d := range x.Header.Dates {
+		if t, good := x.dates.Parse(trimSpace(f[d])); good && (!ok || t > ns) {
+			ns, ok = t, true
+		}
+	}
+	return ns, ok
+}
+
 // keyOf returns the record's trimmed key without splitting the whole record when it is a
 // plain line; nil when the record does not have the header's shape.
 func (x *Index) keyOf(sc *scanner, rec *record) []byte {
