@@ -17,7 +17,12 @@ type Writer struct {
 	w          *bufio.Writer
 	neutralize bool
 	buf        []byte
+	n          int64
 }
+
+// Offset returns the number of bytes written so far (buffered or not): the offset at which
+// the next record starts.
+func (w *Writer) Offset() int64 { return w.n }
 
 // NewWriter returns a Writer on w.
 func NewWriter(w io.Writer, neutralize bool) *Writer {
@@ -41,6 +46,7 @@ func (w *Writer) Write(fields [][]byte, extra ...string) error {
 	}
 	b = append(b, '\n')
 	w.buf = b
+	w.n += int64(len(b))
 	_, err := w.w.Write(b)
 	return err
 }
@@ -56,6 +62,7 @@ func (w *Writer) WriteStrings(fields ...string) error {
 	}
 	b = append(b, '\n')
 	w.buf = b
+	w.n += int64(len(b))
 	_, err := w.w.Write(b)
 	return err
 }
@@ -66,6 +73,7 @@ func (w *Writer) WriteRaw(raw []byte) error {
 	if _, err := w.w.Write(raw); err != nil {
 		return err
 	}
+	w.n += int64(len(raw)) + 1
 	return w.w.WriteByte('\n')
 }
 
@@ -151,6 +159,7 @@ func (w *Writer) WriteLedger(line int, key []byte, o Outcome, detail string) err
 	}
 	b = append(b, '\n')
 	w.buf = b
+	w.n += int64(len(b))
 	_, err := w.w.Write(b)
 	return err
 }
