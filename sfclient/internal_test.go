@@ -1,0 +1,273 @@
+package sfclient
+
+import (
+	"errors"
+	"log"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/simpleforce/simpleforce"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "fixtures", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestCheckResponse(t *testing.T) {
+	tests := []struct {
+		name        string
+		status      int
+		contentType string
+		file        string
+		wantCode    string
+		wantMsg     string
+		session     bool
+		limit       bool
+		retryable   bool
+	}{
+		{"SessionExpired", 401, "application/json", "error_session.json", "INVALID_SESSION_ID", "Session expired or invalid", true, false, false},
+		{"RequestLimit", 403, "application/json", "error_request_limit.json", "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", false, true, false},
+		{"Malformed", 400, "application/json;charset=UTF-8", "error_malformed.json", "MALFORMED_QUERY", "unexpected token: FORM", false, false, false},
+		{"EmptyArray", 500, "application/json", "error_empty.json", "ERROR_HTTP_500", "Internal Server Error", false, false, false},
+		{"Null", 503, "application/json", "error_null.json", "ERROR_HTTP_503", "Service Unavailable", false, false, true},
+		{"OAuth", 400, "application/json", "oauth_error.json", "invalid_grant", "authentication failure", false, false, false},
+		{"HTML503", 503, "text/html", "error_503.html", "ERROR_HTTP_503", "Service Unavailable", false, false, true},
+		{"HTMLWithoutContentType", 502, "", "error_503.html", "ERROR_HTTP_502", "HTML error page", false, false, true},
+		{"SOAPFault", 500, "text/xml", "soap_fault.xml", "INVALID_LOGIN", "Invalid username, password", false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", "https://x.my.salesforce.com/services/data/v62.0/query?q=SELECT+Secret", nil)
+			resp := &http.Response{StatusCode: tt.status, Header: http.Header{"Content-Type": {tt.contentType},
+				"Sforce-Limit-Info": {"api-usage=15000/15000"}}, Body: nopBody(fixture(t, tt.file)), Request: req}
+			err := checkResponse(resp)
+			var ae *APIError
+			if !errors.As(err, &ae) {
+				t.Fatalf("checkResponse = %v, want *APIError", err)
+			}
+			if ae.Code != tt.wantCode || !strings.Contains(ae.Message, tt.wantMsg) {
+				t.Errorf("got  code %q message %q\nwant code %q message containing %q", ae.Code, ae.Message, tt.wantCode, tt.wantMsg)
+			}
+			if got := errors.Is(err, ErrSessionExpired); got != tt.session {
+				t.Errorf("Is(ErrSessionExpired) = %v, want %v", got, tt.session)
+			}
+			if got := errors.Is(err, ErrRequestLimit); got != tt.limit {
+				t.Errorf("Is(ErrRequestLimit) = %v, want %v", got, tt.limit)
+			}
+			if got := ae.retryable(); got != tt.retryable {
+				t.Errorf("retryable = %v, want %v", got, tt.retryable)
+			}
+			if strings.Contains(err.Error(), "Secret") {
+				t.Errorf("error leaks the query string: %v", err)
+			}
+			if tt.limit && !strings.Contains(err.Error(), "15000/15000") {
+				t.Errorf("request-limit error lacks the usage figures: %v", err)
+			}
+		})
+	}
+}
+
+func TestCheckResponseJSONNotAttemptedOnHTML(t *testing.T) {
+	// The HTML page contains a JSON-looking fragment; it must not be decoded.
+	e := parseErrorBody(503, "text/html; charset=utf-8", fixture(t, "error_503.html"))
+	if strings.Contains(e.Message, "not") {
+		t.Errorf("message %q came from the page body", e.Message)
+	}
+}
+
+func TestSessionExpiredSkipList(t *testing.T) {
+	e := &APIError{StatusCode: 401, Code: "INVALID_SESSION_ID", Message: "This session is not valid for use with the REST API"}
+	if errors.Is(e, ErrSessionExpired) {
+		t.Error("jsforce's skip-list message counted as session expiry")
+	}
+}
+
+func TestRedactToken(t *testing.T) {
+	e := parseErrorBody(400, "application/json", []byte(`[{"errorCode":"X","message":"bad token 00Dx0000000BV7z!AR8AQAxo9UfVkh8AlV0Gomt9"}]`))
+	if strings.Contains(e.Error(), "AR8AQ") {
+		t.Errorf("token leaked: %v", e)
+	}
+}
+
+// simpleforce indexes jsonError[0] without a length check (SALESFORCE.md §12.3 item 1).
+func TestSafeCallRecoversSimpleforcePanic(t *testing.T) {
+	for _, body := range []string{"[]", "null"} {
+		err := safeCall(func() error { return simpleforce.ParseSalesforceError(500, []byte(body)) })
+		if err == nil || !strings.Contains(err.Error(), "panicked") {
+			t.Errorf("body %s: safeCall = %v, want recovered panic", body, err)
+		}
+	}
+}
+
+func TestParseLimitInfo(t *testing.T) {
+	for in, want := range map[string]LimitInfo{
+		"api-usage=18/5000": {18, 5000},
+		"per-app-api-usage=1/10(appName=x), api-usage=10018/100000": {10018, 100000},
+	} {
+		if got, ok := parseLimitInfo(in); !ok || got != want {
+			t.Errorf("parseLimitInfo(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	if _, ok := parseLimitInfo("garbage"); ok {
+		t.Error("parseLimitInfo(garbage) ok")
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if got := parseRetryAfter("7", now); got != 7*time.Second {
+		t.Errorf("seconds: %v", got)
+	}
+	if got := parseRetryAfter(now.Add(3*time.Second).Format(http.TimeFormat), now); got != 3*time.Second {
+		t.Errorf("date: %v", got)
+	}
+}
+
+func TestQuoteString(t *testing.T) {
+	for in, want := range map[string]string{
+		`O'Brien`:     `'O\'Brien'`,
+		`back\slash`:  `'back\\slash'`,
+		"a\nb\r\tc":   `'a\nb\r\tc'`,
+		`"q"`:         `'\"q\"'`,
+		`\'`:          `'\\\''`,
+		"plain-key_1": `'plain-key_1'`,
+	} {
+		if got := QuoteString(in); got != want {
+			t.Errorf("QuoteString(%q) = %s, want %s", in, got, want)
+		}
+	}
+	if got := QuoteLike("50%_x"); got != `'50\%\_x'` {
+		t.Errorf("QuoteLike = %s", got)
+	}
+}
+
+// unquoteList parses "('a','b\'c')" back into keys, inverting QuoteString.
+func unquoteList(t *testing.T, list string) []string {
+	t.Helper()
+	if !strings.HasPrefix(list, "(") || !strings.HasSuffix(list, ")") {
+		t.Fatalf("not a list: %q", list)
+	}
+	s := list[1 : len(list)-1]
+	var keys []string
+	for i := 0; i < len(s); {
+		if s[i] != '\'' {
+			t.Fatalf("expected quote at %d in %q", i, s)
+		}
+		i++
+		var b strings.Builder
+		for ; s[i] != '\''; i++ {
+			if s[i] == '\\' {
+				i++
+				c := s[i]
+				switch c {
+				case 'n':
+					c = '\n'
+				case 'r':
+					c = '\r'
+				case 't':
+					c = '\t'
+				case 'b':
+					c = '\b'
+				case 'f':
+					c = '\f'
+				}
+				b.WriteByte(c)
+				continue
+			}
+			b.WriteByte(s[i])
+		}
+		keys = append(keys, b.String())
+		i++
+		if i < len(s) {
+			if s[i] != ',' {
+				t.Fatalf("expected comma at %d in %q", i, s)
+			}
+			i++
+		}
+	}
+	return keys
+}
+
+func TestInBatchesProperty(t *testing.T) {
+	const prefix, suffix = "SELECT Id, Ext__c FROM X WHERE Ext__c IN ", " AND IsDeleted = false"
+	alphabet := []rune("abcXYZ019-_ '\\\"\n\r\t,()é✓")
+	r := rand.New(rand.NewPCG(1, 2))
+	for iter := 0; iter < 200; iter++ {
+		n := r.IntN(400)
+		keys := make([]string, n)
+		for i := range keys {
+			k := make([]rune, 1+r.IntN(30))
+			for j := range k {
+				k[j] = alphabet[r.IntN(len(alphabet))]
+			}
+			keys[i] = string(k)
+		}
+		maxLen, maxURL := 300+r.IntN(2000), 400+r.IntN(3000)
+		if iter%50 == 0 {
+			maxLen, maxURL = MaxSOQLLength, MaxQueryURLLength
+		}
+		var got []string
+		err := inBatches(prefix, suffix, keys, maxLen, maxURL, func(soql string) error {
+			if len(soql) > maxLen {
+				t.Fatalf("statement of %d chars > %d", len(soql), maxLen)
+			}
+			if u := len(url.QueryEscape(soql)); u > maxURL {
+				t.Fatalf("encoded statement of %d bytes > %d", u, maxURL)
+			}
+			if !strings.HasPrefix(soql, prefix) || !strings.HasSuffix(soql, suffix) {
+				t.Fatalf("bad statement %q", soql)
+			}
+			got = append(got, unquoteList(t, strings.TrimSuffix(strings.TrimPrefix(soql, prefix), suffix))...)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, "\x00") != strings.Join(keys, "\x00") || len(got) != len(keys) {
+			t.Fatalf("iteration %d: keys lost, repeated or reordered: got %d keys, want %d", iter, len(got), len(keys))
+		}
+	}
+	if err := inBatches(prefix, "", []string{strings.Repeat("x", 500)}, 300, 1000, func(string) error { return nil }); err == nil {
+		t.Error("an oversized key was accepted")
+	}
+}
+
+func TestRedirectStdLog(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	restore := RedirectStdLog(zap.New(core))
+	log.Println("[simpleforce]", "Failed resp.body: ", `[{"message":"secret customer data"}]`)
+	log.Println("[simpleforce]", "HTTP GET request failed:", "https://x.my.salesforce.com/services/data/v62.0/query?q=SELECT+Email+FROM+Contact")
+	log.Println("[simpleforce] User", "bob@example.com", "token 00Dx0000000BV7z!AR8AQAxo9UfVkh8AlV0Gomt9", strings.Repeat("x", 500))
+	restore()
+	entries := logs.All()
+	if len(entries) != 3 {
+		t.Fatalf("got %d entries, want 3", len(entries))
+	}
+	for _, e := range entries {
+		if e.Level != zap.DebugLevel || e.LoggerName != "simpleforce" {
+			t.Errorf("entry %+v: want debug from logger simpleforce", e.Entry)
+		}
+		if strings.Contains(e.Message, "secret") || strings.Contains(e.Message, "SELECT") || strings.Contains(e.Message, "AR8AQ") || len(e.Message) > 210 {
+			t.Errorf("unsanitised line: %q", e.Message)
+		}
+	}
+}
+
+type body struct{ *strings.Reader }
+
+func (body) Close() error { return nil }
+
+func nopBody(b []byte) body { return body{strings.NewReader(string(b))} }
