@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -231,9 +232,11 @@ func (c *Client) jwtAudience() string {
 // oauthLogin runs one golang.org/x/oauth2 token request through the client's HTTP stack and
 // turns the token (and its instance_url / id extras) into a session.
 func (c *Client) oauthLogin(ctx context.Context, fetch func(context.Context) (*oauth2.Token, error)) (session, error) {
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.hc)
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
+	// Some oauth2 paths (jwt) send requests without a context; ctxTransport gives them ours,
+	// which carries the call kind and the timeout.
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: ctxTransport{ctx: ctx, rt: c.hc.Transport}})
 	tok, err := fetch(ctx)
 	if err != nil {
 		var re *oauth2.RetrieveError
@@ -305,7 +308,7 @@ func (c *Client) loginSFCLI(ctx context.Context) (session, error) {
 			c.cfg.TargetOrg, prefixed(out.Name), redact(truncate(out.Message, 300)), c.cfg.TargetOrg)
 	case runErr != nil:
 		var ee *exec.Error
-		if errors.As(runErr, &ee) {
+		if errors.As(runErr, &ee) || errors.Is(runErr, fs.ErrNotExist) || errors.Is(runErr, fs.ErrPermission) {
 			return session{}, fmt.Errorf("run the Salesforce CLI (%s) for --target-org: %w; install it or use SF_* credentials", c.cfg.SFCommand, runErr)
 		}
 		return session{}, fmt.Errorf("sf org display --target-org %s: %w: %s", c.cfg.TargetOrg, runErr, redact(truncate(strings.TrimSpace(stderr.String()), 300)))

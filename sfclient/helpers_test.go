@@ -100,3 +100,11 @@ func (f *fake) client(cfg sfclient.Config) *sfclient.Client {
 }
 
 const v = "/services/data/v62.0/"
+
+func TestMain(m *testing.M) {
+	// Keep simpleforce's std-log lines out of the test output, as main does.
+	restore := sfclient.RedirectStdLog(nil)
+	code := m.Run()
+	restore()
+	os.Exit(code)
+}
