@@ -68,3 +68,28 @@ jsforce-check:
 	cd scripts/jsforce-check; \
 	npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error; \
 	INSTANCE_URL="$$INSTANCE_URL" ACCESS_TOKEN="$$ACCESS_TOKEN" node check.mjs
+
+## report-check: run `backfill clean` on the sample, render its report.html with headless
+## Chromium (--dump-dom and a 1280x2000 screenshot) and check the page is not blank and its
+## charts drew bars (scripts/report-check). Skipped when chromium is absent; on Debian:
+## apt-get install -y chromium. REPORT_PNG=docs/report.png keeps the screenshot.
+.PHONY: report-check
+REPORT_PNG ?=
+report-check:
+	@chrome=$$(command -v chromium || command -v chromium-browser || command -v google-chrome || true); \
+	if [ -z "$$chrome" ]; then echo "report-check: skipped (chromium not found; apt-get install -y chromium)"; exit 0; fi; \
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(GO) build -o "$$tmp/backfill" ./cmd/backfill; \
+	"$$tmp/backfill" clean --export testdata/sample/export.csv --existing testdata/sample/existing.csv \
+		--out "$$tmp/run" --quiet > "$$tmp/clean.out"; \
+	url="file://$$tmp/run/report.html"; \
+	headless() { profile=$$(mktemp -d); \
+		timeout 120 "$$chrome" --headless --no-sandbox --disable-gpu --disable-background-networking \
+			--disable-component-update --disable-sync --no-first-run --disable-quic --hide-scrollbars \
+			--user-data-dir="$$profile" "$$@" 2>>"$$tmp/chromium.log"; rc=$$?; rm -rf "$$profile"; return $$rc; }; \
+	headless --dump-dom "$$url" > "$$tmp/dom.html" || { cat "$$tmp/chromium.log"; exit 1; }; \
+	grep -q '<title>backfill [a-z]* report</title>' "$$tmp/dom.html" || { echo "report-check: the page did not render (no title in the DOM)"; exit 1; }; \
+	headless --screenshot="$$tmp/report.png" --window-size=1280,2000 "$$url" || { cat "$$tmp/chromium.log"; exit 1; }; \
+	$(GO) run ./scripts/report-check "$$tmp/report.png"; \
+	if [ -n "$(REPORT_PNG)" ]; then cp "$$tmp/report.png" "$(REPORT_PNG)"; echo "report-check: screenshot saved as $(REPORT_PNG)"; fi; \
+	echo "report-check: ok"

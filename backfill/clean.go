@@ -85,6 +85,11 @@ func Clean(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) 
 	sum.Existing = &ExistingInfo{File: cfg.Existing, KeyColumn: keys.info.Header.KeyName(), IDColumn: keys.info.IDName,
 		Rows: keys.info.Rows, Keys: keys.info.Keys, Skipped: keys.info.Skipped}
 	sum.FinishedAt = cfg.now()
+	sum.Files = append(sum.Files, reportFileLine)
+	if err := WriteReport(folder, sum); err != nil {
+		folder.Remove()
+		return nil, err
+	}
 	if err := folder.writeJSON("summary.json", sum); err != nil {
 		folder.Remove()
 		return nil, fmt.Errorf("write summary: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -150,9 +151,34 @@ func PrintSummary(w io.Writer, s *Summary, format string) error {
 	if s.Object != "" {
 		fmt.Fprintf(&b, "object:        %s (upsert on %s)\n", s.Object, s.ExternalIDField)
 	}
+	for i, m := range s.Mapping {
+		label := ""
+		if i == 0 {
+			label = "mapping:"
+		}
+		fmt.Fprintf(&b, "%-15s%s -> %s (%s, by %s)\n", label, m.Column, m.Field, m.Type, m.Source)
+	}
+	if len(s.Unmapped) > 0 {
+		fmt.Fprintf(&b, "left out:      %s\n", strings.Join(s.Unmapped, ", "))
+	}
+	for _, j := range s.Jobs {
+		fmt.Fprintf(&b, "%-15s%s %s: %d rows, %d processed, %d created, %d updated, %d already newer, %d failed, %d unprocessed\n",
+			fmt.Sprintf("job %d:", j.Part), j.ID, j.State, j.Rows, j.Processed, j.Created, j.Updated, j.AlreadyNewer, j.Failed, j.Unprocessed)
+		if j.ErrorMessage != "" {
+			fmt.Fprintf(&b, "               error: %s\n", j.ErrorMessage)
+		}
+		if j.SetupURL != "" {
+			fmt.Fprintf(&b, "               Setup: %s\n", j.SetupURL)
+		}
+	}
 	fmt.Fprintf(&b, "\nrun folder:    %s\n", s.RunFolder)
+	report := false
 	for _, f := range s.Files {
 		fmt.Fprintf(&b, "  %s\n", f)
+		report = report || strings.HasPrefix(f, "report.html ")
+	}
+	if report {
+		fmt.Fprintf(&b, "\nreport:        %s\n", filepath.Join(s.RunFolder, "report.html"))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -1,0 +1,629 @@
+package backfill
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/northpass-tools/backfill/csvdiff"
+)
+
+// reportFileLine is report.html's line in [Summary.Files].
+const reportFileLine = "report.html     the report to read and approve (open it in a browser)"
+
+//go:embed report.html.tmpl
+var reportSource string
+
+// reportTemplate is parsed once; html/template escapes every value for its context, and no
+// value reaches it as template.HTML, so nothing from the export can become markup.
+var reportTemplate = template.Must(template.New("report.html").Parse(reportSource))
+
+// WriteReport writes report.html into the run folder: the self-contained page of DESIGN.md
+// section 7, built only from s. The page is rendered in memory first, so a failure leaves
+// no half-written file; an existing report.html is never overwritten (the file is created
+// with O_EXCL, private like the rest of the folder).
+func WriteReport(folder *RunFolder, s *Summary) error {
+	var buf bytes.Buffer
+	if err := RenderReport(&buf, s); err != nil {
+		return err
+	}
+	f, err := folder.Create("report.html")
+	if err != nil {
+		return fmt.Errorf("create report.html: %w", err)
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return fmt.Errorf("write report.html: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write report.html: %w", err)
+	}
+	return nil
+}
+
+// RenderReport writes the report page for s to w. It reads s and never changes it.
+func RenderReport(w io.Writer, s *Summary) error {
+	if err := reportTemplate.Execute(w, newReportView(s)); err != nil {
+		return fmt.Errorf("render report: %w", err)
+	}
+	return nil
+}
+
+// reportView is what the template shows: every number and every chart coordinate is
+// computed here, so the template only places values.
+type reportView struct {
+	S        *Summary
+	Title    string
+	Started  string
+	Finished string
+	Took     string
+	Cutoff   string
+	Verdict  verdict
+	Outcomes outcomeChart
+	Days     dayChart
+	Final    []finalRow
+	Reasons  []reasonRow
+	Jobs     []jobRow
+	Columns  []columnRow
+	Mapping  []ColumnMapping
+	Unmapped []string
+	APICalls []apiCallRow
+	Files    []fileRow
+}
+
+type verdict struct {
+	Tone     string // ok, warn or bad: the colour of the box
+	Headline string
+	Items    []verdictItem
+	Next     string
+	Exit     int
+	ExitText string
+}
+
+type verdictItem struct {
+	Label, Note string
+	N           int
+	Share       string
+	Tone        string
+}
+
+// Outcome groups: the colour of an outcome in both charts.
+const (
+	groupLoad    = "load"    // to_insert, to_update, created, updated
+	groupPresent = "present" // exists, already_newer
+	groupStale   = "stale"
+	groupSkip    = "skip" // before_cutoff, duplicate
+	groupBad     = "bad"  // rejected, failed
+	groupUnproc  = "unproc"
+)
+
+func outcomeGroup(o csvdiff.Outcome) string {
+	switch o {
+	case csvdiff.ToInsert, csvdiff.ToUpdate, csvdiff.Created, csvdiff.Updated:
+		return groupLoad
+	case csvdiff.Exists, csvdiff.AlreadyNewer:
+		return groupPresent
+	case csvdiff.Stale:
+		return groupStale
+	case csvdiff.Rejected, csvdiff.Failed:
+		return groupBad
+	case csvdiff.Unprocessed:
+		return groupUnproc
+	}
+	return groupSkip
+}
+
+// outcomeMeaning is DESIGN.md section 3's table, for the final outcomes.
+var outcomeMeaning = map[csvdiff.Outcome]string{
+	csvdiff.Rejected:     "the row cannot be used (ragged, bad date, missing key, bad encoding)",
+	csvdiff.BeforeCutoff: "every cutoff date column is before the cutoff",
+	csvdiff.Duplicate:    "another row of the export has the same key; the ledger names the line kept",
+	csvdiff.Exists:       "Salesforce already has the record and nothing to change",
+	csvdiff.Stale:        "Salesforce has the record but mapped values differ",
+	csvdiff.ToInsert:     "planned insert",
+	csvdiff.ToUpdate:     "planned update",
+	csvdiff.Created:      "loaded as a new record",
+	csvdiff.Updated:      "loaded over an existing record",
+	csvdiff.AlreadyNewer: "Salesforce refused an older version (old timestamp)",
+	csvdiff.Failed:       "Salesforce rejected the row (error.csv has sf__Error)",
+	csvdiff.Unprocessed:  "the job ended before Salesforce processed the row",
+}
+
+func newReportView(s *Summary) *reportView {
+	v := &reportView{
+		S:        s,
+		Title:    fmt.Sprintf("backfill %s report", orDash(s.Command)),
+		Started:  fmtTime(s.StartedAt),
+		Finished: fmtTime(s.FinishedAt),
+		Cutoff:   fmtTime(s.Cutoff),
+		Verdict:  newVerdict(s),
+		Outcomes: newOutcomeChart(s),
+		Days:     newDayChart(s.ByDay, s.Cutoff),
+		Mapping:  s.Mapping,
+		Unmapped: s.Unmapped,
+	}
+	if !s.StartedAt.IsZero() && !s.FinishedAt.IsZero() {
+		v.Took = fmtDuration(s.FinishedAt.Sub(s.StartedAt))
+	}
+	for _, o := range csvdiff.Outcomes() {
+		n := s.Outcomes[o.String()]
+		v.Final = append(v.Final, finalRow{Outcome: o.String(), Group: outcomeGroup(o), N: n,
+			Share: percent(n, s.Rows), Meaning: outcomeMeaning[o], Zero: n == 0})
+	}
+	for _, r := range s.Reasons {
+		v.Reasons = append(v.Reasons, newReasonRow(r))
+	}
+	for _, j := range s.Jobs {
+		v.Jobs = append(v.Jobs, newJobRow(j))
+	}
+	v.Columns = newColumnRows(s)
+	for _, name := range slices.Sorted(maps.Keys(s.APICalls)) {
+		v.APICalls = append(v.APICalls, apiCallRow{Name: name, N: s.APICalls[name]})
+	}
+	for _, f := range s.Files {
+		name, desc, _ := strings.Cut(f, " ")
+		v.Files = append(v.Files, fileRow{Name: name, Desc: strings.TrimSpace(desc)})
+	}
+	return v
+}
+
+func newVerdict(s *Summary) verdict {
+	n := func(os ...csvdiff.Outcome) int {
+		t := 0
+		for _, o := range os {
+			t += s.Outcomes[o.String()]
+		}
+		return t
+	}
+	item := func(label string, count int, tone, note string) verdictItem {
+		return verdictItem{Label: label, N: count, Share: percent(count, s.Rows), Tone: tone, Note: note}
+	}
+	present := n(csvdiff.Exists, csvdiff.AlreadyNewer)
+	stale := n(csvdiff.Stale)
+	rejected := n(csvdiff.Rejected)
+	failed, unproc := n(csvdiff.Failed), n(csvdiff.Unprocessed)
+	left := n(csvdiff.BeforeCutoff, csvdiff.Duplicate)
+	v := verdict{Tone: "ok"}
+	if s.Command == "import" || len(s.Jobs) > 0 {
+		created, updated := n(csvdiff.Created), n(csvdiff.Updated)
+		v.Headline = fmt.Sprintf("%d of %d rows loaded into Salesforce (%d created, %d updated).", created+updated, s.Rows, created, updated)
+		v.Items = []verdictItem{
+			item("created", created, groupLoad, "new records"),
+			item("updated", updated, groupLoad, "existing records overwritten"),
+			item("failed", failed, groupBad, "see error.csv and the reasons below"),
+			item("unprocessed", unproc, groupUnproc, "see unprocessed.csv"),
+			item("already present", present, groupPresent, "exists or already_newer"),
+			item("stale", stale, groupStale, "in Salesforce with different values"),
+			item("rejected", rejected, groupBad, "see rejects.csv"),
+		}
+	} else {
+		load := n(csvdiff.ToInsert, csvdiff.ToUpdate)
+		v.Headline = fmt.Sprintf("%d of %d rows to load into Salesforce.", load, s.Rows)
+		v.Items = []verdictItem{
+			item("to load", load, groupLoad, fmt.Sprintf("%d to insert, %d to update: to_import.csv", n(csvdiff.ToInsert), n(csvdiff.ToUpdate))),
+			item("already present", present, groupPresent, "in Salesforce already: left out"),
+			item("stale", stale, groupStale, "in Salesforce with different values"),
+			item("rejected", rejected, groupBad, "cannot be used: see rejects.csv"),
+		}
+		switch s.Command {
+		case "clean":
+			v.Next = "Review the reasons and rejects.csv, then load to_import.csv with Data Loader (Upsert matched on the external id)."
+		case "plan":
+			v.Next = "Nothing was written to Salesforce: to_import.csv is exactly what an import would upload."
+		}
+	}
+	v.Items = append(v.Items, item("left out", left, groupSkip, "before the cutoff or duplicates"))
+	if rejected > 0 || stale > 0 {
+		v.Tone = "warn"
+	}
+	if failed+unproc > 0 {
+		v.Tone = "bad"
+		v.Exit = ExitRowsFailed
+		v.ExitText = "finished, but some rows failed or were left unprocessed"
+	} else {
+		v.Exit = ExitOK
+		v.ExitText = "done, every row accounted for"
+	}
+	return v
+}
+
+// Chart geometry, in SVG user units (the SVG scales to the page width).
+const (
+	chartW      = 960.0
+	outLabelW   = 130.0 // outcome names
+	outBarMax   = 660.0 // the longest bar
+	outRowH     = 30.0
+	outBarH     = 20.0
+	dayPlotX    = 56.0
+	dayPlotY    = 14.0
+	dayPlotW    = chartW - dayPlotX - 16
+	dayPlotH    = 220.0
+	dayH        = dayPlotY + dayPlotH + 46
+	maxDayBars  = 92  // more days than this are shown by week
+	maxWeekBars = 106 // more weeks than this are shown by month
+	maxXLabels  = 10
+)
+
+type outcomeChart struct {
+	W, H float64
+	Bars []outcomeBar
+}
+
+type outcomeBar struct {
+	Outcome, Group, Share string
+	N                     int
+	Y, TextY, W, CountX   float64
+}
+
+func newOutcomeChart(s *Summary) outcomeChart {
+	c := outcomeChart{W: chartW}
+	longest := 0 // the longest bar spans outBarMax; the others are to scale
+	for _, n := range s.Outcomes {
+		longest = max(longest, n)
+	}
+	for _, o := range csvdiff.Outcomes() {
+		n := s.Outcomes[o.String()]
+		if n == 0 {
+			continue
+		}
+		y := float64(len(c.Bars)) * outRowH
+		w := 0.0
+		if longest > 0 {
+			w = math.Max(2, outBarMax*float64(n)/float64(longest))
+		}
+		c.Bars = append(c.Bars, outcomeBar{Outcome: o.String(), Group: outcomeGroup(o), N: n,
+			Share: percent(n, s.Rows), Y: round1(y + (outRowH-outBarH)/2), TextY: round1(y + outRowH/2 + 5),
+			W: round1(w), CountX: round1(outLabelW + w + 8)})
+	}
+	c.H = float64(len(c.Bars)) * outRowH
+	return c
+}
+
+// daySeries are the stacks of the per-day chart, bottom to top.
+var daySeries = []struct {
+	class, label string
+	outcomes     []csvdiff.Outcome
+}{
+	{groupLoad, "to load / loaded", []csvdiff.Outcome{csvdiff.ToInsert, csvdiff.ToUpdate, csvdiff.Created, csvdiff.Updated}},
+	{groupPresent, "already present", []csvdiff.Outcome{csvdiff.Exists, csvdiff.AlreadyNewer}},
+	{groupStale, "stale", []csvdiff.Outcome{csvdiff.Stale}},
+	{groupBad, "failed / unprocessed", []csvdiff.Outcome{csvdiff.Failed, csvdiff.Unprocessed}},
+}
+
+type dayChart struct {
+	Unit     string // day, week or month
+	From, To string
+	W, H     float64
+	PlotX    float64
+	PlotY    float64
+	PlotW    float64
+	PlotH    float64
+	Bottom   float64
+	MidY     float64
+	Bars     []dayBar // one per day (week, month) from the first to the last, empty ones too
+	YTicks   []tick
+	XLabels  []tick
+	Legend   []legendItem
+	Total    int
+}
+
+type dayBar struct {
+	Label string
+	Total int
+	X, W  float64
+	Segs  []daySeg
+	Title string
+}
+
+type daySeg struct {
+	Class string
+	N     int
+	Y, H  float64
+}
+
+type tick struct {
+	Pos   float64
+	Label string
+	Year  string // under the first date label and where the year changes
+}
+
+type legendItem struct {
+	Class, Label string
+	N            int
+	X            float64
+}
+
+func newDayChart(days []DayCount, cutoff time.Time) dayChart {
+	c := dayChart{W: chartW, H: dayH, PlotX: dayPlotX, PlotY: dayPlotY, PlotW: dayPlotW, PlotH: dayPlotH,
+		Bottom: dayPlotY + dayPlotH, MidY: dayPlotY + dayPlotH/2}
+	type bucket struct{ n [4]int }
+	var first, last time.Time
+	parsed := make([]time.Time, len(days))
+	for i, d := range days {
+		t, err := time.Parse(time.DateOnly, d.Day)
+		if err != nil {
+			continue
+		}
+		parsed[i] = t
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+		if t.After(last) {
+			last = t
+		}
+	}
+	if first.IsZero() {
+		return c
+	}
+	start := first
+	if cd := cutoff.UTC().Truncate(24 * time.Hour); !cutoff.IsZero() && cd.Before(first) && months(cd, last) <= 120 {
+		start = cd
+	}
+	c.Unit = "day"
+	floor := func(t time.Time) time.Time { return t }
+	next := func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }
+	if n := int(last.Sub(start).Hours()/24) + 1; n > maxDayBars {
+		c.Unit = "week"
+		floor = func(t time.Time) time.Time { return t.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7)) }
+		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }
+		if n/7+1 > maxWeekBars {
+			c.Unit = "month"
+			floor = func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) }
+			next = func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }
+		}
+	}
+	var starts []time.Time
+	index := map[time.Time]int{}
+	for t := floor(start); !t.After(last); t = next(t) {
+		index[t] = len(starts)
+		starts = append(starts, t)
+	}
+	buckets := make([]bucket, len(starts))
+	var totals [4]int
+	for i, d := range days {
+		if parsed[i].IsZero() {
+			continue
+		}
+		b := &buckets[index[floor(parsed[i])]]
+		for k, ser := range daySeries {
+			for _, o := range ser.outcomes {
+				b.n[k] += d.Outcomes[o.String()]
+				totals[k] += d.Outcomes[o.String()]
+			}
+		}
+	}
+	maxTotal := 0
+	for _, b := range buckets {
+		maxTotal = max(maxTotal, b.n[0]+b.n[1]+b.n[2]+b.n[3])
+	}
+	top, step := niceScale(maxTotal)
+	for v := 0; v <= top; v += step {
+		c.YTicks = append(c.YTicks, tick{Pos: round1(c.Bottom - c.PlotH*float64(v)/float64(top)), Label: strconv.Itoa(v)})
+	}
+	slot := c.PlotW / float64(len(starts))
+	barW := math.Min(48, math.Max(1, slot*0.78))
+	labelEvery := (len(starts) + maxXLabels - 1) / maxXLabels
+	year := 0
+	for i, t := range starts {
+		b := buckets[i]
+		x := c.PlotX + slot*float64(i) + (slot-barW)/2
+		bar := dayBar{Label: bucketLabel(t, c.Unit), X: round1(x), W: round1(barW)}
+		y := c.Bottom
+		var parts []string
+		for k, ser := range daySeries {
+			if b.n[k] == 0 {
+				continue
+			}
+			h := c.PlotH * float64(b.n[k]) / float64(top)
+			y -= h
+			bar.Segs = append(bar.Segs, daySeg{Class: ser.class, N: b.n[k], Y: round1(y), H: round1(h)})
+			bar.Total += b.n[k]
+			parts = append(parts, fmt.Sprintf("%d %s", b.n[k], ser.label))
+		}
+		if len(parts) == 0 {
+			parts = []string{"no rows"}
+		}
+		bar.Title = bar.Label + ": " + strings.Join(parts, ", ")
+		c.Bars = append(c.Bars, bar)
+		if i%labelEvery == 0 {
+			l := tick{Pos: round1(c.PlotX + slot*(float64(i)+0.5)), Label: axisLabel(t, c.Unit)}
+			if c.Unit != "month" && (len(c.XLabels) == 0 || t.Year() != year) {
+				l.Year = strconv.Itoa(t.Year())
+			}
+			year = t.Year()
+			c.XLabels = append(c.XLabels, l)
+		}
+	}
+	x := c.PlotX
+	for k, ser := range daySeries {
+		if k == 3 && totals[k] == 0 {
+			continue // failures only appear in the legend of imports that had some
+		}
+		c.Legend = append(c.Legend, legendItem{Class: ser.class, Label: ser.label, N: totals[k], X: x})
+		c.Total += totals[k]
+		x += 200
+	}
+	c.From, c.To = start.Format(time.DateOnly), last.Format(time.DateOnly)
+	return c
+}
+
+func months(a, b time.Time) int {
+	return (b.Year()-a.Year())*12 + int(b.Month()) - int(a.Month())
+}
+
+// niceScale returns the top of the y axis and its tick step: 1, 2 or 5 times a power of
+// ten, with four or five steps.
+func niceScale(maxV int) (top, step int) {
+	if maxV <= 0 {
+		return 1, 1
+	}
+	raw := float64(maxV) / 4
+	p := math.Pow(10, math.Floor(math.Log10(raw)))
+	s := 10 * p
+	for _, m := range []float64{1, 2, 5} {
+		if m*p >= raw {
+			s = m * p
+			break
+		}
+	}
+	step = max(1, int(s))
+	top = (maxV + step - 1) / step * step
+	return top, step
+}
+
+func bucketLabel(t time.Time, unit string) string {
+	switch unit {
+	case "week":
+		return "week of " + t.Format(time.DateOnly)
+	case "month":
+		return t.Format("2006-01")
+	}
+	return t.Format(time.DateOnly)
+}
+
+func axisLabel(t time.Time, unit string) string {
+	if unit == "month" {
+		return t.Format("Jan 2006")
+	}
+	return t.Format("Jan 2")
+}
+
+type finalRow struct {
+	Outcome, Group, Share, Meaning string
+	N                              int
+	Zero                           bool
+}
+
+type reasonRow struct {
+	Outcome, Group, Reason, Lines string
+	N                             int
+}
+
+func newReasonRow(r Reason) reasonRow {
+	lines := make([]string, len(r.Examples))
+	for i, l := range r.Examples {
+		lines[i] = strconv.Itoa(l)
+	}
+	s := strings.Join(lines, ", ")
+	if r.Count > len(r.Examples) {
+		s += ", …"
+	}
+	o, _ := csvdiff.ParseOutcome(r.Outcome)
+	return reasonRow{Outcome: r.Outcome, Group: outcomeGroup(o), Reason: r.Reason, Lines: s, N: r.Count}
+}
+
+type jobRow struct {
+	JobSummary
+	Size, Started, Done, Took string
+	Tone                      string
+}
+
+func newJobRow(j JobSummary) jobRow {
+	r := jobRow{JobSummary: j, Size: fmtBytes(j.Bytes), Started: fmtTime(j.CreatedAt), Done: fmtTime(j.FinishedAt), Tone: "ok"}
+	if !j.CreatedAt.IsZero() && !j.FinishedAt.IsZero() {
+		r.Took = fmtDuration(j.FinishedAt.Sub(j.CreatedAt))
+	}
+	if j.Failed+j.Unprocessed > 0 {
+		r.Tone = "warn"
+	}
+	if j.State != "" && j.State != "JobComplete" {
+		r.Tone = "bad"
+	}
+	return r
+}
+
+type columnRow struct {
+	Name  string
+	Roles []string
+}
+
+func newColumnRows(s *Summary) []columnRow {
+	mapped := map[string]string{}
+	for _, m := range s.Mapping {
+		mapped[m.Column] = m.Field
+	}
+	unmapped := map[string]bool{}
+	for _, c := range s.Unmapped {
+		unmapped[c] = true
+	}
+	dates := map[string]bool{}
+	for _, c := range s.DateColumns {
+		dates[c] = true
+	}
+	var rows []columnRow
+	for _, c := range s.Export.Columns {
+		r := columnRow{Name: c}
+		if c == s.KeyColumn {
+			r.Roles = append(r.Roles, "key")
+		}
+		if dates[c] {
+			r.Roles = append(r.Roles, "cutoff date")
+		}
+		if c == s.UpdatedColumn {
+			r.Roles = append(r.Roles, "updated at (dedup)")
+		}
+		if f, ok := mapped[c]; ok {
+			r.Roles = append(r.Roles, "→ "+f)
+		}
+		if unmapped[c] {
+			r.Roles = append(r.Roles, "left out")
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+type apiCallRow struct {
+	Name string
+	N    int
+}
+
+type fileRow struct{ Name, Desc string }
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "-"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+func fmtBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func round1(f float64) float64 { return math.Round(f*10) / 10 }
