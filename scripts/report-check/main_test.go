@@ -20,8 +20,8 @@ func TestRun(t *testing.T) {
 	}{
 		{"blank", func(*image.RGBA) {}, false},
 		{"text only", func(img *image.RGBA) {
-			for y := 40; y < 1500; y += 20 {
-				for x := 40; x < 900; x += 3 {
+			for y := 20; y < 900; y += 20 {
+				for x := 20; x < 600; x += 3 {
 					img.Set(x, y, color.RGBA{uint8(x), uint8(y), 0x30, 0xff})
 					img.Set(x, y+1, color.RGBA{0x1d, 0x23, uint8(x + y), 0xff})
 				}
@@ -29,18 +29,18 @@ func TestRun(t *testing.T) {
 		}, false},
 		{"thin accents in bar colours", func(img *image.RGBA) {
 			drawNoise(img)
-			fill(img, image.Rect(100, 100, 1000, 104), color.RGBA{0x2e, 0x7d, 0x4f, 0xff}) // a 4px border
-			fill(img, image.Rect(100, 200, 104, 800), color.RGBA{0x3b, 0x6f, 0xb6, 0xff})
+			fill(img, image.Rect(50, 50, 500, 54), color.RGBA{0x2e, 0x7d, 0x4f, 0xff}) // a 4px border
+			fill(img, image.Rect(50, 100, 54, 400), color.RGBA{0x3b, 0x6f, 0xb6, 0xff})
 		}, false},
 		{"charts", func(img *image.RGBA) {
 			drawNoise(img)
-			fill(img, image.Rect(200, 400, 900, 420), color.RGBA{0x2e, 0x7d, 0x4f, 0xff})
-			fill(img, image.Rect(200, 430, 500, 450), color.RGBA{0x3b, 0x6f, 0xb6, 0xff})
+			fill(img, image.Rect(100, 200, 450, 220), color.RGBA{0x2e, 0x7d, 0x4f, 0xff})
+			fill(img, image.Rect(100, 230, 250, 250), color.RGBA{0x3b, 0x6f, 0xb6, 0xff})
 		}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			img := image.NewRGBA(image.Rect(0, 0, 1280, 2000))
+			img := image.NewRGBA(image.Rect(0, 0, 640, 1000))
 			draw.Draw(img, img.Bounds(), &image.Uniform{white}, image.Point{}, draw.Src)
 			tt.draw(img)
 			path := filepath.Join(t.TempDir(), "shot.png")
@@ -62,8 +62,8 @@ func TestRun(t *testing.T) {
 
 // drawNoise paints a page's worth of text-like pixels in 24 shades of grey and blue.
 func drawNoise(img *image.RGBA) {
-	for y := 40; y < 1900; y += 9 {
-		for x := 40; x < 1200; x += 2 {
+	for y := 20; y < 950; y += 9 {
+		for x := 20; x < 600; x += 2 {
 			k := uint8((x/2 + y/9) % 24)
 			img.Set(x, y, color.RGBA{k * 8, k * 8, 0x40 + k*6, 0xff})
 		}
