@@ -2,10 +2,13 @@ package backfill
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/northpass-tools/backfill/sfclient"
 )
 
 // DefaultCutoff is when Salesforce revoked the Gainsight connected apps' tokens: learning data
@@ -31,6 +34,23 @@ type Config struct {
 	// they are most of a full export, and ledger.csv already names each one.
 	SkippedBeforeCutoff bool
 	Quiet               bool
+
+	// Salesforce (plan, import, resume, preflight).
+	Org             sfclient.Config // instance/login URL, sandbox, API version, target org, credentials
+	Object          string          // --object: overrides discovery
+	ExternalIDField string          // --external-id-field: overrides discovery
+	MappingFile     string          // --mapping: a Data Loader .sdl file
+	UpdateStale     bool            // --update-stale
+	Yes             bool            // --yes: do not ask before loading
+	PlanDir         string          // --plan DIR (import): load this reviewed plan
+
+	// Stdin is where the import confirmation is read; nil means no terminal (then --yes is
+	// required).
+	Stdin io.Reader
+	// Stderr receives progress (a bar on a terminal); nil means none.
+	Stderr io.Writer
+	// StderrIsTerminal enables the progress bar.
+	StderrIsTerminal bool
 
 	// Now returns the current time; tests fix it. Nil means time.Now.
 	Now func() time.Time
@@ -87,4 +107,12 @@ func (c *Config) validateCommon() error {
 		return UsageError("use --format table or --format json", "--format %q is not known", c.Format)
 	}
 	return nil
+}
+
+// ValidatePlan checks the configuration of `backfill plan` and `backfill import`.
+func (c *Config) ValidatePlan() error {
+	if c.Export == "" {
+		return UsageError("pass the emailed Data Export CSV with --export FILE", "--export is required")
+	}
+	return c.validateCommon()
 }

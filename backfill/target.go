@@ -199,3 +199,13 @@ func (t *Target) missingRequired() []string {
 	sort.Strings(out)
 	return out
 }
+
+// constantFields returns the fields set by .sdl constants, sorted.
+func (t *Target) constantFields() []string {
+	out := make([]string, 0, len(t.Constants))
+	for f := range t.Constants {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -118,6 +118,10 @@ func (x *Index) Candidates(fn func(key []byte) bool) {
 	x.dedup.each(func(k []byte, _ *winner) bool { return fn(k) })
 }
 
+// IsCandidate reports whether key is the key of a row kept after validation, cutoff and
+// dedup.
+func (x *Index) IsCandidate(key []byte) bool { return x.dedup.Get(key) != nil }
+
 // Provisional returns the outcome counts known after the first pass; candidates are counted
 // as [ToInsert].
 func (x *Index) Provisional() Counts {
@@ -287,6 +291,9 @@ func Scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 	}
 	return x, nil
 }
+
+// DateParser returns the parser the index reads dates with.
+func (x *Index) DateParser() DateParser { return x.dates }
 
 // RowTime returns the latest instant among the row's cutoff date columns (Unix
 // nanoseconds), the date that put it on the kept side of the cutoff. ok is false for a row

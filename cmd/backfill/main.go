@@ -46,6 +46,7 @@ type command struct {
 
 // env is what a command may touch of the outside world. Tests build their own.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 }
@@ -54,6 +55,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"clean":   {"offline: diff the export against a CSV of existing records", runClean},
 		"org":     {"serve a local Salesforce-compatible org (the emulator) on loopback", runOrg},
+		"plan":    {"dry run: diff the export against the org and write the run folder and report", runPlan},
 		"version": {"print version and build info", runVersion},
 	}
 }
@@ -61,7 +63,7 @@ func commands() map[string]command {
 // run is the whole program behind main, testable: it parses args, runs one command and
 // returns its error (nil, or one that backfill.ExitCode maps to the exit status).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	e := &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	defer startProfile(e.getenv)()
 	return e.run(ctx, args)
 }
