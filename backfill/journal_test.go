@@ -91,7 +91,7 @@ func TestResultsTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{"k1": "updated a0B2", "k2": "created a0B1", "k3": "created a0B3",
-		"k4": "already_newer FIELD_CUSTOM_VALIDATION_EXCEPTION:Cannot update record due to old timestamp:--",
+		"k4":  "already_newer FIELD_CUSTOM_VALIDATION_EXCEPTION:Cannot update record due to old timestamp:--",
 		"-k5": "failed REQUIRED_FIELD_MISSING:Required fields are missing: [ns__Email__c]:ns__Email__c --",
 		"k6":  "unprocessed the job ended before Salesforce processed this row"}
 	for k, w := range want {
