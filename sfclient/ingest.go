@@ -18,7 +18,8 @@ import (
 // The context given to NewIngestWriter governs the writer's whole life, as with
 // exec.CommandContext: cancelling it breaks off the upload in progress.
 //
-// An IngestWriter is not safe for concurrent use.
+// The caller must end every IngestWriter with Close or Abort: until then an upload request
+// and its goroutine stay open. An IngestWriter is not safe for concurrent use.
 type IngestWriter struct {
 	c      *Client
 	ctx    context.Context

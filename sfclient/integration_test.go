@@ -466,3 +466,36 @@ func readCSV(t *testing.T, b *bytes.Buffer) [][]string {
 	}
 	return rows
 }
+
+func TestEmulatorIngestWriterLimitsAndAbort(t *testing.T) {
+	s, c := emulated(t)
+	w, err := c.NewIngestWriter(t.Context(), sfclient.JobSpec{Object: enrollment, Operation: "upsert", ExternalIDFieldName: extID, MaxBytes: 200}, enrollmentHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write([]string{"k", strings.Repeat("x", 300), "a@example.com", ""}); !errors.Is(err, sfclient.ErrUploadTooLarge) {
+		t.Errorf("oversized record: %v", err)
+	}
+	if err := w.Write(enrollmentRows(1)[0]); err != nil {
+		t.Fatalf("writer unusable after a refused record: %v", err)
+	}
+	ids := w.Abort()
+	if len(ids) != 1 {
+		t.Fatalf("Abort ids = %v", ids)
+	}
+	j, err := c.JobInfo(t.Context(), ids[0])
+	if err != nil || j.State != sfclient.StateAborted {
+		t.Errorf("job after Abort = %+v, %v", j, err)
+	}
+	if _, err := w.Close(); err == nil {
+		t.Error("Close after Abort succeeded")
+	}
+	if len(s.Jobs()) != 1 {
+		t.Errorf("server jobs = %v", s.Jobs())
+	}
+	// No records: no job.
+	w, _ = c.NewIngestWriter(t.Context(), sfclient.JobSpec{Object: enrollment, Operation: "insert"}, enrollmentHeader)
+	if ids, err := w.Close(); err != nil || ids != nil {
+		t.Errorf("empty writer Close = %v, %v", ids, err)
+	}
+}
