@@ -84,7 +84,10 @@ type partState struct {
 	State        string // terminal state
 	ResultsStart map[string]int64
 	ResultsDone  bool
-	Abandoned    []string
+	// ResultsCounts holds the rows per result file and "created", "updated",
+	// "already_newer".
+	ResultsCounts map[string]int64
+	Abandoned     []string
 }
 
 // journalState is the replayed journal.
@@ -148,7 +151,8 @@ func readJournal(folder *RunFolder) (*journalState, error) {
 		case evResultsStart:
 			st.part(e.Part).ResultsStart = e.Sizes
 		case evResultsDone:
-			st.part(e.Part).ResultsDone = true
+			p := st.part(e.Part)
+			p.ResultsDone, p.ResultsCounts = true, e.Sizes
 		case evFinished:
 			st.Finished = true
 		default:

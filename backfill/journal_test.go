@@ -78,7 +78,7 @@ func TestResultsTable(t *testing.T) {
 "k6","F"
 `
 	for _, x := range []struct{ file, body string }{{successFile, job1}, {successFile, job2}, {errorFile, failed}, {unprocessedFile, unprocessed}} {
-		if _, err := appendResults(folder.Path(x.file), strings.NewReader(x.body)); err != nil {
+		if _, _, _, err := appendResults(folder.Path(x.file), strings.NewReader(x.body)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -127,7 +127,7 @@ func (p *planRun) write(ctx context.Context, ex *existingSet, command string, st
 	sum.Object, sum.ExternalIDField = p.target.Object, p.target.ExternalIDField
 	sum.Mapping, sum.Unmapped = p.target.mappingSummary()
 	sum.RunFolder = p.folder.Dir
-	sum.Files = append(out.Files(), planFile)
+	sum.Files = append(out.Files(), "report.html", planFile)
 	sum.ByDay, sum.Reasons = out.stats.Days(), out.stats.Reasons()
 	sum.APICalls = p.client.CallCounts()
 	p.summary = sum

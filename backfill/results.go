@@ -35,10 +35,10 @@ const oldTimestamp = "old timestamp"
 // appendResults copies one job's result CSV (as Salesforce sends it: fully quoted, any row
 // order) into the run folder's file of that kind, writing the header only into an empty file
 // and neutralising formula cells (these files are opened in spreadsheets).
-func appendResults(path string, r io.Reader) (rows int, err error) {
+func appendResults(path string, r io.Reader) (rows, created, newer int, err error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, filePerm)
 	if err != nil {
-		return 0, err
+		return 0, 0, 0, err
 	}
 	defer func() {
 		if cerr := f.Close(); err == nil {
@@ -47,13 +47,14 @@ func appendResults(path string, r io.Reader) (rows int, err error) {
 	}()
 	st, err := f.Stat()
 	if err != nil {
-		return 0, err
+		return 0, 0, 0, err
 	}
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	w := csvdiff.NewWriter(f, true)
 	first := true
+	createdCol, errCol := -1, -1
 	var rec [][]byte
 	for {
 		fields, err := cr.Read()
@@ -61,25 +62,39 @@ func appendResults(path string, r io.Reader) (rows int, err error) {
 			break
 		}
 		if err != nil {
-			return rows, fmt.Errorf("parse Salesforce results: %w", err)
+			return rows, created, newer, fmt.Errorf("parse Salesforce results: %w", err)
 		}
 		if first {
 			first = false
+			for i, h := range fields {
+				switch strings.ToLower(h) {
+				case "sf__created":
+					createdCol = i
+				case "sf__error":
+					errCol = i
+				}
+			}
 			if st.Size() > 0 {
 				continue
 			}
 		} else {
 			rows++
+			if strings.EqualFold(at(fields, createdCol), "true") {
+				created++
+			}
+			if strings.Contains(strings.ToLower(at(fields, errCol)), oldTimestamp) {
+				newer++
+			}
 		}
 		rec = rec[:0]
 		for _, s := range fields {
 			rec = append(rec, []byte(strings.ReplaceAll(s, "\x00", "")))
 		}
 		if err := w.Write(rec); err != nil {
-			return rows, err
+			return rows, created, newer, err
 		}
 	}
-	return rows, w.Flush()
+	return rows, created, newer, w.Flush()
 }
 
 // resultTable maps each uploaded external id to its final outcome and detail.

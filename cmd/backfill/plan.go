@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/spf13/pflag"
 
@@ -47,7 +48,11 @@ func setupJob(e *env, cfg *backfill.Config, lo logOptions) (func(), error) {
 	cfg.Quiet = lo.quiet
 	cfg.Stderr = e.stderr
 	cfg.StderrIsTerminal = isTerminal(e.stderr) && !lo.quiet
-	cfg.Stdin = e.stdin
+	if f := stdinTerminal(e.stdin); f != nil {
+		cfg.Stdin = f
+	} else if e.stdin != nil && e.stdin != os.Stdin {
+		cfg.Stdin = e.stdin // tests answer the prompt
+	}
 	restore := sfclient.RedirectStdLog(log)
 	return func() { restore(); log.Sync() }, nil
 }

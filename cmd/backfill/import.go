@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/northpass-tools/backfill/backfill"
+)
+
+func runImport(ctx context.Context, e *env, args []string) error {
+	cfg := backfill.DefaultConfig()
+	var ef exportFlags
+	var lo logOptions
+	fs := newFlagSet("import", "backfill import --export FILE [flags]\n  backfill import --plan DIR [flags]", `
+Plan (as backfill plan does), show the plan summary, ask to confirm (skip with --yes), then
+upsert the rows on the external id through the Bulk API 2.0 (a new job every 100 MB), wait
+for the jobs and write success.csv, error.csv and unprocessed.csv. The ledger ends with the
+final outcome of every row: created, updated, already_newer (Salesforce holds newer data:
+"Cannot update record due to old timestamp"), failed or unprocessed. Exit code 3 when any row
+failed or was left unprocessed.
+
+--plan DIR loads exactly the plan reviewed in DIR (written by backfill plan), after checking
+that its to_import.csv is unchanged and that the login is for the same org, and re-checking
+which records exist. Every step is journaled: an import stopped at any point (even kill -9)
+is finished with backfill resume DIR, without duplicates; running import again is also safe
+(the upsert creates nothing twice).`+orgHelp)
+	addExportFlags(fs, &cfg, &ef)
+	addTargetFlags(fs, &cfg)
+	fs.BoolVar(&cfg.UpdateStale, "update-stale", false, "also upsert rows Salesforce has with different values")
+	fs.StringVar(&cfg.PlanDir, "plan", "", "load exactly the plan reviewed in this run folder")
+	fs.BoolVarP(&cfg.Yes, "yes", "y", false, "do not ask for confirmation")
+	addOrgFlags(fs, &cfg)
+	addLogFlags(fs, &lo)
+	if err := parseFlags(fs, e, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return backfill.UsageError("run 'backfill import --help'", "unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.PlanDir != "" && cfg.Export != "" {
+		return backfill.UsageError("a plan folder already names its export: drop --export, or drop --plan to plan anew", "--plan and --export cannot be used together")
+	}
+	if err := ef.apply(&cfg); err != nil {
+		return err
+	}
+	done, err := setupJob(e, &cfg, lo)
+	if err != nil {
+		return err
+	}
+	defer done()
+	_, err = backfill.Import(ctx, cfg, e.stdout)
+	return err
+}
+
+func runResume(ctx context.Context, e *env, args []string) error {
+	cfg := backfill.DefaultConfig()
+	var lo logOptions
+	fs := newFlagSet("resume", "backfill resume DIR [flags]", `
+Finish an import that was interrupted (network loss, Ctrl-C, kill -9, a closed laptop) from its
+run folder. The journal says which Bulk job holds each part of to_import.csv and how far it
+got; resume asks Salesforce for each job's state, never sends a part again into a job that
+may hold it, waits for the jobs, collects their results and writes the final ledger,
+summary and report.`+orgHelp)
+	addOrgFlags(fs, &cfg)
+	fs.StringVar(&cfg.Format, "format", "table", "stdout summary: table or json")
+	addLogFlags(fs, &lo)
+	if err := parseFlags(fs, e, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return backfill.UsageError("run 'backfill resume --help'", "resume takes one run folder")
+	}
+	done, err := setupJob(e, &cfg, lo)
+	if err != nil {
+		return err
+	}
+	defer done()
+	_, err = backfill.Resume(ctx, cfg, fs.Arg(0), e.stdout)
+	return err
+}
+
+// stdinTerminal returns r when it is an interactive terminal, else nil (no one to ask).
+func stdinTerminal(r any) *os.File {
+	if f, ok := r.(*os.File); ok && isTerminal(f) {
+		return f
+	}
+	return nil
+}
