@@ -1,0 +1,349 @@
+package backfill_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/sfclient"
+	"github.com/northpass-tools/backfill/sfclient/sftest"
+)
+
+const (
+	demoObject = "nplms__Enrollment__c"
+	demoExtID  = "nplms__External_Id__c"
+	sample     = "../testdata/sample/export.csv"
+)
+
+// orgConfig is a Config for the sample export against srv, with fast polling.
+func orgConfig(t *testing.T, srv *sftest.Server) backfill.Config {
+	t.Helper()
+	cfg := backfill.DefaultConfig()
+	cfg.Logger = zaptest.NewLogger(t)
+	cfg.Export = sample
+	cfg.Out = filepath.Join(t.TempDir(), "run")
+	cfg.Yes = true
+	cfg.Org = sfclient.Config{InstanceURL: srv.URL, Credentials: sfclient.Credentials{AccessToken: srv.AccessToken()},
+		PollInterval: 2 * time.Millisecond, MaxPollInterval: 10 * time.Millisecond,
+		Retry: sfclient.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}}
+	return cfg
+}
+
+// extIDs counts the records of object by external id; it fails on a duplicate.
+func extIDs(t *testing.T, srv *sftest.Server, object, field string) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for _, r := range srv.Records(object) {
+		k, _ := r[field].(string)
+		if _, dup := out[k]; dup {
+			t.Fatalf("duplicate external id %q in %s", k, object)
+		}
+		out[k] = r
+	}
+	return out
+}
+
+// ledger reads a run folder's ledger.csv as key -> outcome (last one wins for duplicates'
+// keys, which is the kept row since it comes... callers use lines for those).
+func ledgerLines(t *testing.T, dir string) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "ledger.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return csvdiffReader(t, b)[1:]
+}
+
+func outcomes(s *backfill.Summary) map[string]int {
+	out := map[string]int{}
+	for k, v := range s.Outcomes {
+		if v > 0 {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func sameCounts(t *testing.T, what string, got, want map[string]int) {
+	t.Helper()
+	g, _ := json.Marshal(got)
+	w, _ := json.Marshal(want)
+	if string(g) != string(w) {
+		t.Errorf("%s outcomes:\ngot  %s\nwant %s", what, g, w)
+	}
+}
+
+func TestPlanChangesNothing(t *testing.T) {
+	srv := sftest.NewServer(t)
+	before := len(srv.Records(demoObject))
+	cfg := orgConfig(t, srv)
+	var out bytes.Buffer
+	sum, err := backfill.Plan(t.Context(), cfg, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCounts(t, "plan", outcomes(sum), map[string]int{"rejected": 2, "before_cutoff": 10, "duplicate": 3, "exists": 5, "stale": 3, "to_insert": 22})
+	checkInvariant(t, cfg.Out, sum)
+	if got := len(srv.Records(demoObject)); got != before {
+		t.Errorf("plan changed the org: %d records, had %d", got, before)
+	}
+	if c := srv.Calls(); c["ingest-create"] != 0 {
+		t.Errorf("plan created Bulk jobs: %v", c)
+	}
+	if sum.Object != demoObject || sum.ExternalIDField != demoExtID || len(sum.Mapping) != 11 {
+		t.Errorf("target %s.%s, %d mapped columns", sum.Object, sum.ExternalIDField, len(sum.Mapping))
+	}
+	if sum.APICalls["query"] == 0 || sum.APICalls["describe"] == 0 {
+		t.Errorf("api calls not reported: %v", sum.APICalls)
+	}
+	for _, want := range []string{"stale", "Learner Email -> nplms__Learner_Email__c", "report.html"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout lacks %q", want)
+		}
+	}
+	// stale rows name the fields that differ and the record's Id.
+	for _, l := range ledgerLines(t, cfg.Out) {
+		if l[2] == "stale" && !strings.Contains(l[3], "Salesforce differs in nplms__Progress_Percentage__c") {
+			t.Errorf("stale detail %q", l[3])
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(cfg.Out, "to_import.csv"))
+	if !bytes.HasPrefix(b, []byte("nplms__External_Id__c,nplms__Learner_Email__c,")) || !bytes.Contains(b, []byte("T00:30:00.000Z")) {
+		t.Errorf("to_import.csv does not use API names and Bulk datetimes:\n%s", b[:200])
+	}
+}
+
+func TestImportThenRerunCreatesNothing(t *testing.T) {
+	srv := sftest.NewServer(t)
+	before := extIDs(t, srv, demoObject, demoExtID)
+	cfg := orgConfig(t, srv)
+	sum, err := backfill.Import(t.Context(), cfg, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCounts(t, "import", outcomes(sum), map[string]int{"rejected": 2, "before_cutoff": 10, "duplicate": 3, "exists": 5, "stale": 3, "created": 22})
+	checkInvariant(t, cfg.Out, sum)
+	after := extIDs(t, srv, demoObject, demoExtID)
+	if len(after) != len(before)+22 {
+		t.Fatalf("org has %d records, want %d", len(after), len(before)+22)
+	}
+	// Every created row's Id in the ledger is the record Salesforce holds for its key.
+	for _, l := range ledgerLines(t, cfg.Out) {
+		if l[2] == "created" && after[l[1]]["Id"] != l[3] {
+			t.Errorf("line %s: ledger Id %s, org Id %v", l[0], l[3], after[l[1]]["Id"])
+		}
+	}
+	if len(sum.Jobs) != 1 || sum.Jobs[0].Created != 22 || sum.Jobs[0].State != "JobComplete" {
+		t.Errorf("jobs = %+v", sum.Jobs)
+	}
+
+	// The same import again finds everything present and creates nothing.
+	cfg2 := orgConfig(t, srv)
+	sum2, err := backfill.Import(t.Context(), cfg2, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCounts(t, "rerun", outcomes(sum2), map[string]int{"rejected": 2, "before_cutoff": 10, "duplicate": 3, "exists": 27, "stale": 3})
+	if got := len(extIDs(t, srv, demoObject, demoExtID)); got != len(after) {
+		t.Errorf("rerun changed the record count: %d, want %d", got, len(after))
+	}
+	if len(sum2.Jobs) != 0 {
+		t.Errorf("rerun created jobs: %+v", sum2.Jobs)
+	}
+}
+
+func TestImportFailuresAndOldTimestamps(t *testing.T) {
+	// One stale record is newer in Salesforce than in the export: the package refuses the
+	// older version ("Cannot update record due to old timestamp").
+	seed := sftest.DemoSeed().Clone()
+	for _, r := range seed.Object(demoObject).Records {
+		if r[demoExtID] == "d5cc51fc-08cb-49e8-aea1-f5d9e28a3da1" {
+			r["nplms__Updated_At__c"] = "2026-03-01T00:00:00Z"
+		}
+	}
+	srv := sftest.NewServer(t, sftest.WithSeed(seed))
+	cfg := orgConfig(t, srv)
+	cfg.UpdateStale = true
+	// One row fails validation in Salesforce.
+	srv.FailRow("a69a48a7-ab97-49c8-8e45-6418321d7025", "FIELD_CUSTOM_VALIDATION_EXCEPTION:Learner is archived:--")
+	sum, err := backfill.Import(t.Context(), cfg, &bytes.Buffer{})
+	if code := backfill.ExitCode(err); code != backfill.ExitRowsFailed {
+		t.Fatalf("exit code %d (%v), want 3", code, err)
+	}
+	checkInvariant(t, cfg.Out, sum)
+	if sum.Outcomes["failed"] != 1 || sum.Outcomes["created"] != 21 {
+		t.Errorf("outcomes %v", outcomes(sum))
+	}
+	if sum.Outcomes["updated"] != 2 || sum.Outcomes["already_newer"] != 1 {
+		t.Errorf("of the 3 stale rows 2 should be updated and 1 already_newer: %v", outcomes(sum))
+	}
+	for _, l := range ledgerLines(t, cfg.Out) {
+		if l[1] == "d5cc51fc-08cb-49e8-aea1-f5d9e28a3da1" && (l[2] != "already_newer" || !strings.Contains(l[3], "old timestamp")) {
+			t.Errorf("old-timestamp row: %q", l)
+		}
+	}
+	var failed []string
+	for _, l := range ledgerLines(t, cfg.Out) {
+		if l[2] == "failed" {
+			failed = append(failed, l[1]+" "+l[3])
+		}
+	}
+	if len(failed) != 1 || !strings.Contains(failed[0], "Learner is archived") {
+		t.Errorf("failed rows: %q", failed)
+	}
+	b, _ := os.ReadFile(filepath.Join(cfg.Out, "error.csv"))
+	if !strings.Contains(string(b), "Learner is archived") {
+		t.Errorf("error.csv:\n%s", b)
+	}
+}
+
+func TestImportReviewedPlan(t *testing.T) {
+	srv := sftest.NewServer(t)
+	cfg := orgConfig(t, srv)
+	if _, err := backfill.Plan(t.Context(), cfg, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := cfg.Out
+
+	// A plan whose to_import.csv was edited after review is refused.
+	tampered := filepath.Join(t.TempDir(), "tampered")
+	copyDir(t, dir, tampered)
+	f, _ := os.OpenFile(filepath.Join(tampered, "to_import.csv"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("extra,row@example.com,,,,,,,,,\n")
+	f.Close()
+	imp := orgConfig(t, srv)
+	imp.Export, imp.PlanDir = "", tampered
+	if _, err := backfill.Import(t.Context(), imp, &bytes.Buffer{}); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "changed since the plan") {
+		t.Fatalf("tampered plan: %v", err)
+	}
+
+	// A plan made for another org is refused.
+	other := sftest.NewServer(t)
+	imp = orgConfig(t, other)
+	imp.Export, imp.PlanDir = "", dir
+	if _, err := backfill.Import(t.Context(), imp, &bytes.Buffer{}); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "the plan was made for") {
+		t.Fatalf("other org: %v", err)
+	}
+	if other.Calls()["ingest-create"] != 0 {
+		t.Fatalf("a refused plan created jobs")
+	}
+
+	// Meanwhile the live sync creates one of the planned records.
+	if _, err := srv.AddRecord(demoObject, map[string]any{demoExtID: "e6a2f3a5-ae10-4080-82c1-448318f2c403",
+		"nplms__Learner_Email__c": "mei.rivera@example.com", "nplms__Updated_At__c": "2026-01-01T00:00:00Z"}); err != nil {
+		t.Fatal(err)
+	}
+	imp = orgConfig(t, srv)
+	imp.Export, imp.PlanDir = "", dir
+	sum, err := backfill.Import(t.Context(), imp, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariant(t, dir, sum)
+	// The upsert matched it (no duplicate) and the package kept its newer data.
+	sameCounts(t, "import --plan", outcomes(sum), map[string]int{"rejected": 2, "before_cutoff": 10, "duplicate": 3, "exists": 5, "stale": 3, "created": 21, "already_newer": 1})
+	recs := extIDs(t, srv, demoObject, demoExtID)
+	if len(recs) != 12+22 {
+		t.Errorf("org has %d records, want %d", len(recs), 34)
+	}
+	for _, name := range []string{"plan-ledger.csv", "plan-summary.json", "success.csv", "error.csv", "journal.jsonl"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("run folder lacks %s", name)
+		}
+	}
+	// Importing the same plan again is safe: already finished, nothing sent.
+	creates := srv.Calls()["ingest-create"]
+	if _, err := backfill.Import(t.Context(), imp, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Calls()["ingest-create"] != creates {
+		t.Errorf("a finished plan was loaded again")
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	os.MkdirAll(to, 0o700)
+	entries, _ := os.ReadDir(from)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(from, e.Name()))
+		os.WriteFile(filepath.Join(to, e.Name()), b, 0o600)
+	}
+}
+
+// TestImportSurvivesFaults: the session expires every few calls (the JWT flow logs in
+// again), and queries and uploads meet 503s; the result is exact.
+func TestImportSurvivesFaults(t *testing.T) {
+	srv := sftest.NewServer(t)
+	cfg := orgConfig(t, srv)
+	cfg.Org.Credentials = sfclient.Credentials{ClientID: "3MVG9backfill.demo.client.id",
+		Username: "northpass.integration@demo.example.com", JWTKeyFile: "../testdata/orgs/demo-jwt-key.pem"}
+	cfg.Org.LoginURL = srv.URL
+	cfg.Org.MaxUploadBytes = 1500 // several parts, several jobs
+	srv.ExpireSessionsAfter(4)
+	srv.Fail503(2, "query", true)
+	srv.Fail503(2, "ingest-upload", false)
+	sum, err := backfill.Import(t.Context(), cfg, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariant(t, cfg.Out, sum)
+	sameCounts(t, "faulty import", outcomes(sum), map[string]int{"rejected": 2, "before_cutoff": 10, "duplicate": 3, "exists": 5, "stale": 3, "created": 22})
+	if len(sum.Jobs) < 3 {
+		t.Errorf("want the upload split into several jobs, got %d", len(sum.Jobs))
+	}
+	if sum.APICalls["auth"] < 3 {
+		t.Errorf("sessions expired but only %d logins", sum.APICalls["auth"])
+	}
+	if got := len(extIDs(t, srv, demoObject, demoExtID)); got != 34 {
+		t.Errorf("org has %d records, want 34", got)
+	}
+}
+
+// TestOtherAPINames: an org whose namespace and field API names differ from the demo's works
+// through labels.
+func TestOtherAPINames(t *testing.T) {
+	srv := sftest.NewServer(t, sftest.WithSeed(sftest.OtherNamesSeed()))
+	cfg := orgConfig(t, srv)
+	sum, err := backfill.Import(t.Context(), cfg, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Object != "np2__Course_Enrollment__c" || sum.ExternalIDField != "np2__ExtId__c" {
+		t.Errorf("discovered %s.%s", sum.Object, sum.ExternalIDField)
+	}
+	checkInvariant(t, cfg.Out, sum)
+	sameCounts(t, "other names", outcomes(sum), map[string]int{"rejected": 2, "before_cutoff": 10, "duplicate": 3, "exists": 5, "stale": 3, "created": 22})
+	extIDs(t, srv, "np2__Course_Enrollment__c", "np2__ExtId__c")
+}
+
+func TestPlanDiscoveryErrors(t *testing.T) {
+	noPkg := sftest.DemoSeed().Clone()
+	noPkg.Packages = nil
+	srv := sftest.NewServer(t, sftest.WithSeed(noPkg))
+	cfg := orgConfig(t, srv)
+	if _, err := backfill.Plan(t.Context(), cfg, &bytes.Buffer{}); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "Northpass package is not installed") {
+		t.Errorf("no package: %v", err)
+	}
+	// --object and --external-id-field override discovery, even without the package.
+	cfg = orgConfig(t, srv)
+	cfg.Object, cfg.ExternalIDField = demoObject, demoExtID
+	if _, err := backfill.Plan(t.Context(), cfg, &bytes.Buffer{}); err != nil {
+		t.Errorf("with overrides: %v", err)
+	}
+	cfg = orgConfig(t, srv)
+	cfg.Object, cfg.ExternalIDField = demoObject, "nplms__Learner_Email__c"
+	if _, err := backfill.Plan(t.Context(), cfg, &bytes.Buffer{}); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "not an External ID field") {
+		t.Errorf("non-external-id override: %v", err)
+	}
+	if _, err := os.Stat(cfg.Out); !os.IsNotExist(err) {
+		t.Errorf("a failed plan left its run folder")
+	}
+}
