@@ -16,10 +16,10 @@ import (
 )
 
 // TestMain lets the test binary act as the backfill binary: benchmarks re-execute it with
-// BACKFILL_BENCH_CHILD=1 to measure a whole run's wall time and peak memory (RSS) in a
+// BACKFILL_CHILD=1 to measure a whole run's wall time and peak memory (RSS) in a
 // process of its own.
 func TestMain(m *testing.M) {
-	if os.Getenv("BACKFILL_BENCH_CHILD") == "1" {
+	if os.Getenv("BACKFILL_CHILD") == "1" {
 		var stdout bytes.Buffer
 		err := run(context.Background(), os.Args[1:], &stdout, os.Stderr)
 		if err != nil {
@@ -72,7 +72,7 @@ func BenchmarkClean1M(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		out := filepath.Join(b.TempDir(), "run")
 		cmd := exec.Command(os.Args[0], "clean", "--export", export, "--existing", existing, "--out", out, "-q")
-		cmd.Env = append(os.Environ(), "BACKFILL_BENCH_CHILD=1")
+		cmd.Env = append(os.Environ(), "BACKFILL_CHILD=1")
 		cmd.Stderr = os.Stderr
 		start := time.Now()
 		if err := cmd.Run(); err != nil {

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"encoding/csv"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/sfclient/sftest"
+)
+
+const sampleExport = "../../testdata/sample/export.csv"
+
+// TestKillThenResume kills a real `backfill import` process with SIGKILL at each step of the
+// load and finishes it with `backfill resume`: the org must end with exactly the expected
+// records, no external id twice, and the ledger complete.
+func TestKillThenResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	for _, step := range []string{"ingest-create", "ingest-upload", "ingest-close", "ingest-get", "ingest-results"} {
+		t.Run(step, func(t *testing.T) {
+			srv := sftest.NewServer(t)
+			before := len(srv.Records("nplms__Enrollment__c"))
+			srv.SetLatency(40 * time.Millisecond)
+			srv.SetJobDelay(150 * time.Millisecond)
+			dir := filepath.Join(t.TempDir(), "run")
+			killed := runAndKill(t, srv, step, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q")
+			if !killed {
+				t.Fatalf("the import finished before the kill at %s", step)
+			}
+			if b, _ := os.ReadFile(filepath.Join(dir, "journal.jsonl")); strings.Contains(string(b), `"finished"`) {
+				t.Fatalf("journal says finished after a kill at %s", step)
+			}
+			srv.SetLatency(0)
+			t.Setenv("SF_ACCESS_TOKEN", srv.AccessToken())
+			stdout, stderr, code := runCLI(t, "resume", dir, "--instance-url", srv.URL, "-q")
+			if code != 0 {
+				t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			checkOrgAndLedger(t, srv, dir, before+22)
+			// Resuming a finished import changes nothing.
+			creates := srv.Calls()["ingest-create"]
+			if _, _, code := runCLI(t, "resume", dir, "--instance-url", srv.URL, "-q"); code != 0 || srv.Calls()["ingest-create"] != creates {
+				t.Errorf("second resume: exit %d, jobs created %d -> %d", code, creates, srv.Calls()["ingest-create"])
+			}
+		})
+	}
+}
+
+// TestKillDuringPlan: a kill before the plan is complete leaves nothing to resume; resume
+// says so, and running the import again is safe.
+func TestKillDuringPlan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	srv := sftest.NewServer(t)
+	srv.SetLatency(40 * time.Millisecond)
+	dir := filepath.Join(t.TempDir(), "run")
+	if !runAndKill(t, srv, "query", "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q") {
+		t.Fatal("the import finished before the kill")
+	}
+	srv.SetLatency(0)
+	t.Setenv("SF_ACCESS_TOKEN", srv.AccessToken())
+	if _, _, code := runCLI(t, "resume", dir, "--instance-url", srv.URL, "-q"); code != backfill.ExitUsage {
+		t.Errorf("resume of an unfinished plan: exit %d, want 2", code)
+	}
+	dir2 := filepath.Join(t.TempDir(), "run2")
+	if _, stderr, code := runCLI(t, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir2, "--yes", "-q"); code != 0 {
+		t.Fatalf("import again: exit %d %s", code, stderr)
+	}
+	checkOrgAndLedger(t, srv, dir2, 12+22)
+}
+
+// runAndKill starts the test binary as backfill with args and sends it SIGKILL as soon as
+// the emulator has seen a call to endpoint. It reports whether the kill happened before the
+// process ended on its own.
+func runAndKill(t *testing.T, srv *sftest.Server, endpoint string, args ...string) bool {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "BACKFILL_CHILD=1", "SF_ACCESS_TOKEN="+srv.AccessToken())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			t.Logf("child ended on its own: %v", err)
+			return false
+		case <-deadline:
+			cmd.Process.Kill()
+			t.Fatal("timed out waiting for the child")
+		case <-tick.C:
+			if srv.Calls()[endpoint] > 0 {
+				cmd.Process.Signal(syscall.SIGKILL)
+				err := <-done
+				ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+				if !ok || !ws.Signaled() {
+					t.Logf("child ended before the kill: %v", err)
+					return false
+				}
+				return true
+			}
+		}
+	}
+}
+
+// checkOrgAndLedger asserts the org holds want Enrollment records with no external id
+// twice, and that the run folder's ledger gives every data row one final outcome that
+// matches the org.
+func checkOrgAndLedger(t *testing.T, srv *sftest.Server, dir string, want int) {
+	t.Helper()
+	ids := map[string]string{}
+	for _, r := range srv.Records("nplms__Enrollment__c") {
+		k, _ := r["nplms__External_Id__c"].(string)
+		if _, dup := ids[k]; dup {
+			t.Fatalf("external id %s is in the org twice", k)
+		}
+		ids[k], _ = r["Id"].(string)
+	}
+	if len(ids) != want {
+		t.Errorf("org has %d Enrollment records, want %d", len(ids), want)
+	}
+	f, err := os.Open(filepath.Join(dir, "ledger.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, r := range recs[1:] {
+		counts[r[2]]++
+		if r[2] == "created" || r[2] == "updated" {
+			if ids[r[1]] != r[3] {
+				t.Errorf("ledger line %s: %s with Id %s, the org has %s", r[0], r[2], r[3], ids[r[1]])
+			}
+		}
+		if r[2] == "to_insert" || r[2] == "failed" || r[2] == "unprocessed" {
+			t.Errorf("ledger line %s left as %s: %s", r[0], r[2], r[3])
+		}
+	}
+	if len(recs)-1 != 45 || counts["created"]+counts["updated"]+counts["already_newer"] != 22 {
+		t.Errorf("ledger: %d rows, outcomes %v", len(recs)-1, counts)
+	}
+}
