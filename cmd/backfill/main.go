@@ -53,12 +53,13 @@ type env struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"clean":   {"offline: diff the export against a CSV of existing records", runClean},
-		"org":     {"serve a local Salesforce-compatible org (the emulator) on loopback", runOrg},
-		"plan":    {"dry run: diff the export against the org and write the run folder and report", runPlan},
-		"import":  {"plan, confirm, then upsert through the Bulk API 2.0 (or --plan DIR: load a reviewed plan)", runImport},
-		"resume":  {"finish an interrupted import from its run folder", runResume},
-		"version": {"print version and build info", runVersion},
+		"clean":     {"offline: diff the export against a CSV of existing records", runClean},
+		"org":       {"serve a local Salesforce-compatible org (the emulator) on loopback", runOrg},
+		"plan":      {"dry run: diff the export against the org and write the run folder and report", runPlan},
+		"preflight": {"check the org is ready (packages, integration user, object, limits, live sync); reads only", runPreflight},
+		"import":    {"plan, confirm, then upsert through the Bulk API 2.0 (or --plan DIR: load a reviewed plan)", runImport},
+		"resume":    {"finish an interrupted import from its run folder", runResume},
+		"version":   {"print version and build info", runVersion},
 	}
 }
 
