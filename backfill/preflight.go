@@ -221,7 +221,7 @@ type preflight struct {
 	pkgs    []sfclient.InstalledPackage
 	pkgsErr error
 	userID  string
-	target  *Target // set when check 4 found the object and its external id field
+	object  string // set when check 4 could describe the object
 }
 
 // RunPreflight runs the six checks with an existing client, without printing. cfg supplies
@@ -454,7 +454,7 @@ func (p *preflight) targetCheck(ctx context.Context) {
 		return
 	}
 	t := targetFromDescribe(d)
-	p.rep.Object = t.Object
+	p.rep.Object, p.object = t.Object, t.Object
 	if !d.Createable || !d.Updateable {
 		fail(fmt.Sprintf("this user cannot %s %s records", missingAccess(d.Createable, d.Updateable), t.Object), fixAccess)
 		return
@@ -468,7 +468,6 @@ func (p *preflight) targetCheck(ctx context.Context) {
 		return
 	}
 	p.rep.ExternalIDField = t.ExternalIDField
-	p.target = t
 	head := fmt.Sprintf("%s (%s) with upsert key %s", t.Object, t.ObjectLabel, t.ExternalIDField)
 	if p.idx == nil {
 		ext := t.Field(t.ExternalIDField)
@@ -741,14 +740,14 @@ func group(n int64) string {
 // the cutoff. Records written by an earlier backfill as the same user count too.
 func (p *preflight) sync(ctx context.Context) {
 	switch {
-	case p.target == nil:
+	case p.object == "":
 		p.rep.add(checkSync, CheckSkip, "not run: the Enrollment object is unknown (check 4)", "")
 		return
 	case p.userID == "":
 		p.rep.add(checkSync, CheckSkip, "not run: the logged-in user is unknown (check 3)", "")
 		return
 	}
-	obj := p.target.Object
+	obj := p.object
 	soql := "SELECT Id, LastModifiedDate FROM " + obj + " WHERE LastModifiedById = " + sfclient.QuoteString(p.userID) +
 		" ORDER BY LastModifiedDate DESC LIMIT 1"
 	var id string
