@@ -28,10 +28,10 @@ lint:
 fmt-check:
 	@out=$$(gofmt -l . | grep -v '^testdata/' || true); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## demo: the README's first command
+## demo: the README's first command: preflight, plan and import of the sample export against
+## a local demo org (the emulator, in process)
 demo: build
-	@rm -rf backfill-runs/demo-clean
-	$(BIN) clean --export testdata/sample/export.csv --existing testdata/sample/existing.csv --out backfill-runs/demo-clean --log-format console
+	$(BIN) demo
 
 golden:
 	$(GO) test ./... -update
@@ -69,7 +69,7 @@ jsforce-check:
 	npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error; \
 	INSTANCE_URL="$$INSTANCE_URL" ACCESS_TOKEN="$$ACCESS_TOKEN" node check.mjs
 
-## report-check: run `backfill clean` on the sample, render its report.html with headless
+## report-check: run `backfill demo` (preflight, plan and import of the sample), render its report.html with headless
 ## Chromium (--dump-dom and a 1280x2000 screenshot) and check the page is not blank and its
 ## charts drew bars (scripts/report-check). Skipped when chromium is absent; on Debian:
 ## apt-get install -y chromium. REPORT_PNG=docs/report.png keeps the screenshot.
@@ -80,8 +80,7 @@ report-check:
 	if [ -z "$$chrome" ]; then echo "report-check: skipped (chromium not found; apt-get install -y chromium)"; exit 0; fi; \
 	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(GO) build -o "$$tmp/backfill" ./cmd/backfill; \
-	"$$tmp/backfill" clean --export testdata/sample/export.csv --existing testdata/sample/existing.csv \
-		--out "$$tmp/run" --quiet > "$$tmp/clean.out"; \
+	"$$tmp/backfill" demo --out "$$tmp/run" --job-delay 0 > "$$tmp/demo.out"; \
 	url="file://$$tmp/run/report.html"; \
 	headless() { profile=$$(mktemp -d); \
 		timeout 120 "$$chrome" --headless --no-sandbox --disable-gpu --disable-background-networking \

@@ -22,12 +22,29 @@ func (p *planRun) finish(ctx context.Context, st *journalState) error {
 			}
 		}
 	}
-	planned := 0
-	for _, pt := range p.info.Parts {
-		planned += pt.Rows
-	}
-	table, err := loadResults(folder, p.info.ExternalIDField, planned)
-	if err != nil {
+	// The rows to load are in the ledger in to_import.csv's order, part after part, and each
+	// part's results follow each other in the result files: read them one part at a time.
+	part, left := -1, 0
+	var table *resultTable
+	nextPart := func() error {
+		for left == 0 {
+			part++
+			if part >= len(p.info.Parts) {
+				return fmt.Errorf("internal error: the ledger has more rows to load than the plan's parts")
+			}
+			left = p.info.Parts[part].Rows
+		}
+		end := map[string]int64{}
+		for _, k := range resultKinds {
+			end[k.file] = -1
+			if part+1 < len(p.info.Parts) {
+				if s := st.part(part + 2).ResultsStart; s != nil {
+					end[k.file] = s[k.file]
+				}
+			}
+		}
+		var err error
+		table, err = loadResults(folder, p.info.ExternalIDField, st.part(part+1).ResultsStart, end, left)
 		return err
 	}
 	tmp := folder.Path("ledger.csv.tmp")
@@ -46,6 +63,12 @@ func (p *planRun) finish(ctx context.Context, st *journalState) error {
 		}
 		detail := e.Detail
 		if o == csvdiff.ToInsert || o == csvdiff.ToUpdate {
+			if left == 0 {
+				if err := nextPart(); err != nil {
+					return err
+				}
+			}
+			left--
 			if ro, rd, found := table.lookup(e.Key); found {
 				o, detail = ro, rd
 			} else {

@@ -35,12 +35,10 @@ func Import(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error)
 	} else if p, err = makePlan(ctx, &cfg, "import"); err != nil {
 		return nil, err
 	}
-	if err := PrintSummary(stdout, p.summary, "table"); err != nil {
-		return nil, err
-	}
 	if err := p.confirm(stdout); err != nil {
 		return nil, err
 	}
+	p.idx = nil // the load works from the run folder: let the key tables go
 	return p.load(ctx, stdout)
 }
 
@@ -68,6 +66,9 @@ func (p *planRun) confirm(stdout io.Writer) error {
 	n := p.summary.Outcomes[csvdiff.ToInsert.String()] + p.summary.Outcomes[csvdiff.ToUpdate.String()]
 	if p.cfg.Yes || n == 0 {
 		return nil
+	}
+	if err := PrintSummary(stdout, p.summary, "table"); err != nil {
+		return err
 	}
 	if p.cfg.Stdin == nil {
 		return UsageError("review the plan above, then run again with --yes (or use backfill plan, then backfill import --plan DIR --yes)",

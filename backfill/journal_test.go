@@ -86,7 +86,7 @@ func TestResultsTable(t *testing.T) {
 	if got := string(b); got != "sf__Id,sf__Created,ns__Ext__c,ns__Name__c\na0B1,true,k2,'=SUM(A1)\na0B2,false,k1,Bob\na0B3,true,k3,Cy\n" {
 		t.Errorf("success.csv:\n%s", got)
 	}
-	tab, err := loadResults(folder, "NS__EXT__C", 0)
+	tab, err := loadResults(folder, "NS__EXT__C", nil, map[string]int64{successFile: -1, errorFile: -1, unprocessedFile: -1}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -202,6 +202,7 @@ type planRows struct {
 	num   int      // row whose values are in vals
 	vals  [][]byte // converted values, one per t.Columns
 	buf   []byte
+	offs  []int
 	diffs []string
 
 	partList  []Part
@@ -219,7 +220,7 @@ func newPlanRows(t *Target, ex *existingSet, idx *csvdiff.Index, updateStale boo
 func (pr *planRows) convert(r *csvdiff.Row) error {
 	f := r.Fields()
 	pr.buf = pr.buf[:0]
-	offs := make([]int, 0, 2*len(pr.t.Columns))
+	offs := pr.offs[:0]
 	for _, c := range pr.t.Columns {
 		start := len(pr.buf)
 		var err error
@@ -233,6 +234,7 @@ func (pr *planRows) convert(r *csvdiff.Row) error {
 		}
 		offs = append(offs, start, len(pr.buf))
 	}
+	pr.offs = offs
 	for i := range pr.t.Columns {
 		pr.vals[i] = pr.buf[offs[2*i]:offs[2*i+1]:offs[2*i+1]]
 	}

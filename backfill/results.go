@@ -1,6 +1,8 @@
 package backfill
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -102,10 +104,12 @@ type resultTable struct {
 	set *csvdiff.KeySet
 }
 
-// loadResults reads the run folder's result files into a table keyed by the external id
-// column (extField). Rows are matched by that value because Salesforce returns results in
-// any order.
-func loadResults(folder *RunFolder, extField string, sizeHint int) (*resultTable, error) {
+// loadResults reads one part's rows of the run folder's result files into a table keyed by
+// the external id column (extField): the bytes from start[file] to end[file] (-1: to the end
+// of the file). Rows are matched by that value because Salesforce returns results in any
+// order; reading one part at a time keeps memory bounded by the size of a Bulk job, however
+// large the import.
+func loadResults(folder *RunFolder, extField string, start, end map[string]int64, sizeHint int) (*resultTable, error) {
 	t := &resultTable{set: csvdiff.NewKeySet(sizeHint)}
 	for _, k := range resultKinds {
 		f, err := os.Open(folder.Path(k.file))
@@ -115,13 +119,36 @@ func loadResults(folder *RunFolder, extField string, sizeHint int) (*resultTable
 		if err != nil {
 			return nil, err
 		}
-		err = t.read(f, k.file, extField)
+		err = t.readSection(f, k.file, extField, start[k.file], end[k.file])
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", folder.Path(k.file), err)
 		}
 	}
 	return t, nil
+}
+
+// readSection reads the header line of f and the records between from and to.
+func (t *resultTable) readSection(f *os.File, file, extField string, from, to int64) error {
+	br := bufio.NewReader(io.NewSectionReader(f, 0, 1<<20))
+	header, err := br.ReadBytes('\n')
+	if err != nil {
+		return nil // empty file: no results of this kind
+	}
+	if from < int64(len(header)) {
+		from = int64(len(header))
+	}
+	if to < 0 {
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		to = st.Size()
+	}
+	if to <= from {
+		return nil
+	}
+	return t.read(io.MultiReader(bytes.NewReader(header), io.NewSectionReader(f, from, to-from)), file, extField)
 }
 
 func (t *resultTable) read(r io.Reader, file, extField string) error {

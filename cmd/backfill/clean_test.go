@@ -115,3 +115,24 @@ func TestHelpAndUnknownCommand(t *testing.T) {
 		t.Errorf("version: exit %d %q", code, stdout)
 	}
 }
+
+func TestDemoCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "demo")
+	stdout, stderr, code := runCLI(t, "demo", "--out", out, "--job-delay", "0")
+	if code != 0 {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"1/3 preflight", "6 passed, 0 warnings, 0 failed", "2/3 plan", "3/3 import", "created                22", "Open the report: " + filepath.Join(out, "report.html")} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout)
+		}
+	}
+	var sum backfill.Summary
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sum); err != nil || sum.Command != "import" || sum.Rows != 45 || sum.Outcomes["created"] != 22 {
+		t.Errorf("summary.json: %v %+v", err, sum.Outcomes)
+	}
+}

@@ -58,6 +58,7 @@ func commands() map[string]command {
 		"plan":      {"dry run: diff the export against the org and write the run folder and report", runPlan},
 		"preflight": {"check the org is ready (packages, integration user, object, limits, live sync); reads only", runPreflight},
 		"import":    {"plan, confirm, then upsert through the Bulk API 2.0 (or --plan DIR: load a reviewed plan)", runImport},
+		"demo":      {"run preflight, plan and import on the sample export against a local demo org", runDemo},
 		"resume":    {"finish an interrupted import from its run folder", runResume},
 		"version":   {"print version and build info", runVersion},
 	}
