@@ -14,7 +14,7 @@ import (
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
-const sampleExport = "../../testdata/sample/export.csv"
+const sampleCSV = "../../testdata/sample/export.csv"
 
 // TestKillThenResume kills a real `backfill import` process with SIGKILL at each step of the
 // load and finishes it with `backfill resume`: the org must end with exactly the expected
@@ -30,7 +30,7 @@ func TestKillThenResume(t *testing.T) {
 			srv.SetLatency(40 * time.Millisecond)
 			srv.SetJobDelay(150 * time.Millisecond)
 			dir := filepath.Join(t.TempDir(), "run")
-			killed := runAndKill(t, srv, step, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q")
+			killed := runAndKill(t, srv, step, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q")
 			if !killed {
 				t.Fatalf("the import finished before the kill at %s", step)
 			}
@@ -62,7 +62,7 @@ func TestKillDuringPlan(t *testing.T) {
 	srv := sftest.NewServer(t)
 	srv.SetLatency(40 * time.Millisecond)
 	dir := filepath.Join(t.TempDir(), "run")
-	if !runAndKill(t, srv, "query", "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q") {
+	if !runAndKill(t, srv, "query", "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q") {
 		t.Fatal("the import finished before the kill")
 	}
 	srv.SetLatency(0)
@@ -71,7 +71,7 @@ func TestKillDuringPlan(t *testing.T) {
 		t.Errorf("resume of an unfinished plan: exit %d, want 2", code)
 	}
 	dir2 := filepath.Join(t.TempDir(), "run2")
-	if _, stderr, code := runCLI(t, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir2, "--yes", "-q"); code != 0 {
+	if _, stderr, code := runCLI(t, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir2, "--yes", "-q"); code != 0 {
 		t.Fatalf("import again: exit %d %s", code, stderr)
 	}
 	checkOrgAndLedger(t, srv, dir2, 12+22)
