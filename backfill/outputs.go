@@ -38,7 +38,6 @@ type outputs struct {
 	n                                  struct{ toImport, skipped, rejects int }
 	beforeCutoff                       bool // also write before_cutoff rows to skipped.csv
 	stats                              *Stats
-	reason                             []byte
 }
 
 func newOutputs(folder *RunFolder, idx *csvdiff.Index, layout importLayout, beforeCutoff bool) (*outputs, error) {
@@ -134,7 +133,7 @@ func (o *outputs) Close() error {
 func (o *outputs) Files() []string {
 	return []string{
 		"summary.json",
-		fmt.Sprintf("ledger.csv      one line per data row with its outcome"),
+		"ledger.csv      one line per data row with its outcome",
 		fmt.Sprintf("to_import.csv   %d rows to load", o.n.toImport),
 		fmt.Sprintf("skipped.csv     %d rows left out after the cutoff (duplicates, already present)%s", o.n.skipped, map[bool]string{true: " and before it", false: ""}[o.beforeCutoff]),
 		fmt.Sprintf("rejects.csv     %d rows that cannot be used, with the reason", o.n.rejects),

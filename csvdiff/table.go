@@ -92,8 +92,6 @@ var unhexTable = func() (t [256]byte) {
 	return t
 }()
 
-func unhex(c byte) byte { return unhexTable[c] }
-
 // decodeKey returns the original key of a stored one, using buf.
 func decodeKey(buf *[40]byte, k []byte) []byte {
 	switch {
