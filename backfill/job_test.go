@@ -347,3 +347,69 @@ func TestPlanDiscoveryErrors(t *testing.T) {
 		t.Errorf("a failed plan left its run folder")
 	}
 }
+
+func TestImportAsksFirst(t *testing.T) {
+	srv := sftest.NewServer(t)
+	for _, tt := range []struct {
+		name, answer string
+		stdin        bool
+		wantCode     int
+		wantCreated  int
+	}{
+		{"no terminal and no --yes", "", false, backfill.ExitUsage, 0},
+		{"answered no", "no\n", true, backfill.ExitUsage, 0},
+		{"answered yes", "yes\n", true, 0, 22},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := orgConfig(t, srv)
+			cfg.Yes = false
+			if tt.stdin {
+				cfg.Stdin = strings.NewReader(tt.answer)
+			}
+			creates := srv.Calls()["ingest-create"]
+			var out bytes.Buffer
+			sum, err := backfill.Import(t.Context(), cfg, &out)
+			if code := backfill.ExitCode(err); code != tt.wantCode {
+				t.Fatalf("exit %d (%v), want %d", code, err, tt.wantCode)
+			}
+			if tt.wantCode != 0 {
+				if srv.Calls()["ingest-create"] != creates {
+					t.Errorf("jobs were created without a yes")
+				}
+				if !strings.Contains(out.String(), "to_insert") {
+					t.Errorf("the plan summary was not shown before asking:\n%s", out.String())
+				}
+				return
+			}
+			if !strings.Contains(out.String(), "Type yes to continue") || sum.Outcomes["created"] != tt.wantCreated {
+				t.Errorf("created %d\n%s", sum.Outcomes["created"], out.String())
+			}
+		})
+	}
+}
+
+func TestPlanWithSDLMapping(t *testing.T) {
+	srv := sftest.NewServer(t)
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export.csv")
+	os.WriteFile(export, []byte("Key,Mail,When,Pct,Junk\nk1,a@example.com,2025-12-01 10:00,50%,x\nk2,b@example.com,2025-10-01 10:00,10,y\n"), 0o600)
+	sdl := filepath.Join(dir, "map.sdl")
+	os.WriteFile(sdl, []byte("# Data Loader mapping\nKey=nplms__External_Id__c\nMail=nplms__Learner_Email__c\nWhen=nplms__Enrollment_Date__c\nPct=nplms__Progress_Percentage__c\n\"enrolled\"=nplms__Status__c\n"), 0o600)
+	cfg := orgConfig(t, srv)
+	cfg.Export, cfg.MappingFile = export, sdl
+	cfg.KeyColumn, cfg.DateColumns = "Key", []string{"When"}
+	sum, err := backfill.Plan(t.Context(), cfg, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCounts(t, "sdl plan", outcomes(sum), map[string]int{"before_cutoff": 1, "to_insert": 1})
+	if len(sum.Unmapped) != 1 || sum.Unmapped[0] != "Junk (not in "+sdl+")" {
+		t.Errorf("unmapped = %q", sum.Unmapped)
+	}
+	b, _ := os.ReadFile(filepath.Join(cfg.Out, "to_import.csv"))
+	want := "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Enrollment_Date__c,nplms__Progress_Percentage__c,nplms__Status__c\n" +
+		"k1,a@example.com,2025-12-01T10:00:00.000Z,50,enrolled\n"
+	if string(b) != want {
+		t.Errorf("to_import.csv:\n%s\nwant\n%s", b, want)
+	}
+}

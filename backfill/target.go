@@ -162,7 +162,11 @@ func (t *Target) mapColumns(h *csvdiff.Header, sdl *Mapping, sdlName string) err
 			continue
 		}
 		if len(fields) == 0 {
-			t.Unmapped = append(t.Unmapped, UnmappedColumn{col, "no field with this API name or label"})
+			why := "no field with this API name or label"
+			if sdl != nil {
+				why = "not in " + sdlName
+			}
+			t.Unmapped = append(t.Unmapped, UnmappedColumn{col, why})
 			continue
 		}
 		for _, f := range fields {
