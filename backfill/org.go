@@ -62,16 +62,7 @@ func discover(ctx context.Context, c *sfclient.Client, h *csvdiff.Header, cfg *C
 		if err != nil {
 			return nil, err
 		}
-		var inNS, matches []string
-		for _, o := range g.SObjects {
-			if !strings.HasPrefix(strings.ToLower(o.Name), strings.ToLower(pkg.Namespace)+"__") {
-				continue
-			}
-			inNS = append(inNS, fmt.Sprintf("%s (%q)", o.Name, o.Label))
-			if labelKey(o.Label) == "enrollment" {
-				matches = append(matches, o.Name)
-			}
-		}
+		matches, inNS := enrollmentObjects(g, pkg.Namespace)
 		switch len(matches) {
 		case 1:
 			t.Object = matches[0]
@@ -90,19 +81,8 @@ func discover(ctx context.Context, c *sfclient.Client, h *csvdiff.Header, cfg *C
 		}
 		return nil, err
 	}
-	t.Object, t.ObjectLabel = d.Name, d.Label
-	t.Fields = make(map[string]*Field, len(d.Fields))
-	for _, f := range d.Fields {
-		fd := &Field{Name: f.Name, Label: f.Label, Type: f.Type, Length: f.Length, Createable: f.Createable,
-			Updateable: f.Updateable, Nillable: f.Nillable, DefaultedOnCreate: f.DefaultedOnCreate,
-			ExternalID: f.ExternalID, Restricted: f.RestrictedPicklist}
-		for _, v := range f.PicklistValues {
-			if v.Active {
-				fd.Picklist = append(fd.Picklist, v.Value)
-			}
-		}
-		t.Fields[strings.ToLower(f.Name)] = fd
-	}
+	described := targetFromDescribe(d)
+	t.Object, t.ObjectLabel, t.Fields = described.Object, described.ObjectLabel, described.Fields
 	if err := t.chooseExternalID(cfg.ExternalIDField); err != nil {
 		return nil, err
 	}
@@ -254,3 +234,37 @@ func eachKeyChunk(idx *csvdiff.Index, fn func(keys []string) error) error {
 	}
 	return err
 }
+
+// enrollmentObjects returns the objects of namespace ns labelled "Enrollment", and every
+// object of the namespace as "Name (Label)" for messages (DESIGN.md section 4).
+func enrollmentObjects(g *sfclient.GlobalDescribe, ns string) (matches, inNS []string) {
+	prefix := strings.ToLower(ns) + "__"
+	for _, o := range g.SObjects {
+		if !strings.HasPrefix(strings.ToLower(o.Name), prefix) {
+			continue
+		}
+		inNS = append(inNS, fmt.Sprintf("%s (%q)", o.Name, o.Label))
+		if labelKey(o.Label) == "enrollment" {
+			matches = append(matches, o.Name)
+		}
+	}
+	return matches, inNS
+}
+
+// targetFromDescribe builds a [Target] with the object's fields and no mapping.
+func targetFromDescribe(d *sfclient.SObjectDescribe) *Target {
+	t := &Target{Object: d.Name, ObjectLabel: d.Label, Fields: make(map[string]*Field, len(d.Fields))}
+	for _, f := range d.Fields {
+		fd := &Field{Name: f.Name, Label: f.Label, Type: f.Type, Length: f.Length, Createable: f.Createable,
+			Updateable: f.Updateable, Nillable: f.Nillable, DefaultedOnCreate: f.DefaultedOnCreate,
+			ExternalID: f.ExternalID, Restricted: f.RestrictedPicklist}
+		for _, v := range f.PicklistValues {
+			if v.Active {
+				fd.Picklist = append(fd.Picklist, v.Value)
+			}
+		}
+		t.Fields[strings.ToLower(f.Name)] = fd
+	}
+	return t
+}
+

@@ -608,39 +608,6 @@ func missingAccess(createable, updateable bool) string {
 	return "update"
 }
 
-// enrollmentObjects returns the objects of namespace ns labelled "Enrollment", and every
-// object of the namespace as "Name (Label)" for messages (DESIGN.md section 4).
-func enrollmentObjects(g *sfclient.GlobalDescribe, ns string) (matches, inNS []string) {
-	prefix := strings.ToLower(ns) + "__"
-	for _, o := range g.SObjects {
-		if !strings.HasPrefix(strings.ToLower(o.Name), prefix) {
-			continue
-		}
-		inNS = append(inNS, fmt.Sprintf("%s (%q)", o.Name, o.Label))
-		if labelKey(o.Label) == "enrollment" {
-			matches = append(matches, o.Name)
-		}
-	}
-	return matches, inNS
-}
-
-// targetFromDescribe builds a [Target] with the object's fields and no mapping.
-func targetFromDescribe(d *sfclient.SObjectDescribe) *Target {
-	t := &Target{Object: d.Name, ObjectLabel: d.Label, Fields: make(map[string]*Field, len(d.Fields))}
-	for _, f := range d.Fields {
-		fd := &Field{Name: f.Name, Label: f.Label, Type: f.Type, Length: f.Length, Createable: f.Createable,
-			Updateable: f.Updateable, Nillable: f.Nillable, DefaultedOnCreate: f.DefaultedOnCreate,
-			ExternalID: f.ExternalID, Restricted: f.RestrictedPicklist}
-		for _, v := range f.PicklistValues {
-			if v.Active {
-				fd.Picklist = append(fd.Picklist, v.Value)
-			}
-		}
-		t.Fields[strings.ToLower(f.Name)] = fd
-	}
-	return t
-}
-
 // limits is check 5: enough DailyApiRequests and DailyBulkApiBatches for the load.
 func (p *preflight) limits(ctx context.Context) {
 	lim, err := p.c.Limits(ctx)
