@@ -267,4 +267,3 @@ func targetFromDescribe(d *sfclient.SObjectDescribe) *Target {
 	}
 	return t
 }
-
