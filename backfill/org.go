@@ -193,11 +193,7 @@ func lookupExisting(ctx context.Context, c *sfclient.Client, t *Target, idx *csv
 		if !idx.IsCandidate([]byte(key)) {
 			return nil
 		}
-		vals := make(map[string]any, len(ex.compared))
-		for _, cf := range ex.compared {
-			vals[cf.field], _ = r.Get(cf.field)
-		}
-		return ex.add(key, r.String("Id"), vals)
+		return ex.add(key, r.String("Id"), func(field string) any { v, _ := r.Get(field); return v })
 	}
 	if scanCalls < inCalls {
 		log.Info("existence check: full scan", zap.Int("records", total), zap.Int("calls", scanCalls), zap.Int("in_query_calls", inCalls))

@@ -1,7 +1,9 @@
 package backfill
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -264,7 +266,7 @@ func (pr *planRows) Match(r *csvdiff.Row) (csvdiff.Outcome, string) {
 		if len(v) == 0 {
 			continue // an empty cell leaves the Salesforce value unchanged
 		}
-		if pr.ex.hash(v) != hashes[i] {
+		if pr.ex.differs(hashes, i, v) {
 			pr.diffs = append(pr.diffs, c.field)
 		}
 	}
@@ -359,32 +361,31 @@ func (ex *existingSet) hash(v []byte) uint32 {
 	return uint32(maphash.Bytes(ex.seed, v))
 }
 
-// add records one Salesforce record.
-func (ex *existingSet) add(key, id string, rec map[string]any) error {
+// add records one Salesforce record; get returns a field's value as SOQL decoded it.
+func (ex *existingSet) add(key, id string, get func(field string) any) error {
 	v := make([]byte, 0, len(id)+1+4*len(ex.compared))
 	v = append(v, id...)
 	v = append(v, 0)
 	for _, c := range ex.compared {
-		h := ex.hash([]byte(sfCanonical(c.typ, rec[c.field])))
-		v = append(v, byte(h), byte(h>>8), byte(h>>16), byte(h>>24))
+		h := ex.hash([]byte(sfCanonical(c.typ, get(c.field))))
+		v = binary.LittleEndian.AppendUint32(v, h)
 	}
 	return ex.set.Add([]byte(key), v)
 }
 
-// lookup returns the Id and field hashes of key.
-func (ex *existingSet) lookup(key []byte) (id string, hashes []uint32, ok bool) {
+// lookup returns the Id of key and its stored field hashes (4 bytes per compared field).
+func (ex *existingSet) lookup(key []byte) (id string, hashes []byte, ok bool) {
 	v, ok := ex.set.Lookup(key)
 	if !ok {
 		return "", nil, false
 	}
-	i := strings.IndexByte(string(v), 0)
-	id = string(v[:i])
-	hb := v[i+1:]
-	hashes = make([]uint32, len(hb)/4)
-	for k := range hashes {
-		hashes[k] = uint32(hb[4*k]) | uint32(hb[4*k+1])<<8 | uint32(hb[4*k+2])<<16 | uint32(hb[4*k+3])<<24
-	}
-	return id, hashes, true
+	i := bytes.IndexByte(v, 0)
+	return string(v[:i]), v[i+1:], true
+}
+
+// differs reports whether value, in canonical form, differs from compared field i's hash.
+func (ex *existingSet) differs(hashes []byte, i int, value []byte) bool {
+	return ex.hash(value) != binary.LittleEndian.Uint32(hashes[4*i:])
 }
 
 // maxUploadBytes is the most CSV bytes per Bulk job.
