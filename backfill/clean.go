@@ -23,6 +23,8 @@ func Clean(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) 
 	if err := cfg.ValidateClean(); err != nil {
 		return nil, err
 	}
+	rl := withRunLog(&cfg)
+	defer rl.close()
 	log := cfg.logger()
 	started := cfg.now()
 
@@ -74,6 +76,10 @@ func Clean(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := rl.attach(folder); err != nil {
+		folder.Remove()
+		return nil, err
+	}
 	t1 := time.Now()
 	sum, err := cleanInto(ctx, &cfg, idx, keys.set, folder)
 	log.Debug("second pass done", zap.Duration("took", time.Since(t1)))
@@ -85,7 +91,7 @@ func Clean(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) 
 	sum.Existing = &ExistingInfo{File: cfg.Existing, KeyColumn: keys.info.Header.KeyName(), IDColumn: keys.info.IDName,
 		Rows: keys.info.Rows, Keys: keys.info.Keys, Skipped: keys.info.Skipped}
 	sum.FinishedAt = cfg.now()
-	sum.Files = append(sum.Files, reportFileLine)
+	sum.Files = append(sum.Files, reportFileLine, runLogName+"         the run's log (JSON lines)")
 	if err := WriteReport(folder, sum); err != nil {
 		folder.Remove()
 		return nil, err

@@ -101,12 +101,16 @@ func (p *planRun) finish(ctx context.Context, st *journalState) error {
 	sum.Reasons = append(planReasons(p.summary.Reasons), stats.Reasons()...)
 	sum.APICalls = mergeCalls(p.summary.APICalls, p.client.CallCounts())
 	sum.Jobs = p.jobSummaries(ctx, st)
-	sum.Files = []string{"summary.json (plan: plan-summary.json)", "report.html",
+	sum.Files = []string{"summary.json    counts and choices (the plan's: plan-summary.json)", reportFileLine,
 		"ledger.csv      final outcome of every data row (plan: plan-ledger.csv)",
 		"success.csv     rows Salesforce created or updated (sf__Id, sf__Created, then the uploaded columns)",
 		"error.csv       rows Salesforce refused (sf__Id, sf__Error, then the uploaded columns)",
 		"unprocessed.csv rows of jobs that ended before processing them",
-		"to_import.csv   exactly what was uploaded", "skipped.csv", "rejects.csv", "plan.json", journalName}
+		"to_import.csv   exactly what was uploaded",
+		"skipped.csv     rows left out after the cutoff (duplicates, already present, stale)",
+		"rejects.csv     rows that cannot be used, with the reason",
+		planFile + "       the plan that was loaded", journalName + "   every Bulk step, for backfill resume",
+		runLogName + "         the run's log (JSON lines)"}
 	if p.summary.StartedAt.IsZero() {
 		sum.StartedAt = p.cfg.now()
 	}

@@ -26,13 +26,15 @@ import (
 // and turns the results into the ledger's final outcomes. It returns an [ExitError] with
 // [ExitRowsFailed] when any row failed or was left unprocessed.
 func Import(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) {
+	rl := withRunLog(&cfg)
+	defer rl.close()
 	var p *planRun
 	var err error
 	if cfg.PlanDir != "" {
-		if p, err = loadPlan(ctx, &cfg, cfg.PlanDir, true); err != nil {
+		if p, err = loadPlan(ctx, &cfg, cfg.PlanDir, true, rl); err != nil {
 			return nil, err
 		}
-	} else if p, err = makePlan(ctx, &cfg, "import"); err != nil {
+	} else if p, err = makePlan(ctx, &cfg, "import", rl); err != nil {
 		return nil, err
 	}
 	if err := p.confirm(stdout); err != nil {
@@ -46,7 +48,9 @@ func Import(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error)
 // it replays the journal, asks Salesforce for the state of every job it had created, and
 // goes on from there. It never re-sends a part whose job may have its data.
 func Resume(ctx context.Context, cfg Config, dir string, stdout io.Writer) (*Summary, error) {
-	p, err := loadPlan(ctx, &cfg, dir, false)
+	rl := withRunLog(&cfg)
+	defer rl.close()
+	p, err := loadPlan(ctx, &cfg, dir, false, rl)
 	if err != nil {
 		return nil, err
 	}
@@ -86,12 +90,15 @@ func (p *planRun) confirm(stdout io.Writer) error {
 
 // loadPlan reads a plan folder for `import --plan` and `resume`. It refuses a plan whose
 // to_import.csv changed since it was written, or that was made for another org.
-func loadPlan(ctx context.Context, cfg *Config, dir string, recheck bool) (*planRun, error) {
+func loadPlan(ctx context.Context, cfg *Config, dir string, recheck bool, rl *runLog) (*planRun, error) {
 	folder := &RunFolder{Dir: dir}
 	p := &planRun{cfg: cfg, log: cfg.logger(), folder: folder}
 	b, err := os.ReadFile(folder.Path(planFile))
 	if err != nil {
 		return nil, UsageError("pass a run folder written by backfill plan", "%s is not a plan folder: %v", dir, err)
+	}
+	if err := rl.attach(folder); err != nil {
+		return nil, err
 	}
 	p.info = &PlanInfo{}
 	if err := json.Unmarshal(b, p.info); err != nil {

@@ -63,7 +63,9 @@ type planRun struct {
 // Salesforce, looks up which candidate keys already exist, and writes the run folder; it
 // changes nothing in Salesforce. It prints the summary to stdout and returns it.
 func Plan(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) {
-	p, err := makePlan(ctx, &cfg, "plan")
+	rl := withRunLog(&cfg)
+	defer rl.close()
+	p, err := makePlan(ctx, &cfg, "plan", rl)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +73,7 @@ func Plan(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) {
 }
 
 // makePlan does the work of Plan and of the planning half of Import.
-func makePlan(ctx context.Context, cfg *Config, command string) (*planRun, error) {
+func makePlan(ctx context.Context, cfg *Config, command string, rl *runLog) (*planRun, error) {
 	if err := cfg.ValidatePlan(); err != nil {
 		return nil, err
 	}
@@ -95,6 +97,10 @@ func makePlan(ctx context.Context, cfg *Config, command string) (*planRun, error
 		return nil, err
 	}
 	if p.folder, err = createRunFolder(cfg.Out, started); err != nil {
+		return nil, err
+	}
+	if err := rl.attach(p.folder); err != nil {
+		p.folder.Remove()
 		return nil, err
 	}
 	if err := p.write(ctx, ex, command, started); err != nil {
@@ -129,7 +135,8 @@ func (p *planRun) write(ctx context.Context, ex *existingSet, command string, st
 	sum.Object, sum.ExternalIDField = p.target.Object, p.target.ExternalIDField
 	sum.Mapping, sum.Unmapped = p.target.mappingSummary()
 	sum.RunFolder = p.folder.Dir
-	sum.Files = append(out.Files(), "report.html", planFile)
+	sum.Files = append(out.Files(), reportFileLine, planFile+"       what import --plan loads: object, external id, parts, checksum",
+		runLogName+"         the run's log (JSON lines)")
 	sum.ByDay, sum.Reasons = out.stats.Days(), out.stats.Reasons()
 	sum.APICalls = p.client.CallCounts()
 	p.summary = sum

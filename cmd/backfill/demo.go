@@ -77,7 +77,6 @@ the summary and where the report is. Nothing leaves this machine.`)
 	if _, err := backfill.Import(ctx, imp, w); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nOpen the report: %s\n", filepath.Join(cfg.Out, "report.html"))
 	return nil
 }
 

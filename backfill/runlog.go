@@ -1,0 +1,77 @@
+package backfill
+
+import (
+	"bytes"
+	"os"
+	"sync"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// runLogName is the run folder's structured log (DESIGN.md section 3).
+const runLogName = "run.log"
+
+// maxEarlyLog bounds what is kept in memory before the run folder exists.
+const maxEarlyLog = 4 << 20
+
+// runLog copies the command's log, at debug level and as JSON lines, into the run folder's
+// run.log. Entries logged before the folder exists are held in memory and written when it
+// is attached, so the file tells the whole run. Safe for concurrent use.
+type runLog struct {
+	mu    sync.Mutex
+	early bytes.Buffer
+	f     *os.File
+}
+
+// withRunLog tees cfg's logger into a new runLog and returns it; call attach once the run
+// folder exists and close at the end.
+func withRunLog(cfg *Config) *runLog {
+	rl := &runLog{}
+	enc := zap.NewProductionEncoderConfig()
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(rl), zapcore.DebugLevel)
+	cfg.Logger = cfg.logger().WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, core) }))
+	return rl
+}
+
+func (r *runLog) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.f != nil:
+		return r.f.Write(p)
+	case r.early.Len()+len(p) <= maxEarlyLog:
+		r.early.Write(p)
+	}
+	return len(p), nil
+}
+
+// attach starts writing to folder's run.log (appending: resume and import --plan add to the
+// plan's log), first with what was logged so far.
+func (r *runLog) attach(folder *RunFolder) error {
+	f, err := os.OpenFile(folder.Path(runLogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, filePerm)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, err := f.Write(r.early.Bytes()); err != nil {
+		f.Close()
+		return err
+	}
+	r.early.Reset()
+	r.f = f
+	return nil
+}
+
+// close stops writing; later entries are dropped.
+func (r *runLog) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.f != nil {
+		r.f.Close()
+		r.f = nil
+	}
+	r.early.Reset()
+}
