@@ -16,7 +16,7 @@ import (
 
 // connect logs in to the org named by cfg.Org.
 func connect(ctx context.Context, cfg *Config) (*sfclient.Client, error) {
-	c, err := sfclient.New(ctx, cfg.Org, cfg.logger().Named("sfclient"))
+	c, err := sfclient.New(ctx, cfg.Org, cfg.logger())
 	if err != nil {
 		return nil, &ExitError{Code: ExitRuntime, Err: fmt.Errorf("log in to Salesforce: %w", err),
 			Hint: "check --target-org / --instance-url and the SF_* environment variables (backfill plan --help lists them)"}

@@ -165,7 +165,7 @@ func Preflight(ctx context.Context, cfg Config, stdout io.Writer) (*PreflightRep
 		}
 	}
 	var rep *PreflightReport
-	c, err := sfclient.New(ctx, cfg.Org, cfg.logger().Named("sfclient"))
+	c, err := sfclient.New(ctx, cfg.Org, cfg.logger())
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
