@@ -28,47 +28,26 @@ func Clean(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) 
 	log := cfg.logger()
 	started := cfg.now()
 
-	// The existing keys are only needed by the second pass: read them while the first pass
-	// scans the export, one file per core.
-	type keysResult struct {
-		set  *csvdiff.KeySet
-		info csvdiff.KeysInfo
-		err  error
-	}
-	keysCh := make(chan keysResult, 1)
+	// First the export, then the existing records, keeping only those whose key is a
+	// candidate of the export: memory grows with the rows to load, not with the org.
 	t0 := time.Now()
-	go func() {
-		defer func() { log.Debug("existing keys read", zap.Duration("took", time.Since(t0))) }()
-		f, err := os.Open(cfg.Existing)
-		if err != nil {
-			keysCh <- keysResult{err: inputError(err)}
-			return
-		}
-		defer f.Close()
-		hint := 0
-		if st, err := f.Stat(); err == nil {
-			hint = int(st.Size() / 48)
-		}
-		set, info, err := csvdiff.ReadKeys(ctx, f, csvdiff.KeysOptions{File: cfg.Existing,
-			KeyColumn: cfg.ExistingKeyColumn, IDColumn: cfg.ExistingIDColumn, Encoding: cfg.Encoding, SizeHint: hint})
-		keysCh <- keysResult{set, info, err}
-	}()
-
 	idx, err := scanExport(ctx, &cfg)
-	log.Debug("first pass done", zap.Duration("took", time.Since(t0)))
-	keys := <-keysCh
 	if err != nil {
 		return nil, err
 	}
-	if keys.err != nil {
-		return nil, fileErr(keys.err)
+	log.Debug("first pass done", zap.Duration("took", time.Since(t0)))
+	t1 := time.Now()
+	keys, info, err := readExisting(ctx, &cfg, idx)
+	if err != nil {
+		return nil, err
 	}
+	log.Debug("existing keys read", zap.Duration("took", time.Since(t1)))
 	log.Info("export scanned", zap.String("file", cfg.Export), zap.Int("rows", idx.Rows()),
 		zap.String("key_column", idx.Header.KeyName()), zap.Strings("date_columns", idx.Header.DateNames()),
 		zap.Int("candidates", idx.NumCandidates()))
-	log.Info("existing keys read", zap.String("file", cfg.Existing), zap.Int("rows", keys.info.Rows),
-		zap.Int("keys", keys.info.Keys), zap.Int("skipped", keys.info.Skipped))
-	for _, p := range keys.info.Problems {
+	log.Info("existing keys read", zap.String("file", cfg.Existing), zap.Int("rows", info.Rows),
+		zap.Int("matching", info.Keys), zap.Int("skipped", info.Skipped))
+	for _, p := range info.Problems {
 		log.Warn("existing row skipped", zap.String("problem", p.Error()))
 	}
 
@@ -80,16 +59,16 @@ func Clean(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) 
 		folder.Remove()
 		return nil, err
 	}
-	t1 := time.Now()
-	sum, err := cleanInto(ctx, &cfg, idx, keys.set, folder)
-	log.Debug("second pass done", zap.Duration("took", time.Since(t1)))
+	t2 := time.Now()
+	sum, err := cleanInto(ctx, &cfg, idx, keys, folder)
+	log.Debug("second pass done", zap.Duration("took", time.Since(t2)))
 	if err != nil {
 		folder.Remove()
 		return nil, err
 	}
 	sum.StartedAt = started
-	sum.Existing = &ExistingInfo{File: cfg.Existing, KeyColumn: keys.info.Header.KeyName(), IDColumn: keys.info.IDName,
-		Rows: keys.info.Rows, Keys: keys.info.Keys, Skipped: keys.info.Skipped}
+	sum.Existing = &ExistingInfo{File: cfg.Existing, KeyColumn: info.Header.KeyName(), IDColumn: info.IDName,
+		Rows: info.Rows, Matching: info.Keys, Skipped: info.Skipped}
 	sum.FinishedAt = cfg.now()
 	sum.Files = append(sum.Files, reportFileLine, runLogName+"         the run's log (JSON lines)")
 	if err := WriteReport(folder, sum); err != nil {
@@ -129,6 +108,22 @@ func cleanInto(ctx context.Context, cfg *Config, idx *csvdiff.Index, set *csvdif
 	sum.ByDay = out.stats.Days()
 	sum.Reasons = out.stats.Reasons()
 	return sum, nil
+}
+
+// readExisting reads cfg.Existing, keeping the keys that are candidates of idx.
+func readExisting(ctx context.Context, cfg *Config, idx *csvdiff.Index) (*csvdiff.KeySet, csvdiff.KeysInfo, error) {
+	f, err := os.Open(cfg.Existing)
+	if err != nil {
+		return nil, csvdiff.KeysInfo{}, inputError(err)
+	}
+	defer f.Close()
+	set, info, err := csvdiff.ReadKeys(ctx, f, csvdiff.KeysOptions{File: cfg.Existing,
+		KeyColumn: cfg.ExistingKeyColumn, IDColumn: cfg.ExistingIDColumn, Encoding: cfg.Encoding,
+		SizeHint: idx.NumCandidates(), Keep: idx.IsCandidate})
+	if err != nil {
+		return nil, info, fileErr(err)
+	}
+	return set, info, nil
 }
 
 // scanExport runs the first pass over cfg.Export.

@@ -53,7 +53,7 @@ type ExistingInfo struct {
 	KeyColumn string `json:"key_column"`
 	IDColumn  string `json:"id_column,omitempty"`
 	Rows      int    `json:"rows"`
-	Keys      int    `json:"keys"`
+	Matching  int    `json:"matching"` // keys that are also candidates of the export
 	Skipped   int    `json:"skipped"`
 }
 
@@ -142,7 +142,7 @@ func PrintSummary(w io.Writer, s *Summary, format string) error {
 		if e.IDColumn != "" {
 			id = fmt.Sprintf("Id column %q", e.IDColumn)
 		}
-		fmt.Fprintf(&b, "existing:      %s: %d rows, %d keys (key column %q, %s)", e.File, e.Rows, e.Keys, e.KeyColumn, id)
+		fmt.Fprintf(&b, "existing:      %s: %d rows, %d of them match rows to load (key column %q, %s)", e.File, e.Rows, e.Matching, e.KeyColumn, id)
 		if e.Skipped > 0 {
 			fmt.Fprintf(&b, ", %d rows without a usable key skipped", e.Skipped)
 		}

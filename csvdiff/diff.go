@@ -255,27 +255,14 @@ func Scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 		}
 	}
 	x := &Index{Header: h, opts: opts, dates: dp, since: opts.Since.UnixNano(), dedup: newTable[winner](1 << 16)}
-	for n := 0; ; n++ {
-		if n&0xFFFF == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		rec, err := sc.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", file, err)
-		}
-		if rec.blank {
-			continue
-		}
+	err = eachRecord(ctx, sc, func(rec *record, sp *scanner) error {
 		num := len(x.rows) + 1
-		o, key, w, _ := x.classify(sc, &rec, num)
+		o, key, w, _ := x.classify(sp, rec, num)
 		if o == 0 {
 			w.row, w.line = uint32(num-1), uint32(rec.line)
 			v, inserted, err := x.dedup.Upsert(key)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			switch {
 			case inserted:
@@ -288,8 +275,21 @@ func Scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 			}
 		}
 		x.rows = append(x.rows, o)
+		return nil
+	})
+	if err != nil {
+		return nil, readErr(file, err)
 	}
 	return x, nil
+}
+
+// readErr names the file in a read error of eachRecord; other errors pass as they are.
+func readErr(file string, err error) error {
+	var re *readError
+	if errors.As(err, &re) {
+		return fmt.Errorf("read %s: %w", file, re.err)
+	}
+	return err
 }
 
 // DateParser returns the parser the index reads dates with.
@@ -428,36 +428,22 @@ func (x *Index) Emit(ctx context.Context, r io.Reader, m Matcher, sink Sink) (Co
 		return counts, fmt.Errorf("%s changed while it was being read (the header differs); run again", file)
 	}
 	var row Row
-	var rec record
 	num := 0
-	for {
-		if num&0xFFFF == 0 && ctx.Err() != nil {
-			return counts, ctx.Err()
-		}
-		rec, err = sc.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return counts, fmt.Errorf("read %s: %w", file, err)
-		}
-		if rec.blank {
-			continue
-		}
+	err = eachRecord(ctx, sc, func(rec *record, sp *scanner) error {
 		num++
 		if num > len(x.rows) {
-			return counts, fmt.Errorf("%s changed while it was being read (it has more rows than the first pass saw); run again", file)
+			return fmt.Errorf("%s changed while it was being read (it has more rows than the first pass saw); run again", file)
 		}
-		row = Row{Num: num, Line: rec.line, Raw: rec.raw, Outcome: x.rows[num-1], sc: sc}
+		row = Row{Num: num, Line: rec.line, Raw: rec.raw, Outcome: x.rows[num-1], sc: sp}
 		if rec.err == nil {
-			row.rec = &rec
-			row.Key = x.keyOf(sc, &rec)
+			row.rec = rec
+			row.Key = x.keyOf(sp, rec)
 		}
 		switch row.Outcome {
 		case Rejected:
-			_, _, _, rerr := x.classify(sc, &rec, num)
+			_, _, _, rerr := x.classify(sp, rec, num)
 			if rerr == nil {
-				return counts, fmt.Errorf("%s changed while it was being read (line %d); run again", file, rec.line)
+				return fmt.Errorf("%s changed while it was being read (line %d); run again", file, rec.line)
 			}
 			row.Err, row.Detail = rerr, rerr.Reason()
 			if ok, _ := validUTF8(row.Key); !ok {
@@ -475,9 +461,10 @@ func (x *Index) Emit(ctx context.Context, r io.Reader, m Matcher, sink Sink) (Co
 			}
 		}
 		counts.Add(row.Outcome)
-		if err := sink.Row(&row); err != nil {
-			return counts, err
-		}
+		return sink.Row(&row)
+	})
+	if err != nil {
+		return counts, readErr(file, err)
 	}
 	if num != len(x.rows) {
 		return counts, fmt.Errorf("%s changed while it was being read (it has %d rows, the first pass saw %d); run again", file, num, len(x.rows))

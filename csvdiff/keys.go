@@ -13,6 +13,10 @@ type KeysOptions struct {
 	IDColumn  string // "" auto-detects "Id"; "-" means none
 	Encoding  string
 	SizeHint  int // expected number of keys, to size the table
+	// Keep, when set, keeps only the keys it returns true for: with [Index.IsCandidate] the
+	// set holds just the existing records that matter to this export, and memory no longer
+	// grows with the size of the org.
+	Keep func(key []byte) bool
 }
 
 // KeysInfo describes what [ReadKeys] read.
@@ -20,7 +24,7 @@ type KeysInfo struct {
 	Header  Header
 	IDName  string // the Id column's header, "" when there is none
 	Rows    int    // data rows read
-	Keys    int    // distinct keys kept
+	Keys    int    // distinct keys kept (those Keep accepted)
 	Skipped int    // rows without a usable key (malformed or empty)
 	// Problems holds the first few skipped rows' errors, for the log.
 	Problems []*RowError
@@ -67,42 +71,33 @@ func ReadKeys(ctx context.Context, r io.Reader, opts KeysOptions) (*KeySet, Keys
 			info.Problems = append(info.Problems, e)
 		}
 	}
-	for {
-		if info.Rows&0xFFFF == 0 && ctx.Err() != nil {
-			return nil, info, ctx.Err()
-		}
-		rec, err := sc.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, info, fmt.Errorf("read %s: %w", file, err)
-		}
-		if rec.blank {
-			continue
-		}
+	err = eachRecord(ctx, sc, func(rec *record, sp *scanner) error {
 		info.Rows++
-		fields := sc.fieldsOf(&rec)
+		fields := sp.fieldsOf(rec)
 		switch {
 		case rec.err != nil:
 			skip(&RowError{File: file, Row: info.Rows, Line: rec.line, Err: rec.err})
-			continue
+			return nil
 		case len(fields) != len(h.Names):
 			skip(&RowError{File: file, Row: info.Rows, Line: rec.line, Err: fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, len(fields), len(h.Names))})
-			continue
+			return nil
 		}
 		key := trimSpace(fields[h.Key])
 		if len(key) == 0 {
 			skip(&RowError{File: file, Row: info.Rows, Line: rec.line, Column: h.Key + 1, Field: h.Names[h.Key], Err: ErrMissingKey})
-			continue
+			return nil
+		}
+		if opts.Keep != nil && !opts.Keep(key) {
+			return nil
 		}
 		var v []byte
 		if id >= 0 {
 			v = trimSpace(fields[id])
 		}
-		if err := set.Add(key, v); err != nil {
-			return nil, info, err
-		}
+		return set.Add(key, v)
+	})
+	if err != nil {
+		return nil, info, readErr(file, err)
 	}
 	info.Keys = set.Len()
 	return set, info, nil
