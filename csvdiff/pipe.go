@@ -17,43 +17,50 @@ const (
 	batchPool    = 4
 )
 
-// recSpan is one record of a batch, as offsets into the batch's buffer.
+// recSpan is one record of a batch, as offsets into the batch's buffer. It holds no
+// pointers (the rare tokenizer error sits in batch.errs), so batches cost the garbage
+// collector nothing.
 type recSpan struct {
 	line     int
-	raw      [2]int
-	fields   [2]int // range in batch.offs of the unescaped fields' offsets; empty for lazy records
+	raw      [2]int32
+	fields   [2]int32 // range in batch.offs of the unescaped fields' offsets
+	col      int32
+	errIdx   int32 // index+1 into batch.errs; 0 for none
 	lazy     bool
 	hasField bool
-	err      error
-	col      int
 }
 
 type batch struct {
 	buf  []byte
-	offs []int // start, end pairs into buf for unescaped fields
+	offs []int32 // start, end pairs into buf for unescaped fields
 	recs []recSpan
+	errs []error
 	err  error // the read error that ended the input (io.EOF at the end)
 }
 
 func (b *batch) reset() {
-	b.buf, b.offs, b.recs, b.err = b.buf[:0], b.offs[:0], b.recs[:0], nil
+	b.buf, b.offs, b.recs, b.errs, b.err = b.buf[:0], b.offs[:0], b.recs[:0], b.errs[:0], nil
 }
 
 // add copies rec into the batch.
 func (b *batch) add(rec *record) {
-	rs := recSpan{line: rec.line, lazy: rec.lazy, err: rec.err, col: rec.col}
+	rs := recSpan{line: rec.line, lazy: rec.lazy, col: int32(rec.col)}
+	if rec.err != nil {
+		b.errs = append(b.errs, rec.err)
+		rs.errIdx = int32(len(b.errs))
+	}
 	start := len(b.buf)
 	b.buf = append(b.buf, rec.raw...)
-	rs.raw = [2]int{start, len(b.buf)}
+	rs.raw = [2]int32{int32(start), int32(len(b.buf))}
 	if !rec.lazy && rec.fields != nil {
 		rs.hasField = true
 		fs := len(b.offs)
 		for _, f := range rec.fields {
 			s := len(b.buf)
 			b.buf = append(b.buf, f...)
-			b.offs = append(b.offs, s, len(b.buf))
+			b.offs = append(b.offs, int32(s), int32(len(b.buf)))
 		}
-		rs.fields = [2]int{fs, len(b.offs)}
+		rs.fields = [2]int32{int32(fs), int32(len(b.offs))}
 	}
 	b.recs = append(b.recs, rs)
 }
@@ -121,7 +128,10 @@ func eachRecord(ctx context.Context, sc *scanner, fn func(rec *record, sp *scann
 			}
 			n++
 			rs := &b.recs[i]
-			rec = record{raw: b.buf[rs.raw[0]:rs.raw[1]:rs.raw[1]], line: rs.line, err: rs.err, col: rs.col, lazy: rs.lazy}
+			rec = record{raw: b.buf[rs.raw[0]:rs.raw[1]:rs.raw[1]], line: rs.line, col: int(rs.col), lazy: rs.lazy}
+			if rs.errIdx > 0 {
+				rec.err = b.errs[rs.errIdx-1]
+			}
 			if rs.hasField {
 				fields = fields[:0]
 				for k := rs.fields[0]; k < rs.fields[1]; k += 2 {
