@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -100,11 +101,14 @@ type Index struct {
 	dedup  *table[winner]
 }
 
+// winner is the kept row of a key. updated is its "Updated At" in Unix nanoseconds, or
+// noUpdate when it has none (dates are limited to 1800-2200, so no real value collides).
 type winner struct {
 	row, line uint32
 	updated   int64
-	hasUpd    bool
 }
+
+const noUpdate = math.MinInt64
 
 // Rows returns the number of data rows.
 func (x *Index) Rows() int { return len(x.rows) }
@@ -340,21 +344,15 @@ func (x *Index) keyOf(sc *scanner, rec *record) []byte {
 }
 
 // beats reports whether row w (later in the file) wins over the kept row v.
-func (w winner) beats(v *winner) bool {
-	switch {
-	case w.hasUpd && v.hasUpd:
-		return w.updated >= v.updated
-	case v.hasUpd:
-		return false
-	}
-	return true
-}
+// A row without "Updated At" loses to one with it; on a tie (or neither having one) the
+// later row wins.
+func (w winner) beats(v *winner) bool { return w.updated >= v.updated }
 
 // classify validates rec and applies the cutoff. It returns 0 for a candidate, with its key
 // and updated-at; otherwise the outcome and, for Rejected, why.
 func (x *Index) classify(sc *scanner, rec *record, num int) (Outcome, []byte, winner, *RowError) {
 	h := &x.Header
-	var w winner
+	w := winner{updated: noUpdate}
 	rowErr := func(col int, err error, value []byte) *RowError {
 		e := &RowError{File: x.opts.File, Row: num, Line: rec.line, Column: col, Err: err}
 		if col > 0 && col <= len(h.Names) {
@@ -407,7 +405,9 @@ func (x *Index) classify(sc *scanner, rec *record, num int) (Outcome, []byte, wi
 	}
 	if h.Updated >= 0 {
 		if v := trimSpace(fields[h.Updated]); len(v) > 0 {
-			w.updated, w.hasUpd = x.dates.Parse(v)
+			if t, ok := x.dates.Parse(v); ok {
+				w.updated = t
+			}
 		}
 	}
 	return 0, key, w, nil
