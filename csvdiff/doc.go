@@ -18,7 +18,10 @@
 //     final outcome, to a [Sink].
 //
 // Memory grows with the number of distinct candidate keys (a compact hash table, no per-key
-// strings) plus one byte per data row; never with the size of the rows.
+// strings) plus one byte per data row; never with the size of the rows. [ReadKeys] with
+// [KeysOptions.Keep] set to [Index.IsCandidate] keeps only the existing keys that matter, so
+// a large org costs no memory either. Each pass reads and tokenizes on one goroutine and
+// classifies on another, in batches of copied records.
 //
 // # Input quirks
 //
