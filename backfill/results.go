@@ -189,12 +189,12 @@ func (t *resultTable) read(r io.Reader, file, extField string) error {
 		o, detail := csvdiff.Unprocessed, "the job ended before Salesforce processed this row"
 		switch file {
 		case successFile:
-			o, detail = csvdiff.Updated, at(rec, id)
+			o, detail = csvdiff.Updated, unneutralize(at(rec, id))
 			if strings.EqualFold(at(rec, created), "true") {
 				o = csvdiff.Created
 			}
 		case errorFile:
-			o, detail = csvdiff.Failed, at(rec, sfErr)
+			o, detail = csvdiff.Failed, unneutralize(at(rec, sfErr))
 			if strings.Contains(strings.ToLower(detail), oldTimestamp) {
 				o = csvdiff.AlreadyNewer
 			}
@@ -215,12 +215,7 @@ func at(rec []string, i int) string {
 
 // unneutralize undoes the apostrophe the result files add before formula-like cells, so
 // keys match the ledger.
-func unneutralize(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
-		return s[1:]
-	}
-	return s
-}
+func unneutralize(s string) string { return csvdiff.Unneutralize(s) }
 
 // lookup returns the outcome of key and its detail.
 func (t *resultTable) lookup(key string) (csvdiff.Outcome, string, bool) {

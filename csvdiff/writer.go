@@ -10,6 +10,8 @@ import (
 // Writer writes CSV records with ',' and LF, quoting only fields that need it. With
 // neutralize set it defuses spreadsheet formulas: a cell starting with '=', '+', '-', '@',
 // tab or CR gets a leading apostrophe, the OWASP advice for CSV files people open in Excel.
+// So does a cell whose apostrophes come before such a character ("'=x" gets a second
+// apostrophe), so that removing one apostrophe on reading gives every value back exactly.
 // Files meant for Salesforce must not be neutralized: their values stay byte for byte.
 //
 // Call Flush when done and check its error.
@@ -81,7 +83,7 @@ func (w *Writer) WriteRaw(raw []byte) error {
 func (w *Writer) Flush() error { return w.w.Flush() }
 
 func (w *Writer) appendField(b, f []byte) []byte {
-	risky := w.neutralize && len(f) > 0 && isFormulaStart(f[0])
+	risky := w.neutralize && formulaLike(f)
 	if !needsQuotes(f) {
 		if risky {
 			b = append(b, '\'')
@@ -113,11 +115,30 @@ func isFormulaStart(c byte) bool {
 	return false
 }
 
+// formulaLike reports whether a neutralizing writer prefixes f with an apostrophe: f starts
+// with a formula character, after any number of apostrophes.
+func formulaLike[T string | []byte](f T) bool {
+	i := 0
+	for i < len(f) && f[i] == '\'' {
+		i++
+	}
+	return i < len(f) && isFormulaStart(f[i])
+}
+
 // Neutralize returns s with a leading apostrophe when a spreadsheet would read it as a
 // formula (see [Writer]).
 func Neutralize(s string) string {
-	if len(s) > 0 && isFormulaStart(s[0]) {
+	if formulaLike(s) {
 		return "'" + s
+	}
+	return s
+}
+
+// Unneutralize undoes [Neutralize] (and a neutralizing [Writer]): Unneutralize(Neutralize(s))
+// == s for every s.
+func Unneutralize(s string) string {
+	if len(s) > 1 && s[0] == '\'' && formulaLike(s[1:]) {
+		return s[1:]
 	}
 	return s
 }
