@@ -1,0 +1,688 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io/fs"
+	"log"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/sfclient/sftest"
+)
+
+// Security tests, through run() as a user runs the binary: secrets never leak into output,
+// logs, errors or run folders; URLs must be https; run folders are private and never
+// overwritten; CSVs for people neutralise formulas; report.html escapes everything.
+
+// Distinctive secret values: none may appear in anything the program writes.
+const (
+	secClientSecret  = "cs-SECRET-7f3a9c51e0"
+	secPassword      = "pw-SECRET-b81e2d0c4f"
+	secSecurityToken = "st-SECRET-44d0aa93b1"
+	secRefreshToken  = "rt-SECRET-9c1f77e2a8"
+	secJWTKeyMarker  = "JWTKEYSECRETc0ffee"
+)
+
+// sessionLike matches anything shaped like a Salesforce session id or access token.
+var sessionLike = regexp.MustCompile(`00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]+`)
+
+// lockedBuffer collects the standard library logger's output (simpleforce logs through it).
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// leakCheck holds the secrets of a test and everything the runs wrote.
+type leakCheck struct {
+	t       *testing.T
+	secrets []string
+	stdlog  *lockedBuffer
+	ran     int
+	// simpleforce counts the runs whose stderr holds simpleforce's std-log lines (routed
+	// into the logger by sfclient.RedirectStdLog).
+	simpleforce int
+}
+
+// newLeakCheck puts distinctive secrets in the environment (SF_ACCESS_TOKEN is set by each
+// run), and captures the standard logger's output for the whole test.
+func newLeakCheck(t *testing.T) *leakCheck {
+	t.Helper()
+	keyFile := filepath.Join(t.TempDir(), "jwt-key.pem")
+	if err := os.WriteFile(keyFile, []byte("-----BEGIN PRIVATE KEY-----\n"+secJWTKeyMarker+"\n-----END PRIVATE KEY-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SF_CLIENT_SECRET", secClientSecret)
+	t.Setenv("SF_PASSWORD", secPassword)
+	t.Setenv("SF_SECURITY_TOKEN", secSecurityToken)
+	t.Setenv("SF_REFRESH_TOKEN", secRefreshToken)
+	t.Setenv("SF_JWT_KEY_FILE", keyFile)
+	t.Setenv("SF_CLIENT_ID", "")
+	t.Setenv("SF_USERNAME", "")
+	lc := &leakCheck{t: t, secrets: []string{secClientSecret, secPassword, secSecurityToken, secRefreshToken, secJWTKeyMarker}, stdlog: &lockedBuffer{}}
+	prevOut, prevFlags := log.Writer(), log.Flags()
+	log.SetOutput(lc.stdlog)
+	t.Cleanup(func() {
+		log.SetOutput(prevOut)
+		log.SetFlags(prevFlags)
+		lc.assertClean("the standard logger", lc.stdlog.String(), false)
+	})
+	return lc
+}
+
+// assertClean fails when text holds a secret, or anything shaped like a session id unless
+// tokenOK.
+func (lc *leakCheck) assertClean(where, text string, tokenOK bool) {
+	lc.t.Helper()
+	for _, s := range lc.secrets {
+		if s != "" && strings.Contains(text, s) {
+			lc.t.Errorf("%s leaks secret %q:\n%s", where, s, excerpt(text, s))
+		}
+	}
+	if m := sessionLike.FindString(text); m != "" && !tokenOK {
+		lc.t.Errorf("%s holds a session id %q:\n%s", where, m, excerpt(text, m))
+	}
+}
+
+func excerpt(text, s string) string {
+	i := strings.Index(text, s)
+	return text[max(0, i-200):min(len(text), i+len(s)+100)]
+}
+
+// run runs the program with args and checks its stdout, stderr, error and every file of
+// the run folders in dirs. It returns stdout, stderr and the exit code.
+func (lc *leakCheck) run(ctx context.Context, token string, dirs []string, args ...string) (string, string, int) {
+	lc.t.Helper()
+	lc.t.Setenv("SF_ACCESS_TOKEN", token)
+	lc.secrets = append(lc.secrets, token)
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, args, &stdout, &stderr)
+	lc.ran++
+	if strings.Contains(stderr.String(), "simpleforce") {
+		lc.simpleforce++
+	}
+	name := strings.Join(args[:1], " ")
+	lc.assertClean(name+": stdout", stdout.String(), args[0] == "org")
+	lc.assertClean(name+": stderr", stderr.String(), false)
+	if err != nil {
+		lc.assertClean(name+": error", err.Error()+"\n"+backfill.Hint(err), false)
+	}
+	for _, dir := range dirs {
+		lc.assertFolder(name, dir)
+	}
+	return stdout.String(), stderr.String(), backfill.ExitCode(err)
+}
+
+// assertFolder checks every file under dir.
+func (lc *leakCheck) assertFolder(name, dir string) {
+	lc.t.Helper()
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			lc.t.Errorf("%s: %v", name, err)
+			return nil
+		}
+		lc.assertClean(name+": "+path, string(b), false)
+		return nil
+	})
+}
+
+// TestNoSecretLeaks runs every command, with debug logs in both formats, successful and
+// failing, and checks no secret and no access token reaches stdout, stderr, errors, run
+// folders or the standard logger.
+func TestNoSecretLeaks(t *testing.T) {
+	lc := newLeakCheck(t)
+	for _, format := range []string{"json", "console"} {
+		t.Run(format, func(t *testing.T) {
+			lc.t = t
+			defer func() { lc.t = t }()
+			srv := sftest.NewServer(t)
+			tok := srv.AccessToken()
+			dir := t.TempDir()
+			tmp := func(name string) string { return filepath.Join(dir, name) }
+			common := []string{"-v", "--log-format", format}
+			org := []string{"--instance-url", srv.URL}
+			args := func(a ...string) []string { return append(append(a, common...), org...) }
+			ctx := t.Context()
+
+			expect := func(code int, want ...int) {
+				t.Helper()
+				for _, w := range want {
+					if code == w {
+						return
+					}
+				}
+				t.Errorf("exit %d, want one of %v", code, want)
+			}
+			_, _, code := lc.run(ctx, tok, []string{tmp("clean")}, append([]string{"clean", "--export", sampleCSV,
+				"--existing", "../../testdata/sample/existing.csv", "--out", tmp("clean")}, common...)...)
+			expect(code, 0)
+			_, _, code = lc.run(ctx, tok, nil, args("preflight", "--export", sampleCSV)...)
+			expect(code, 0)
+			_, _, code = lc.run(ctx, tok, nil, args("preflight", "--json")...)
+			expect(code, 0)
+			_, _, code = lc.run(ctx, tok, []string{tmp("plan")}, args("plan", "--export", sampleCSV, "--out", tmp("plan"))...)
+			expect(code, 0)
+			_, _, code = lc.run(ctx, tok, []string{tmp("plan")}, args("import", "--plan", tmp("plan"), "--yes")...)
+			expect(code, 0)
+			_, _, code = lc.run(ctx, tok, []string{tmp("plan")}, args("resume", tmp("plan"))...)
+			expect(code, 0)
+			_, _, code = lc.run(ctx, tok, []string{tmp("import")}, args("import", "--export", sampleCSV, "--out", tmp("import"), "--yes")...)
+			expect(code, 0)
+			_, _, code = lc.run(ctx, tok, []string{tmp("demo")}, append([]string{"demo", "--out", tmp("demo"), "--job-delay", "0"}, common...)...)
+			expect(code, 0)
+			_, _, code = lc.run(ctx, tok, nil, "version")
+			expect(code, 0)
+			cancelled, cancel := context.WithCancel(ctx)
+			cancel()
+			stdout, _, code := lc.run(cancelled, tok, nil, append([]string{"org"}, common...)...)
+			expect(code, 0)
+			if !strings.HasPrefix(stdout, "instance_url=http://127.0.0.1:") || strings.Count(stdout, "\n") != 1 {
+				t.Errorf("org printed %q, want one instance_url=... access_token=... line", stdout)
+			}
+
+			// Failing runs: a wrong token, a session that expires mid-run, bad flags.
+			wrong := "00D5g0000000001!WRONGtoken.SECRET_value"
+			_, _, code = lc.run(ctx, wrong, []string{tmp("wrong")}, args("plan", "--export", sampleCSV, "--out", tmp("wrong"))...)
+			expect(code, 1, 2)
+			_, _, code = lc.run(ctx, wrong, nil, args("preflight", "--json")...)
+			expect(code, 1, backfill.ExitPreflight)
+			// A session that expires mid-import (a bare token cannot log in again), then
+			// resume with a new token; and one that expires mid-plan.
+			srv2 := sftest.NewServer(t) // an org the sample was not loaded into yet
+			args2 := func(a ...string) []string { return append(append(a, common...), "--instance-url", srv2.URL) }
+			fresh := func() string {
+				t.Helper()
+				tok, err := srv2.NewAccessToken("northpass.integration@demo.example.com")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tok
+			}
+			srv2.ExpireSessionsAfter(8) // an import makes 13 calls: this one ends after its job is closed
+			_, _, code = lc.run(ctx, fresh(), []string{tmp("expired")}, args2("import", "--export", sampleCSV, "--out", tmp("expired"), "--yes")...)
+			expect(code, 1)
+			if _, err := os.Stat(filepath.Join(tmp("expired"), "plan.json")); err != nil {
+				t.Errorf("the session expired before the load: %v", err)
+			}
+			srv2.ExpireSessionsAfter(0)
+			_, _, code = lc.run(ctx, fresh(), []string{tmp("expired")}, args2("resume", tmp("expired"))...)
+			expect(code, 0)
+			srv2.ExpireSessionsAfter(3)
+			_, _, code = lc.run(ctx, fresh(), []string{tmp("expired2")}, args2("plan", "--export", sampleCSV, "--out", tmp("expired2"))...)
+			expect(code, 1)
+			srv2.ExpireSessionsAfter(0)
+			for _, bad := range [][]string{
+				{"plan", "--bogus"}, {"import", "--yes=maybe"}, {"preflight", "--sandbox=maybe"}, {"resume"}, {"clean", "--since", "someday"},
+				{"org", "--addr", "0.0.0.0:0"}, {"demo", "--job-delay", "soon"}, {"version", "--x"},
+			} {
+				_, _, code = lc.run(ctx, tok, nil, append(bad, common...)...)
+				expect(code, 2)
+			}
+		})
+	}
+	lc.t = t
+	if lc.ran < 40 || lc.simpleforce == 0 {
+		t.Errorf("%d runs, %d with simpleforce log lines; want every command run, and simpleforce's std log exercised", lc.ran, lc.simpleforce)
+	}
+}
+
+// TestNoSecretLeaksOtherFlows logs in with each flow that sends a secret, once with the right
+// secrets (an org whose users and connected app hold the distinctive values) and once with
+// wrong ones, and checks no secret appears anywhere.
+func TestNoSecretLeaksOtherFlows(t *testing.T) {
+	lc := newLeakCheck(t)
+	seed := sftest.DemoSeed()
+	for i := range seed.Users {
+		if seed.Users[i].Username == "northpass.integration@demo.example.com" {
+			seed.Users[i].Password, seed.Users[i].SecurityToken = secPassword, secSecurityToken
+		}
+	}
+	for i := range seed.ConnectedApps {
+		seed.ConnectedApps[i].ClientSecret = secClientSecret
+	}
+	srv := sftest.NewServer(t, sftest.WithSeed(seed))
+	t.Setenv("SF_CLIENT_ID", "3MVG9backfill.demo.client.id")
+	t.Setenv("SF_USERNAME", "northpass.integration@demo.example.com")
+	demoKey, err := filepath.Abs("../../testdata/orgs/demo-jwt-key.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(demoKey); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if len(line) > 40 && !strings.HasPrefix(line, "-----") {
+				lc.secrets = append(lc.secrets, line) // the real key's body
+			}
+		}
+	}
+	dir := t.TempDir()
+	flows := []struct {
+		name string
+		env  map[string]string // set; every other secret variable is emptied
+		ok   bool
+	}{
+		{"Password", map[string]string{"SF_CLIENT_SECRET": secClientSecret, "SF_PASSWORD": secPassword, "SF_SECURITY_TOKEN": secSecurityToken}, true},
+		{"PasswordWrong", map[string]string{"SF_CLIENT_SECRET": secClientSecret, "SF_PASSWORD": secPassword + "x", "SF_SECURITY_TOKEN": secSecurityToken}, false},
+		{"SOAPWrong", map[string]string{"SF_CLIENT_ID": "", "SF_PASSWORD": secPassword + "y", "SF_SECURITY_TOKEN": secSecurityToken}, false},
+		{"ClientCredentialsWrong", map[string]string{"SF_CLIENT_SECRET": secClientSecret + "z"}, false},
+		{"RefreshTokenWrong", map[string]string{"SF_REFRESH_TOKEN": secRefreshToken}, false},
+		{"JWT", map[string]string{"SF_JWT_KEY_FILE": demoKey}, true},
+		{"JWTBadKey", map[string]string{"SF_JWT_KEY_FILE": os.Getenv("SF_JWT_KEY_FILE")}, false},
+	}
+	for _, fl := range flows {
+		t.Run(fl.name, func(t *testing.T) {
+			lc.t = t
+			defer func() { lc.t = t }()
+			for _, k := range []string{"SF_CLIENT_SECRET", "SF_PASSWORD", "SF_SECURITY_TOKEN", "SF_REFRESH_TOKEN", "SF_JWT_KEY_FILE"} {
+				t.Setenv(k, fl.env[k])
+			}
+			if v, ok := fl.env["SF_CLIENT_ID"]; ok {
+				t.Setenv("SF_CLIENT_ID", v)
+			}
+			for _, format := range []string{"json", "console"} {
+				out := filepath.Join(dir, fl.name+"-"+format)
+				_, stderr, code := lc.run(t.Context(), "", []string{out}, "plan", "--export", sampleCSV, "--out", out,
+					"--instance-url", srv.URL, "--login-url", srv.URL, "-v", "--log-format", format)
+				if fl.ok != (code == 0) {
+					t.Errorf("%s: exit %d\n%s", format, code, stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestHTTPSRequired: instance and login URLs must be https, except on loopback; a refused URL
+// is a clear usage error before any request or run folder.
+func TestHTTPSRequired(t *testing.T) {
+	t.Setenv("SF_ACCESS_TOKEN", "00D5g0000000001!notused")
+	for _, tt := range []struct{ name, flag, url string }{
+		{"InstanceHTTP", "--instance-url", "http://example.com"},
+		{"InstanceLookalike", "--instance-url", "http://127.0.0.1.example.com"},
+		{"InstanceLocalhostSubdomain", "--instance-url", "http://localhost.example.com:8080"},
+		{"LoginHTTP", "--login-url", "http://login.example.com"},
+		{"InstanceFTP", "--instance-url", "ftp://example.com"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "run")
+			args := []string{"plan", "--export", sampleCSV, "--out", out, "-q"}
+			if tt.flag == "--login-url" {
+				t.Setenv("SF_ACCESS_TOKEN", "")
+				t.Setenv("SF_CLIENT_ID", "id")
+				t.Setenv("SF_CLIENT_SECRET", "s")
+				args = append(args, "--instance-url", "https://acme.my.salesforce.com")
+			}
+			args = append(args, tt.flag, tt.url)
+			start := time.Now()
+			var stdout, stderr bytes.Buffer
+			err := run(t.Context(), args, &stdout, &stderr)
+			if err == nil {
+				t.Fatal("plan accepted a non-https URL")
+			}
+			if code := backfill.ExitCode(err); code != 1 && code != 2 {
+				t.Errorf("exit %d", code)
+			}
+			if msg := err.Error(); !strings.Contains(msg, "https") || !strings.Contains(msg, strings.TrimSuffix(strings.SplitN(tt.url, "://", 2)[1], ":8080")) {
+				t.Errorf("error %q does not say the URL must be https", msg)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v: did it try the network?", d)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("run folder %s created", out)
+			}
+		})
+	}
+}
+
+// TestRunFolderPrivateAndNeverOverwritten: after plan and after import every directory of the
+// run folder is 0700 and every file 0600; plan and import into an existing folder exit 2 and
+// leave it as it was.
+func TestRunFolderPrivateAndNeverOverwritten(t *testing.T) {
+	srv := sftest.NewServer(t)
+	t.Setenv("SF_ACCESS_TOKEN", srv.AccessToken())
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, stderr, code := runCLI(t, "plan", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "-q"); code != 0 {
+		t.Fatalf("plan: exit %d\n%s", code, stderr)
+	}
+	assertPrivate(t, dir)
+	if _, stderr, code := runCLI(t, "import", "--plan", dir, "--instance-url", srv.URL, "--yes", "-q"); code != 0 {
+		t.Fatalf("import: exit %d\n%s", code, stderr)
+	}
+	assertPrivate(t, dir)
+	dir2 := filepath.Join(t.TempDir(), "run2")
+	if _, stderr, code := runCLI(t, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir2, "--yes", "-q"); code != 0 {
+		t.Fatalf("import: exit %d\n%s", code, stderr)
+	}
+	assertPrivate(t, dir2)
+
+	before := snapshot(t, dir)
+	calls := srv.Calls()["ingest-create"]
+	for _, args := range [][]string{
+		{"plan", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "-q"},
+		{"import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"},
+		{"clean", "--export", sampleCSV, "--existing", "../../testdata/sample/existing.csv", "--out", dir, "-q"},
+	} {
+		_, _, code := runCLI(t, args...)
+		if code != 2 {
+			t.Errorf("%s into an existing run folder: exit %d, want 2", args[0], code)
+		}
+		if after := snapshot(t, dir); after != before {
+			t.Errorf("%s changed the existing run folder:\nbefore:\n%s\nafter:\n%s", args[0], before, after)
+		}
+	}
+	if got := srv.Calls()["ingest-create"]; got != calls {
+		t.Errorf("Bulk jobs created: %d -> %d", calls, got)
+	}
+}
+
+func assertPrivate(t *testing.T, dir string) {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		want := fs.FileMode(0o600)
+		if d.IsDir() {
+			want = fs.ModeDir | 0o700
+		}
+		if info.Mode() != want {
+			t.Errorf("%s: mode %v, want %v", path, info.Mode(), want)
+		}
+		n++
+		return nil
+	})
+	if err != nil || n < 8 {
+		t.Errorf("walk %s: %d entries, %v", dir, n, err)
+	}
+}
+
+// snapshot describes every file of dir: name, mode, size, modification time and contents.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, _ := d.Info()
+		fmt.Fprintf(&b, "%s %v %d %v", path, info.Mode(), info.Size(), info.ModTime().UnixNano())
+		if !d.IsDir() {
+			c, _ := os.ReadFile(path)
+			fmt.Fprintf(&b, " %x", c)
+		}
+		b.WriteByte('\n')
+		return nil
+	})
+	return b.String()
+}
+
+// Script-injection payloads for every column of an export.
+var payloads = []string{
+	`<script>alert(1)</script>`,
+	`"><img src=x onerror=alert(1)>`,
+	`javascript:alert(1)`,
+	`=HYPERLINK("javascript:alert(1)","click")`,
+	`<svg onload=alert(1)>`,
+	`'><a href="javascript:alert(1)">x</a>`,
+	`+cmd|' /C calc'!A0`,
+	`-2+3`,
+	`@SUM(A1)`,
+}
+
+// injectionExport writes an export whose every column, header included, holds payloads: as
+// the key, the names, the course, the status, the dates and the numbers.
+func injectionExport(t *testing.T, dir string) (export, existing string) {
+	t.Helper()
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	header := []string{"External Id", "Learner Email", "Learner Name", "Course ID", "Course Name", "Course Attempt Number",
+		"Enrollment Date", "Progress Percentage", "Status", "Completion Date", "Updated At", payloads[0], payloads[1], payloads[3]}
+	w.Write(header)
+	row := func(key, p string) []string {
+		return []string{key, p, p, p, p, "1", "2025-12-01", "10", p, "", "2025-12-02T10:00:00Z", p, p, p}
+	}
+	for i, p := range payloads {
+		r := row(p, p) // the payload as key and in every text column but email and status (so it loads)
+		r[1], r[8] = fmt.Sprintf("learner%d@example.com", i), "in_progress"
+		w.Write(r)
+		w.Write(row(fmt.Sprintf("dup-%d", i), p))     // duplicate of the next row
+		w.Write(row(fmt.Sprintf("dup-%d", i), p+"'")) // (later Updated At wins on a tie)
+		r = row(fmt.Sprintf("date-%d", i), p)         // a payload where a date goes
+		r[6] = p
+		w.Write(r)
+		r = row(fmt.Sprintf("number-%d", i), p) // and where a number goes
+		r[5], r[7], r[9] = p, p, p
+		w.Write(r)
+		r = row(fmt.Sprintf("updated-%d", i), p)
+		r[10] = p
+		w.Write(r)
+	}
+	w.Write(row("exists-1", payloads[0]))
+	w.Flush()
+	export = filepath.Join(dir, "inject.csv")
+	existing = filepath.Join(dir, "existing.csv")
+	if err := os.WriteFile(export, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ex := "External Id,Id\n" + "exists-1,a0E000000000001AAA\n" + `"` + strings.ReplaceAll(payloads[2], `"`, `""`) + `",a0E000000000002AAA` + "\n"
+	if err := os.WriteFile(existing, []byte(ex), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return export, existing
+}
+
+// TestReportEscapesAndCSVsNeutralise builds an export full of script-injection and formula
+// payloads and runs clean, plan and import against the emulator: report.html never contains
+// a <script> element, an on* attribute or a javascript: URL, nor a payload unescaped; every
+// CSV for people (ledger, skipped, rejects, success, error, unprocessed) neutralises formula
+// cells, while to_import.csv keeps every value byte for byte.
+func TestReportEscapesAndCSVsNeutralise(t *testing.T) {
+	dir := t.TempDir()
+	export, existing := injectionExport(t, dir)
+	srv := sftest.NewServer(t)
+	srv.FailRow(payloads[1], `FIELD_CUSTOM_VALIDATION_EXCEPTION:<script>alert(2)</script> =HYPERLINK("javascript:alert(2)"):--`)
+	srv.FailRow(payloads[4], `=1+2 <img src=x onerror=alert(3)>`)
+	t.Setenv("SF_ACCESS_TOKEN", srv.AccessToken())
+
+	clean := filepath.Join(dir, "clean")
+	if _, stderr, code := runCLI(t, "clean", "--export", export, "--existing", existing, "--out", clean, "-q"); code != 0 {
+		t.Fatalf("clean: exit %d\n%s", code, stderr)
+	}
+	checkReport(t, clean)
+	checkHumanCSVs(t, clean)
+	// clean's to_import.csv is the export's own rows, byte for byte.
+	exp, _ := os.ReadFile(export)
+	lines := map[string]bool{}
+	for _, l := range strings.Split(string(exp), "\n") {
+		lines[l] = true
+	}
+	ti, err := os.ReadFile(filepath.Join(clean, "to_import.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiLines := strings.Split(strings.TrimSuffix(string(ti), "\n"), "\n")
+	for _, l := range tiLines {
+		if !lines[l] {
+			t.Errorf("clean to_import.csv line %q is not a line of the export", l)
+		}
+	}
+	if !strings.Contains(string(ti), `"=HYPERLINK(""javascript:alert(1)"",""click"")"`) {
+		t.Errorf("clean to_import.csv lacks the formula key unaltered:\n%s", ti)
+	}
+
+	plan := filepath.Join(dir, "plan")
+	if _, stderr, code := runCLI(t, "plan", "--export", export, "--instance-url", srv.URL, "--out", plan, "-q"); code != 0 {
+		t.Fatalf("plan: exit %d\n%s", code, stderr)
+	}
+	checkReport(t, plan)
+	checkHumanCSVs(t, plan)
+	checkToImportVerbatim(t, plan)
+
+	if _, stderr, code := runCLI(t, "import", "--plan", plan, "--instance-url", srv.URL, "--yes", "-q"); code != 0 && code != backfill.ExitRowsFailed {
+		t.Fatalf("import: exit %d\n%s", code, stderr)
+	}
+	checkReport(t, plan)
+	checkHumanCSVs(t, plan)
+	checkToImportVerbatim(t, plan)
+	for _, f := range []string{"success.csv", "error.csv"} {
+		if b, err := os.ReadFile(filepath.Join(plan, f)); err != nil || bytes.Count(b, []byte("\n")) < 2 {
+			t.Errorf("%s: %v, %d lines: the import should have rows there", f, err, bytes.Count(b, []byte("\n")))
+		}
+	}
+	// The payload keys came back from Salesforce and matched their rows.
+	var created int
+	for _, rec := range csvRecords(t, filepath.Join(plan, "ledger.csv")) {
+		if rec[2] == "created" {
+			created++
+		}
+	}
+	if created < len(payloads)-2 {
+		t.Errorf("only %d rows created", created)
+	}
+	for _, r := range srv.Records("nplms__Enrollment__c") {
+		if r["nplms__External_Id__c"] == payloads[3] {
+			return
+		}
+	}
+	t.Errorf("the formula key %q did not reach Salesforce verbatim", payloads[3])
+}
+
+// checkReport parses report.html and fails on any active content.
+func checkReport(t *testing.T, dir string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range []string{"<script", "<img", "<svg onload", `<a href="javascript`} {
+		if bytes.Contains(bytes.ToLower(b), []byte(raw)) {
+			t.Errorf("%s/report.html contains %q unescaped", dir, raw)
+		}
+	}
+	doc, err := html.Parse(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("report.html does not parse: %v", err)
+	}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			switch strings.ToLower(n.Data) {
+			case "script", "iframe", "object", "embed", "img", "link", "base", "meta":
+				if strings.ToLower(n.Data) != "meta" || hasAttr(n, "http-equiv") {
+					t.Errorf("report.html has a <%s> element", n.Data)
+				}
+			}
+			for _, a := range n.Attr {
+				key := strings.ToLower(a.Key)
+				if strings.HasPrefix(key, "on") {
+					t.Errorf("report.html: <%s %s=%q>: an event handler attribute", n.Data, a.Key, a.Val)
+				}
+				v := strings.ToLower(strings.Join(strings.Fields(a.Val), ""))
+				if strings.Contains(v, "javascript:") || strings.HasPrefix(v, "data:text/html") {
+					t.Errorf("report.html: <%s %s=%q>: a script URL", n.Data, a.Key, a.Val)
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	if !bytes.Contains(b, []byte("&lt;script&gt;alert(1)&lt;/script&gt;")) {
+		t.Errorf("%s/report.html does not show the payloads escaped: the test checks nothing", dir)
+	}
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if strings.EqualFold(a.Key, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkHumanCSVs: no cell of a CSV for people starts like a formula.
+func checkHumanCSVs(t *testing.T, dir string) {
+	t.Helper()
+	seen := 0
+	for _, name := range []string{"ledger.csv", "skipped.csv", "rejects.csv", "error.csv", "success.csv", "unprocessed.csv", "plan-ledger.csv"} {
+		path := filepath.Join(dir, name)
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		seen++
+		for i, rec := range csvRecords(t, path) {
+			for _, cell := range rec {
+				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+					t.Errorf("%s record %d: cell %q is not neutralised", name, i+1, cell)
+				}
+			}
+		}
+	}
+	if seen < 3 {
+		t.Errorf("%s: only %d CSVs for people", dir, seen)
+	}
+}
+
+// checkToImportVerbatim: to_import.csv holds the formula payloads without an apostrophe.
+func checkToImportVerbatim(t *testing.T, dir string) {
+	t.Helper()
+	keys := map[string]bool{}
+	for _, rec := range csvRecords(t, filepath.Join(dir, "to_import.csv")) {
+		for _, c := range rec {
+			keys[c] = true
+		}
+	}
+	for _, p := range []string{payloads[3], payloads[6], payloads[0]} {
+		if !keys[p] {
+			t.Errorf("%s/to_import.csv lacks %q verbatim", dir, p)
+		}
+	}
+}
+
+func csvRecords(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return recs
+}
