@@ -578,7 +578,7 @@ func (o *org) applyRow(s *Server, j *ingestJob, t *table, cols []column, keyCol 
 	var targetID string
 	if keyCol >= 0 {
 		key := row[keyCol]
-		if e, ok := s.rowFaults[key]; ok && key != "" {
+		if e, ok := s.rowFault(key); ok {
 			return "", false, e
 		}
 		kf := cols[keyCol].field
@@ -617,7 +617,7 @@ func (o *org) applyRow(s *Server, j *ingestJob, t *table, cols []column, keyCol 
 	} else {
 		for i, col := range cols {
 			if col.parentField == nil && col.field.ExternalID {
-				if e, ok := s.rowFaults[row[i]]; ok && row[i] != "" {
+				if e, ok := s.rowFault(row[i]); ok {
 					return "", false, e
 				}
 			}

@@ -15,7 +15,9 @@
 // demo Northpass org). Faults can be injected while the server runs: see
 // [Server.ExpireSessionsAfter], [Server.FailNext], [Server.Fail503],
 // [Server.DropConnections], [Server.SetLatency], [Server.SetJobDelay],
-// [Server.SetAPIRequestsRemaining] and [Server.FailRow].
+// [Server.SetAPIRequestsRemaining], [Server.FailRow], and for soak tests the seeded random
+// failures of [Server.SetFailureRate] and the row predicate of [Server.FailRowsWhere];
+// [Server.Faults] counts what was injected.
 //
 // # SOQL subset
 //

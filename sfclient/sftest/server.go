@@ -74,6 +74,7 @@ type Server struct {
 	accessToken string
 	faults      []*failure
 	rowFaults   map[string]string // external id value -> sf__Error
+	chaos       chaos             // SetFailureRate, FailRowsWhere and the fault counts
 	closed      bool
 }
 
@@ -371,6 +372,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	s.total++
 	latency := s.cfg.latency
 	f := s.takeFault(rt.name)
+	if f == nil {
+		f = s.randomFault(rt.name, rt.rest)
+	}
+	if f != nil {
+		s.countCallFault(rt.name)
+	}
 	s.mu.Unlock()
 
 	if latency > 0 {
@@ -464,6 +471,7 @@ func (s *Server) authenticate(r *http.Request) (*User, int, string, string) {
 	}
 	if s.cfg.expireAfter > 0 && sess.calls >= s.cfg.expireAfter {
 		sess.expired = true
+		s.chaos.counts.SessionsExpired++
 		return nil, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid"
 	}
 	sess.calls++
@@ -571,12 +579,14 @@ func (s *Server) DropConnections(n int, endpoint string) {
 	s.FailNext(n, Failure{Endpoint: endpoint, DropConnection: true})
 }
 
-// ClearFaults removes pending FailNext failures and row failures.
+// ClearFaults removes pending FailNext failures, row failures (FailRow, FailRowsWhere) and
+// the SetFailureRate failures. [Server.Faults] keeps counting from where it was.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = nil
 	s.rowFaults = map[string]string{}
+	s.clearChaos()
 }
 
 // ExpireSessionsAfter expires every session, present and future, once it has made n
