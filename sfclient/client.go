@@ -203,7 +203,7 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger) (*Client, error) {
 	if err := c.setupAuth(); err != nil {
 		return nil, err
 	}
-	s, err := c.login(ctx)
+	s, err := c.loginRetrying(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -479,7 +479,7 @@ func (c *Client) reauth(ctx context.Context, gen int) error {
 		return nil
 	}
 	c.log.Info("session expired; logging in again", zap.String("flow", string(c.flow)))
-	s, err := c.login(ctx)
+	s, err := c.loginRetrying(ctx)
 	if err != nil {
 		return err
 	}
@@ -488,6 +488,23 @@ func (c *Client) reauth(ctx context.Context, gen int) error {
 	c.sess = s
 	c.mu.Unlock()
 	return nil
+}
+
+// loginRetrying logs in, retrying transient failures (503s, timeouts, resets) of the token
+// endpoint like any other call: a token request has no side effect to repeat. Refusals
+// (bad credentials) are returned at once.
+func (c *Client) loginRetrying(ctx context.Context) (session, error) {
+	for n := 1; ; n++ {
+		s, err := c.login(ctx)
+		if err == nil || n >= c.cfg.Retry.MaxAttempts || !c.retryable(ctx, err) {
+			return s, err
+		}
+		d := c.backoff(n, err)
+		c.log.Warn("login failed; retrying", zap.Int("attempt", n), zap.Duration("in", d), zap.Error(err))
+		if err := c.sleep(ctx, d); err != nil {
+			return session{}, err
+		}
+	}
 }
 
 // newRequest builds a request with the session's bearer token and JSON accept header.

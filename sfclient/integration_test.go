@@ -499,3 +499,35 @@ func TestEmulatorIngestWriterLimitsAndAbort(t *testing.T) {
 		t.Errorf("empty writer Close = %v, %v", ids, err)
 	}
 }
+
+// TestLoginRetriesTransientFailures: a 503 from the token endpoint, at the first login or
+// at a re-login after the session expired, is retried like any other call; a refusal is not.
+func TestLoginRetriesTransientFailures(t *testing.T) {
+	key, err := os.ReadFile("../testdata/orgs/demo-jwt-key.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sftest.NewServer(t)
+	cfg := emuConfig(s, sfclient.Credentials{ClientID: demoClientID, Username: demoUser, JWTKey: key})
+	s.Fail503(2, "token", true)
+	c, err := sfclient.New(t.Context(), cfg, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatalf("first login through two 503s: %v", err)
+	}
+	s.ExpireSessions()
+	s.Fail503(2, "token", false)
+	if _, err := c.UserInfo(t.Context()); err != nil {
+		t.Fatalf("re-login through two 503s: %v", err)
+	}
+	if got := c.CallCounts()[sfclient.CallAuth]; got != 6 {
+		t.Errorf("auth calls = %d, want 6 (2 logins, each after two 503s)", got)
+	}
+	bad := emuConfig(s, sfclient.Credentials{ClientID: demoClientID, Username: "nobody@example.com", JWTKey: key})
+	before := s.Calls()["token"]
+	if _, err := sfclient.New(t.Context(), bad, zaptest.NewLogger(t)); err == nil {
+		t.Fatal("an unknown user logged in")
+	}
+	if got := s.Calls()["token"] - before; got != 1 {
+		t.Errorf("a refused login was tried %d times, want 1", got)
+	}
+}
