@@ -149,8 +149,68 @@ func sameHost(a, b string) bool {
 // recheck asks Salesforce again which of the planned keys exist now. Rows created since the
 // plan (by the live sync, say) are still upserted: the upsert matches them on the external id
 // and never duplicates, and the Northpass package refuses data older than what it holds
-// (already_newer). The count is logged and kept in the summary.
+// (already_newer). The count is logged. Like plan's existence check, it uses IN queries on
+// the planned keys or one scan of the object, whichever costs fewer API calls.
 func (p *planRun) recheck(ctx context.Context) error {
+	prefix := "SELECT Id FROM " + p.info.Object + " WHERE " + p.info.ExternalIDField + " IN "
+	inCalls := 0
+	err := p.plannedKeys(func(keys []string) error {
+		return sfclient.InBatches(prefix, "", keys, func(string) error { inCalls++; return nil })
+	})
+	if err != nil || inCalls == 0 {
+		return err
+	}
+	total, err := p.client.Count(ctx, "SELECT COUNT() FROM "+p.info.Object)
+	if err != nil {
+		return fmt.Errorf("count %s: %w", p.info.Object, err)
+	}
+	found := 0
+	if scanCalls := (total + queryPageSize - 1) / queryPageSize; scanCalls < inCalls {
+		planned := 0
+		for _, pt := range p.info.Parts {
+			planned += pt.Rows
+		}
+		set := csvdiff.NewKeySet(planned)
+		err := p.plannedKeys(func(keys []string) error {
+			for _, k := range keys {
+				if err := set.Add([]byte(k), nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = p.client.Query(ctx, "SELECT "+p.info.ExternalIDField+" FROM "+p.info.Object, func(r sfclient.Record) error {
+			if _, ok := set.Lookup([]byte(r.String(p.info.ExternalIDField))); ok {
+				found++
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("re-check %s: %w", p.info.Object, err)
+		}
+	} else {
+		count := func(sfclient.Record) error { found++; return nil }
+		err := p.plannedKeys(func(keys []string) error {
+			return sfclient.InBatches(prefix, "", keys, func(soql string) error { return p.client.Query(ctx, soql, count) })
+		})
+		if err != nil {
+			return fmt.Errorf("re-check %s: %w", p.info.Object, err)
+		}
+	}
+	planned := p.summary.Outcomes[csvdiff.ToUpdate.String()]
+	p.log.Info("existence re-checked", zap.Int("planned_updates", planned), zap.Int("now_existing", found))
+	if found > planned {
+		p.log.Warn("records were created in Salesforce since the plan; the upsert updates them unless Salesforce holds newer data",
+			zap.Int("count", found-planned))
+	}
+	return nil
+}
+
+// plannedKeys calls fn with the external ids of to_import.csv, keyChunk at a time.
+func (p *planRun) plannedKeys(fn func(keys []string) error) error {
 	f, err := os.Open(p.folder.Path("to_import.csv"))
 	if err != nil {
 		return err
@@ -160,7 +220,7 @@ func (p *planRun) recheck(ctx context.Context) error {
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
-		return nil // an empty upload: nothing to recheck
+		return nil // an empty upload: no keys
 	}
 	col := -1
 	for i, h := range header {
@@ -171,15 +231,7 @@ func (p *planRun) recheck(ctx context.Context) error {
 	if col < 0 {
 		return fmt.Errorf("to_import.csv has no %s column", p.info.ExternalIDField)
 	}
-	prefix := "SELECT Id FROM " + p.info.Object + " WHERE " + p.info.ExternalIDField + " IN "
-	found := 0
-	count := func(sfclient.Record) error { found++; return nil }
 	keys := make([]string, 0, keyChunk)
-	flush := func() error {
-		err := sfclient.InBatches(prefix, "", keys, func(soql string) error { return p.client.Query(ctx, soql, count) })
-		keys = keys[:0]
-		return err
-	}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -190,21 +242,14 @@ func (p *planRun) recheck(ctx context.Context) error {
 		}
 		keys = append(keys, rec[col])
 		if len(keys) == keyChunk {
-			if err := flush(); err != nil {
+			if err := fn(keys); err != nil {
 				return err
 			}
+			keys = keys[:0]
 		}
 	}
 	if len(keys) > 0 {
-		if err := flush(); err != nil {
-			return err
-		}
-	}
-	planned := p.summary.Outcomes[csvdiff.ToUpdate.String()]
-	p.log.Info("existence re-checked", zap.Int("planned_updates", planned), zap.Int("now_existing", found))
-	if found > planned {
-		p.log.Warn("records were created in Salesforce since the plan; the upsert updates them unless Salesforce holds newer data",
-			zap.Int("count", found-planned))
+		return fn(keys)
 	}
 	return nil
 }

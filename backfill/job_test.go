@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/csvdiff/csvdifftest"
 	"github.com/northpass-tools/backfill/sfclient"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
@@ -411,5 +412,41 @@ func TestPlanWithSDLMapping(t *testing.T) {
 		"k1,a@example.com,2025-12-01T10:00:00.000Z,50,enrolled\n"
 	if string(b) != want {
 		t.Errorf("to_import.csv:\n%s\nwant\n%s", b, want)
+	}
+}
+
+// TestRecheckScansWhenCheaper: with many planned keys and a small org, import --plan re-checks
+// existence with one scan of the object instead of hundreds of IN queries, and still counts
+// the records created since the plan.
+func TestRecheckScansWhenCheaper(t *testing.T) {
+	srv := sftest.NewServer(t)
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export.csv")
+	f, _ := os.Create(export)
+	gen := csvdifftest.Config{Rows: 3000, From: backfill.DefaultCutoff, To: backfill.DefaultCutoff.Add(30 * 24 * time.Hour)}
+	if err := csvdifftest.Export(f, gen); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	cfg := orgConfig(t, srv)
+	cfg.Export = export
+	if _, err := backfill.Plan(t.Context(), cfg, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.AddRecord(demoObject, map[string]any{demoExtID: string(gen.Key(5)), "nplms__Learner_Email__c": "x@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	queries := srv.Calls()["query"] + srv.Calls()["query-more"]
+	imp := orgConfig(t, srv)
+	imp.Export, imp.PlanDir = "", cfg.Out
+	if _, err := backfill.Import(t.Context(), imp, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Calls()["query"] + srv.Calls()["query-more"] - queries; got > 3 {
+		t.Errorf("the re-check made %d queries; a scan of a %d-record org takes 2", got, 13)
+	}
+	logb, _ := os.ReadFile(filepath.Join(cfg.Out, "run.log"))
+	if !bytes.Contains(logb, []byte(`"msg":"existence re-checked","planned_updates":0,"now_existing":1`)) {
+		t.Errorf("run.log does not report the one record created since the plan")
 	}
 }
