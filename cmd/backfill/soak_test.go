@@ -42,7 +42,8 @@ func soakFailKey(key string) bool {
 }
 
 // TestSoak plans and imports a large synthetic export (2,000,000 rows; BACKFILL_SOAK_ROWS
-// overrides; BACKFILL_SOAK_SEED draws other 503s) against the emulator with random faults: 5% of REST and Bulk calls answer 503,
+// overrides; BACKFILL_SOAK_SEED draws other 503s; BACKFILL_SOAK_RATE and BACKFILL_SOAK_EXPIRE
+// change the 503 share and the calls per session) against the emulator with random faults: 5% of REST and Bulk calls answer 503,
 // every session expires after 1,000 calls (the JWT flow logs in again), 1% of the rows fail
 // validation, and the import is killed with SIGKILL at its first Bulk upload and finished
 // with backfill resume. The org must end with exactly the expected records and the ledger
@@ -71,6 +72,21 @@ func TestSoak(t *testing.T) {
 		}
 		seed = n
 	}
+	rate, expire := soakFailureRate, soakExpireAfter
+	if s := os.Getenv("BACKFILL_SOAK_RATE"); s != "" {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f < 0 || f >= 1 {
+			t.Fatalf("BACKFILL_SOAK_RATE=%q", s)
+		}
+		rate = f
+	}
+	if s := os.Getenv("BACKFILL_SOAK_EXPIRE"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			t.Fatalf("BACKFILL_SOAK_EXPIRE=%q", s)
+		}
+		expire = n
+	}
 	start := time.Now()
 	export := soakExport(t, rows)
 	st, err := os.Stat(export)
@@ -81,8 +97,8 @@ func TestSoak(t *testing.T) {
 
 	srv := sftest.NewServer(t)
 	before := len(srv.RecordValues("nplms__Enrollment__c", "Id"))
-	srv.SetFailureRate(soakFailureRate, seed)
-	srv.ExpireSessionsAfter(soakExpireAfter)
+	srv.SetFailureRate(rate, seed)
+	srv.ExpireSessionsAfter(expire)
 	srv.FailRowsWhere(soakFailKey, soakRowError)
 
 	key, err := filepath.Abs("../../testdata/orgs/demo-jwt-key.pem")
@@ -99,7 +115,7 @@ func TestSoak(t *testing.T) {
 	org := []string{"--instance-url", srv.URL, "--login-url", srv.URL, "-q"}
 	tmp := t.TempDir()
 	var fig soakFigures
-	fig.rows, fig.exportMB, fig.seed = rows, float64(st.Size())/1e6, seed
+	fig.rows, fig.exportMB, fig.seed, fig.rate, fig.expire = rows, float64(st.Size())/1e6, seed, rate, expire
 
 	// 1. backfill plan.
 	var dir string
@@ -457,6 +473,8 @@ func readLedgerFile(t *testing.T, path string, fn func(line int, key, outcome, d
 type soakFigures struct {
 	rows                                   int
 	seed                                   uint64
+	rate                                   float64
+	expire                                 int
 	exportMB                               float64
 	planTime, importTime, resumeTime, wall time.Duration
 	planRSS, importRSS, resumeRSS          float64
@@ -477,8 +495,8 @@ func (f soakFigures) String() string {
 	p("\nsoak figures")
 	p("  rows               %d (%.0f MB export, every row dated after the cutoff)", f.rows, f.exportMB)
 	p("  outcomes           %s", sortedCounts(f.ledger, "lines"))
-	p("  faults injected    %d calls answered 503 (%s; seed %d)", f.faults.CallTotal(), sortedCounts(f.faults.Calls, ""), f.seed)
-	p("                     %d sessions expired after %d calls each", f.faults.SessionsExpired, soakExpireAfter)
+	p("  faults injected    %d calls answered 503 (%.0f%% of calls; %s; seed %d)", f.faults.CallTotal(), 100*f.rate, sortedCounts(f.faults.Calls, ""), f.seed)
+	p("                     %d sessions expired after %d calls each", f.faults.SessionsExpired, f.expire)
 	p("                     %d row failures injected (1%% of keys)", f.faults.Rows)
 	p("                     1 kill: %s; resume abandoned %d job(s)", f.killNote, f.abandoned)
 	p("  logins             %d token calls (JWT bearer; the first of each process plus re-logins)", f.calls["token"])
