@@ -46,22 +46,14 @@ func (w *Writer) Write(fields [][]byte, extra ...string) error {
 		}
 		b = w.appendField(b, []byte(e))
 	}
-	b = append(b, '\n')
-	w.buf = b
-	w.n += int64(len(b))
-	_, err := w.w.Write(b)
-	return err
+	return w.writeLine(b)
 }
 
 // WriteStrings writes one record of strings.
-func (w *Writer) WriteStrings(fields ...string) error {
-	b := w.buf[:0]
-	for i, f := range fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = w.appendField(b, []byte(f))
-	}
+func (w *Writer) WriteStrings(fields ...string) error { return w.Write(nil, fields...) }
+
+// writeLine ends the record in b with LF and writes it.
+func (w *Writer) writeLine(b []byte) error {
 	b = append(b, '\n')
 	w.buf = b
 	w.n += int64(len(b))
@@ -178,9 +170,5 @@ func (w *Writer) WriteLedger(line int, key []byte, o Outcome, detail string) err
 	if detail != "" {
 		b = w.appendField(b, []byte(detail))
 	}
-	b = append(b, '\n')
-	w.buf = b
-	w.n += int64(len(b))
-	_, err := w.w.Write(b)
-	return err
+	return w.writeLine(b)
 }
