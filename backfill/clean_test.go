@@ -20,40 +20,52 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 var fixedNow = func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }
 
+// cleanCase is a `clean` run on the shared fixtures; golden files live in
+// testdata/golden/<name>/.
+type cleanCase struct {
+	name string
+	cfg  func(*backfill.Config)
+}
+
+var cleanCases = []cleanCase{
+	{"clean-sample", func(c *backfill.Config) {
+		c.Export, c.Existing = "../testdata/sample/export.csv", "../testdata/sample/existing.csv"
+	}},
+	{"clean-sample-two-date-columns", func(c *backfill.Config) {
+		c.Export, c.Existing = "../testdata/sample/export.csv", "../testdata/sample/existing.csv"
+		c.DateColumns = []string{"Enrollment Date", "Updated At"}
+		c.SkippedBeforeCutoff = true
+	}},
+	{"clean-excel-1252", func(c *backfill.Config) {
+		c.Export, c.Existing = "../testdata/quirks/export-excel-1252.csv", "../testdata/quirks/existing.csv"
+		c.Encoding = "windows-1252"
+	}},
+}
+
+// run runs the case into a fresh folder and returns its config, summary and stdout.
+func (tc cleanCase) run(t *testing.T) (backfill.Config, *backfill.Summary, []byte) {
+	t.Helper()
+	cfg := backfill.DefaultConfig()
+	cfg.Now = fixedNow
+	cfg.Logger = zaptest.NewLogger(t)
+	cfg.Out = filepath.Join(t.TempDir(), "run")
+	tc.cfg(&cfg)
+	var stdout bytes.Buffer
+	sum, err := backfill.Clean(t.Context(), cfg, &stdout)
+	if err != nil {
+		t.Fatalf("Clean: %v", err)
+	}
+	return cfg, sum, stdout.Bytes()
+}
+
 // TestCleanGolden runs `clean` on the shared fixtures and compares the whole run folder and
 // the stdout summary with testdata/golden/<case>/.
 func TestCleanGolden(t *testing.T) {
-	tests := []struct {
-		name string
-		cfg  func(*backfill.Config)
-	}{
-		{"clean-sample", func(c *backfill.Config) {
-			c.Export, c.Existing = "../testdata/sample/export.csv", "../testdata/sample/existing.csv"
-		}},
-		{"clean-sample-two-date-columns", func(c *backfill.Config) {
-			c.Export, c.Existing = "../testdata/sample/export.csv", "../testdata/sample/existing.csv"
-			c.DateColumns = []string{"Enrollment Date", "Updated At"}
-			c.SkippedBeforeCutoff = true
-		}},
-		{"clean-excel-1252", func(c *backfill.Config) {
-			c.Export, c.Existing = "../testdata/quirks/export-excel-1252.csv", "../testdata/quirks/existing.csv"
-			c.Encoding = "windows-1252"
-		}},
-	}
-	for _, tt := range tests {
+	for _, tt := range cleanCases {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := backfill.DefaultConfig()
-			cfg.Now = fixedNow
-			cfg.Logger = zaptest.NewLogger(t)
-			cfg.Out = filepath.Join(t.TempDir(), "run")
-			tt.cfg(&cfg)
-			var stdout bytes.Buffer
-			sum, err := backfill.Clean(t.Context(), cfg, &stdout)
-			if err != nil {
-				t.Fatalf("Clean: %v", err)
-			}
+			cfg, sum, stdout := tt.run(t)
 			checkInvariant(t, cfg.Out, sum)
-			got := map[string][]byte{"stdout.txt": stdout.Bytes()}
+			got := map[string][]byte{"stdout.txt": stdout}
 			for _, name := range []string{"summary.json", "ledger.csv", "to_import.csv", "skipped.csv", "rejects.csv"} {
 				b, err := os.ReadFile(filepath.Join(cfg.Out, name))
 				if err != nil {

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zaptest"
 	"golang.org/x/net/html"
 
 	"github.com/northpass-tools/backfill/backfill"
@@ -22,29 +21,12 @@ import (
 // summary it was built from, and compares the page's outline (headings, chart bars, table
 // rows, not its markup) with testdata/golden/<case>/report-outline.txt.
 func TestReportCleanGolden(t *testing.T) {
-	tests := []struct {
-		name string
-		cfg  func(*backfill.Config)
-	}{
-		{"clean-sample", func(c *backfill.Config) {
-			c.Export, c.Existing = "../testdata/sample/export.csv", "../testdata/sample/existing.csv"
-		}},
-		{"clean-excel-1252", func(c *backfill.Config) {
-			c.Export, c.Existing = "../testdata/quirks/export-excel-1252.csv", "../testdata/quirks/existing.csv"
-			c.Encoding = "windows-1252"
-		}},
-	}
-	for _, tt := range tests {
+	for _, tt := range cleanCases {
+		if tt.name == "clean-sample-two-date-columns" {
+			continue // same export as clean-sample
+		}
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := backfill.DefaultConfig()
-			cfg.Now = fixedNow
-			cfg.Logger = zaptest.NewLogger(t)
-			cfg.Out = filepath.Join(t.TempDir(), "run")
-			tt.cfg(&cfg)
-			sum, err := backfill.Clean(t.Context(), cfg, &bytes.Buffer{})
-			if err != nil {
-				t.Fatalf("Clean: %v", err)
-			}
+			cfg, sum, _ := tt.run(t)
 			b, err := os.ReadFile(filepath.Join(cfg.Out, "report.html"))
 			if err != nil {
 				t.Fatal(err)
