@@ -3,9 +3,7 @@
 // embed pattern cannot reach above its package directory, so the module root is the only
 // place that can embed them.
 //
-// Contents:
-//   - testdata/orgs/*.json: seeds for the emulated Salesforce org (package sfclient/sftest),
-//     demo.json being the demo Northpass org that `backfill org` serves by default;
+// Contents (the emulated org's seeds live with the emulator, in sfclient/sftest/seeds):
 //   - testdata/orgs/*.pem: the demo connected app's JWT test key pair (a test fixture, not a
 //     secret);
 //   - testdata/sample/*.csv: the sample CE Data Export and the records the demo org holds.
@@ -13,8 +11,8 @@ package fixtures
 
 import "embed"
 
-// FS holds testdata/orgs/*.json, testdata/orgs/*.pem and testdata/sample/*.csv with their
-// repository paths, e.g. FS.Open("testdata/orgs/demo.json"). It is read-only.
+// FS holds testdata/orgs/*.pem and testdata/sample/*.csv with their repository paths, e.g.
+// FS.Open("testdata/sample/export.csv"). It is read-only.
 //
-//go:embed testdata/orgs/*.json testdata/orgs/*.pem testdata/sample/*.csv
+//go:embed testdata/orgs/*.pem testdata/sample/*.csv
 var FS embed.FS

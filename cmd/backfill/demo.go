@@ -19,7 +19,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	var jobDelay time.Duration
 	fs := newFlagSet("demo", "backfill demo [flags]", `
 Run the whole job against a local demo org, in this process: start the emulator seeded with
-a demo Northpass org (testdata/orgs/demo.json), run preflight, plan the sample export
+a demo Northpass org (sfclient/sftest/seeds/demo.json), run preflight, plan the sample export
 (testdata/sample/export.csv) into a run folder, import exactly that reviewed plan, and print
 the summary and where the report is. Nothing leaves this machine.`)
 	fs.StringVar(&cfg.Export, "export", "", "an export to use instead of the sample")

@@ -37,8 +37,8 @@ The first line on stdout is
   instance_url=http://127.0.0.1:PORT access_token=TOKEN
 
 so scripts can read it. The token belongs to the seed's API user. The default seed is the
-demo Northpass org (testdata/orgs/demo.json, built in); its users, passwords and connected
-app are in that file.
+demo Northpass org (sfclient/sftest/seeds/demo.json, built in); its users, passwords and
+connected app are in that file.
 
 Fault injection: --expire-after N makes every session expire after N calls (401
 INVALID_SESSION_ID; a new token from the token endpoint works again), --fail-503 N fails the
@@ -79,7 +79,7 @@ func runOrg(ctx context.Context, e *env, args []string) error {
 	seed := sftest.DemoSeed()
 	if o.seed != "" {
 		if seed, err = sftest.ReadSeedFile(o.seed); err != nil {
-			return backfill.UsageError("check the seed file against testdata/orgs/demo.json", "org: %v", err)
+			return backfill.UsageError("check the seed file against sfclient/sftest/seeds/demo.json", "org: %v", err)
 		}
 	}
 	if o.extraContacts > 0 {

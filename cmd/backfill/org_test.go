@@ -126,7 +126,7 @@ func TestOrgSeedFileAndFaults(t *testing.T) {
 	var stdout syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"org", "--seed", "../../testdata/orgs/other-names.json", "--fail-503", "1", "--expire-after", "1", "-q"}, &stdout, io.Discard)
+		done <- run(ctx, []string{"org", "--seed", "../../sfclient/sftest/seeds/other-names.json", "--fail-503", "1", "--expire-after", "1", "-q"}, &stdout, io.Discard)
 	}()
 	for deadline := time.Now().Add(10 * time.Second); !strings.HasSuffix(stdout.String(), "\n") && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)

@@ -10,6 +10,7 @@ import (
 	"log"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,6 @@ import (
 	"github.com/simpleforce/simpleforce"
 	"golang.org/x/oauth2"
 
-	fixtures "github.com/northpass-tools/backfill"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
@@ -46,7 +46,7 @@ func postForm(t *testing.T, s *sftest.Server, form url.Values, basic ...string) 
 
 func demoKey(t *testing.T) *rsa.PrivateKey {
 	t.Helper()
-	b, err := fixtures.FS.ReadFile("testdata/orgs/demo-jwt-key.pem")
+	b, err := os.ReadFile("../../testdata/orgs/demo-jwt-key.pem")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,9 @@
 //   - Bulk API 2.0 ingest (insert, update, upsert, delete) with per-row validation and
 //     result files, and Bulk API 2.0 query jobs.
 //
-// The org's content comes from a [Seed] (JSON files under testdata/orgs; [DemoSeed] is the
-// demo Northpass org). Faults can be injected while the server runs: see
+// The org's content comes from a [Seed] (JSON; the built-in ones live in seeds/ and are
+// embedded: [DemoSeed] is the demo Northpass org, [OtherNamesSeed] the same org under other
+// API names). Faults can be injected while the server runs: see
 // [Server.ExpireSessionsAfter], [Server.FailNext], [Server.Fail503],
 // [Server.DropConnections], [Server.SetLatency], [Server.SetJobDelay],
 // [Server.SetAPIRequestsRemaining], [Server.FailRow], and for soak tests the seeded random

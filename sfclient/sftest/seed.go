@@ -1,18 +1,23 @@
 package sftest
 
 import (
+	"embed"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-
-	fixtures "github.com/northpass-tools/backfill"
 )
 
-// Seed is the initial state of an emulated org, read from a JSON file (see testdata/orgs)
-// with [LoadSeed] or [ReadSeedFile]. It is a plain Go value so tests can tweak it before
-// passing it to [WithSeed]: change a package version, pick another API user, add records.
+// seedFiles holds the built-in seeds, seeds/demo.json and seeds/other-names.json.
+//
+//go:embed seeds/*.json
+var seedFiles embed.FS
+
+// Seed is the initial state of an emulated org, read from a JSON file (see the built-in
+// ones in sfclient/sftest/seeds) with [LoadSeed] or [ReadSeedFile]. It is a plain Go value
+// so tests can tweak it before passing it to [WithSeed]: change a package version, pick
+// another API user, add records.
 //
 // The server materialises the standard objects User, Profile, PermissionSet,
 // PermissionSetAssignment and Organization from Users and Organization, and the Tooling
@@ -212,21 +217,22 @@ func ReadSeedFile(path string) (*Seed, error) {
 	return s, nil
 }
 
-// DemoSeed returns a fresh copy of the demo Northpass org (testdata/orgs/demo.json,
+// DemoSeed returns a fresh copy of the demo Northpass org (sfclient/sftest/seeds/demo.json,
 // embedded in the binary). It panics only if the embedded file is broken, which the
 // package's tests rule out.
 func DemoSeed() *Seed {
-	return mustEmbeddedSeed("testdata/orgs/demo.json")
+	return mustEmbeddedSeed("seeds/demo.json")
 }
 
-// OtherNamesSeed returns a fresh copy of testdata/orgs/other-names.json: the same org with
-// namespace np2 and different field API names behind the same labels.
+// OtherNamesSeed returns a fresh copy of sfclient/sftest/seeds/other-names.json (embedded
+// too): the same org with namespace np2 and different field API names behind the same
+// labels.
 func OtherNamesSeed() *Seed {
-	return mustEmbeddedSeed("testdata/orgs/other-names.json")
+	return mustEmbeddedSeed("seeds/other-names.json")
 }
 
 func mustEmbeddedSeed(name string) *Seed {
-	f, err := fixtures.FS.Open(name)
+	f, err := seedFiles.Open(name)
 	if err != nil {
 		panic(fmt.Sprintf("sftest: embedded seed: %v", err))
 	}

@@ -8,15 +8,14 @@ import (
 	"testing"
 	"time"
 
-	fixtures "github.com/northpass-tools/backfill"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
-// TestDemoSeedMatchesExisting keeps testdata/orgs/*.json in sync with
+// TestDemoSeedMatchesExisting keeps seeds/*.json in sync with
 // testdata/sample/existing.csv: the Enrollment records are exactly its rows, mapped from
 // header to field by label.
 func TestDemoSeedMatchesExisting(t *testing.T) {
-	f, err := fixtures.FS.Open("testdata/sample/existing.csv")
+	f, err := os.Open("../../testdata/sample/existing.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +93,7 @@ func TestDemoSeedMatchesExisting(t *testing.T) {
 
 func TestSeedFiles(t *testing.T) {
 	for _, name := range []string{"demo.json", "other-names.json"} {
-		s, err := sftest.ReadSeedFile("../../testdata/orgs/" + name)
+		s, err := sftest.ReadSeedFile("seeds/" + name)
 		if err != nil {
 			t.Fatal(err)
 		}
