@@ -6,6 +6,9 @@ import (
 	"testing"
 )
 
+// TB must stay a subset of testing.TB, so that NewServer(t) compiles for every test.
+var _ TB = testing.TB(nil)
+
 // recordingTB captures Errorf calls so the unknown-path trap can be tested.
 type recordingTB struct {
 	testing.TB

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -62,7 +61,7 @@ type Server struct {
 	URL string
 
 	hs  *httptest.Server
-	tb  testing.TB
+	tb  TB
 	cfg config
 
 	mu          sync.Mutex
@@ -130,11 +129,21 @@ func WithMaxUploadBytes(n int64) Option { return func(c *config) { c.maxUploadBy
 // WithClock replaces time.Now for record timestamps and job dates (not for delays).
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
+// TB is the part of testing.TB that [NewServer] uses: *testing.T, *testing.B and
+// *testing.F satisfy it. It is declared here so that programs built on sftest (`backfill
+// org`, `backfill demo`) do not link package testing.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // NewServer starts a server on 127.0.0.1:0 for a test and closes it in t.Cleanup. A call to
 // an unknown path, or with a malformed API version, fails the test with t.Errorf, so client
-// bugs such as a dropped /services/data prefix fail loudly. It calls t.Fatal if the server
+// bugs such as a dropped /services/data prefix fail loudly. It calls t.Fatalf if the server
 // cannot start.
-func NewServer(t testing.TB, opts ...Option) *Server {
+func NewServer(t TB, opts ...Option) *Server {
 	t.Helper()
 	s, err := newServer(t, opts)
 	if err != nil {
@@ -144,7 +153,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// New starts a server without a testing.TB, listening on the address given by [WithAddr]
+// New starts a server without a [TB], listening on the address given by [WithAddr]
 // (required). The caller must call Close.
 func New(opts ...Option) (*Server, error) {
 	var c config
@@ -157,7 +166,7 @@ func New(opts ...Option) (*Server, error) {
 	return newServer(nil, opts)
 }
 
-func newServer(tb testing.TB, opts []Option) (*Server, error) {
+func newServer(tb TB, opts []Option) (*Server, error) {
 	c := config{addr: "127.0.0.1:0", now: time.Now}
 	for _, o := range opts {
 		o(&c)
