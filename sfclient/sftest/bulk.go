@@ -240,7 +240,7 @@ func handleIngestPatch(c *call) {
 	case req.State == StateUploadComplete && j.state == StateOpen:
 		j.state = StateUploadComplete
 		j.closedAt = time.Now()
-		j.delay = s.cfg.jobDelay
+		j.delay = s.jobDelay
 	case req.State == StateAborted && (j.state == StateOpen || j.state == StateUploadComplete || j.state == StateInProgress):
 		j.state = StateAborted
 		j.parseForUnprocessed()

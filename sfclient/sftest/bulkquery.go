@@ -87,7 +87,7 @@ func handleQueryJobCreate(c *call) {
 	}
 	now := s.org.now().UTC().Truncate(time.Second)
 	j := &queryJob{id: makeID("750", 300000+s.org.nextSeq()), object: t.obj.Name, operation: req.Operation, query: req.Query,
-		apiVersion: c.ver, createdBy: c.user.ID, created: now, createdAt: time.Now(), delay: s.cfg.jobDelay,
+		apiVersion: c.ver, createdBy: c.user.ID, created: now, createdAt: time.Now(), delay: s.jobDelay,
 		state: StateUploadComplete, delimiter: del, lineEnding: le}
 	for _, f := range q.fields {
 		j.header = append(j.header, f.path)

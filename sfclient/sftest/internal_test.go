@@ -22,7 +22,7 @@ func (r *recordingTB) Helper() {}
 
 func TestUnknownPathFailsTest(t *testing.T) {
 	rec := &recordingTB{TB: t}
-	s, err := newServer(rec, nil)
+	s, err := newServer(rec, "127.0.0.1:0", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

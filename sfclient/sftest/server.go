@@ -74,6 +74,9 @@ type Server struct {
 	faults      []*failure
 	rowFaults   map[string]string // external id value -> sf__Error
 	chaos       chaos             // SetFailureRate, FailRowsWhere and the fault counts
+	latency     time.Duration     // SetLatency
+	jobDelay    time.Duration     // SetJobDelay
+	expireAfter int               // ExpireSessionsAfter
 	closed      bool
 }
 
@@ -88,46 +91,47 @@ type refreshGrant struct {
 	clientID string
 }
 
+// config holds the settings that only an [Option] makes; they are fixed once the server
+// has started.
 type config struct {
 	seed           *Seed
 	addr           string
-	latency        time.Duration
-	jobDelay       time.Duration
-	expireAfter    int
-	fail503        int
 	maxUploadBytes int64
 	now            func() time.Time
 }
 
-// Option configures a [Server].
-type Option func(*config)
+// Option configures a [Server] as it starts. An option for a fault knob is that knob's
+// method applied before the first call: WithLatency(d) is [Server.SetLatency](d).
+type Option func(*Server)
 
 // WithSeed serves s instead of [DemoSeed]. The server keeps its own copy.
-func WithSeed(s *Seed) Option { return func(c *config) { c.seed = s } }
+func WithSeed(seed *Seed) Option { return func(s *Server) { s.cfg.seed = seed } }
 
 // WithAddr sets the listen address (default 127.0.0.1:0). [New] requires it.
-func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
+func WithAddr(addr string) Option { return func(s *Server) { s.cfg.addr = addr } }
 
-// WithLatency delays every call by d (see [Server.SetLatency]).
-func WithLatency(d time.Duration) Option { return func(c *config) { c.latency = d } }
+// WithLatency delays every call by d: [Server.SetLatency] from the start.
+func WithLatency(d time.Duration) Option { return func(s *Server) { s.SetLatency(d) } }
 
-// WithJobDelay keeps closed Bulk jobs in progress for d (see [Server.SetJobDelay]).
-func WithJobDelay(d time.Duration) Option { return func(c *config) { c.jobDelay = d } }
+// WithJobDelay keeps closed Bulk jobs in progress for d: [Server.SetJobDelay] from the
+// start.
+func WithJobDelay(d time.Duration) Option { return func(s *Server) { s.SetJobDelay(d) } }
 
-// WithExpireAfter expires every session after n authenticated calls (see
-// [Server.ExpireSessionsAfter]).
-func WithExpireAfter(n int) Option { return func(c *config) { c.expireAfter = n } }
+// WithExpireAfter expires every session after n authenticated calls:
+// [Server.ExpireSessionsAfter] from the start.
+func WithExpireAfter(n int) Option { return func(s *Server) { s.ExpireSessionsAfter(n) } }
 
-// WithFail503 makes the first n calls answer 503 (see [Server.FailNext]).
-func WithFail503(n int) Option { return func(c *config) { c.fail503 = n } }
+// WithFail503 makes the first n calls, of any endpoint, answer 503 with a JSON body:
+// [Server.Fail503](n, "", false) from the start.
+func WithFail503(n int) Option { return func(s *Server) { s.Fail503(n, "", false) } }
 
 // WithMaxUploadBytes refuses Bulk uploads larger than n bytes with 400
 // EXCEEDED_MAX_SIZE_REQUEST, so tests can exercise splitting into several jobs without
 // 100 MB files. 0 means Salesforce's 100 MB.
-func WithMaxUploadBytes(n int64) Option { return func(c *config) { c.maxUploadBytes = n } }
+func WithMaxUploadBytes(n int64) Option { return func(s *Server) { s.cfg.maxUploadBytes = n } }
 
 // WithClock replaces time.Now for record timestamps and job dates (not for delays).
-func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.cfg.now = now } }
 
 // TB is the part of testing.TB that [NewServer] uses: *testing.T, *testing.B and
 // *testing.F satisfy it. It is declared here so that programs built on sftest (`backfill
@@ -145,7 +149,7 @@ type TB interface {
 // cannot start.
 func NewServer(t TB, opts ...Option) *Server {
 	t.Helper()
-	s, err := newServer(t, opts)
+	s, err := newServer(t, "127.0.0.1:0", opts)
 	if err != nil {
 		t.Fatalf("sftest: %v", err)
 	}
@@ -156,20 +160,25 @@ func NewServer(t TB, opts ...Option) *Server {
 // New starts a server without a [TB], listening on the address given by [WithAddr]
 // (required). The caller must call Close.
 func New(opts ...Option) (*Server, error) {
-	var c config
-	for _, o := range opts {
-		o(&c)
-	}
-	if c.addr == "" {
-		return nil, errors.New("sftest.New: WithAddr is required")
-	}
-	return newServer(nil, opts)
+	return newServer(nil, "", opts)
 }
 
-func newServer(tb TB, opts []Option) (*Server, error) {
-	c := config{addr: "127.0.0.1:0", now: time.Now}
+// newServer starts a server listening on addr unless an option sets another address.
+func newServer(tb TB, addr string, opts []Option) (*Server, error) {
+	s := &Server{
+		tb:        tb,
+		cfg:       config{addr: addr, now: time.Now},
+		calls:     map[string]int{},
+		sessions:  map[string]*session{},
+		refresh:   map[string]refreshGrant{},
+		rowFaults: map[string]string{},
+	}
 	for _, o := range opts {
-		o(&c)
+		o(s)
+	}
+	c := &s.cfg
+	if c.addr == "" {
+		return nil, errors.New("sftest.New: WithAddr is required")
 	}
 	if c.seed == nil {
 		c.seed = DemoSeed()
@@ -179,22 +188,11 @@ func newServer(tb TB, opts []Option) (*Server, error) {
 	if c.maxUploadBytes <= 0 {
 		c.maxUploadBytes = 100 << 20
 	}
-	s := &Server{
-		tb:        tb,
-		cfg:       c,
-		calls:     map[string]int{},
-		sessions:  map[string]*session{},
-		refresh:   map[string]refreshGrant{},
-		rowFaults: map[string]string{},
-	}
 	o, err := newOrg(c.seed, c.now)
 	if err != nil {
 		return nil, err
 	}
 	s.org = o
-	if c.fail503 > 0 {
-		s.faults = append(s.faults, &failure{n: c.fail503, f: Failure{Status: http.StatusServiceUnavailable}})
-	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
@@ -379,7 +377,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	s.mu.Lock()
 	s.calls[rt.name]++
 	s.total++
-	latency := s.cfg.latency
+	latency := s.latency
 	f := s.takeFault(rt.name)
 	if f == nil {
 		f = s.randomFault(rt.name, rt.rest)
@@ -478,7 +476,7 @@ func (s *Server) authenticate(r *http.Request) (*User, int, string, string) {
 	if !ok || sess == nil || sess.expired {
 		return nil, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid"
 	}
-	if s.cfg.expireAfter > 0 && sess.calls >= s.cfg.expireAfter {
+	if s.expireAfter > 0 && sess.calls >= s.expireAfter {
 		sess.expired = true
 		s.chaos.counts.SessionsExpired++
 		return nil, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid"
@@ -604,7 +602,7 @@ func (s *Server) ClearFaults() {
 func (s *Server) ExpireSessionsAfter(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.cfg.expireAfter = n
+	s.expireAfter = n
 }
 
 // ExpireSessions invalidates every token issued so far, including [Server.AccessToken]'s.
@@ -620,7 +618,7 @@ func (s *Server) ExpireSessions() {
 func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.cfg.latency = d
+	s.latency = d
 }
 
 // SetJobDelay keeps Bulk jobs closed from now on in UploadComplete and then InProgress for
@@ -628,7 +626,7 @@ func (s *Server) SetLatency(d time.Duration) {
 func (s *Server) SetJobDelay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.cfg.jobDelay = d
+	s.jobDelay = d
 }
 
 // SetAPIRequestsRemaining sets DailyApiRequests' Remaining; 0 makes every REST call
