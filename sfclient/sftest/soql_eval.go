@@ -1,0 +1,411 @@
+package sftest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+type schema interface {
+	table(name string) *table
+}
+
+// resolve checks object and field names against the schema and fills in the resolved
+// fields, returning INVALID_TYPE / INVALID_FIELD errors as Salesforce words them.
+func (q *soqlQuery) resolve(s schema) (*table, error) {
+	t := s.table(q.from.text)
+	if t == nil || !t.obj.Queryable {
+		return nil, &queryError{Code: "INVALID_TYPE", Message: positioned(q.src, q.from.pos, fmt.Sprintf(
+			"sObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", q.from.text))}
+	}
+	res := func(r *fieldRef) error { return resolveRef(s, t, q.src, r) }
+	for i := range q.fields {
+		if err := res(&q.fields[i]); err != nil {
+			return nil, err
+		}
+	}
+	for i := range q.orderBy {
+		if err := res(&q.orderBy[i].ref); err != nil {
+			return nil, err
+		}
+	}
+	var walk func(e expr) error
+	walk = func(e expr) error {
+		switch x := e.(type) {
+		case *boolExpr:
+			for _, a := range x.args {
+				if err := walk(a); err != nil {
+					return err
+				}
+			}
+		case *notExpr:
+			return walk(x.arg)
+		case *cmpExpr:
+			if err := res(&x.ref); err != nil {
+				return err
+			}
+			return checkLiterals(q.src, x)
+		}
+		return nil
+	}
+	if q.where != nil {
+		if err := walk(q.where); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func resolveRef(s schema, t *table, src string, r *fieldRef) error {
+	parts := strings.Split(r.path, ".")
+	cur := t
+	for i, part := range parts[:len(parts)-1] {
+		if i == 0 && len(parts) > 1 && strings.EqualFold(part, cur.obj.Name) {
+			continue // "Contact.Email" on Contact
+		}
+		rf := cur.rels[strings.ToLower(part)]
+		if rf == nil {
+			return &queryError{Code: "INVALID_FIELD", Message: positioned(src, r.pos, fmt.Sprintf(
+				"Didn't understand relationship '%s' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.", part))}
+		}
+		next := s.table(rf.ReferenceTo[0])
+		if next == nil {
+			return &queryError{Code: "INVALID_FIELD", Message: positioned(src, r.pos, fmt.Sprintf("Didn't understand relationship '%s' in field path.", part))}
+		}
+		r.chain = append(r.chain, rf)
+		r.rels = append(r.rels, rf.RelationshipName)
+		cur = next
+	}
+	name := parts[len(parts)-1]
+	f := cur.field(name)
+	if f == nil {
+		return &queryError{Code: "INVALID_FIELD", Message: positioned(src, r.pos, fmt.Sprintf(
+			"No such column '%s' on entity '%s'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.", name, cur.obj.Name))}
+	}
+	r.field = f
+	return nil
+}
+
+// checkLiterals refuses literals whose type does not fit the field, as Salesforce does
+// (e.g. a quoted datetime).
+func checkLiterals(src string, c *cmpExpr) error {
+	k := kindOf(c.ref.field)
+	for _, lit := range c.values {
+		if lit.val == nil {
+			if c.op != "=" && c.op != "!=" && c.op != "IN" && c.op != "NOTIN" {
+				return &queryError{Code: "INVALID_FIELD", Message: positioned(src, lit.tok.pos, "invalid operator on null")}
+			}
+			continue
+		}
+		ok := false
+		switch lit.tok.kind {
+		case tString:
+			ok = k == kindText
+		case tNumber:
+			ok = k == kindNumber
+		case tIdent:
+			ok = k == kindBool
+		case tDate:
+			ok = k == kindDate
+		case tDateTime:
+			ok = k == kindDateTime
+		}
+		if !ok {
+			quote := "should not be enclosed in quotes"
+			if k == kindText {
+				quote = "should be enclosed in quotes"
+			}
+			return &queryError{Code: "INVALID_FIELD", Message: positioned(src, lit.tok.pos, fmt.Sprintf(
+				"value of filter criterion for field '%s' must be of type %s and %s", c.ref.field.Name, k.soapName(), quote))}
+		}
+	}
+	if c.op == "LIKE" && k != kindText {
+		return &queryError{Code: "INVALID_FIELD", Message: positioned(src, c.ref.pos, fmt.Sprintf("invalid operator on field '%s'", c.ref.field.Name))}
+	}
+	return nil
+}
+
+// lookup follows a resolved reference from rec; ok is false when a relationship on the way
+// is null.
+func lookup(s schema, rec record, r *fieldRef) (any, bool) {
+	cur := rec
+	for _, rf := range r.chain {
+		id, _ := cur[rf.Name].(string)
+		if id == "" {
+			return nil, false
+		}
+		t := s.table(rf.ReferenceTo[0])
+		cur = t.get(id)
+		if cur == nil {
+			return nil, false
+		}
+	}
+	return cur[r.field.Name], true
+}
+
+func eval(s schema, e expr, rec record) bool {
+	switch x := e.(type) {
+	case *boolExpr:
+		for _, a := range x.args {
+			v := eval(s, a, rec)
+			if x.op == "AND" && !v {
+				return false
+			}
+			if x.op == "OR" && v {
+				return true
+			}
+		}
+		return x.op == "AND"
+	case *notExpr:
+		return !eval(s, x.arg, rec)
+	case *cmpExpr:
+		v, _ := lookup(s, rec, &x.ref)
+		f := x.ref.field
+		switch x.op {
+		case "IN", "NOTIN":
+			if sv, ok := v.(string); ok && kindOf(f) == kindText {
+				if x.set == nil {
+					x.set = map[string]bool{}
+					for _, lit := range x.values {
+						if ls, ok := lit.val.(string); ok {
+							x.set[normText(f, ls)] = true
+						}
+					}
+				}
+				return x.set[normText(f, sv)] == (x.op == "IN")
+			}
+			in := false
+			for _, lit := range x.values {
+				if equalValues(f, v, lit.val) {
+					in = true
+					break
+				}
+			}
+			return in == (x.op == "IN")
+		case "LIKE":
+			s, ok := v.(string)
+			return ok && likeMatch(fmt.Sprint(x.values[0].val), s)
+		case "=":
+			return equalValues(f, v, x.values[0].val)
+		case "!=":
+			return !equalValues(f, v, x.values[0].val)
+		default:
+			if v == nil || x.values[0].val == nil {
+				return false
+			}
+			c := compareValues(f, v, x.values[0].val)
+			switch x.op {
+			case "<":
+				return c < 0
+			case "<=":
+				return c <= 0
+			case ">":
+				return c > 0
+			case ">=":
+				return c >= 0
+			}
+		}
+	}
+	return false
+}
+
+func equalValues(f *Field, a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return compareValues(f, a, b) == 0
+}
+
+// normText is the form under which two text values of f compare equal.
+func normText(f *Field, s string) string {
+	if f.Type == "id" || f.Type == "reference" {
+		return id15(s)
+	}
+	if !f.CaseSensitive {
+		return strings.ToLower(s)
+	}
+	return s
+}
+
+// compareValues orders two non-nil values of field f. Text compares case-insensitively
+// unless the field is case sensitive; ids compare on their first 15 characters.
+func compareValues(f *Field, a, b any) int {
+	switch x := a.(type) {
+	case string:
+		y, _ := b.(string)
+		if f.Type == "id" || f.Type == "reference" {
+			x, y = id15(x), id15(y)
+			return strings.Compare(x, y)
+		}
+		if !f.CaseSensitive {
+			x, y = strings.ToLower(x), strings.ToLower(y)
+		}
+		return strings.Compare(x, y)
+	case float64:
+		y, _ := b.(float64)
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	case bool:
+		y, _ := b.(bool)
+		switch {
+		case x == y:
+			return 0
+		case !x:
+			return -1
+		}
+		return 1
+	case time.Time:
+		y, _ := b.(time.Time)
+		return x.Compare(y)
+	}
+	return 0
+}
+
+// likeMatch matches s against a LIKE pattern (% any run, _ one character, \% \_ literal),
+// case-insensitively.
+func likeMatch(pattern, s string) bool {
+	p := []rune(strings.ToLower(pattern))
+	r := []rune(strings.ToLower(s))
+	var match func(pi, si int) bool
+	match = func(pi, si int) bool {
+		for pi < len(p) {
+			switch c := p[pi]; {
+			case c == '%':
+				for k := si; k <= len(r); k++ {
+					if match(pi+1, k) {
+						return true
+					}
+				}
+				return false
+			case c == '_':
+				if si >= len(r) {
+					return false
+				}
+			case c == '\\' && pi+1 < len(p):
+				pi++
+				if si >= len(r) || r[si] != p[pi] {
+					return false
+				}
+			default:
+				if si >= len(r) || r[si] != c {
+					return false
+				}
+			}
+			pi++
+			si++
+		}
+		return si == len(r)
+	}
+	return match(0, 0)
+}
+
+// run executes q against s and returns the matching records (not yet projected).
+func (q *soqlQuery) run(s schema, t *table, all bool) []record {
+	var out []record
+	for _, rec := range t.records {
+		if !all && rec["IsDeleted"] == true {
+			continue
+		}
+		if q.where != nil && !eval(s, q.where, rec) {
+			continue
+		}
+		out = append(out, rec)
+	}
+	if len(q.orderBy) > 0 {
+		sort.SliceStable(out, func(i, j int) bool {
+			for _, it := range q.orderBy {
+				a, _ := lookup(s, out[i], &it.ref)
+				b, _ := lookup(s, out[j], &it.ref)
+				var c int
+				switch {
+				case a == nil && b == nil:
+					continue
+				case a == nil:
+					if it.nullsFirst {
+						return true
+					}
+					return false
+				case b == nil:
+					return !it.nullsFirst
+				default:
+					c = compareValues(it.ref.field, a, b)
+				}
+				if c == 0 {
+					continue
+				}
+				if it.desc {
+					return c > 0
+				}
+				return c < 0
+			}
+			return false
+		})
+	}
+	if q.offset > 0 {
+		if q.offset >= len(out) {
+			out = nil
+		} else {
+			out = out[q.offset:]
+		}
+	}
+	if q.limit >= 0 && len(out) > q.limit {
+		out = out[:q.limit]
+	}
+	return out
+}
+
+// project builds the JSON record for rec: attributes, then the selected fields in order,
+// with parent relationships as nested objects carrying their own attributes (or null).
+func (q *soqlQuery) project(s schema, t *table, rec record, urlBase string) *ordered {
+	o := newOrdered()
+	o.set("attributes", attributes(t, rec, urlBase))
+	for i := range q.fields {
+		r := &q.fields[i]
+		cur, curRec, curTable := o, rec, t
+		for _, rf := range r.chain {
+			name := rf.RelationshipName
+			if v, ok := cur.get(name); ok {
+				if v == nil {
+					curRec = nil
+					break
+				}
+				id, _ := curRec[rf.Name].(string)
+				curTable = s.table(rf.ReferenceTo[0])
+				curRec = curTable.get(id)
+				cur = v.(*ordered)
+				continue
+			}
+			id, _ := curRec[rf.Name].(string)
+			pt := s.table(rf.ReferenceTo[0])
+			var parent record
+			if id != "" {
+				parent = pt.get(id)
+			}
+			if parent == nil {
+				cur.set(name, nil)
+				curRec = nil
+				break
+			}
+			child := newOrdered()
+			child.set("attributes", attributes(pt, parent, urlBase))
+			cur.set(name, child)
+			cur, curRec, curTable = child, parent, pt
+		}
+		if curRec == nil {
+			continue
+		}
+		_ = curTable
+		cur.set(r.field.Name, jsonValue(r.field, curRec[r.field.Name]))
+	}
+	return o
+}
+
+func attributes(t *table, rec record, urlBase string) *ordered {
+	return newOrdered().set("type", t.obj.Name).set("url", fmt.Sprintf("%s/sobjects/%s/%s", urlBase, t.obj.Name, rec["Id"]))
+}
