@@ -144,6 +144,7 @@ func lookup(s schema, rec record, r *fieldRef) (any, bool) {
 	return cur[r.field.Name], true
 }
 
+// eval reports whether rec satisfies the condition e.
 func eval(s schema, e expr, rec record) bool {
 	switch x := e.(type) {
 	case *boolExpr:
@@ -161,50 +162,60 @@ func eval(s schema, e expr, rec record) bool {
 		return !eval(s, x.arg, rec)
 	case *cmpExpr:
 		v, _ := lookup(s, rec, &x.ref)
-		f := x.ref.field
-		switch x.op {
-		case "IN", "NOTIN":
-			if sv, ok := v.(string); ok && kindOf(f) == kindText {
-				if x.set == nil {
-					x.set = map[string]bool{}
-					for _, lit := range x.values {
-						if ls, ok := lit.val.(string); ok {
-							x.set[normText(f, ls)] = true
-						}
-					}
+		return x.match(v)
+	}
+	return false
+}
+
+// match reports whether the value v of the compared field satisfies c.
+func (c *cmpExpr) match(v any) bool {
+	f := c.ref.field
+	switch c.op {
+	case "IN", "NOTIN":
+		return c.in(v) == (c.op == "IN")
+	case "LIKE":
+		s, ok := v.(string)
+		return ok && likeMatch(fmt.Sprint(c.values[0].val), s)
+	case "=":
+		return equalValues(f, v, c.values[0].val)
+	case "!=":
+		return !equalValues(f, v, c.values[0].val)
+	}
+	if v == nil || c.values[0].val == nil {
+		return false
+	}
+	n := compareValues(f, v, c.values[0].val)
+	switch c.op {
+	case "<":
+		return n < 0
+	case "<=":
+		return n <= 0
+	case ">":
+		return n > 0
+	case ">=":
+		return n >= 0
+	}
+	return false
+}
+
+// in reports whether v equals one of c's values. Text values are looked up in a set of
+// normalised values, built on first use, so a long IN list costs one lookup per record.
+func (c *cmpExpr) in(v any) bool {
+	f := c.ref.field
+	if sv, ok := v.(string); ok && kindOf(f) == kindText {
+		if c.set == nil {
+			c.set = map[string]bool{}
+			for _, lit := range c.values {
+				if ls, ok := lit.val.(string); ok {
+					c.set[normText(f, ls)] = true
 				}
-				return x.set[normText(f, sv)] == (x.op == "IN")
 			}
-			in := false
-			for _, lit := range x.values {
-				if equalValues(f, v, lit.val) {
-					in = true
-					break
-				}
-			}
-			return in == (x.op == "IN")
-		case "LIKE":
-			s, ok := v.(string)
-			return ok && likeMatch(fmt.Sprint(x.values[0].val), s)
-		case "=":
-			return equalValues(f, v, x.values[0].val)
-		case "!=":
-			return !equalValues(f, v, x.values[0].val)
-		default:
-			if v == nil || x.values[0].val == nil {
-				return false
-			}
-			c := compareValues(f, v, x.values[0].val)
-			switch x.op {
-			case "<":
-				return c < 0
-			case "<=":
-				return c <= 0
-			case ">":
-				return c > 0
-			case ">=":
-				return c >= 0
-			}
+		}
+		return c.set[normText(f, sv)]
+	}
+	for _, lit := range c.values {
+		if equalValues(f, v, lit.val) {
+			return true
 		}
 	}
 	return false
@@ -318,34 +329,7 @@ func (q *soqlQuery) run(s schema, t *table, all bool) []record {
 		out = append(out, rec)
 	}
 	if len(q.orderBy) > 0 {
-		sort.SliceStable(out, func(i, j int) bool {
-			for _, it := range q.orderBy {
-				a, _ := lookup(s, out[i], &it.ref)
-				b, _ := lookup(s, out[j], &it.ref)
-				var c int
-				switch {
-				case a == nil && b == nil:
-					continue
-				case a == nil:
-					if it.nullsFirst {
-						return true
-					}
-					return false
-				case b == nil:
-					return !it.nullsFirst
-				default:
-					c = compareValues(it.ref.field, a, b)
-				}
-				if c == 0 {
-					continue
-				}
-				if it.desc {
-					return c > 0
-				}
-				return c < 0
-			}
-			return false
-		})
+		sort.SliceStable(out, func(i, j int) bool { return q.less(s, out[i], out[j]) })
 	}
 	if q.offset > 0 {
 		if q.offset >= len(out) {
@@ -360,6 +344,31 @@ func (q *soqlQuery) run(s schema, t *table, all bool) []record {
 	return out
 }
 
+// less orders two records by q's ORDER BY items.
+func (q *soqlQuery) less(s schema, x, y record) bool {
+	for _, it := range q.orderBy {
+		a, _ := lookup(s, x, &it.ref)
+		b, _ := lookup(s, y, &it.ref)
+		switch {
+		case a == nil && b == nil:
+			continue
+		case a == nil:
+			return it.nullsFirst
+		case b == nil:
+			return !it.nullsFirst
+		}
+		c := compareValues(it.ref.field, a, b)
+		if c == 0 {
+			continue
+		}
+		if it.desc {
+			return c > 0
+		}
+		return c < 0
+	}
+	return false
+}
+
 // project builds the JSON record for rec: attributes, then the selected fields in order,
 // with parent relationships as nested objects carrying their own attributes (or null).
 func (q *soqlQuery) project(s schema, t *table, rec record, urlBase string) *ordered {
@@ -367,7 +376,7 @@ func (q *soqlQuery) project(s schema, t *table, rec record, urlBase string) *ord
 	o.set("attributes", attributes(t, rec, urlBase))
 	for i := range q.fields {
 		r := &q.fields[i]
-		cur, curRec, curTable := o, rec, t
+		cur, curRec := o, rec
 		for _, rf := range r.chain {
 			name := rf.RelationshipName
 			if v, ok := cur.get(name); ok {
@@ -376,8 +385,7 @@ func (q *soqlQuery) project(s schema, t *table, rec record, urlBase string) *ord
 					break
 				}
 				id, _ := curRec[rf.Name].(string)
-				curTable = s.table(rf.ReferenceTo[0])
-				curRec = curTable.get(id)
+				curRec = s.table(rf.ReferenceTo[0]).get(id)
 				cur = v.(*ordered)
 				continue
 			}
@@ -395,12 +403,11 @@ func (q *soqlQuery) project(s schema, t *table, rec record, urlBase string) *ord
 			child := newOrdered()
 			child.set("attributes", attributes(pt, parent, urlBase))
 			cur.set(name, child)
-			cur, curRec, curTable = child, parent, pt
+			cur, curRec = child, parent
 		}
 		if curRec == nil {
 			continue
 		}
-		_ = curTable
 		cur.set(r.field.Name, jsonValue(r.field, curRec[r.field.Name]))
 	}
 	return o

@@ -109,33 +109,8 @@ func parseSOQL(src string) (*soqlQuery, error) {
 	if err := p.expectKeyword("SELECT"); err != nil {
 		return nil, err
 	}
-	if p.isKeyword("COUNT") && p.toks[p.i+1].kind == tLParen {
-		p.next()
-		p.next()
-		if t := p.next(); t.kind != tRParen {
-			return nil, malformed(src, t.pos, "the emulator supports only COUNT() without a field")
-		}
-		q.count = true
-	} else {
-		seen := map[string]bool{}
-		for {
-			t := p.next()
-			if t.kind != tIdent || soqlReserved[strings.ToLower(t.text)] {
-				return nil, p.unexpected(t)
-			}
-			if p.peek().kind == tLParen {
-				return nil, malformed(src, t.pos, "the emulator does not support aggregate functions other than COUNT()")
-			}
-			if seen[strings.ToLower(t.text)] {
-				return nil, malformed(src, t.pos, "duplicate field selected: "+t.text)
-			}
-			seen[strings.ToLower(t.text)] = true
-			q.fields = append(q.fields, fieldRef{path: t.text, pos: t.pos})
-			if p.peek().kind != tComma {
-				break
-			}
-			p.next()
-		}
+	if err := p.parseSelectList(q); err != nil {
+		return nil, err
 	}
 	if err := p.expectKeyword("FROM"); err != nil {
 		return nil, err
@@ -146,68 +121,135 @@ func parseSOQL(src string) (*soqlQuery, error) {
 	}
 	if p.isKeyword("WHERE") {
 		p.next()
-		e, err := p.parseCond()
-		if err != nil {
+		if q.where, err = p.parseCond(); err != nil {
 			return nil, err
 		}
-		q.where = e
 	}
 	if p.isKeyword("ORDER") {
 		p.next()
 		if err := p.expectKeyword("BY"); err != nil {
 			return nil, err
 		}
-		for {
-			t := p.next()
-			if t.kind != tIdent || soqlReserved[strings.ToLower(t.text)] {
-				return nil, p.unexpected(t)
-			}
-			it := orderItem{ref: fieldRef{path: t.text, pos: t.pos}, nullsFirst: true}
-			if p.isKeyword("ASC") {
-				p.next()
-			} else if p.isKeyword("DESC") {
-				p.next()
-				it.desc = true
-				it.nullsFirst = false
-			}
-			if p.isKeyword("NULLS") {
-				p.next()
-				switch {
-				case p.isKeyword("FIRST"):
-					it.nullsFirst = true
-				case p.isKeyword("LAST"):
-					it.nullsFirst = false
-				default:
-					return nil, p.unexpected(p.peek())
-				}
-				p.next()
-			}
-			q.orderBy = append(q.orderBy, it)
-			if p.peek().kind != tComma {
-				break
-			}
-			p.next()
+		if q.orderBy, err = p.parseOrderBy(); err != nil {
+			return nil, err
 		}
 	}
-	for _, kw := range []string{"LIMIT", "OFFSET"} {
-		if p.isKeyword(kw) {
-			p.next()
-			t := p.next()
-			n, err := strconv.Atoi(t.text)
-			if t.kind != tNumber || err != nil || n < 0 {
-				return nil, p.unexpected(t)
-			}
-			if kw == "LIMIT" {
-				q.limit = n
-			} else {
-				q.offset = n
-			}
-		}
+	if err := p.parseLimitOffset(q); err != nil {
+		return nil, err
 	}
 	if t := p.peek(); t.kind != tEOF {
 		return nil, p.unexpected(t)
 	}
 	return q, nil
+}
+
+// fieldName reads a field path: an identifier that is not a reserved word.
+func (p *parser) fieldName() (token, error) {
+	t := p.next()
+	if t.kind != tIdent || soqlReserved[strings.ToLower(t.text)] {
+		return t, p.unexpected(t)
+	}
+	return t, nil
+}
+
+// parseSelectList reads COUNT() or the selected fields, each at most once.
+func (p *parser) parseSelectList(q *soqlQuery) error {
+	if p.isKeyword("COUNT") && p.toks[p.i+1].kind == tLParen {
+		p.next()
+		p.next()
+		if t := p.next(); t.kind != tRParen {
+			return malformed(p.src, t.pos, "the emulator supports only COUNT() without a field")
+		}
+		q.count = true
+		return nil
+	}
+	seen := map[string]bool{}
+	for {
+		t, err := p.fieldName()
+		if err != nil {
+			return err
+		}
+		if p.peek().kind == tLParen {
+			return malformed(p.src, t.pos, "the emulator does not support aggregate functions other than COUNT()")
+		}
+		if seen[strings.ToLower(t.text)] {
+			return malformed(p.src, t.pos, "duplicate field selected: "+t.text)
+		}
+		seen[strings.ToLower(t.text)] = true
+		q.fields = append(q.fields, fieldRef{path: t.text, pos: t.pos})
+		if p.peek().kind != tComma {
+			return nil
+		}
+		p.next()
+	}
+}
+
+// parseOrderBy reads the items after ORDER BY.
+func (p *parser) parseOrderBy() ([]orderItem, error) {
+	var items []orderItem
+	for {
+		it, err := p.parseOrderItem()
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+		if p.peek().kind != tComma {
+			return items, nil
+		}
+		p.next()
+	}
+}
+
+// parseOrderItem reads field [ASC|DESC] [NULLS FIRST|LAST]; nulls come first ascending and
+// last descending unless NULLS says otherwise.
+func (p *parser) parseOrderItem() (orderItem, error) {
+	t, err := p.fieldName()
+	if err != nil {
+		return orderItem{}, err
+	}
+	it := orderItem{ref: fieldRef{path: t.text, pos: t.pos}, nullsFirst: true}
+	if p.isKeyword("ASC") {
+		p.next()
+	} else if p.isKeyword("DESC") {
+		p.next()
+		it.desc = true
+		it.nullsFirst = false
+	}
+	if !p.isKeyword("NULLS") {
+		return it, nil
+	}
+	p.next()
+	switch {
+	case p.isKeyword("FIRST"):
+		it.nullsFirst = true
+	case p.isKeyword("LAST"):
+		it.nullsFirst = false
+	default:
+		return orderItem{}, p.unexpected(p.peek())
+	}
+	p.next()
+	return it, nil
+}
+
+// parseLimitOffset reads [LIMIT n] [OFFSET n], in that order.
+func (p *parser) parseLimitOffset(q *soqlQuery) error {
+	for _, kw := range []string{"LIMIT", "OFFSET"} {
+		if !p.isKeyword(kw) {
+			continue
+		}
+		p.next()
+		t := p.next()
+		n, err := strconv.Atoi(t.text)
+		if t.kind != tNumber || err != nil || n < 0 {
+			return p.unexpected(t)
+		}
+		if kw == "LIMIT" {
+			q.limit = n
+		} else {
+			q.offset = n
+		}
+	}
+	return nil
 }
 
 // parseCond parses a condition. Like Salesforce, it refuses AND and OR mixed at one
@@ -238,6 +280,7 @@ func (p *parser) parseCond() (expr, error) {
 	return be, nil
 }
 
+// parseUnary reads NOT cond, a parenthesised condition or a comparison.
 func (p *parser) parseUnary() (expr, error) {
 	if p.isKeyword("NOT") {
 		p.next()
@@ -258,62 +301,70 @@ func (p *parser) parseUnary() (expr, error) {
 		}
 		return e, nil
 	}
-	t := p.next()
-	if t.kind != tIdent || soqlReserved[strings.ToLower(t.text)] {
-		return nil, p.unexpected(t)
+	return p.parseComparison()
+}
+
+// parseComparison reads field op literal, field LIKE literal or field [NOT] IN (list).
+func (p *parser) parseComparison() (expr, error) {
+	t, err := p.fieldName()
+	if err != nil {
+		return nil, err
 	}
 	c := &cmpExpr{ref: fieldRef{path: t.text, pos: t.pos}}
 	switch {
 	case p.peek().kind == tOp:
 		c.op = p.next().text
-		lit, err := p.parseLiteral()
-		if err != nil {
-			return nil, err
-		}
-		c.values = []literal{lit}
 	case p.isKeyword("LIKE"):
 		p.next()
 		c.op = "LIKE"
-		lit, err := p.parseLiteral()
-		if err != nil {
+	case p.isKeyword("IN"), p.isKeyword("NOT"):
+		if err := p.parseInList(c); err != nil {
 			return nil, err
 		}
-		c.values = []literal{lit}
-	case p.isKeyword("IN"), p.isKeyword("NOT"):
-		c.op = "IN"
-		if p.isKeyword("NOT") {
-			p.next()
-			if !p.isKeyword("IN") {
-				return nil, p.unexpected(p.peek())
-			}
-			c.op = "NOTIN"
-		}
-		p.next()
-		if t := p.next(); t.kind != tLParen {
-			return nil, p.unexpected(t)
-		}
-		if p.isKeyword("SELECT") {
-			return nil, malformed(p.src, p.peek().pos, "the emulator does not support semi-join subqueries")
-		}
-		for {
-			lit, err := p.parseLiteral()
-			if err != nil {
-				return nil, err
-			}
-			c.values = append(c.values, lit)
-			if p.peek().kind == tComma {
-				p.next()
-				continue
-			}
-			if t := p.next(); t.kind != tRParen {
-				return nil, p.unexpected(t)
-			}
-			break
-		}
+		return c, nil
 	default:
 		return nil, p.unexpected(p.peek())
 	}
+	lit, err := p.parseLiteral()
+	if err != nil {
+		return nil, err
+	}
+	c.values = []literal{lit}
 	return c, nil
+}
+
+// parseInList reads [NOT] IN (literal, ...) into c; semi-join subqueries are refused.
+func (p *parser) parseInList(c *cmpExpr) error {
+	c.op = "IN"
+	if p.isKeyword("NOT") {
+		p.next()
+		if !p.isKeyword("IN") {
+			return p.unexpected(p.peek())
+		}
+		c.op = "NOTIN"
+	}
+	p.next()
+	if t := p.next(); t.kind != tLParen {
+		return p.unexpected(t)
+	}
+	if p.isKeyword("SELECT") {
+		return malformed(p.src, p.peek().pos, "the emulator does not support semi-join subqueries")
+	}
+	for {
+		lit, err := p.parseLiteral()
+		if err != nil {
+			return err
+		}
+		c.values = append(c.values, lit)
+		if p.peek().kind != tComma {
+			break
+		}
+		p.next()
+	}
+	if t := p.next(); t.kind != tRParen {
+		return p.unexpected(t)
+	}
+	return nil
 }
 
 func (p *parser) parseLiteral() (literal, error) {
