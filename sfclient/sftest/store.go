@@ -129,6 +129,17 @@ func (t *table) add(rec record) {
 
 func (t *table) get(id string) record { return t.byID[id15(id)] }
 
+// remove drops the record with the given Id from t (a hard delete).
+func (t *table) remove(id string) {
+	delete(t.byID, id15(id))
+	for i, rec := range t.records {
+		if rec["Id"] == id {
+			t.records = append(t.records[:i:i], t.records[i+1:]...)
+			break
+		}
+	}
+}
+
 func id15(id string) string {
 	if len(id) == 18 {
 		return id[:15]
