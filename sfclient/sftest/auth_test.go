@@ -66,6 +66,7 @@ func assertion(t *testing.T, key *rsa.PrivateKey, claims jwt.MapClaims) string {
 	return s
 }
 
+// TestTokenGrants is long because it is one table (a case per grant and per refusal) plus the refresh flow.
 func TestTokenGrants(t *testing.T) {
 	s := sftest.NewServer(t)
 	key := demoKey(t)

@@ -186,6 +186,7 @@ func TestIngestLifecycle(t *testing.T) {
 	}
 }
 
+// TestIngestUpsertRows is long because it is one table: a row per ingest rule, in one job.
 func TestIngestUpsertRows(t *testing.T) {
 	s := sftest.NewServer(t)
 	s.FailRow("locked-1", "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--")

@@ -104,109 +104,14 @@ func newOrg(seed *Seed, now func() time.Time) (*org, error) {
 	if o.limits["DailyApiRequests"] == nil {
 		o.limits["DailyApiRequests"] = &Limit{Max: 15000, Remaining: 15000}
 	}
-	addTable := func(obj Object, tooling bool) error {
-		t, err := newTable(obj, tooling)
-		if err != nil {
-			return err
-		}
-		if tooling {
-			o.tooling[strings.ToLower(obj.Name)] = t
-		} else {
-			o.tables[strings.ToLower(obj.Name)] = t
-			o.names = append(o.names, obj.Name)
-		}
-		return nil
-	}
-
-	org := seed.Organization
-	orgObj := stdObject("Organization", "Organization", "Organizations", "00D",
-		textField("Name", "Name", 80), boolField("IsSandbox", "Is Sandbox"), textField("InstanceName", "Instance Name", 5),
-		textField("OrganizationType", "Edition", 40), Field{Name: "TrialExpirationDate", Label: "Trial Expiration Date", Type: "datetime", Nillable: true})
-	orgObj.Records = []map[string]any{{"Id": org.ID, "Name": org.Name, "IsSandbox": org.IsSandbox, "InstanceName": org.InstanceName, "OrganizationType": org.OrganizationType}}
-
-	profObj := stdObject("Profile", "Profile", "Profiles", "00e", textField("Name", "Name", 255),
-		boolField("PermissionsModifyAllData", "Modify All Data"), boolField("PermissionsViewAllData", "View All Data"))
-	psObj := stdObject("PermissionSet", "Permission Set", "Permission Sets", "0PS", textField("Name", "Name", 80), textField("Label", "Label", 80),
-		boolField("IsOwnedByProfile", "Is Owned By Profile"), refField("ProfileId", "Profile ID", "Profile", "Profile"),
-		boolField("PermissionsModifyAllData", "Modify All Data"), boolField("PermissionsViewAllData", "View All Data"))
-	psaObj := stdObject("PermissionSetAssignment", "Permission Set Assignment", "Permission Set Assignments", "0Pa",
-		refField("AssigneeId", "Assignee ID", "User", "Assignee"), refField("PermissionSetId", "Permission Set ID", "PermissionSet", "PermissionSet"))
-	userObj := stdObject("User", "User", "Users", "005", textField("Username", "Username", 80), textField("Name", "Full Name", 121),
-		textField("FirstName", "First Name", 40), textField("LastName", "Last Name", 80),
-		Field{Name: "Email", Label: "Email", Type: "email", Length: 128, Createable: true, Updateable: true},
-		boolField("IsActive", "Active"), textField("UserType", "User Type", 40), refField("ProfileId", "Profile ID", "Profile", "Profile"))
-	userObj.Fields[0].IDLookup = true
-	seenProfile := map[string]bool{}
-	seenPS := map[string]bool{}
-	psaN := 0
-	for i, u := range seed.Users {
-		first, last, _ := strings.Cut(u.Name, " ")
-		if last == "" {
-			first, last = "", u.Name
-		}
-		userType := u.UserType
-		if userType == "" {
-			userType = "Standard"
-		}
-		userObj.Records = append(userObj.Records, map[string]any{"Id": u.ID, "Username": u.Username, "Name": u.Name, "FirstName": first,
-			"LastName": last, "Email": u.Email, "IsActive": u.IsActive, "UserType": userType, "ProfileId": u.Profile.ID})
-		p := u.Profile
-		ownedID := makeID("0PS", 900+i)
-		if !seenProfile[p.ID] {
-			seenProfile[p.ID] = true
-			profObj.Records = append(profObj.Records, map[string]any{"Id": p.ID, "Name": p.Name,
-				"PermissionsModifyAllData": p.PermissionsModifyAllData, "PermissionsViewAllData": p.PermissionsViewAllData})
-		}
-		psObj.Records = append(psObj.Records, map[string]any{"Id": ownedID, "Name": "X00e" + strconv.Itoa(i) + "_profile", "Label": p.Name,
-			"IsOwnedByProfile": true, "ProfileId": p.ID, "PermissionsModifyAllData": p.PermissionsModifyAllData,
-			"PermissionsViewAllData": p.PermissionsViewAllData})
-		psaN++
-		psaObj.Records = append(psaObj.Records, map[string]any{"Id": makeID("0Pa", psaN), "AssigneeId": u.ID, "PermissionSetId": ownedID})
-		for _, ps := range u.PermissionSets {
-			if !seenPS[ps.ID] {
-				seenPS[ps.ID] = true
-				psObj.Records = append(psObj.Records, map[string]any{"Id": ps.ID, "Name": ps.Name, "Label": ps.Label, "IsOwnedByProfile": false,
-					"PermissionsModifyAllData": ps.PermissionsModifyAllData, "PermissionsViewAllData": ps.PermissionsViewAllData})
-			}
-			psaN++
-			psaObj.Records = append(psaObj.Records, map[string]any{"Id": makeID("0Pa", psaN), "AssigneeId": u.ID, "PermissionSetId": ps.ID})
-		}
-	}
-	for _, obj := range seed.Objects {
-		if err := addTable(obj, false); err != nil {
+	objects := append(append([]Object{}, seed.Objects...), organizationObject(seed.Organization))
+	for _, obj := range append(objects, userObjects(seed.Users)...) {
+		if err := o.addTable(obj, false); err != nil {
 			return nil, err
 		}
 	}
-	for _, obj := range []Object{orgObj, profObj, psObj, psaObj, userObj} {
-		if err := addTable(obj, false); err != nil {
-			return nil, err
-		}
-	}
-
-	// Tooling objects from the packages.
-	isp := stdObject("InstalledSubscriberPackage", "Installed Subscriber Package", "Installed Subscriber Packages", "0A3",
-		refField("SubscriberPackageId", "Subscriber Package ID", "SubscriberPackage", "SubscriberPackage"),
-		refField("SubscriberPackageVersionId", "Subscriber Package Version ID", "SubscriberPackageVersion", "SubscriberPackageVersion"))
-	sp := stdObject("SubscriberPackage", "Subscriber Package", "Subscriber Packages", "033",
-		textField("Name", "Name", 255), textField("NamespacePrefix", "Namespace Prefix", 15), textField("Description", "Description", 255))
-	num := func(name, label string) Field { return Field{Name: name, Label: label, Type: "int", Nillable: true} }
-	spv := stdObject("SubscriberPackageVersion", "Subscriber Package Version", "Subscriber Package Versions", "04t",
-		textField("Name", "Name", 255), num("MajorVersion", "Major Version"), num("MinorVersion", "Minor Version"),
-		num("PatchVersion", "Patch Version"), num("BuildNumber", "Build Number"), boolField("IsOrgDependent", "Is Org Dependent"),
-		textField("Package2ContainerOptions", "Package Container Options", 40))
-	for _, p := range seed.Packages {
-		var ns any
-		if p.Namespace != "" {
-			ns = p.Namespace
-		}
-		isp.Records = append(isp.Records, map[string]any{"Id": p.ID, "SubscriberPackageId": p.PackageID, "SubscriberPackageVersionId": p.VersionID})
-		sp.Records = append(sp.Records, map[string]any{"Id": p.PackageID, "Name": p.Name, "NamespacePrefix": ns})
-		spv.Records = append(spv.Records, map[string]any{"Id": p.VersionID, "Name": p.VersionName, "MajorVersion": float64(p.Major),
-			"MinorVersion": float64(p.Minor), "PatchVersion": float64(p.Patch), "BuildNumber": float64(p.Build),
-			"IsOrgDependent": false, "Package2ContainerOptions": "Managed"})
-	}
-	for _, obj := range []Object{isp, sp, spv} {
-		if err := addTable(obj, true); err != nil {
+	for _, obj := range toolingObjects(seed.Packages) {
+		if err := o.addTable(obj, true); err != nil {
 			return nil, err
 		}
 	}
@@ -227,6 +132,117 @@ func newOrg(seed *Seed, now func() time.Time) (*org, error) {
 	}
 	sort.SliceStable(o.names, func(i, j int) bool { return o.names[i] < o.names[j] })
 	return o, nil
+}
+
+// addTable adds obj to the REST objects or, with tooling, to the Tooling objects.
+func (o *org) addTable(obj Object, tooling bool) error {
+	t, err := newTable(obj, tooling)
+	if err != nil {
+		return err
+	}
+	if tooling {
+		o.tooling[strings.ToLower(obj.Name)] = t
+	} else {
+		o.tables[strings.ToLower(obj.Name)] = t
+		o.names = append(o.names, obj.Name)
+	}
+	return nil
+}
+
+// organizationObject is the Organization object with its single record.
+func organizationObject(org Organization) Object {
+	obj := stdObject("Organization", "Organization", "Organizations", "00D",
+		textField("Name", "Name", 80), boolField("IsSandbox", "Is Sandbox"), textField("InstanceName", "Instance Name", 5),
+		textField("OrganizationType", "Edition", 40), Field{Name: "TrialExpirationDate", Label: "Trial Expiration Date", Type: "datetime", Nillable: true})
+	obj.Records = []map[string]any{{"Id": org.ID, "Name": org.Name, "IsSandbox": org.IsSandbox, "InstanceName": org.InstanceName, "OrganizationType": org.OrganizationType}}
+	return obj
+}
+
+// userObjects materialises Profile, PermissionSet, PermissionSetAssignment and User from
+// the seed's users: each profile also owns a permission set (IsOwnedByProfile), assigned
+// to its users like the other permission sets.
+func userObjects(users []User) []Object {
+	profObj := stdObject("Profile", "Profile", "Profiles", "00e", textField("Name", "Name", 255),
+		boolField("PermissionsModifyAllData", "Modify All Data"), boolField("PermissionsViewAllData", "View All Data"))
+	psObj := stdObject("PermissionSet", "Permission Set", "Permission Sets", "0PS", textField("Name", "Name", 80), textField("Label", "Label", 80),
+		boolField("IsOwnedByProfile", "Is Owned By Profile"), refField("ProfileId", "Profile ID", "Profile", "Profile"),
+		boolField("PermissionsModifyAllData", "Modify All Data"), boolField("PermissionsViewAllData", "View All Data"))
+	psaObj := stdObject("PermissionSetAssignment", "Permission Set Assignment", "Permission Set Assignments", "0Pa",
+		refField("AssigneeId", "Assignee ID", "User", "Assignee"), refField("PermissionSetId", "Permission Set ID", "PermissionSet", "PermissionSet"))
+	userObj := stdObject("User", "User", "Users", "005", textField("Username", "Username", 80), textField("Name", "Full Name", 121),
+		textField("FirstName", "First Name", 40), textField("LastName", "Last Name", 80),
+		Field{Name: "Email", Label: "Email", Type: "email", Length: 128, Createable: true, Updateable: true},
+		boolField("IsActive", "Active"), textField("UserType", "User Type", 40), refField("ProfileId", "Profile ID", "Profile", "Profile"))
+	userObj.Fields[0].IDLookup = true
+	seenProfile := map[string]bool{}
+	seenPS := map[string]bool{}
+	assign := func(userID, psID string) {
+		psaObj.Records = append(psaObj.Records, map[string]any{"Id": makeID("0Pa", len(psaObj.Records)+1), "AssigneeId": userID, "PermissionSetId": psID})
+	}
+	for i, u := range users {
+		userObj.Records = append(userObj.Records, userRecord(u))
+		p := u.Profile
+		ownedID := makeID("0PS", 900+i)
+		if !seenProfile[p.ID] {
+			seenProfile[p.ID] = true
+			profObj.Records = append(profObj.Records, map[string]any{"Id": p.ID, "Name": p.Name,
+				"PermissionsModifyAllData": p.PermissionsModifyAllData, "PermissionsViewAllData": p.PermissionsViewAllData})
+		}
+		psObj.Records = append(psObj.Records, map[string]any{"Id": ownedID, "Name": "X00e" + strconv.Itoa(i) + "_profile", "Label": p.Name,
+			"IsOwnedByProfile": true, "ProfileId": p.ID, "PermissionsModifyAllData": p.PermissionsModifyAllData,
+			"PermissionsViewAllData": p.PermissionsViewAllData})
+		assign(u.ID, ownedID)
+		for _, ps := range u.PermissionSets {
+			if !seenPS[ps.ID] {
+				seenPS[ps.ID] = true
+				psObj.Records = append(psObj.Records, map[string]any{"Id": ps.ID, "Name": ps.Name, "Label": ps.Label, "IsOwnedByProfile": false,
+					"PermissionsModifyAllData": ps.PermissionsModifyAllData, "PermissionsViewAllData": ps.PermissionsViewAllData})
+			}
+			assign(u.ID, ps.ID)
+		}
+	}
+	return []Object{profObj, psObj, psaObj, userObj}
+}
+
+// userRecord is u's User record; FirstName is the part of Name before the first space.
+func userRecord(u User) map[string]any {
+	first, last, _ := strings.Cut(u.Name, " ")
+	if last == "" {
+		first, last = "", u.Name
+	}
+	userType := u.UserType
+	if userType == "" {
+		userType = "Standard"
+	}
+	return map[string]any{"Id": u.ID, "Username": u.Username, "Name": u.Name, "FirstName": first,
+		"LastName": last, "Email": u.Email, "IsActive": u.IsActive, "UserType": userType, "ProfileId": u.Profile.ID}
+}
+
+// toolingObjects are the Tooling objects InstalledSubscriberPackage, SubscriberPackage and
+// SubscriberPackageVersion, one record each per installed package.
+func toolingObjects(packages []Package) []Object {
+	isp := stdObject("InstalledSubscriberPackage", "Installed Subscriber Package", "Installed Subscriber Packages", "0A3",
+		refField("SubscriberPackageId", "Subscriber Package ID", "SubscriberPackage", "SubscriberPackage"),
+		refField("SubscriberPackageVersionId", "Subscriber Package Version ID", "SubscriberPackageVersion", "SubscriberPackageVersion"))
+	sp := stdObject("SubscriberPackage", "Subscriber Package", "Subscriber Packages", "033",
+		textField("Name", "Name", 255), textField("NamespacePrefix", "Namespace Prefix", 15), textField("Description", "Description", 255))
+	num := func(name, label string) Field { return Field{Name: name, Label: label, Type: "int", Nillable: true} }
+	spv := stdObject("SubscriberPackageVersion", "Subscriber Package Version", "Subscriber Package Versions", "04t",
+		textField("Name", "Name", 255), num("MajorVersion", "Major Version"), num("MinorVersion", "Minor Version"),
+		num("PatchVersion", "Patch Version"), num("BuildNumber", "Build Number"), boolField("IsOrgDependent", "Is Org Dependent"),
+		textField("Package2ContainerOptions", "Package Container Options", 40))
+	for _, p := range packages {
+		var ns any
+		if p.Namespace != "" {
+			ns = p.Namespace
+		}
+		isp.Records = append(isp.Records, map[string]any{"Id": p.ID, "SubscriberPackageId": p.PackageID, "SubscriberPackageVersionId": p.VersionID})
+		sp.Records = append(sp.Records, map[string]any{"Id": p.PackageID, "Name": p.Name, "NamespacePrefix": ns})
+		spv.Records = append(spv.Records, map[string]any{"Id": p.VersionID, "Name": p.VersionName, "MajorVersion": float64(p.Major),
+			"MinorVersion": float64(p.Minor), "PatchVersion": float64(p.Patch), "BuildNumber": float64(p.Build),
+			"IsOrgDependent": false, "Package2ContainerOptions": "Managed"})
+	}
+	return []Object{isp, sp, spv}
 }
 
 func fillSystem(rec record, userID string, at time.Time) {

@@ -373,6 +373,8 @@ func (s *Server) unknown(w http.ResponseWriter, r *http.Request) {
 	writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 }
 
+// serve answers one call to route rt: the injected fault and latency first, then the
+// checks of version, session and API limit, then the handler, with s.mu held.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	s.mu.Lock()
 	s.calls[rt.name]++
@@ -393,36 +395,53 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 		}
 	}
 	if f != nil {
-		if f.DropConnection {
-			dropConnection(w)
-			return
-		}
-		status := f.Status
-		if status == 0 {
-			status = http.StatusServiceUnavailable
-		}
-		if f.HTML {
-			w.Header().Set("Content-Type", "text/html;charset=UTF-8")
-			w.WriteHeader(status)
-			fmt.Fprintf(w, "<html><head><title>%d %s</title></head><body><h1>%s</h1><p>Salesforce is temporarily unavailable.</p></body></html>\n",
-				status, http.StatusText(status), http.StatusText(status))
-			return
-		}
-		code := f.Code
-		if code == "" {
-			code = "SERVER_UNAVAILABLE"
-		}
-		msg := f.Message
-		if msg == "" {
-			msg = "Server Unavailable"
-		}
-		writeErrors(w, status, code, msg)
+		writeFault(w, f)
 		return
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := &call{s: s, w: w, r: r, name: rt.name}
+	if !s.admit(c, rt) {
+		return
+	}
+	s.org.advanceJobs(s)
+	rt.h(c)
+}
+
+// writeFault answers a call with the injected failure f.
+func writeFault(w http.ResponseWriter, f *Failure) {
+	if f.DropConnection {
+		dropConnection(w)
+		return
+	}
+	status := f.Status
+	if status == 0 {
+		status = http.StatusServiceUnavailable
+	}
+	if f.HTML {
+		w.Header().Set("Content-Type", "text/html;charset=UTF-8")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "<html><head><title>%d %s</title></head><body><h1>%s</h1><p>Salesforce is temporarily unavailable.</p></body></html>\n",
+			status, http.StatusText(status), http.StatusText(status))
+		return
+	}
+	code := f.Code
+	if code == "" {
+		code = "SERVER_UNAVAILABLE"
+	}
+	msg := f.Message
+	if msg == "" {
+		msg = "Server Unavailable"
+	}
+	writeErrors(w, status, code, msg)
+}
+
+// admit checks the API version and the session, and counts the call against
+// DailyApiRequests, as the route requires; it answers the call itself and returns false
+// when one fails. s.mu is held.
+func (s *Server) admit(c *call, rt route) bool {
+	w, r := c.w, c.r
 	if rt.rest {
 		ver := r.PathValue("ver")
 		v, ok := s.org.version(ver)
@@ -431,7 +450,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 				s.tb.Errorf("sftest: malformed API version %q in %s %s", ver, r.Method, r.URL.Path)
 			}
 			writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
-			return
+			return false
 		}
 		c.ver = v
 	}
@@ -442,7 +461,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 				s.limitHeader(w)
 			}
 			writeErrors(w, status, code, msg)
-			return
+			return false
 		}
 		c.user = u
 	}
@@ -451,13 +470,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 		if l.Remaining <= 0 {
 			s.limitHeader(w)
 			writeErrors(w, http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
-			return
+			return false
 		}
 		l.Remaining--
 		s.limitHeader(w)
 	}
-	s.org.advanceJobs(s)
-	rt.h(c)
+	return true
 }
 
 func (s *Server) limitHeader(w http.ResponseWriter) {
