@@ -80,6 +80,22 @@ func (j *ingestJob) info(full bool) *ordered {
 	return o
 }
 
+// csvFormat applies the defaults LF and COMMA to a job's lineEnding and columnDelimiter;
+// it answers 400 and returns false when either is not one Salesforce knows.
+func csvFormat(c *call, lineEnding, delimiter string) (string, string, bool) {
+	if lineEnding == "" {
+		lineEnding = "LF"
+	}
+	if delimiter == "" {
+		delimiter = "COMMA"
+	}
+	if _, ok := delimiters[delimiter]; !ok || (lineEnding != "LF" && lineEnding != "CRLF") {
+		writeErrors(c.w, http.StatusBadRequest, "INVALIDJOB", "InvalidJob : Invalid lineEnding or columnDelimiter")
+		return "", "", false
+	}
+	return lineEnding, delimiter, true
+}
+
 func readJSONBody(c *call, v any) bool {
 	dec := json.NewDecoder(io.LimitReader(c.r.Body, 1<<20))
 	if err := dec.Decode(v); err != nil {
@@ -131,16 +147,8 @@ func handleIngestCreate(c *call) {
 		writeErrors(c.w, http.StatusBadRequest, "INVALIDJOB", fmt.Sprintf("InvalidJob : Unsupported content type: %s", req.ContentType))
 		return
 	}
-	le := req.LineEnding
-	if le == "" {
-		le = "LF"
-	}
-	del := req.ColumnDelimiter
-	if del == "" {
-		del = "COMMA"
-	}
-	if _, ok := delimiters[del]; !ok || (le != "LF" && le != "CRLF") {
-		writeErrors(c.w, http.StatusBadRequest, "INVALIDJOB", "InvalidJob : Invalid lineEnding or columnDelimiter")
+	le, del, ok := csvFormat(c, req.LineEnding, req.ColumnDelimiter)
+	if !ok {
 		return
 	}
 	now := s.org.now().UTC().Truncate(time.Second)

@@ -58,25 +58,12 @@ func handleQueryJobCreate(c *call) {
 		writeErrors(c.w, http.StatusBadRequest, "INVALIDJOB", "InvalidJob : Invalid job operation: "+req.Operation)
 		return
 	}
-	del := req.ColumnDelimiter
-	if del == "" {
-		del = "COMMA"
-	}
-	le := req.LineEnding
-	if le == "" {
-		le = "LF"
-	}
-	if _, ok := delimiters[del]; !ok || (le != "LF" && le != "CRLF") {
-		writeErrors(c.w, http.StatusBadRequest, "INVALIDJOB", "InvalidJob : Invalid lineEnding or columnDelimiter")
+	le, del, ok := csvFormat(c, req.LineEnding, req.ColumnDelimiter)
+	if !ok {
 		return
 	}
 	sch := restSchema{s.org}
-	q, err := parseSOQL(req.Query)
-	if err != nil {
-		writeQueryError(c.w, err)
-		return
-	}
-	t, err := q.resolve(sch)
+	q, t, err := compileSOQL(req.Query, sch)
 	if err != nil {
 		writeQueryError(c.w, err)
 		return

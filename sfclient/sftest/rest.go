@@ -65,12 +65,7 @@ func handleQuery(c *call) {
 	} else if c.name == "query-all" {
 		base = urlBase + "/queryAll"
 	}
-	parsed, err := parseSOQL(q)
-	if err != nil {
-		writeQueryError(c.w, err)
-		return
-	}
-	t, err := parsed.resolve(sch)
+	parsed, t, err := compileSOQL(q, sch)
 	if err != nil {
 		writeQueryError(c.w, err)
 		return

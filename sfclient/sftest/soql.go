@@ -54,3 +54,17 @@ func positioned(src string, pos int, reason string) string {
 	caret := strings.Repeat(" ", min(col-1, 200)) + "^"
 	return fmt.Sprintf("\n%s\n%s\nERROR at Row:%d:Column:%d\n%s", line, caret, row, col, reason)
 }
+
+// compileSOQL parses src and resolves it against sch: the two stages every query, REST,
+// Tooling or Bulk, goes through before it runs.
+func compileSOQL(src string, sch schema) (*soqlQuery, *table, error) {
+	q, err := parseSOQL(src)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := q.resolve(sch)
+	if err != nil {
+		return nil, nil, err
+	}
+	return q, t, nil
+}
