@@ -1,8 +1,9 @@
 // Package sftest is an in-memory Salesforce org served over real HTTP, in the shape of
-// net/http/httptest: [NewServer] starts one on loopback for a test, [New] for programs
-// (the `backfill org` command). It speaks the wire protocol documented in
-// SALESFORCE.md closely enough that real clients (simpleforce, golang.org/x/oauth2,
-// jsforce) work against it:
+// net/http/httptest: [NewServer] starts one on loopback for a test, [New] for programs (the
+// `backfill org` and `backfill demo` commands). NewServer takes a [TB], which *testing.T
+// satisfies, so that sftest does not import package testing. It speaks the wire protocol
+// documented in SALESFORCE.md closely enough that real clients (simpleforce,
+// golang.org/x/oauth2, jsforce) work against it:
 //
 //   - OAuth token endpoint (password, JWT bearer, client credentials, refresh token),
 //     userinfo and identity URLs, SOAP partner login() for API versions below 65.0;
@@ -18,7 +19,8 @@
 // [Server.DropConnections], [Server.SetLatency], [Server.SetJobDelay],
 // [Server.SetAPIRequestsRemaining], [Server.FailRow], and for soak tests the seeded random
 // failures of [Server.SetFailureRate] and the row predicate of [Server.FailRowsWhere];
-// [Server.Faults] counts what was injected.
+// [Server.Faults] counts what was injected. The options [WithExpireAfter], [WithFail503],
+// [WithLatency] and [WithJobDelay] are the same knobs set before the first call.
 //
 // # SOQL subset
 //

@@ -104,7 +104,7 @@ type config struct {
 // method applied before the first call: WithLatency(d) is [Server.SetLatency](d).
 type Option func(*Server)
 
-// WithSeed serves s instead of [DemoSeed]. The server keeps its own copy.
+// WithSeed serves seed instead of [DemoSeed]. The server keeps its own copy.
 func WithSeed(seed *Seed) Option { return func(s *Server) { s.cfg.seed = seed } }
 
 // WithAddr sets the listen address (default 127.0.0.1:0). [New] requires it.

@@ -6,7 +6,8 @@ import (
 	"unicode/utf8"
 )
 
-// The SOQL engine runs a statement in three stages, one file each:
+// The SOQL engine (the subset doc.go describes) runs a statement in three stages, one file
+// each:
 //
 //   - soql_lex.go: lex splits the statement into tokens (identifiers, quoted strings with
 //     SOQL escapes, numbers, date and datetime literals, operators);
@@ -16,7 +17,8 @@ import (
 //     soqlQuery.run selects, orders and pages the records, soqlQuery.project shapes them
 //     as JSON.
 //
-// Every stage reports failures as a *queryError, answered with HTTP 400.
+// compileSOQL chains parsing and resolving for the handlers. Every stage reports failures
+// as a *queryError, answered with HTTP 400.
 
 // maxSOQLLength is Salesforce's default statement length limit.
 const maxSOQLLength = 100000
