@@ -1,32 +1,35 @@
 package backfill
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strconv"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/csvdiff"
 )
 
 // Clean runs `backfill clean`: the offline diff of the export against a CSV of records that
 // already exist. It writes the run folder (summary.json, ledger.csv, to_import.csv with the
-// export's own header, skipped.csv, rejects.csv), prints the summary to stdout and returns
-// it. A file that cannot be used returns an [ExitError] with [ExitUsage] and leaves no run
-// folder behind.
-func Clean(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) {
-	if err := cfg.ValidateClean(); err != nil {
+// export's own header, skipped.csv, rejects.csv, report.html, run.log) and returns the
+// summary. A file that cannot be used returns an [ExitError] with [ExitUsage] and leaves no
+// run folder behind.
+func Clean(ctx context.Context, cfg Config) (*Summary, error) {
+	if err := cfg.validateClean(); err != nil {
 		return nil, err
 	}
 	rl := withRunLog(&cfg)
 	defer rl.close()
 	log := cfg.logger()
 	started := cfg.now()
+	if _, err := readHeader(&cfg); err != nil {
+		return nil, err
+	}
 
 	// First the export, then the existing records, keeping only those whose key is a
 	// candidate of the export: memory grows with the rows to load, not with the org.
@@ -51,17 +54,11 @@ func Clean(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) 
 		log.Warn("existing row skipped", zap.String("problem", p.Error()))
 	}
 
-	folder, err := createRunFolder(cfg.Out, started)
+	folder, err := createFolder(cfg.Out, started)
 	if err != nil {
 		return nil, err
 	}
-	if err := rl.attach(folder); err != nil {
-		folder.Remove()
-		return nil, err
-	}
-	t2 := time.Now()
-	sum, err := cleanInto(ctx, &cfg, idx, keys, folder)
-	log.Debug("second pass done", zap.Duration("took", time.Since(t2)))
+	sum, err := cleanInto(ctx, &cfg, idx, keys, folder, rl)
 	if err != nil {
 		folder.Remove()
 		return nil, err
@@ -69,92 +66,115 @@ func Clean(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) 
 	sum.StartedAt = started
 	sum.Existing = &ExistingInfo{File: cfg.Existing, KeyColumn: info.Header.KeyName(), IDColumn: info.IDName,
 		Rows: info.Rows, Matching: info.Keys, Skipped: info.Skipped}
-	sum.FinishedAt = cfg.now()
-	sum.Files = append(sum.Files, reportFileLine, runLogName+"         the run's log (JSON lines)")
-	if err := WriteReport(folder, sum); err != nil {
+	if err := finishSummary(&cfg, folder, sum); err != nil {
 		folder.Remove()
 		return nil, err
 	}
-	if err := folder.writeJSON("summary.json", sum); err != nil {
-		folder.Remove()
-		return nil, fmt.Errorf("write summary: %w", err)
-	}
-	return sum, PrintSummary(stdout, sum, cfg.Format)
+	return sum, nil
 }
 
-func cleanInto(ctx context.Context, cfg *Config, idx *csvdiff.Index, set *csvdiff.KeySet, folder *RunFolder) (*Summary, error) {
-	f, err := os.Open(cfg.Export)
-	if err != nil {
-		return nil, inputError(err)
+// validateClean checks the configuration of `backfill clean` before any work.
+func (c *Config) validateClean() error {
+	if err := c.validateExport(); err != nil {
+		return err
 	}
-	defer f.Close()
+	if c.Existing == "" {
+		return UsageError("pass a CSV of the Enrollment records already in Salesforce (a report or Data Loader export) with --existing FILE", "--existing is required")
+	}
+	if err := readableFile("--existing", c.Existing); err != nil {
+		return err
+	}
+	return validateOut(c.Out)
+}
+
+func cleanInto(ctx context.Context, cfg *Config, idx *csvdiff.Index, set *csvdiff.KeySet, folder *runfolder.Folder, rl *runLog) (*Summary, error) {
+	if err := rl.attach(folder); err != nil {
+		return nil, err
+	}
 	out, err := newOutputs(folder, idx, exportLayout{}, cfg.SkippedBeforeCutoff)
 	if err != nil {
 		return nil, err
 	}
-	counts, err := idx.Emit(ctx, f, csvdiff.SetMatcher{Set: set}, out)
+	err = emit(ctx, cfg, idx, csvdiff.SetMatcher{Set: set}, out)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return nil, err
 	}
-	if counts.Total() != idx.Rows() {
-		return nil, fmt.Errorf("internal error: %d rows emitted, %d scanned", counts.Total(), idx.Rows())
-	}
-	sum := newSummary("clean", &idx.Header, cfg, counts, time.Time{})
+	sum := newSummary("clean", &idx.Header, cfg, out.counts, time.Time{})
 	sum.RunFolder = folder.Dir
-	sum.Files = out.Files()
+	sum.Files = append(out.Files(), files(runfolder.ReportFile, runfolder.RunLogFile)...)
 	sum.ByDay = out.stats.Days()
 	sum.Reasons = out.stats.Reasons()
 	return sum, nil
 }
 
-// readExisting reads cfg.Existing, keeping the keys that are candidates of idx.
-func readExisting(ctx context.Context, cfg *Config, idx *csvdiff.Index) (*csvdiff.KeySet, csvdiff.KeysInfo, error) {
-	f, err := os.Open(cfg.Existing)
-	if err != nil {
-		return nil, csvdiff.KeysInfo{}, inputError(err)
-	}
-	defer f.Close()
-	set, info, err := csvdiff.ReadKeys(ctx, f, csvdiff.KeysOptions{File: cfg.Existing,
-		KeyColumn: cfg.ExistingKeyColumn, IDColumn: cfg.ExistingIDColumn, Encoding: cfg.Encoding,
-		SizeHint: idx.NumCandidates(), Keep: idx.IsCandidate})
-	if err != nil {
-		return nil, info, fileErr(err)
-	}
-	return set, info, nil
-}
-
-// scanExport runs the first pass over cfg.Export.
-func scanExport(ctx context.Context, cfg *Config) (*csvdiff.Index, error) {
+// emit runs the second pass over the export into out, checking every row is accounted for.
+func emit(ctx context.Context, cfg *Config, idx *csvdiff.Index, m csvdiff.Matcher, out *outputs) error {
 	f, err := os.Open(cfg.Export)
 	if err != nil {
-		return nil, inputError(err)
+		return inputError(err)
 	}
 	defer f.Close()
-	idx, err := csvdiff.Scan(ctx, f, csvdiff.Options{File: cfg.Export, KeyColumn: cfg.KeyColumn,
-		DateColumns: cfg.DateColumns, UpdatedColumn: cfg.UpdatedColumn, Since: cfg.Since,
-		DateFormat: cfg.DateFormat, Encoding: cfg.Encoding})
+	st, _ := f.Stat()
+	meter := cfg.progress().Start("write the run folder", st.Size(), "bytes")
+	defer meter.Done()
+	counts, err := idx.Emit(ctx, &meteredReader{r: f, m: meter}, m, out)
 	if err != nil {
-		return nil, fileErr(err)
+		return err
 	}
-	return idx, nil
-}
-
-// inputError turns a failure to open an input file into a usage error (exit 2).
-func inputError(err error) error {
-	return &ExitError{Code: ExitUsage, Err: err, Hint: "check the path of the file"}
-}
-
-// fileErr maps csvdiff's unusable-file errors to exit code 2 with their hint.
-func fileErr(err error) error {
-	var fe *csvdiff.FileError
-	if errors.As(err, &fe) {
-		return &ExitError{Code: ExitUsage, Err: err, Hint: fe.Hint}
+	if counts.Total() != idx.Rows() || out.counts.Total() != idx.Rows() {
+		return fmt.Errorf("internal error: %d rows emitted, %d scanned", counts.Total(), idx.Rows())
 	}
-	return err
+	return nil
 }
 
-// itoa is strconv.Itoa, short.
-func itoa(n int) string { return strconv.Itoa(n) }
+// createFolder creates the run folder, mapping an existing one to a usage error.
+func createFolder(out string, now time.Time) (*runfolder.Folder, error) {
+	f, err := runfolder.Create(out, now)
+	if err != nil {
+		if isExists(err) {
+			return nil, UsageError("choose a new --out folder (or leave --out out for a fresh timestamped one); a run folder is never overwritten",
+				"run folder %s already exists", out)
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// finishSummary stamps the summary, writes summary.json and, when a renderer is hooked in,
+// report.html.
+func finishSummary(cfg *Config, folder *runfolder.Folder, sum *Summary) error {
+	sum.FinishedAt = cfg.now()
+	if err := writeReport(cfg, folder, sum); err != nil {
+		return err
+	}
+	if err := folder.WriteJSON(runfolder.SummaryFile, sum); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+func isExists(err error) bool { return errors.Is(err, runfolder.ErrExists) }
+
+// writeReport renders report.html through the Render hook into the folder (replacing an
+// earlier one atomically). Without a renderer the folder gets no report and the summary
+// does not list one.
+func writeReport(cfg *Config, folder *runfolder.Folder, sum *Summary) error {
+	if cfg.Hooks.Render == nil {
+		kept := sum.Files[:0]
+		for _, f := range sum.Files {
+			if f.Name != runfolder.ReportFile {
+				kept = append(kept, f)
+			}
+		}
+		sum.Files = kept
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := cfg.Hooks.Render(&buf, sum); err != nil {
+		return fmt.Errorf("render report: %w", err)
+	}
+	return folder.WriteFile(runfolder.ReportFile, buf.Bytes())
+}

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/report"
 	"github.com/northpass-tools/backfill/csvdiff"
 )
 
@@ -29,10 +30,10 @@ type cleanCase struct {
 
 var cleanCases = []cleanCase{
 	{"clean-sample", func(c *backfill.Config) {
-		c.Export, c.Existing = "../testdata/sample/export.csv", "../testdata/sample/existing.csv"
+		c.Export, c.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
 	}},
 	{"clean-sample-two-date-columns", func(c *backfill.Config) {
-		c.Export, c.Existing = "../testdata/sample/export.csv", "../testdata/sample/existing.csv"
+		c.Export, c.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
 		c.DateColumns = []string{"Enrollment Date", "Updated At"}
 		c.SkippedBeforeCutoff = true
 	}},
@@ -50,12 +51,11 @@ func (tc cleanCase) run(t *testing.T) (backfill.Config, *backfill.Summary, []byt
 	cfg.Logger = zaptest.NewLogger(t)
 	cfg.Out = filepath.Join(t.TempDir(), "run")
 	tc.cfg(&cfg)
-	var stdout bytes.Buffer
-	sum, err := backfill.Clean(t.Context(), cfg, &stdout)
+	sum, err := backfill.Clean(t.Context(), wire(cfg))
 	if err != nil {
 		t.Fatalf("Clean: %v", err)
 	}
-	return cfg, sum, stdout.Bytes()
+	return cfg, sum, []byte(printed(t, sum))
 }
 
 // TestCleanGolden runs `clean` on the shared fixtures and compares the whole run folder and
@@ -72,6 +72,15 @@ func TestCleanGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				got[name] = b
+			}
+			// report.html is the report package's rendering of the summary written.
+			page, err := os.ReadFile(filepath.Join(cfg.Out, "report.html"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bytes.Buffer
+			if err := report.Render(&want, sum); err != nil || !bytes.Equal(page, want.Bytes()) {
+				t.Errorf("report.html is not the rendering of the summary (%v)", err)
 			}
 			for name, b := range got {
 				b = bytes.ReplaceAll(b, []byte(cfg.Out), []byte("RUN_FOLDER"))
@@ -134,9 +143,9 @@ func TestCleanUnusableExportLeavesNoRunFolder(t *testing.T) {
 	export := filepath.Join(dir, "export.csv")
 	os.WriteFile(export, []byte("Email,Enrollment Date\nx@y.z,2025-12-01\n"), 0o600)
 	cfg := backfill.DefaultConfig()
-	cfg.Export, cfg.Existing = export, "../testdata/sample/existing.csv"
+	cfg.Export, cfg.Existing = export, "../backfill/demo/sample/existing.csv"
 	cfg.Out = filepath.Join(dir, "run")
-	_, err := backfill.Clean(t.Context(), cfg, &bytes.Buffer{})
+	_, err := backfill.Clean(t.Context(), wire(cfg))
 	if code := backfill.ExitCode(err); code != backfill.ExitUsage {
 		t.Fatalf("exit code %d (%v), want %d", code, err, backfill.ExitUsage)
 	}
@@ -151,13 +160,13 @@ func TestCleanUnusableExportLeavesNoRunFolder(t *testing.T) {
 
 func TestCleanNeverOverwritesARunFolder(t *testing.T) {
 	cfg := backfill.DefaultConfig()
-	cfg.Export, cfg.Existing = "../testdata/sample/export.csv", "../testdata/sample/existing.csv"
+	cfg.Export, cfg.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
 	cfg.Out = filepath.Join(t.TempDir(), "run")
-	if _, err := backfill.Clean(t.Context(), cfg, &bytes.Buffer{}); err != nil {
+	if _, err := backfill.Clean(t.Context(), wire(cfg)); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(filepath.Join(cfg.Out, "ledger.csv"))
-	_, err := backfill.Clean(t.Context(), cfg, &bytes.Buffer{})
+	_, err := backfill.Clean(t.Context(), wire(cfg))
 	if backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("second run into the same folder: %v, want a usage error", err)
 	}
@@ -169,9 +178,9 @@ func TestCleanNeverOverwritesARunFolder(t *testing.T) {
 
 func TestRunFolderIsPrivate(t *testing.T) {
 	cfg := backfill.DefaultConfig()
-	cfg.Export, cfg.Existing = "../testdata/sample/export.csv", "../testdata/sample/existing.csv"
+	cfg.Export, cfg.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
 	cfg.Out = filepath.Join(t.TempDir(), "run")
-	if _, err := backfill.Clean(t.Context(), cfg, &bytes.Buffer{}); err != nil {
+	if _, err := backfill.Clean(t.Context(), wire(cfg)); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := os.Stat(cfg.Out)

@@ -1,13 +1,17 @@
 package backfill
 
 import (
+	"errors"
 	"fmt"
-	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/northpass-tools/backfill/csvdiff"
 	"github.com/northpass-tools/backfill/sfclient"
 )
 
@@ -29,11 +33,9 @@ type Config struct {
 	DateFormat        string // --date-format
 	Encoding          string // --encoding
 	Out               string // --out: the run folder; never overwritten
-	Format            string // --format: table or json
 	// SkippedBeforeCutoff also copies before_cutoff rows into skipped.csv. Off by default:
 	// they are most of a full export, and ledger.csv already names each one.
 	SkippedBeforeCutoff bool
-	Quiet               bool
 
 	// Salesforce (plan, import, resume, preflight).
 	Org             sfclient.Config // instance/login URL, sandbox, API version, target org, credentials
@@ -44,14 +46,9 @@ type Config struct {
 	Yes             bool            // --yes: do not ask before loading
 	PlanDir         string          // --plan DIR (import): load this reviewed plan
 
-	// Stdin is where the import confirmation is read; nil means no terminal (then --yes is
-	// required).
-	Stdin io.Reader
-	// Stderr receives progress (a bar on a terminal); nil means none.
-	Stderr io.Writer
-	// StderrIsTerminal enables the progress bar.
-	StderrIsTerminal bool
-
+	// Hooks connect the job to its presentation (progress, the confirmation prompt, the
+	// report); the zero value is silent and cannot ask.
+	Hooks Hooks
 	// Now returns the current time; tests fix it. Nil means time.Now.
 	Now func() time.Time
 	// Logger is the one logger; nil means no logging.
@@ -60,7 +57,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults of DESIGN.md section 2.
 func DefaultConfig() Config {
-	return Config{Since: DefaultCutoff, Format: "table"}
+	return Config{Since: DefaultCutoff}
 }
 
 func (c *Config) now() time.Time {
@@ -89,30 +86,92 @@ func ParseSince(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--since %q: want a date like 2025-11-20 or an instant like 2025-11-20T00:00:00Z", s)
 }
 
-// ValidateClean checks the configuration of `backfill clean`.
-func (c *Config) ValidateClean() error {
+// The checks below run before any work, so that a bad flag or file fails at once (exit 2)
+// instead of after the export was scanned.
+
+// validateExport checks the export and how to read it.
+func (c *Config) validateExport() error {
 	if c.Export == "" {
 		return UsageError("pass the emailed Data Export CSV with --export FILE", "--export is required")
 	}
-	if c.Existing == "" {
-		return UsageError("pass a CSV of the Enrollment records already in Salesforce (a report or Data Loader export) with --existing FILE", "--existing is required")
+	if err := readableFile("--export", c.Export); err != nil {
+		return err
 	}
-	return c.validateCommon()
-}
-
-func (c *Config) validateCommon() error {
-	switch c.Format {
-	case "table", "json":
+	if _, err := csvdiff.NewDateParser(c.DateFormat); err != nil {
+		return UsageError("see backfill plan --help for the date formats", "%v", err)
+	}
+	switch strings.ToLower(strings.ReplaceAll(c.Encoding, "_", "-")) {
+	case "", "utf-8", "utf8", "windows-1252", "cp1252", "latin1", "iso-8859-1":
 	default:
-		return UsageError("use --format table or --format json", "--format %q is not known", c.Format)
+		return UsageError("use --encoding utf-8 or --encoding windows-1252", "--encoding: unknown encoding %q", c.Encoding)
 	}
 	return nil
 }
 
-// ValidatePlan checks the configuration of `backfill plan` and `backfill import`.
-func (c *Config) ValidatePlan() error {
-	if c.Export == "" {
-		return UsageError("pass the emailed Data Export CSV with --export FILE", "--export is required")
+// validateOrg checks the login flags and credentials without a network call.
+func (c *Config) validateOrg() error {
+	if err := c.Org.Validate(); err != nil {
+		return UsageError(loginHint(err), "%v", err)
 	}
-	return c.validateCommon()
+	if c.MappingFile != "" {
+		if err := readableFile("--mapping", c.MappingFile); err != nil {
+			return err
+		}
+		if _, err := readMapping(c.MappingFile); err != nil {
+			return asUsage(err)
+		}
+	}
+	return nil
+}
+
+// validateOut checks that the run folder can be created: it does not exist yet, and its
+// nearest existing parent is a writable folder.
+func validateOut(out string) error {
+	if out == "" {
+		out = filepath.Join(".", "backfill-runs", "x")
+	} else if _, err := os.Lstat(out); err == nil {
+		return UsageError("choose a new --out folder (or leave --out out for a fresh timestamped one); a run folder is never overwritten",
+			"run folder %s already exists", out)
+	}
+	dir := filepath.Dir(out)
+	for {
+		st, err := os.Stat(dir)
+		if err == nil {
+			if !st.IsDir() {
+				return UsageError("choose an --out folder whose parent is a folder", "--out %s: %s is not a folder", out, dir)
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) || dir == filepath.Dir(dir) {
+			return UsageError("choose an --out folder you can write to", "--out %s: %v", out, err)
+		}
+		dir = filepath.Dir(dir)
+	}
+	probe, err := os.MkdirTemp(dir, ".backfill-probe-")
+	if err != nil {
+		return UsageError("choose an --out folder you can write to", "--out %s: cannot write in %s: %v", out, dir, errors.Unwrap(err))
+	}
+	os.Remove(probe)
+	return nil
+}
+
+// readableFile checks that path names a regular file this user can open.
+func readableFile(flag, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return UsageError("check the path of the file", "%s %s: %v", flag, path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return UsageError("check the path of the file", "%s %s: %v", flag, path, err)
+	}
+	if st.IsDir() {
+		return UsageError("pass the CSV file itself, not the folder it is in", "%s %s is a folder, not a file", flag, path)
+	}
+	return nil
 }

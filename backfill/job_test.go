@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/report"
 	"github.com/northpass-tools/backfill/csvdiff/csvdifftest"
 	"github.com/northpass-tools/backfill/sfclient"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
@@ -20,7 +21,7 @@ import (
 const (
 	demoObject = "nplms__Enrollment__c"
 	demoExtID  = "nplms__External_Id__c"
-	sample     = "../testdata/sample/export.csv"
+	sample     = "../backfill/demo/sample/export.csv"
 )
 
 // orgConfig is a Config for the sample export against srv, with fast polling.
@@ -85,11 +86,11 @@ func TestPlanChangesNothing(t *testing.T) {
 	srv := sftest.NewServer(t)
 	before := len(srv.Records(demoObject))
 	cfg := orgConfig(t, srv)
-	var out bytes.Buffer
-	sum, err := backfill.Plan(t.Context(), cfg, &out)
+	sum, err := backfill.Plan(t.Context(), wire(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
+	out := bytes.NewBufferString(printed(t, sum))
 	sameCounts(t, "plan", outcomes(sum), map[string]int{"rejected": 2, "before_cutoff": 10, "duplicate": 3, "exists": 5, "stale": 3, "to_insert": 22})
 	checkInvariant(t, cfg.Out, sum)
 	if got := len(srv.Records(demoObject)); got != before {
@@ -125,7 +126,7 @@ func TestImportThenRerunCreatesNothing(t *testing.T) {
 	srv := sftest.NewServer(t)
 	before := extIDs(t, srv, demoObject, demoExtID)
 	cfg := orgConfig(t, srv)
-	sum, err := backfill.Import(t.Context(), cfg, &bytes.Buffer{})
+	sum, err := backfill.Import(t.Context(), wire(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestImportThenRerunCreatesNothing(t *testing.T) {
 
 	// The same import again finds everything present and creates nothing.
 	cfg2 := orgConfig(t, srv)
-	sum2, err := backfill.Import(t.Context(), cfg2, &bytes.Buffer{})
+	sum2, err := backfill.Import(t.Context(), wire(cfg2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +175,7 @@ func TestImportFailuresAndOldTimestamps(t *testing.T) {
 	cfg.UpdateStale = true
 	// One row fails validation in Salesforce.
 	srv.FailRow("a69a48a7-ab97-49c8-8e45-6418321d7025", "FIELD_CUSTOM_VALIDATION_EXCEPTION:Learner is archived:--")
-	sum, err := backfill.Import(t.Context(), cfg, &bytes.Buffer{})
+	sum, err := backfill.Import(t.Context(), wire(cfg))
 	if code := backfill.ExitCode(err); code != backfill.ExitRowsFailed {
 		t.Fatalf("exit code %d (%v), want 3", code, err)
 	}
@@ -208,7 +209,7 @@ func TestImportFailuresAndOldTimestamps(t *testing.T) {
 func TestImportReviewedPlan(t *testing.T) {
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
-	if _, err := backfill.Plan(t.Context(), cfg, &bytes.Buffer{}); err != nil {
+	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
 		t.Fatal(err)
 	}
 	dir := cfg.Out
@@ -221,7 +222,7 @@ func TestImportReviewedPlan(t *testing.T) {
 	f.Close()
 	imp := orgConfig(t, srv)
 	imp.Export, imp.PlanDir = "", tampered
-	if _, err := backfill.Import(t.Context(), imp, &bytes.Buffer{}); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "changed since the plan") {
+	if _, err := backfill.Import(t.Context(), wire(imp)); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "changed since the plan") {
 		t.Fatalf("tampered plan: %v", err)
 	}
 
@@ -229,7 +230,7 @@ func TestImportReviewedPlan(t *testing.T) {
 	other := sftest.NewServer(t)
 	imp = orgConfig(t, other)
 	imp.Export, imp.PlanDir = "", dir
-	if _, err := backfill.Import(t.Context(), imp, &bytes.Buffer{}); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "the plan was made for") {
+	if _, err := backfill.Import(t.Context(), wire(imp)); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "the plan was made for") {
 		t.Fatalf("other org: %v", err)
 	}
 	if other.Calls()["ingest-create"] != 0 {
@@ -243,7 +244,7 @@ func TestImportReviewedPlan(t *testing.T) {
 	}
 	imp = orgConfig(t, srv)
 	imp.Export, imp.PlanDir = "", dir
-	sum, err := backfill.Import(t.Context(), imp, &bytes.Buffer{})
+	sum, err := backfill.Import(t.Context(), wire(imp))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +262,7 @@ func TestImportReviewedPlan(t *testing.T) {
 	}
 	// Importing the same plan again is safe: already finished, nothing sent.
 	creates := srv.Calls()["ingest-create"]
-	if _, err := backfill.Import(t.Context(), imp, &bytes.Buffer{}); err != nil {
+	if _, err := backfill.Import(t.Context(), wire(imp)); err != nil {
 		t.Fatal(err)
 	}
 	if srv.Calls()["ingest-create"] != creates {
@@ -291,7 +292,7 @@ func TestImportSurvivesFaults(t *testing.T) {
 	srv.ExpireSessionsAfter(4)
 	srv.Fail503(2, "query", true)
 	srv.Fail503(2, "ingest-upload", false)
-	sum, err := backfill.Import(t.Context(), cfg, &bytes.Buffer{})
+	sum, err := backfill.Import(t.Context(), wire(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +314,7 @@ func TestImportSurvivesFaults(t *testing.T) {
 func TestOtherAPINames(t *testing.T) {
 	srv := sftest.NewServer(t, sftest.WithSeed(sftest.OtherNamesSeed()))
 	cfg := orgConfig(t, srv)
-	sum, err := backfill.Import(t.Context(), cfg, &bytes.Buffer{})
+	sum, err := backfill.Import(t.Context(), wire(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,18 +331,18 @@ func TestPlanDiscoveryErrors(t *testing.T) {
 	noPkg.Packages = nil
 	srv := sftest.NewServer(t, sftest.WithSeed(noPkg))
 	cfg := orgConfig(t, srv)
-	if _, err := backfill.Plan(t.Context(), cfg, &bytes.Buffer{}); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "Northpass package is not installed") {
+	if _, err := backfill.Plan(t.Context(), wire(cfg)); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "Northpass package is not installed") {
 		t.Errorf("no package: %v", err)
 	}
 	// --object and --external-id-field override discovery, even without the package.
 	cfg = orgConfig(t, srv)
 	cfg.Object, cfg.ExternalIDField = demoObject, demoExtID
-	if _, err := backfill.Plan(t.Context(), cfg, &bytes.Buffer{}); err != nil {
+	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
 		t.Errorf("with overrides: %v", err)
 	}
 	cfg = orgConfig(t, srv)
 	cfg.Object, cfg.ExternalIDField = demoObject, "nplms__Learner_Email__c"
-	if _, err := backfill.Plan(t.Context(), cfg, &bytes.Buffer{}); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "not an External ID field") {
+	if _, err := backfill.Plan(t.Context(), wire(cfg)); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "not an External ID field") {
 		t.Errorf("non-external-id override: %v", err)
 	}
 	if _, err := os.Stat(cfg.Out); !os.IsNotExist(err) {
@@ -364,12 +365,13 @@ func TestImportAsksFirst(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := orgConfig(t, srv)
 			cfg.Yes = false
+			var out bytes.Buffer
 			if tt.stdin {
-				cfg.Stdin = strings.NewReader(tt.answer)
+				cfg.Hooks.Confirm = report.Confirm(strings.NewReader(tt.answer), &out)
 			}
 			creates := srv.Calls()["ingest-create"]
-			var out bytes.Buffer
-			sum, err := backfill.Import(t.Context(), cfg, &out)
+			sum, err := backfill.Import(t.Context(), wire(cfg))
+			out.WriteString(printed(t, sum))
 			if code := backfill.ExitCode(err); code != tt.wantCode {
 				t.Fatalf("exit %d (%v), want %d", code, err, tt.wantCode)
 			}
@@ -399,7 +401,7 @@ func TestPlanWithSDLMapping(t *testing.T) {
 	cfg := orgConfig(t, srv)
 	cfg.Export, cfg.MappingFile = export, sdl
 	cfg.KeyColumn, cfg.DateColumns = "Key", []string{"When"}
-	sum, err := backfill.Plan(t.Context(), cfg, &bytes.Buffer{})
+	sum, err := backfill.Plan(t.Context(), wire(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +432,7 @@ func TestRecheckScansWhenCheaper(t *testing.T) {
 	f.Close()
 	cfg := orgConfig(t, srv)
 	cfg.Export = export
-	if _, err := backfill.Plan(t.Context(), cfg, &bytes.Buffer{}); err != nil {
+	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := srv.AddRecord(demoObject, map[string]any{demoExtID: string(gen.Key(5)), "nplms__Learner_Email__c": "x@example.com"}); err != nil {
@@ -439,7 +441,7 @@ func TestRecheckScansWhenCheaper(t *testing.T) {
 	queries := srv.Calls()["query"] + srv.Calls()["query-more"]
 	imp := orgConfig(t, srv)
 	imp.Export, imp.PlanDir = "", cfg.Out
-	if _, err := backfill.Import(t.Context(), imp, &bytes.Buffer{}); err != nil {
+	if _, err := backfill.Import(t.Context(), wire(imp)); err != nil {
 		t.Fatal(err)
 	}
 	if got := srv.Calls()["query"] + srv.Calls()["query-more"] - queries; got > 3 {

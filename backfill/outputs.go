@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/csvdiff"
 )
 
@@ -31,38 +33,50 @@ func (exportLayout) write(w *csvdiff.Writer, h *csvdiff.Header, r *csvdiff.Row) 
 // to_import.csv (rows to load), skipped.csv (rows left out on purpose) and rejects.csv (rows
 // that cannot be used).
 type outputs struct {
-	h                                  *csvdiff.Header
-	layout                             importLayout
-	files                              []*os.File
-	ledger, toImport, skipped, rejects *csvdiff.Writer
-	n                                  struct{ toImport, skipped, rejects int }
-	beforeCutoff                       bool // also write before_cutoff rows to skipped.csv
-	stats                              *Stats
+	h                          *csvdiff.Header
+	layout                     importLayout
+	files                      []*os.File
+	ledger                     *runfolder.LedgerWriter
+	toImport, skipped, rejects *csvdiff.Writer
+	n                          struct{ toImport, skipped, rejects int }
+	beforeCutoff               bool // also write before_cutoff rows to skipped.csv
+	stats                      *Stats
+	counts                     runfolder.Counts
 }
 
-func newOutputs(folder *RunFolder, idx *csvdiff.Index, layout importLayout, beforeCutoff bool) (*outputs, error) {
+func newOutputs(folder *runfolder.Folder, idx *csvdiff.Index, layout importLayout, beforeCutoff bool) (*outputs, error) {
 	h := &idx.Header
 	o := &outputs{h: h, layout: layout, beforeCutoff: beforeCutoff, stats: newStats(idx)}
-	open := func(name string, neutralize bool, header ...string) (*csvdiff.Writer, error) {
+	create := func(name string) (*os.File, error) {
 		f, err := folder.Create(name)
 		if err != nil {
 			return nil, fmt.Errorf("create %s: %w", name, err)
 		}
 		o.files = append(o.files, f)
+		return f, nil
+	}
+	open := func(name string, neutralize bool, header ...string) (*csvdiff.Writer, error) {
+		f, err := create(name)
+		if err != nil {
+			return nil, err
+		}
 		w := csvdiff.NewWriter(f, neutralize)
 		return w, w.WriteStrings(header...)
 	}
-	var err error
-	if o.ledger, err = open("ledger.csv", true, "line", "key", "outcome", "detail"); err != nil {
+	f, err := create(runfolder.LedgerFile)
+	if err != nil {
 		return nil, o.closeAll(err)
 	}
-	if o.toImport, err = open("to_import.csv", false, layout.header(h)...); err != nil {
+	if o.ledger, err = runfolder.NewLedgerWriter(f); err != nil {
 		return nil, o.closeAll(err)
 	}
-	if o.skipped, err = open("skipped.csv", true, append(append([]string{}, h.Names...), "line", "reason")...); err != nil {
+	if o.toImport, err = open(runfolder.ToImportFile, false, layout.header(h)...); err != nil {
 		return nil, o.closeAll(err)
 	}
-	if o.rejects, err = open("rejects.csv", true, append(append([]string{}, h.Names...), "line", "reason", "raw")...); err != nil {
+	if o.skipped, err = open(runfolder.SkippedFile, true, append(append([]string{}, h.Names...), "line", "reason")...); err != nil {
+		return nil, o.closeAll(err)
+	}
+	if o.rejects, err = open(runfolder.RejectsFile, true, append(append([]string{}, h.Names...), "line", "reason", "raw")...); err != nil {
 		return nil, o.closeAll(err)
 	}
 	return o, nil
@@ -77,27 +91,19 @@ func (o *outputs) closeAll(err error) error {
 
 // Row implements csvdiff.Sink.
 func (o *outputs) Row(r *csvdiff.Row) error {
-	if err := o.ledger.WriteLedger(r.Line, r.Key, r.Outcome, r.Detail); err != nil {
+	out := runfolder.FromDiff(r.Outcome)
+	if err := o.ledger.Write(r.Line, r.Key, out, r.Detail); err != nil {
 		return err
 	}
+	o.counts.Add(out)
 	o.stats.observe(r)
-	line := ""
-	switch r.Outcome {
-	case csvdiff.ToInsert, csvdiff.ToUpdate:
-	case csvdiff.BeforeCutoff:
-		if !o.beforeCutoff {
-			return nil
-		}
-		line = itoa(r.Line)
-	default:
-		line = itoa(r.Line)
-	}
 	switch r.Outcome {
 	case csvdiff.ToInsert, csvdiff.ToUpdate:
 		o.n.toImport++
 		return o.layout.write(o.toImport, o.h, r)
 	case csvdiff.Rejected:
 		o.n.rejects++
+		line := strconv.Itoa(r.Line)
 		if len(r.Fields()) == len(o.h.Names) {
 			return o.rejects.Write(r.Fields(), line, r.Detail, "")
 		}
@@ -106,22 +112,25 @@ func (o *outputs) Row(r *csvdiff.Row) error {
 		if !o.beforeCutoff {
 			return nil
 		}
-		fallthrough
-	default:
-		o.n.skipped++
-		reason := r.Outcome.String()
-		if r.Detail != "" {
-			reason += ": " + r.Detail
-		}
-		return o.skipped.Write(r.Fields(), line, reason)
 	}
+	o.n.skipped++
+	reason := r.Outcome.String()
+	if r.Detail != "" {
+		reason += ": " + r.Detail
+	}
+	return o.skipped.Write(r.Fields(), strconv.Itoa(r.Line), reason)
 }
 
 // Close flushes and closes every file.
 func (o *outputs) Close() error {
 	var errs []error
-	for _, w := range []*csvdiff.Writer{o.ledger, o.toImport, o.skipped, o.rejects} {
-		errs = append(errs, w.Flush())
+	if o.ledger != nil {
+		errs = append(errs, o.ledger.Flush())
+	}
+	for _, w := range []*csvdiff.Writer{o.toImport, o.skipped, o.rejects} {
+		if w != nil {
+			errs = append(errs, w.Flush())
+		}
 	}
 	for _, f := range o.files {
 		errs = append(errs, f.Close())
@@ -130,12 +139,16 @@ func (o *outputs) Close() error {
 }
 
 // Files lists the files written, for the summary.
-func (o *outputs) Files() []string {
-	return []string{
-		"summary.json",
-		"ledger.csv      one line per data row with its outcome",
-		fmt.Sprintf("to_import.csv   %d rows to load", o.n.toImport),
-		fmt.Sprintf("skipped.csv     %d rows left out after the cutoff (duplicates, already present)%s", o.n.skipped, map[bool]string{true: " and before it", false: ""}[o.beforeCutoff]),
-		fmt.Sprintf("rejects.csv     %d rows that cannot be used, with the reason", o.n.rejects),
+func (o *outputs) Files() []RunFile {
+	skipped := fmt.Sprintf("%d rows left out after the cutoff (duplicates, already present)", o.n.skipped)
+	if o.beforeCutoff {
+		skipped = fmt.Sprintf("%d rows left out (before the cutoff, duplicates, already present)", o.n.skipped)
+	}
+	return []RunFile{
+		{runfolder.SummaryFile, runfolder.Describe(runfolder.SummaryFile)},
+		{runfolder.LedgerFile, runfolder.Describe(runfolder.LedgerFile)},
+		{runfolder.ToImportFile, fmt.Sprintf("%d rows to load", o.n.toImport)},
+		{runfolder.SkippedFile, skipped},
+		{runfolder.RejectsFile, fmt.Sprintf("%d rows that cannot be used, with the reason", o.n.rejects)},
 	}
 }

@@ -3,100 +3,86 @@ package backfill
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"hash/maphash"
-	"io"
-	"os"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/csvdiff"
 	"github.com/northpass-tools/backfill/sfclient"
 )
-
-// planFile is plan.json: what `import --plan DIR` and `resume DIR` need to load exactly the
-// reviewed plan.
-const planFile = "plan.json"
-
-// PlanInfo is plan.json.
-type PlanInfo struct {
-	Export          string          `json:"export"`
-	Object          string          `json:"object"`
-	ExternalIDField string          `json:"external_id_field"`
-	Fields          []string        `json:"fields"`       // to_import.csv's header
-	HeaderBytes     int64           `json:"header_bytes"` // length of that header line
-	ToImportSHA256  string          `json:"to_import_sha256"`
-	Parts           []Part          `json:"parts"`
-	Mapping         []ColumnMapping `json:"mapping"`
-	UpdateStale     bool            `json:"update_stale"`
-	InstanceURL     string          `json:"instance_url"`
-	APIVersion      string          `json:"api_version"`
-}
-
-// Part is a byte range of to_import.csv's records uploaded as one Bulk job (the header is
-// sent before each part).
-type Part struct {
-	Start int64 `json:"start"`
-	End   int64 `json:"end"`
-	Rows  int   `json:"rows"`
-}
 
 // planRun is a plan being made or loaded.
 type planRun struct {
 	cfg     *Config
 	log     *zap.Logger
-	client  *sfclient.Client
+	sf      Salesforce
 	idx     *csvdiff.Index
 	target  *Target
-	folder  *RunFolder
+	folder  *runfolder.Folder
 	summary *Summary
-	info    *PlanInfo
+	info    *runfolder.Plan
 }
 
-// Plan runs `backfill plan`: the dry run. It reads the export, discovers the target in
-// Salesforce, looks up which candidate keys already exist, and writes the run folder; it
-// changes nothing in Salesforce. It prints the summary to stdout and returns it.
-func Plan(ctx context.Context, cfg Config, stdout io.Writer) (*Summary, error) {
+// Plan runs `backfill plan`: the dry run. It discovers the target in Salesforce, reads the
+// export, looks up which candidate keys already exist, and writes the run folder; it
+// changes nothing in Salesforce. It returns the summary.
+func Plan(ctx context.Context, cfg Config) (*Summary, error) {
 	rl := withRunLog(&cfg)
 	defer rl.close()
 	p, err := makePlan(ctx, &cfg, "plan", rl)
 	if err != nil {
 		return nil, err
 	}
-	return p.summary, PrintSummary(stdout, p.summary, cfg.Format)
+	return p.summary, nil
 }
 
-// makePlan does the work of Plan and of the planning half of Import.
+// validatePlan checks the configuration of plan and import before any work.
+func (c *Config) validatePlan() error {
+	if err := c.validateExport(); err != nil {
+		return err
+	}
+	if err := c.validateOrg(); err != nil {
+		return err
+	}
+	return validateOut(c.Out)
+}
+
+// makePlan does the work of Plan and of the planning half of Import. Order matters for
+// people: every flag and the export's header are checked first, then the login and the
+// target, and only then is the export read in full.
 func makePlan(ctx context.Context, cfg *Config, command string, rl *runLog) (*planRun, error) {
-	if err := cfg.ValidatePlan(); err != nil {
+	if err := cfg.validatePlan(); err != nil {
 		return nil, err
 	}
 	p := &planRun{cfg: cfg, log: cfg.logger()}
 	started := cfg.now()
-	var err error
+	h, err := readHeader(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if p.sf, err = connect(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if p.target, err = discover(ctx, p.sf, cfg, h, nil); err != nil {
+		return nil, asUsage(err)
+	}
+	logTarget(p.log, p.target)
 	if p.idx, err = scanExport(ctx, cfg); err != nil {
 		return nil, err
 	}
 	p.log.Info("export scanned", zap.String("file", cfg.Export), zap.Int("rows", p.idx.Rows()),
 		zap.String("key_column", p.idx.Header.KeyName()), zap.Strings("date_columns", p.idx.Header.DateNames()),
 		zap.Int("candidates", p.idx.NumCandidates()))
-	if p.client, err = connect(ctx, cfg); err != nil {
-		return nil, err
-	}
-	if p.target, err = discover(ctx, p.client, &p.idx.Header, cfg, p.log); err != nil {
-		return nil, err
-	}
-	ex, err := lookupExisting(ctx, p.client, p.target, p.idx, p.log)
+	ex, err := lookupExisting(ctx, p.sf, p.target, p.idx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if p.folder, err = createRunFolder(cfg.Out, started); err != nil {
+	if p.folder, err = createFolder(cfg.Out, started); err != nil {
 		return nil, err
 	}
 	if err := rl.attach(p.folder); err != nil {
@@ -114,88 +100,46 @@ func makePlan(ctx context.Context, cfg *Config, command string, rl *runLog) (*pl
 // report and the journal's first line.
 func (p *planRun) write(ctx context.Context, ex *existingSet, command string, started time.Time) error {
 	cfg := p.cfg
-	f, err := os.Open(cfg.Export)
-	if err != nil {
-		return inputError(err)
-	}
-	defer f.Close()
 	rows := newPlanRows(p.target, ex, p.idx, cfg.UpdateStale, maxUploadBytes(cfg))
 	out, err := newOutputs(p.folder, p.idx, rows, cfg.SkippedBeforeCutoff)
 	if err != nil {
 		return err
 	}
-	counts, err := p.idx.Emit(ctx, f, rows, out)
+	err = emit(ctx, cfg, p.idx, rows, out)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return err
 	}
-	sum := newSummary(command, &p.idx.Header, cfg, counts, started.UTC())
+	sum := newSummary(command, &p.idx.Header, cfg, out.counts, started.UTC())
 	sum.Object, sum.ExternalIDField = p.target.Object, p.target.ExternalIDField
 	sum.Mapping, sum.Unmapped = p.target.mappingSummary()
 	sum.RunFolder = p.folder.Dir
-	sum.Files = append(out.Files(), reportFileLine, planFile+"       what import --plan loads: object, external id, parts, checksum",
-		runLogName+"         the run's log (JSON lines)")
+	sum.Files = append(out.Files(), files(runfolder.ReportFile, runfolder.PlanFile, runfolder.RunLogFile)...)
 	sum.ByDay, sum.Reasons = out.stats.Days(), out.stats.Reasons()
-	sum.APICalls = p.client.CallCounts()
+	sum.APICalls = p.sf.CallCounts()
 	p.summary = sum
 
-	sha, err := fileSHA256(p.folder.Path("to_import.csv"))
+	sha, err := p.folder.SHA256(runfolder.ToImportFile)
 	if err != nil {
 		return err
 	}
-	p.info = &PlanInfo{Export: cfg.Export, Object: p.target.Object, ExternalIDField: p.target.ExternalIDField,
+	p.info = &runfolder.Plan{Export: cfg.Export, Object: p.target.Object, ExternalIDField: p.target.ExternalIDField,
 		Fields: rows.header(&p.idx.Header), HeaderBytes: rows.hdrLen, ToImportSHA256: sha, Parts: rows.parts(out.toImport.Offset()),
-		Mapping: sum.Mapping, UpdateStale: cfg.UpdateStale, InstanceURL: p.client.InstanceURL(), APIVersion: p.client.APIVersion()}
-	if err := p.folder.writeJSON(planFile, p.info); err != nil {
+		Mapping: sum.Mapping, UpdateStale: cfg.UpdateStale, InstanceURL: p.sf.InstanceURL(), APIVersion: p.sf.APIVersion()}
+	if err := p.folder.WriteJSON(runfolder.PlanFile, p.info); err != nil {
 		return err
 	}
-	j, err := openJournal(p.folder, cfg.now)
+	j, err := p.folder.OpenJournal(cfg.now)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	if err := j.add(journalEntry{Event: evPlanned, Note: fmt.Sprintf("%d parts", len(p.info.Parts))}); err != nil {
+	if err := j.Add(runfolder.JournalEntry{Event: runfolder.EvPlanned, Note: fmt.Sprintf("%d parts", len(p.info.Parts))}); err != nil {
 		return err
 	}
-	return p.finishSummary()
-}
-
-// finishSummary stamps, writes summary.json and the report.
-func (p *planRun) finishSummary() error {
-	p.summary.FinishedAt = p.cfg.now()
-	if err := writeReplace(p.folder, "summary.json", p.summary); err != nil {
-		return err
-	}
-	return WriteReport(p.folder, p.summary)
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// writeReplace writes v as JSON to name through a temporary file and a rename, so a crash
-// never leaves a half-written file.
-func writeReplace(folder *RunFolder, name string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := folder.Path(name + ".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), filePerm); err != nil {
-		return err
-	}
-	return os.Rename(tmp, folder.Path(name))
+	return finishSummary(cfg, p.folder, p.summary)
 }
 
 // planRows decides the outcome of each candidate row against Salesforce (it is the
@@ -214,7 +158,7 @@ type planRows struct {
 	offs  []int
 	diffs []string
 
-	partList  []Part
+	partList  []runfolder.Part
 	partStart int64
 	partRows  int
 	hdrLen    int64 // bytes of to_import.csv's header line
@@ -319,7 +263,7 @@ func (pr *planRows) write(w *csvdiff.Writer, _ *csvdiff.Header, r *csvdiff.Row) 
 	// A part is at most maxPart bytes with its header; a record that would pass the limit
 	// starts the next part.
 	if pr.partRows > 0 && pr.hdrLen+(w.Offset()-pr.partStart) > pr.maxPart {
-		pr.partList = append(pr.partList, Part{Start: pr.partStart, End: start, Rows: pr.partRows})
+		pr.partList = append(pr.partList, runfolder.Part{Start: pr.partStart, End: start, Rows: pr.partRows})
 		pr.partRows = 0
 	}
 	if pr.partRows == 0 {
@@ -330,10 +274,10 @@ func (pr *planRows) write(w *csvdiff.Writer, _ *csvdiff.Header, r *csvdiff.Row) 
 }
 
 // parts closes the last part at end and returns them all.
-func (pr *planRows) parts(end int64) []Part {
-	out := append([]Part{}, pr.partList...)
+func (pr *planRows) parts(end int64) []runfolder.Part {
+	out := append([]runfolder.Part{}, pr.partList...)
 	if pr.partRows > 0 {
-		out = append(out, Part{Start: pr.partStart, End: end, Rows: pr.partRows})
+		out = append(out, runfolder.Part{Start: pr.partStart, End: end, Rows: pr.partRows})
 	}
 	return out
 }
@@ -393,6 +337,28 @@ func (ex *existingSet) lookup(key []byte) (id string, hashes []byte, ok bool) {
 // differs reports whether value, in canonical form, differs from compared field i's hash.
 func (ex *existingSet) differs(hashes []byte, i int, value []byte) bool {
 	return ex.hash(value) != binary.LittleEndian.Uint32(hashes[4*i:])
+}
+
+// lookupExisting asks Salesforce which candidate keys exist, keeping the Id and the
+// compared fields' hashes of each.
+func lookupExisting(ctx context.Context, sf Salesforce, t *Target, idx *csvdiff.Index, cfg *Config) (*existingSet, error) {
+	ex := newExistingSet(t, idx.NumCandidates()/4)
+	q := existenceQuery{Object: t.Object, ExtField: t.ExternalIDField}
+	for _, cf := range ex.compared {
+		q.Fields = append(q.Fields, cf.field)
+	}
+	_, err := lookup(ctx, sf, q, indexKeys{idx}, cfg, func(r sfclient.Record) error {
+		key := r.String(t.ExternalIDField)
+		if key == "" {
+			return nil
+		}
+		return ex.add(key, r.String("Id"), func(field string) any { v, _ := r.Get(field); return v })
+	})
+	if err != nil {
+		return nil, err
+	}
+	cfg.logger().Info("existing records found", zap.Int("count", ex.set.Len()))
+	return ex, nil
 }
 
 // maxUploadBytes is the most CSV bytes per Bulk job.

@@ -2,10 +2,8 @@ package backfill
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"sort"
@@ -97,13 +95,56 @@ const (
 	checkSync
 )
 
-var checkNames = [...]string{
-	checkLogin:    "Login and org",
-	checkPackages: "Installed packages",
-	checkUser:     "Integration user",
-	checkTarget:   "Enrollment object and fields",
-	checkLimits:   "API limits",
-	checkSync:     "Live sync",
+// need is what a check needs from the checks before it; without it the check is skipped.
+type need int
+
+const (
+	needSession need = 1 << iota // a working login (check 1)
+	needUser                     // the logged-in user is known (check 3)
+	needObject                   // the Enrollment object is known (check 4)
+)
+
+// checkDef is one entry of the checklist: a new check is one more entry in checks.
+type checkDef struct {
+	id    int
+	name  string
+	needs need
+	run   func(p *preflight, ctx context.Context) result
+}
+
+// result is what one check found: a status, a message and, on warn and fail, a fix.
+type result struct {
+	status   CheckStatus
+	msg, fix string
+}
+
+func pass(msg string) result      { return result{status: CheckPass, msg: msg} }
+func warn(msg, fix string) result { return result{CheckWarn, msg, fix} }
+func fail(msg, fix string) result { return result{CheckFail, msg, fix} }
+func skip(format string, args ...any) result {
+	return result{status: CheckSkip, msg: fmt.Sprintf(format, args...)}
+}
+
+var checks = []checkDef{
+	{checkLogin, "Login and org", 0, (*preflight).login},
+	{checkPackages, "Installed packages", needSession, (*preflight).packages},
+	{checkUser, "Integration user", needSession, (*preflight).user},
+	{checkTarget, "Enrollment object and fields", needSession, (*preflight).target},
+	{checkLimits, "API limits", needSession, (*preflight).limits},
+	{checkSync, "Live sync", needSession | needUser | needObject, (*preflight).sync},
+}
+
+// skipReason says why a check that needs n cannot run, or "" when it can.
+func (p *preflight) skipReason(n need) string {
+	switch {
+	case n&needSession != 0 && !p.session:
+		return "not run: no Salesforce session (check 1)"
+	case n&needObject != 0 && p.object == "":
+		return "not run: the Enrollment object is unknown (check 4)"
+	case n&needUser != 0 && p.userID == "":
+		return "not run: the logged-in user is unknown (check 3)"
+	}
+	return ""
 }
 
 // Minimum package versions (DOMAIN.md section 2: Installed Packages must list Northpass 2.1
@@ -133,9 +174,7 @@ const (
 	fixConnector         = "install Gainsight Northpass Data Connector 1.0 from AppExchange, \"Install for Admins Only\" (reconnection guide step 2)"
 	fixAdmin             = "create a dedicated integration user who is not a System Administrator, give it the Northpass Standard User permission set, " +
 		"authorize it in Northpass (Apps > Integrations > Salesforce > Salesforce Instance Setup > Authorize) and run backfill as that user"
-	fixModifyAll = "remove Modify All Data from the integration user (least privilege): it needs the Northpass Standard User permission set, not admin rights"
-	fixAccess    = "assign the Northpass Standard User permission set to the integration user and check field-level security " +
-		"(Setup > Object Manager > Enrollment > Fields & Relationships)"
+	fixModifyAll  = "remove Modify All Data from the integration user (least privilege): it needs the Northpass Standard User permission set, not admin rights"
 	fixLimitsFail = "wait for the rolling 24-hour usage to free up (Setup > Company Information shows API requests in the last 24 hours), " +
 		"ask Salesforce for a higher limit, or load in smaller slices with a later --since"
 	fixLimitsWarn = "less than 10% of a daily limit is left and other integrations share it: load outside business hours or check who uses the API"
@@ -146,85 +185,109 @@ const (
 // Preflight runs `backfill preflight`: it logs in to cfg.Org and runs the six checks of
 // DESIGN.md section 5, reading only. With cfg.Export set it first scans the export (an
 // unusable file is a usage error, exit 2, and no check runs) so that check 4 verifies the
-// column mapping and check 5 sizes the load. It prints the checklist to stdout, or the
-// report as JSON when cfg.Format is "json".
+// column mapping and check 5 sizes the load.
 //
 // A failed login is check 1 failing, not an error. When any check fails, Preflight returns
 // the report together with an *[ExitError] whose Code is [ExitPreflight]; other errors
 // (bad configuration, an unusable export, a cancelled ctx) come with a nil report or the
 // report so far.
-func Preflight(ctx context.Context, cfg Config, stdout io.Writer) (*PreflightReport, error) {
-	if err := cfg.validateCommon(); err != nil {
+func Preflight(ctx context.Context, cfg Config) (*PreflightReport, error) {
+	if cfg.Export != "" {
+		if err := cfg.validateExport(); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.validateOrg(); err != nil {
 		return nil, err
 	}
 	var idx *csvdiff.Index
 	if cfg.Export != "" {
+		if _, err := readHeader(&cfg); err != nil {
+			return nil, err
+		}
 		var err error
 		if idx, err = scanExport(ctx, &cfg); err != nil {
 			return nil, err
 		}
 	}
 	var rep *PreflightReport
-	c, err := sfclient.New(ctx, cfg.Org, cfg.logger())
+	sf, err := connect(ctx, &cfg)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		rep = loginFailed(&cfg, err)
 	} else {
-		rep = RunPreflight(ctx, c, &cfg, idx)
+		rep = RunPreflight(ctx, sf, &cfg, idx)
 	}
 	if ctx.Err() != nil {
 		return rep, ctx.Err()
 	}
-	if err := PrintPreflight(stdout, rep, cfg.Format); err != nil {
-		return rep, err
+	return rep, rep.err()
+}
+
+// err is nil when no check failed, else an [ExitError] with [ExitPreflight] naming them.
+func (r *PreflightReport) err() error {
+	failed := r.Failed()
+	if len(failed) == 0 {
+		return nil
 	}
-	if failed := rep.Failed(); len(failed) > 0 {
-		names := make([]string, len(failed))
-		for i, f := range failed {
-			names[i] = fmt.Sprintf("%d (%s)", f.ID, strings.ToLower(f.Name))
-		}
-		return rep, &ExitError{Code: ExitPreflight,
-			Err:  fmt.Errorf("preflight failed: check %s", strings.Join(names, ", ")),
-			Hint: "follow the fix lines of the checklist, then run backfill preflight again"}
+	names := make([]string, len(failed))
+	for i, f := range failed {
+		names[i] = fmt.Sprintf("%d (%s)", f.ID, strings.ToLower(f.Name))
 	}
-	return rep, nil
+	return &ExitError{Code: ExitPreflight,
+		Err:  fmt.Errorf("preflight failed: check %s", strings.Join(names, ", ")),
+		Hint: "follow the fix lines of the checklist, then run backfill preflight again"}
 }
 
 // loginFailed is the report when no session could be made: check 1 fails, the rest skip.
 func loginFailed(cfg *Config, err error) *PreflightReport {
 	rep := &PreflightReport{Org: PreflightOrg{InstanceURL: cfg.Org.InstanceURL}}
-	rep.add(checkLogin, CheckFail, "cannot log in: "+err.Error(), fixLogin)
-	for id := checkPackages; id <= checkSync; id++ {
-		rep.add(id, CheckSkip, "not run: no Salesforce session (check 1)", "")
+	fix := loginHint(err)
+	if fix == "" {
+		fix = fixLogin
+	}
+	rep.add(checks[0], fail("cannot log in: "+errorText(err), fix))
+	for _, c := range checks[1:] {
+		rep.add(c, skip("not run: no Salesforce session (check 1)"))
 	}
 	return rep
 }
 
-func (r *PreflightReport) add(id int, st CheckStatus, msg, fix string) {
-	if st == CheckPass || st == CheckSkip {
-		fix = ""
+// errorText is an error's message without the wrapping an ExitError adds.
+func errorText(err error) string {
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Err.Error()
 	}
-	r.Checks = append(r.Checks, Check{ID: id, Name: checkNames[id], Status: st, Message: msg, Fix: fix})
+	return err.Error()
+}
+
+func (r *PreflightReport) add(c checkDef, res result) {
+	if res.status == CheckPass || res.status == CheckSkip {
+		res.fix = ""
+	}
+	r.Checks = append(r.Checks, Check{ID: c.id, Name: c.name, Status: res.status, Message: res.msg, Fix: res.fix})
 	r.Passed = len(r.Failed()) == 0
 }
 
-// preflight is one run of the checks.
+// preflight is one run of the checks, with what the checks learn for those after them.
 type preflight struct {
-	c   *sfclient.Client
+	sf  Salesforce
 	cfg *Config
 	idx *csvdiff.Index
 	log *zap.Logger
 	rep *PreflightReport
 
+	session bool
 	pkgs    []sfclient.InstalledPackage
 	pkgsErr error
 	userID  string
 	object  string // set when check 4 could describe the object
 }
 
-// RunPreflight runs the six checks with an existing client, without printing. cfg supplies
+// RunPreflight runs the checks with an existing session, without printing. cfg supplies
 // --sandbox (cfg.Org.Sandbox), --object, --external-id-field, --mapping, --update-stale and
 // --since. idx is the scanned export, or nil without --export: then check 4 verifies the
 // object and the external id field only, and check 5 uses a fixed small estimate.
@@ -232,109 +295,83 @@ type preflight struct {
 // Every check runs and reports; a check that needs what an earlier one could not provide
 // is [CheckSkip]. Salesforce errors become failing checks, so RunPreflight returns no
 // error; if ctx ends, the remaining checks fail with ctx's error.
-func RunPreflight(ctx context.Context, c *sfclient.Client, cfg *Config, idx *csvdiff.Index) *PreflightReport {
-	p := &preflight{c: c, cfg: cfg, idx: idx, log: cfg.logger(), rep: &PreflightReport{Passed: true}}
-	p.rep.Org.InstanceURL = c.InstanceURL()
-	if !p.login(ctx) {
-		for id := checkPackages; id <= checkSync; id++ {
-			p.rep.add(id, CheckSkip, "not run: no Salesforce session (check 1)", "")
+func RunPreflight(ctx context.Context, sf Salesforce, cfg *Config, idx *csvdiff.Index) *PreflightReport {
+	p := &preflight{sf: sf, cfg: cfg, idx: idx, log: cfg.logger(), rep: &PreflightReport{Passed: true}}
+	p.rep.Org.InstanceURL = sf.InstanceURL()
+	for _, c := range checks {
+		res := skip("%s", p.skipReason(c.needs))
+		if res.msg == "" {
+			res = c.run(p, ctx)
 		}
-		return p.rep
-	}
-	p.packages(ctx)
-	p.user(ctx)
-	p.targetCheck(ctx)
-	p.limits(ctx)
-	p.sync(ctx)
-	for _, ch := range p.rep.Checks {
-		p.log.Info("preflight check", zap.Int("id", ch.ID), zap.String("check", ch.Name), zap.String("status", string(ch.Status)),
-			zap.String("message", ch.Message))
+		p.rep.add(c, res)
+		p.log.Info("preflight check", zap.Int("id", c.id), zap.String("check", c.name), zap.String("status", string(res.status)),
+			zap.String("message", res.msg))
 	}
 	return p.rep
 }
 
-// login is check 1. It returns false when there is no working session.
-func (p *preflight) login(ctx context.Context) bool {
-	org, err := p.c.Organization(ctx)
+// login is check 1: the session works and the org is the kind --sandbox says.
+func (p *preflight) login(ctx context.Context) result {
+	org, err := p.sf.Organization(ctx)
 	if err != nil {
 		if errors.Is(err, sfclient.ErrSessionExpired) {
-			p.rep.add(checkLogin, CheckFail, "cannot log in: "+err.Error(), fixLogin)
-			return false
+			return fail("cannot log in: "+err.Error(), fixLogin)
 		}
-		p.rep.add(checkLogin, CheckFail, "logged in, but cannot read the Organization record: "+err.Error(), fixLogin)
-		return true
+		p.session = true
+		return fail("logged in, but cannot read the Organization record: "+err.Error(), fixLogin)
 	}
-	p.rep.Org = PreflightOrg{Name: org.Name, ID: org.ID, IsSandbox: org.IsSandbox, InstanceURL: p.c.InstanceURL()}
+	p.session = true
+	p.rep.Org = PreflightOrg{Name: org.Name, ID: org.ID, IsSandbox: org.IsSandbox, InstanceURL: p.sf.InstanceURL()}
 	transport := "over https"
-	if u, err := url.Parse(p.c.InstanceURL()); err != nil || u.Scheme != "https" {
-		// sfclient.New refuses plain http except on loopback.
+	if u, err := url.Parse(p.sf.InstanceURL()); err != nil || u.Scheme != "https" {
+		// sfclient refuses plain http except on loopback.
 		transport = "over plain http on loopback (a local emulator such as backfill org, not a real org)"
 	}
-	who := fmt.Sprintf("logged in to %s (%s) at %s %s", org.Name, org.ID, p.c.InstanceURL(), transport)
+	who := fmt.Sprintf("logged in to %s (%s) at %s %s", org.Name, org.ID, p.sf.InstanceURL(), transport)
 	kind := "a production org"
 	if org.IsSandbox {
 		kind = "a sandbox"
 	}
 	switch {
 	case org.IsSandbox && !p.cfg.Org.Sandbox:
-		p.rep.add(checkLogin, CheckFail, who+"; it is a sandbox but --sandbox was not given",
+		return fail(who+"; it is a sandbox but --sandbox was not given",
 			"add --sandbox if this sandbox is the org to load; to load production, log in to the production org instead")
 	case !org.IsSandbox && p.cfg.Org.Sandbox:
-		p.rep.add(checkLogin, CheckFail, who+"; it is a production org but --sandbox was given",
+		return fail(who+"; it is a production org but --sandbox was given",
 			"drop --sandbox to load this production org, or log in to the sandbox you meant (--target-org / --instance-url)")
-	default:
-		p.rep.add(checkLogin, CheckPass, who+"; "+kind+", as expected", "")
 	}
-	return true
+	return pass(who + "; " + kind + ", as expected")
 }
 
 // packages is check 2: Northpass >= 2.1 and Gainsight Northpass Data Connector >= 1.0.
-func (p *preflight) packages(ctx context.Context) {
-	p.pkgs, p.pkgsErr = p.c.InstalledPackages(ctx)
+func (p *preflight) packages(ctx context.Context) result {
+	p.pkgs, p.pkgsErr = p.sf.InstalledPackages(ctx)
 	if p.pkgsErr != nil {
-		p.rep.add(checkPackages, CheckFail, "cannot list the installed packages: "+p.pkgsErr.Error(),
+		return fail("cannot list the installed packages: "+p.pkgsErr.Error(),
 			"check Setup > Installed Packages by hand: it should list Northpass 2.1 and Gainsight Northpass Data Connector 1.0")
-		return
 	}
-	np, npOK := northpassNamespace(p.pkgs)
-	dc, dcOK := dataConnector(p.pkgs)
+	np, npOK := northpassPackageOf(p.pkgs)
+	dc, dcOK := dataConnectorOf(p.pkgs)
 	var problems, fixes, found []string
-	switch {
-	case !npOK:
-		problems = append(problems, "the Northpass package is not installed")
-		fixes = append(fixes, fixNorthpass)
-	case np.Version.Compare(minNorthpass) < 0:
-		problems = append(problems, fmt.Sprintf("Northpass %s is installed; %s or later is required", shortVersion(np.Version), shortVersion(minNorthpass)))
-		fixes = append(fixes, fixNorthpass)
-	default:
-		found = append(found, fmt.Sprintf("%s %s (namespace %s)", np.Name, shortVersion(np.Version), np.Namespace))
-	}
-	switch {
-	case !dcOK:
-		problems = append(problems, "Gainsight Northpass Data Connector is not installed")
-		fixes = append(fixes, fixConnector)
-	case dc.Version.Compare(minConnector) < 0:
-		problems = append(problems, fmt.Sprintf("Gainsight Northpass Data Connector %s is installed; %s or later is required", shortVersion(dc.Version), shortVersion(minConnector)))
-		fixes = append(fixes, fixConnector)
-	default:
-		found = append(found, fmt.Sprintf("%s %s", dc.Name, shortVersion(dc.Version)))
-	}
-	if len(problems) > 0 {
-		p.rep.add(checkPackages, CheckFail, strings.Join(problems, "; "), strings.Join(fixes, "; then ")+"; "+fixInstalledPackages)
-		return
-	}
-	p.rep.add(checkPackages, CheckPass, strings.Join(found, " and ")+" are installed", "")
-}
-
-// dataConnector finds the Gainsight Northpass Data Connector (case-insensitive).
-func dataConnector(pkgs []sfclient.InstalledPackage) (sfclient.InstalledPackage, bool) {
-	for _, p := range pkgs {
-		n := strings.ToLower(p.Name)
-		if strings.Contains(n, northpassPackage) && strings.Contains(n, connectorPackage) {
-			return p, true
+	// missing names the package when it is absent, name when an old version is installed.
+	check := func(ok bool, pkg sfclient.InstalledPackage, missing, name string, min sfclient.PackageVersion, fix, extra string) {
+		switch {
+		case !ok:
+			problems = append(problems, missing+" is not installed")
+			fixes = append(fixes, fix)
+		case pkg.Version.Compare(min) < 0:
+			problems = append(problems, fmt.Sprintf("%s %s is installed; %s or later is required", name, shortVersion(pkg.Version), shortVersion(min)))
+			fixes = append(fixes, fix)
+		default:
+			found = append(found, fmt.Sprintf("%s %s%s", pkg.Name, shortVersion(pkg.Version), extra))
 		}
 	}
-	return sfclient.InstalledPackage{}, false
+	check(npOK, np, "the Northpass package", "Northpass", minNorthpass, fixNorthpass, fmt.Sprintf(" (namespace %s)", np.Namespace))
+	check(dcOK, dc, "Gainsight Northpass Data Connector", "Gainsight Northpass Data Connector", minConnector, fixConnector, "")
+	if len(problems) > 0 {
+		return fail(strings.Join(problems, "; "), strings.Join(fixes, "; then ")+"; "+fixInstalledPackages)
+	}
+	return pass(strings.Join(found, " and ") + " are installed")
 }
 
 // shortVersion formats a package version as Setup shows it: "2.1", or "2.1.3" / "2.1.3.7"
@@ -353,28 +390,24 @@ func shortVersion(v sfclient.PackageVersion) string {
 // user is check 3: a dedicated integration user. Fail when its profile is named "System
 // Administrator" (case-insensitive; other admin-like profiles are judged by the permission
 // alone), warn when it holds Modify All Data through its profile or any permission set.
-func (p *preflight) user(ctx context.Context) {
-	id, err := p.c.CurrentUserID(ctx)
+func (p *preflight) user(ctx context.Context) result {
+	id, err := p.sf.CurrentUserID(ctx)
 	if err != nil {
-		p.rep.add(checkUser, CheckFail, "cannot tell which user is logged in: "+err.Error(), fixLogin)
-		return
+		return fail("cannot tell which user is logged in: "+err.Error(), fixLogin)
 	}
 	p.userID = id
-	u, err := p.c.User(ctx, id)
+	u, err := p.sf.User(ctx, id)
 	if err != nil {
-		p.rep.add(checkUser, CheckFail, "cannot read the logged-in user: "+err.Error(), fixLogin)
-		return
+		return fail("cannot read the logged-in user: "+err.Error(), fixLogin)
 	}
 	p.rep.User = PreflightUser{Username: u.Username, Profile: u.ProfileName}
 	who := fmt.Sprintf("running as %s (profile %s)", u.Username, u.ProfileName)
 	if strings.EqualFold(strings.TrimSpace(u.ProfileName), "System Administrator") {
-		p.rep.add(checkUser, CheckFail, who+": the sync and the backfill must use a dedicated integration user, not a System Administrator", fixAdmin)
-		return
+		return fail(who+": the sync and the backfill must use a dedicated integration user, not a System Administrator", fixAdmin)
 	}
-	psas, err := p.c.PermissionSetAssignments(ctx, id)
+	psas, err := p.sf.PermissionSetAssignments(ctx, id)
 	if err != nil {
-		p.rep.add(checkUser, CheckFail, who+"; cannot read its permission sets: "+err.Error(), fixModifyAll)
-		return
+		return fail(who+"; cannot read its permission sets: "+err.Error(), fixModifyAll)
 	}
 	var grants, sets []string
 	if u.ProfilePermissionsModifyAllData {
@@ -397,131 +430,55 @@ func (p *preflight) user(ctx context.Context) {
 		who += ", permission sets: " + strings.Join(sets, ", ")
 	}
 	if len(grants) > 0 {
-		p.rep.add(checkUser, CheckWarn, who+"; it has Modify All Data through "+strings.Join(grants, ", "), fixModifyAll)
-		return
+		return warn(who+"; it has Modify All Data through "+strings.Join(grants, ", "), fixModifyAll)
 	}
-	p.rep.add(checkUser, CheckPass, who+"; a dedicated user without Modify All Data", "")
+	return pass(who + "; a dedicated user without Modify All Data")
 }
 
-// targetCheck is check 4: the object, its external id field and, with an export, the
-// mapped fields exist and this user can write them; required fields are mapped. Mapped
-// fields must be createable; they must also be updateable with --update-stale, and a field
-// that is not is a warning otherwise (rows that update records would leave it unchanged).
-func (p *preflight) targetCheck(ctx context.Context) {
-	fail := func(msg, fix string) { p.rep.add(checkTarget, CheckFail, msg, fix) }
-	object := p.cfg.Object
-	if object == "" {
-		np, ok := northpassNamespace(p.pkgs)
+// target is check 4: the object, its external id field and, with an export, the mapped
+// fields exist and this user can write them; required fields are mapped. Mapped fields must
+// be createable; they must also be updateable with --update-stale, and a field that is not
+// is a warning otherwise (rows that update records would leave it unchanged). It uses the
+// same discovery as plan.
+func (p *preflight) target(ctx context.Context) result {
+	if p.cfg.Object == "" {
+		np, ok := northpassPackageOf(p.pkgs)
 		switch {
 		case p.pkgsErr != nil:
-			p.rep.add(checkTarget, CheckSkip, "not run: the installed packages are unknown (check 2); name the object with --object to check it", "")
-			return
+			return skip("not run: the installed packages are unknown (check 2); name the object with --object to check it")
 		case !ok || np.Namespace == "":
-			p.rep.add(checkTarget, CheckSkip, "not run: the Northpass package is not installed (check 2), so its Enrollment object cannot be found; name it with --object to check it anyway", "")
-			return
-		}
-		g, err := p.c.DescribeGlobal(ctx)
-		if err != nil {
-			fail("cannot list the org's objects: "+err.Error(), fixAccess)
-			return
-		}
-		matches, inNS := enrollmentObjects(g, np.Namespace)
-		switch len(matches) {
-		case 0:
-			list := "none visible"
-			if len(inNS) > 0 {
-				list = strings.Join(inNS, ", ")
-			}
-			fail(fmt.Sprintf("no object labelled \"Enrollment\" in namespace %s (objects there: %s)", np.Namespace, list),
-				fixAccess+"; or name the object with --object")
-			return
-		case 1:
-			object = matches[0]
-		default:
-			fail(fmt.Sprintf("several objects labelled \"Enrollment\" in namespace %s: %s", np.Namespace, strings.Join(matches, ", ")),
-				"choose one with --object")
-			return
+			return skip("not run: the Northpass package is not installed (check 2), so its Enrollment object cannot be found; name it with --object to check it anyway")
 		}
 	}
-	d, err := p.c.Describe(ctx, object)
+	var h *csvdiff.Header
+	if p.idx != nil {
+		h = &p.idx.Header
+	}
+	t, err := discover(ctx, p.sf, p.cfg, h, p.pkgs)
+	if t != nil {
+		p.rep.Object, p.object = t.Object, t.Object
+	}
 	if err != nil {
-		var ae *sfclient.APIError
-		if errors.As(err, &ae) && ae.StatusCode == 404 {
-			fail(fmt.Sprintf("object %s does not exist or is not visible to this user", object), fixAccess+"; or check --object")
-			return
+		var te *TargetError
+		if errors.As(err, &te) {
+			return fail(te.Msg, te.Fix)
 		}
-		fail("cannot describe "+object+": "+err.Error(), fixAccess)
-		return
+		return fail("cannot find the Enrollment object: "+err.Error(), fixAccess)
 	}
-	t := targetFromDescribe(d)
-	p.rep.Object, p.object = t.Object, t.Object
-	if !d.Createable || !d.Updateable {
-		fail(fmt.Sprintf("this user cannot %s %s records", missingAccess(d.Createable, d.Updateable), t.Object), fixAccess)
-		return
-	}
-	if err := t.chooseExternalID(p.cfg.ExternalIDField); err != nil {
-		fix := Hint(err)
-		if fix == "" {
-			fix = fixAccess
-		}
-		fail(err.Error(), fix)
-		return
+	if !t.Createable || !t.Updateable {
+		return fail(fmt.Sprintf("this user cannot %s %s records", missingAccess(t.Createable, t.Updateable), t.Object), fixAccess)
 	}
 	p.rep.ExternalIDField = t.ExternalIDField
 	head := fmt.Sprintf("%s (%s) with upsert key %s", t.Object, t.ObjectLabel, t.ExternalIDField)
-	if p.idx == nil {
-		ext := t.Field(t.ExternalIDField)
-		if bad := p.unwritable([]*Field{ext}, nil); len(bad) > 0 {
-			p.rep.add(checkTarget, p.writeStatus(bad), head+"; the upsert key is not writable: "+joinBad(bad), fixAccess)
-			return
+	if h == nil {
+		if bad := p.unwritable([]MappedColumn{{Field: t.Field(t.ExternalIDField)}}); len(bad) > 0 {
+			return result{p.writeStatus(bad), head + "; the upsert key is not writable: " + joinBad(bad), fixAccess}
 		}
-		p.rep.add(checkTarget, CheckPass, head+", both writable for this user; pass --export to check the column mapping too", "")
-		return
-	}
-	h := &p.idx.Header
-	var sdl *Mapping
-	if p.cfg.MappingFile != "" {
-		f, err := os.Open(p.cfg.MappingFile)
-		if err != nil {
-			fail("cannot read the mapping file: "+err.Error(), "check --mapping")
-			return
-		}
-		sdl, err = ParseSDL(f, p.cfg.MappingFile)
-		f.Close()
-		if err != nil {
-			fail(err.Error(), "fix the mapping file (Data Loader .sdl: CSV Header=Field__c lines)")
-			return
-		}
-	}
-	// Map once as if every field were writable, to see which columns the export means to
-	// load and into which fields, then judge those fields by what this user may do.
-	open := &Target{Object: t.Object, ExternalIDField: t.ExternalIDField, Fields: make(map[string]*Field, len(t.Fields))}
-	for k, f := range t.Fields {
-		w := *f
-		w.Createable, w.Updateable = true, true
-		open.Fields[k] = &w
-	}
-	if err := open.mapColumns(h, sdl, p.cfg.MappingFile); err != nil {
-		fix := Hint(err)
-		if fix == "" {
-			fix = fixAccess
-		}
-		fail(err.Error(), fix)
-		return
-	}
-	fields := make([]*Field, len(open.Columns))
-	cols := make([]string, len(open.Columns))
-	for i, mc := range open.Columns {
-		fields[i], cols[i] = t.Field(mc.Field.Name), mc.Column
-	}
-	bad := p.unwritable(fields, cols)
-	if err := t.mapColumns(h, sdl, p.cfg.MappingFile); err != nil {
-		fail(err.Error(), fixAccess)
-		return
+		return pass(head + ", both writable for this user; pass --export to check the column mapping too")
 	}
 	var msgs, fixes []string
 	st := CheckPass
-	if len(bad) > 0 {
+	if bad := p.unwritable(append(append([]MappedColumn{}, t.Columns...), t.ReadOnly...)); len(bad) > 0 {
 		st = p.writeStatus(bad)
 		msgs = append(msgs, "mapped fields this user cannot write: "+joinBad(bad))
 		fixes = append(fixes, fixAccess)
@@ -532,8 +489,7 @@ func (p *preflight) targetCheck(ctx context.Context) {
 		fixes = append(fixes, "add the columns to the export or map them in a .sdl file (--mapping)")
 	}
 	if st != CheckPass {
-		p.rep.add(checkTarget, st, head+"; "+strings.Join(msgs, "; "), strings.Join(fixes, "; "))
-		return
+		return result{st, head + "; " + strings.Join(msgs, "; "), strings.Join(fixes, "; ")}
 	}
 	msg := fmt.Sprintf("%s; %d export columns map to fields this user can write, every required field is mapped", head, len(t.Columns))
 	if n := len(t.Unmapped); n > 0 {
@@ -543,7 +499,7 @@ func (p *preflight) targetCheck(ctx context.Context) {
 		}
 		msg += fmt.Sprintf("; %d left out (no matching field): %s", n, strings.Join(names, ", "))
 	}
-	p.rep.add(checkTarget, CheckPass, msg, "")
+	return pass(msg)
 }
 
 // badField is a mapped field this user cannot fully write.
@@ -552,23 +508,21 @@ type badField struct {
 	fatal              bool
 }
 
-// unwritable lists the fields (with their export columns, when known) that are not
-// createable, or not updateable.
-func (p *preflight) unwritable(fields []*Field, cols []string) []badField {
+// unwritable lists the mapped fields (with their export columns) that are not createable,
+// or not updateable.
+func (p *preflight) unwritable(cols []MappedColumn) []badField {
 	var out []badField
-	for i, f := range fields {
+	for _, c := range cols {
+		f := c.Field
 		if f.Createable && f.Updateable {
 			continue
 		}
-		b := badField{field: f.Name, why: "not updateable", fatal: !f.Createable || p.cfg.UpdateStale}
+		b := badField{field: f.Name, column: c.Column, why: "not updateable", fatal: !f.Createable || p.cfg.UpdateStale}
 		switch {
 		case !f.Createable && !f.Updateable:
 			b.why = "read-only"
 		case !f.Createable:
 			b.why = "not createable"
-		}
-		if cols != nil {
-			b.column = cols[i]
 		}
 		out = append(out, b)
 	}
@@ -609,15 +563,14 @@ func missingAccess(createable, updateable bool) string {
 }
 
 // limits is check 5: enough DailyApiRequests and DailyBulkApiBatches for the load.
-func (p *preflight) limits(ctx context.Context) {
-	lim, err := p.c.Limits(ctx)
+func (p *preflight) limits(ctx context.Context) result {
+	lim, err := p.sf.Limits(ctx)
 	if err != nil {
 		fix := fixLogin
 		if errors.Is(err, sfclient.ErrRequestLimit) {
 			fix = fixLimitsFail
 		}
-		p.rep.add(checkLimits, CheckFail, "cannot read the org's limits: "+err.Error(), fix)
-		return
+		return fail("cannot read the org's limits: "+err.Error(), fix)
 	}
 	needAPI, needBatches, basis := p.estimate()
 	st := CheckPass
@@ -646,12 +599,11 @@ func (p *preflight) limits(ctx context.Context) {
 	msg := strings.Join(parts, "; ") + " (" + basis + ")"
 	switch st {
 	case CheckFail:
-		p.rep.add(checkLimits, st, msg, fixLimitsFail)
+		return fail(msg, fixLimitsFail)
 	case CheckWarn:
-		p.rep.add(checkLimits, st, msg, fixLimitsWarn)
-	default:
-		p.rep.add(checkLimits, st, msg, "")
+		return warn(msg, fixLimitsWarn)
 	}
+	return pass(msg)
 }
 
 // estimate sizes the load: API requests and Bulk batches, and what the estimate is based on.
@@ -705,28 +657,19 @@ func group(n int64) string {
 // sync is check 6, the guide's "Verify Data Sync": the newest Enrollment last modified by
 // the running user (the integration user when check 3 passes), and whether it is on or after
 // the cutoff. Records written by an earlier backfill as the same user count too.
-func (p *preflight) sync(ctx context.Context) {
-	switch {
-	case p.object == "":
-		p.rep.add(checkSync, CheckSkip, "not run: the Enrollment object is unknown (check 4)", "")
-		return
-	case p.userID == "":
-		p.rep.add(checkSync, CheckSkip, "not run: the logged-in user is unknown (check 3)", "")
-		return
-	}
+func (p *preflight) sync(ctx context.Context) result {
 	obj := p.object
 	soql := "SELECT Id, LastModifiedDate FROM " + obj + " WHERE LastModifiedById = " + sfclient.QuoteString(p.userID) +
 		" ORDER BY LastModifiedDate DESC LIMIT 1"
 	var id string
 	var at time.Time
-	err := p.c.Query(ctx, soql, func(r sfclient.Record) error {
+	err := p.sf.Query(ctx, soql, func(r sfclient.Record) error {
 		id = r.String("Id")
 		at, _ = r.Time("LastModifiedDate")
 		return nil
 	})
 	if err != nil {
-		p.rep.add(checkSync, CheckFail, "cannot query "+obj+": "+err.Error(), fixAccess)
-		return
+		return fail("cannot query "+obj+": "+err.Error(), fixAccess)
 	}
 	who := p.rep.User.Username
 	if who == "" {
@@ -735,73 +678,11 @@ func (p *preflight) sync(ctx context.Context) {
 	cutoff := p.cfg.Since.UTC().Format(time.RFC3339)
 	switch {
 	case id == "":
-		p.rep.add(checkSync, CheckWarn, fmt.Sprintf("no %s record was written by %s: the sync has not run as this user", obj, who), fixSync)
+		return warn(fmt.Sprintf("no %s record was written by %s: the sync has not run as this user", obj, who), fixSync)
 	case at.Before(p.cfg.Since):
-		p.rep.add(checkSync, CheckWarn, fmt.Sprintf("the newest %s written by %s is %s at %s, before the cutoff %s: nothing since the reconnection",
+		return warn(fmt.Sprintf("the newest %s written by %s is %s at %s, before the cutoff %s: nothing since the reconnection",
 			obj, who, id, at.UTC().Format(time.RFC3339), cutoff), fixSync)
-	default:
-		p.rep.add(checkSync, CheckPass, fmt.Sprintf("the newest %s written by %s is %s at %s, on or after the cutoff %s",
-			obj, who, id, at.UTC().Format(time.RFC3339), cutoff), "")
 	}
-}
-
-// PrintPreflight writes rep as a checklist (format "table") or as indented JSON ("json").
-// Each check reads without colour: a mark and a word (✓ PASS, ! WARN, ✗ FAIL, - SKIP), the
-// message, and on warn and fail an indented "fix:" line.
-func PrintPreflight(w io.Writer, rep *PreflightReport, format string) error {
-	if format == "json" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(append(b, '\n'))
-		return err
-	}
-	var b strings.Builder
-	b.WriteString("Preflight")
-	if o := rep.Org; o.Name != "" {
-		kind := "production"
-		if o.IsSandbox {
-			kind = "sandbox"
-		}
-		fmt.Fprintf(&b, " of %s (%s, %s) at %s", o.Name, o.ID, kind, o.InstanceURL)
-	} else if o.InstanceURL != "" {
-		fmt.Fprintf(&b, " of %s", o.InstanceURL)
-	}
-	if u := rep.User; u.Username != "" {
-		fmt.Fprintf(&b, " as %s (%s)", u.Username, u.Profile)
-	}
-	b.WriteString("\n\n")
-	var n [4]int
-	for _, c := range rep.Checks {
-		mark, word := "-", "SKIP"
-		switch c.Status {
-		case CheckPass:
-			mark, word = "✓", "PASS"
-			n[0]++
-		case CheckWarn:
-			mark, word = "!", "WARN"
-			n[1]++
-		case CheckFail:
-			mark, word = "✗", "FAIL"
-			n[2]++
-		default:
-			n[3]++
-		}
-		fmt.Fprintf(&b, "%s %s  %d. %s: %s\n", mark, word, c.ID, c.Name, c.Message)
-		if c.Fix != "" {
-			fmt.Fprintf(&b, "         fix: %s\n", c.Fix)
-		}
-	}
-	fmt.Fprintf(&b, "\n%d passed, %d warnings, %d failed, %d skipped: ", n[0], n[1], n[2], n[3])
-	switch {
-	case !rep.Passed:
-		b.WriteString("not ready; follow the fix lines, then run backfill preflight again\n")
-	case n[1] > 0:
-		b.WriteString("ready, but read the warnings\n")
-	default:
-		b.WriteString("ready for backfill plan and import\n")
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return pass(fmt.Sprintf("the newest %s written by %s is %s at %s, on or after the cutoff %s",
+		obj, who, id, at.UTC().Format(time.RFC3339), cutoff))
 }

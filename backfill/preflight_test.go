@@ -18,7 +18,7 @@ import (
 
 const (
 	pfObject      = "nplms__Enrollment__c"
-	pfExport      = "../testdata/sample/export.csv"
+	pfExport      = "../backfill/demo/sample/export.csv"
 	pfAdmin       = "admin@demo.example.com"
 	pfIntegration = "northpass.integration@demo.example.com"
 )
@@ -322,8 +322,7 @@ func TestPreflight(t *testing.T) {
 			if tt.config != nil {
 				tt.config(&cfg)
 			}
-			var stdout bytes.Buffer
-			rep, err := backfill.Preflight(t.Context(), cfg, &stdout)
+			rep, stdout, err := runPreflight(t, cfg, "table")
 			if rep == nil {
 				t.Fatalf("Preflight returned no report: %v", err)
 			}
@@ -340,11 +339,11 @@ func TestPreflight(t *testing.T) {
 			}
 			for _, c := range rep.Checks {
 				line := c.Message
-				if !strings.Contains(stdout.String(), line) {
-					t.Errorf("stdout lacks check %d's message %q:\n%s", c.ID, line, stdout.String())
+				if !strings.Contains(stdout, line) {
+					t.Errorf("stdout lacks check %d's message %q:\n%s", c.ID, line, stdout)
 				}
-				if c.Fix != "" && !strings.Contains(stdout.String(), "fix: "+c.Fix) {
-					t.Errorf("stdout lacks check %d's fix line:\n%s", c.ID, stdout.String())
+				if c.Fix != "" && !strings.Contains(stdout, "fix: "+c.Fix) {
+					t.Errorf("stdout lacks check %d's fix line:\n%s", c.ID, stdout)
 				}
 			}
 		})
@@ -385,8 +384,7 @@ func checkPreflightReport(t *testing.T, rep *backfill.PreflightReport, want map[
 func TestPreflightLoginFails(t *testing.T) {
 	srv := sftest.NewServer(t)
 	cfg := preflightConfig(t, srv, "00D5g0000000001!not-a-token")
-	var stdout bytes.Buffer
-	rep, err := backfill.Preflight(t.Context(), cfg, &stdout)
+	rep, stdout, err := runPreflight(t, cfg, "table")
 	if got := backfill.ExitCode(err); got != backfill.ExitPreflight {
 		t.Fatalf("exit code = %d (%v), want %d", got, err, backfill.ExitPreflight)
 	}
@@ -395,11 +393,11 @@ func TestPreflightLoginFails(t *testing.T) {
 		wants[id] = want{status: backfill.CheckSkip, msg: []string{"not run: no Salesforce session (check 1)"}}
 	}
 	checkPreflightReport(t, rep, wants)
-	if strings.Contains(stdout.String(), "not-a-token") || strings.Contains(err.Error(), "not-a-token") {
-		t.Errorf("the token leaked:\n%s\n%v", stdout.String(), err)
+	if strings.Contains(stdout, "not-a-token") || strings.Contains(err.Error(), "not-a-token") {
+		t.Errorf("the token leaked:\n%s\n%v", stdout, err)
 	}
-	if !strings.Contains(stdout.String(), "- SKIP  6. Live sync: not run") {
-		t.Errorf("stdout:\n%s", stdout.String())
+	if !strings.Contains(stdout, "- SKIP  6. Live sync: not run") {
+		t.Errorf("stdout:\n%s", stdout)
 	}
 }
 
@@ -407,13 +405,11 @@ func TestPreflightChecklistText(t *testing.T) {
 	srv := sftest.NewServer(t)
 	cfg := preflightConfig(t, srv, "")
 	cfg.Org.Sandbox = true
-	var stdout bytes.Buffer
-	_, err := backfill.Preflight(t.Context(), cfg, &stdout)
+	_, out, err := runPreflight(t, cfg, "table")
 	var ee *backfill.ExitError
 	if !errors.As(err, &ee) || ee.Code != backfill.ExitPreflight || err.Error() != "preflight failed: check 1 (login and org)" {
 		t.Fatalf("err = %v, want preflight failed: check 1 (login and org) with code 4", err)
 	}
-	out := stdout.String()
 	for _, s := range []string{
 		"Preflight of Acme Learning (demo) (00D5g0000000001EAA, production) at " + srv.URL + " as " + pfIntegration + " (Northpass Integration)\n\n",
 		"✗ FAIL  1. Login and org: logged in to ",
@@ -432,12 +428,11 @@ func TestPreflightJSON(t *testing.T) {
 	srv := sftest.NewServer(t)
 	cfg := preflightConfig(t, srv, "")
 	cfg.Export = pfExport
-	cfg.Format = "json"
-	var stdout bytes.Buffer
-	rep, err := backfill.Preflight(t.Context(), cfg, &stdout)
+	rep, out, err := runPreflight(t, cfg, "json")
 	if err != nil {
 		t.Fatal(err)
 	}
+	stdout := bytes.NewBufferString(out)
 	var got backfill.PreflightReport
 	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, stdout.String())
@@ -497,9 +492,8 @@ func TestPreflightUnusableExport(t *testing.T) {
 	srv := sftest.NewServer(t)
 	cfg := preflightConfig(t, srv, "")
 	cfg.Export = "testdata/no-such-export.csv"
-	var stdout bytes.Buffer
-	rep, err := backfill.Preflight(t.Context(), cfg, &stdout)
-	if rep != nil || backfill.ExitCode(err) != backfill.ExitUsage || stdout.Len() != 0 {
-		t.Fatalf("Preflight = %v, %v (exit %d), stdout %q; want no report, exit 2", rep, err, backfill.ExitCode(err), stdout.String())
+	rep, err := backfill.Preflight(t.Context(), cfg)
+	if rep != nil || backfill.ExitCode(err) != backfill.ExitUsage {
+		t.Fatalf("Preflight = %v, %v (exit %d); want no report, exit 2", rep, err, backfill.ExitCode(err))
 	}
 }

@@ -7,10 +7,9 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-)
 
-// runLogName is the run folder's structured log (DESIGN.md section 3).
-const runLogName = "run.log"
+	"github.com/northpass-tools/backfill/backfill/runfolder"
+)
 
 // maxEarlyLog bounds what is kept in memory before the run folder exists.
 const maxEarlyLog = 4 << 20
@@ -49,8 +48,8 @@ func (r *runLog) Write(p []byte) (int, error) {
 
 // attach starts writing to folder's run.log (appending: resume and import --plan add to the
 // plan's log), first with what was logged so far.
-func (r *runLog) attach(folder *RunFolder) error {
-	f, err := os.OpenFile(folder.Path(runLogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, filePerm)
+func (r *runLog) attach(folder *runfolder.Folder) error {
+	f, err := os.OpenFile(folder.Path(runfolder.RunLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, runfolder.FilePerm)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/csvdiff"
 )
 
@@ -39,29 +40,31 @@ func newStats(idx *csvdiff.Index) *Stats {
 	return &Stats{idx: idx, days: map[string]map[string]int{}, reasons: map[string]*Reason{}}
 }
 
-// observe records one row with its final outcome.
+// observe records one row of the diff with its outcome.
 func (s *Stats) observe(r *csvdiff.Row) {
 	switch r.Outcome {
 	case csvdiff.Rejected:
-		s.reason(r.Outcome, rejectClass(r), r.Line)
+		s.reason(runfolder.Rejected, rejectClass(r), r.Line)
 		return
 	case csvdiff.BeforeCutoff, csvdiff.Duplicate:
 		return
-	case csvdiff.Failed:
-		s.reason(r.Outcome, failureClass(r.Detail), r.Line)
 	}
 	if ns, ok := s.idx.RowTime(r); ok {
-		day := time.Unix(0, ns).UTC().Format(time.DateOnly)
-		m := s.days[day]
-		if m == nil {
-			m = map[string]int{}
-			s.days[day] = m
-		}
-		m[r.Outcome.String()]++
+		s.day(time.Unix(0, ns).UTC().Format(time.DateOnly), runfolder.FromDiff(r.Outcome))
 	}
 }
 
-func (s *Stats) reason(o csvdiff.Outcome, class string, line int) {
+// day counts one row of outcome o on day (YYYY-MM-DD).
+func (s *Stats) day(day string, o runfolder.Outcome) {
+	m := s.days[day]
+	if m == nil {
+		m = map[string]int{}
+		s.days[day] = m
+	}
+	m[o.String()]++
+}
+
+func (s *Stats) reason(o runfolder.Outcome, class string, line int) {
 	key := o.String() + "\x00" + class
 	rs := s.reasons[key]
 	if rs == nil {

@@ -6,26 +6,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/csvdiff"
+	"github.com/northpass-tools/backfill/sfclient"
 )
-
-// Field is what the job needs to know of one Salesforce field, from describe.
-type Field struct {
-	Name              string
-	Label             string
-	Type              string // describe type: string, email, picklist, double, percent, date, datetime, boolean, reference, ...
-	Length            int
-	Createable        bool
-	Updateable        bool
-	Nillable          bool
-	DefaultedOnCreate bool
-	ExternalID        bool
-	Picklist          []string // active values
-	Restricted        bool     // restricted picklist
-}
-
-// Required reports whether a create must set the field.
-func (f *Field) Required() bool { return f.Createable && !f.Nillable && !f.DefaultedOnCreate }
 
 // Target is where the export goes: the object, its external id field and the mapping of
 // export columns to fields, as discovered (DESIGN.md section 4) or overridden by flags.
@@ -33,18 +17,21 @@ type Target struct {
 	Namespace       string
 	Object          string
 	ObjectLabel     string
+	Createable      bool // this user may create records of Object
+	Updateable      bool // ... and update them
 	ExternalIDField string
-	Fields          map[string]*Field // by lower-case API name
-	Columns         []MappedColumn    // in export order; the key column is one of them
-	Unmapped        []UnmappedColumn
-	Constants       map[string]string // field -> value from the .sdl
+	Fields          map[string]*sfclient.Field // by lower-case API name
+	Columns         []MappedColumn             // loaded, in export order; the key column is one of them
+	ReadOnly        []MappedColumn             // mapped to fields this user cannot write: left out
+	Unmapped        []UnmappedColumn           // left out, with why (ReadOnly ones included)
+	Constants       map[string]string          // field -> value from the .sdl
 }
 
 // MappedColumn is one export column and the field it loads.
 type MappedColumn struct {
 	Index  int // export column index
 	Column string
-	Field  *Field
+	Field  *sfclient.Field
 	Source string // "sdl", "api name", "label" or "key"
 }
 
@@ -55,13 +42,13 @@ type UnmappedColumn struct {
 }
 
 // Field returns the field named name (case-insensitive), or nil.
-func (t *Target) Field(name string) *Field { return t.Fields[strings.ToLower(name)] }
+func (t *Target) Field(name string) *sfclient.Field { return t.Fields[strings.ToLower(name)] }
 
 // Summary forms of the mapping.
-func (t *Target) mappingSummary() ([]ColumnMapping, []string) {
-	m := make([]ColumnMapping, 0, len(t.Columns))
+func (t *Target) mappingSummary() ([]runfolder.Mapping, []string) {
+	m := make([]runfolder.Mapping, 0, len(t.Columns))
 	for _, c := range t.Columns {
-		m = append(m, ColumnMapping{Column: c.Column, Field: c.Field.Name, Type: c.Field.Type, Source: c.Source})
+		m = append(m, runfolder.Mapping{Column: c.Column, Field: c.Field.Name, Type: c.Field.Type, Source: c.Source})
 	}
 	var u []string
 	for _, c := range t.Unmapped {
@@ -88,9 +75,9 @@ func labelKey(s string) string {
 // loads the external id field. Columns whose field cannot be written are left out with a
 // reason.
 func (t *Target) mapColumns(h *csvdiff.Header, sdl *Mapping, sdlName string) error {
-	t.Columns, t.Unmapped = nil, nil
-	byName := map[string]*Field{}
-	byLabel := map[string][]*Field{}
+	t.Columns, t.ReadOnly, t.Unmapped = nil, nil, nil
+	byName := map[string]*sfclient.Field{}
+	byLabel := map[string][]*sfclient.Field{}
 	for _, f := range t.Fields {
 		byName[strings.ToLower(f.Name)] = f
 		byLabel[labelKey(f.Label)] = append(byLabel[labelKey(f.Label)], f)
@@ -104,7 +91,7 @@ func (t *Target) mapColumns(h *csvdiff.Header, sdl *Mapping, sdlName string) err
 		for f, v := range sdl.Constants {
 			fd := byName[strings.ToLower(f)]
 			if fd == nil {
-				return UsageError("fix the field name in the mapping file", "%s: constant for unknown field %s on %s", sdlName, f, t.Object)
+				return targetErr("fix the field name in the mapping file", "%s: constant for unknown field %s on %s", sdlName, f, t.Object)
 			}
 			t.Constants[fd.Name] = v
 		}
@@ -117,16 +104,16 @@ func (t *Target) mapColumns(h *csvdiff.Header, sdl *Mapping, sdlName string) err
 				}
 			}
 			if !found {
-				return UsageError(fmt.Sprintf("the export's headers are: %s", strings.Join(h.Names, ", ")),
+				return targetErr(fmt.Sprintf("the export's headers are: %s", strings.Join(h.Names, ", ")),
 					"%s maps column %q, which the export does not have", sdlName, col)
 			}
 			for _, f := range sdl.Columns[col] {
 				if byName[strings.ToLower(f)] == nil {
-					return UsageError("fix the field name in the mapping file (API names, e.g. ns__Field__c)",
+					return targetErr("fix the field name in the mapping file (API names, e.g. ns__Field__c)",
 						"%s maps %q to %s, which %s does not have", sdlName, col, f, t.Object)
 				}
 				if seen[strings.ToLower(f)] {
-					return UsageError("map each field once", "%s maps field %s twice", sdlName, f)
+					return targetErr("map each field once", "%s maps field %s twice", sdlName, f)
 				}
 				seen[strings.ToLower(f)] = true
 			}
@@ -134,11 +121,11 @@ func (t *Target) mapColumns(h *csvdiff.Header, sdl *Mapping, sdlName string) err
 	}
 	used := map[string]string{} // field -> column
 	for i, col := range h.Names {
-		var fields []*Field
+		var fields []*sfclient.Field
 		source := ""
 		switch {
 		case i == h.Key:
-			fields, source = []*Field{ext}, "key"
+			fields, source = []*sfclient.Field{ext}, "key"
 		case sdl != nil:
 			for c, fs := range sdl.Columns {
 				if c == col || labelKey(c) == labelKey(col) {
@@ -149,7 +136,7 @@ func (t *Target) mapColumns(h *csvdiff.Header, sdl *Mapping, sdlName string) err
 				}
 			}
 		case byName[strings.ToLower(col)] != nil:
-			fields, source = []*Field{byName[strings.ToLower(col)]}, "api name"
+			fields, source = []*sfclient.Field{byName[strings.ToLower(col)]}, "api name"
 		case len(byLabel[labelKey(col)]) == 1:
 			fields, source = byLabel[labelKey(col)], "label"
 		case len(byLabel[labelKey(col)]) > 1:
@@ -172,6 +159,7 @@ func (t *Target) mapColumns(h *csvdiff.Header, sdl *Mapping, sdlName string) err
 		for _, f := range fields {
 			switch {
 			case !f.Createable && !f.Updateable:
+				t.ReadOnly = append(t.ReadOnly, MappedColumn{Index: i, Column: col, Field: f, Source: source})
 				t.Unmapped = append(t.Unmapped, UnmappedColumn{col, f.Name + " is read-only for this user"})
 				continue
 			case used[strings.ToLower(f.Name)] != "":

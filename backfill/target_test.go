@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/northpass-tools/backfill/csvdiff"
+	"github.com/northpass-tools/backfill/sfclient"
 )
 
 func demoTarget() *Target {
-	fields := []*Field{
+	fields := []*sfclient.Field{
 		{Name: "Id", Label: "Record ID", Type: "id"},
 		{Name: "ns__External_Id__c", Label: "External id", Type: "string", Createable: true, Updateable: true, Nillable: true, ExternalID: true},
 		{Name: "ns__Learner_Email__c", Label: "Learner Email", Type: "email", Createable: true, Updateable: true},
@@ -19,7 +20,7 @@ func demoTarget() *Target {
 		{Name: "ns__A__c", Label: "Twin", Type: "string", Createable: true, Nillable: true},
 		{Name: "ns__B__c", Label: "Twin", Type: "string", Createable: true, Nillable: true},
 	}
-	t := &Target{Object: "ns__Enrollment__c", ExternalIDField: "ns__External_Id__c", Fields: map[string]*Field{}}
+	t := &Target{Object: "ns__Enrollment__c", ExternalIDField: "ns__External_Id__c", Fields: map[string]*sfclient.Field{}}
 	for _, f := range fields {
 		t.Fields[strings.ToLower(f.Name)] = f
 	}
@@ -68,7 +69,7 @@ func TestMapColumnsSDL(t *testing.T) {
 	}
 	for _, bad := range []string{"Nope=ns__A__c\n", "Mail=ns__Nope__c\n", "Mail=ns__A__c\nWhen=ns__A__c\n"} {
 		sdl, _ := ParseSDL(strings.NewReader(bad), "m.sdl")
-		if err := demoTarget().mapColumns(h, sdl, "m.sdl"); ExitCode(err) != ExitUsage {
+		if err := demoTarget().mapColumns(h, sdl, "m.sdl"); ExitCode(asUsage(err)) != ExitUsage {
 			t.Errorf("mapping %q: err %v, want a usage error", bad, err)
 		}
 	}

@@ -212,37 +212,44 @@ func openCSV(r io.Reader, file, encoding string, delim byte) (*scanner, Header, 
 	return sc, h, nil
 }
 
-// Scan is the first pass over the export: it reads the header, picks the key, date and
-// "Updated At" columns, validates every row, applies the cutoff and keeps the winning row of
-// each key. A file that cannot be used returns a [*FileError]; a bad row never stops it.
-func Scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
-	file := opts.File
-	if file == "" {
-		file = "export"
+// ReadHeader reads only the export's header line and picks the key, date and "Updated At"
+// columns as [Scan] would, without reading the rows: commands call it to fail fast on an
+// unusable file, and to map columns before the long scan. A file that cannot be used
+// returns a [*FileError].
+func ReadHeader(r io.Reader, opts Options) (Header, error) {
+	_, h, _, err := openExport(r, &opts)
+	return h, err
+}
+
+// openExport opens the export for a pass: the scanner after the header, the header with its
+// chosen columns, and the date parser.
+func openExport(r io.Reader, opts *Options) (*scanner, Header, DateParser, error) {
+	if opts.File == "" {
+		opts.File = "export"
 	}
-	opts.File = file
+	file := opts.File
 	dp, err := NewDateParser(opts.DateFormat)
 	if err != nil {
-		return nil, &FileError{File: file, Err: err}
+		return nil, Header{}, dp, &FileError{File: file, Err: err}
 	}
 	sc, h, err := openCSV(r, file, opts.Encoding, opts.Delimiter)
 	if err != nil {
-		return nil, err
+		return nil, h, dp, err
 	}
 	if h.Key, err = resolveColumn(file, h.Line, h.Names, opts.KeyColumn, keyAliases, "key column", "--key-column"); err != nil {
-		return nil, err
+		return nil, h, dp, err
 	}
 	if len(opts.DateColumns) == 0 {
 		d, err := resolveColumn(file, h.Line, h.Names, "", dateAliases, "date column", "--date-column")
 		if err != nil {
-			return nil, err
+			return nil, h, dp, err
 		}
 		h.Dates = []int{d}
 	}
 	for _, name := range opts.DateColumns {
 		d, err := resolveColumn(file, h.Line, h.Names, name, nil, "date column", "--date-column")
 		if err != nil {
-			return nil, err
+			return nil, h, dp, err
 		}
 		h.Dates = append(h.Dates, d)
 	}
@@ -255,9 +262,21 @@ func Scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 		}
 	default:
 		if h.Updated, err = resolveColumn(file, h.Line, h.Names, opts.UpdatedColumn, nil, "updated-at column", "--updated-column"); err != nil {
-			return nil, err
+			return nil, h, dp, err
 		}
 	}
+	return sc, h, dp, nil
+}
+
+// Scan is the first pass over the export: it reads the header, picks the key, date and
+// "Updated At" columns, validates every row, applies the cutoff and keeps the winning row of
+// each key. A file that cannot be used returns a [*FileError]; a bad row never stops it.
+func Scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
+	sc, h, dp, err := openExport(r, &opts)
+	if err != nil {
+		return nil, err
+	}
+	file := opts.File
 	x := &Index{Header: h, opts: opts, dates: dp, since: opts.Since.UnixNano(), dedup: newTable[winner](1 << 16)}
 	err = eachRecord(ctx, sc, func(rec *record, sp *scanner) error {
 		num := len(x.rows) + 1

@@ -22,7 +22,7 @@ func FuzzClean(f *testing.F) {
 		hdr + "a,2025-12-01,,caf\xe9\n\n\nc,2025-12-01,2025-12-01,\"x\"y\n",
 		"External Id\tEnrollment Date\tUpdated At\nk\t2025-12-01\t2025-12-02\nk\t2025-12-01\t2025-12-01\n",
 	}
-	if b, err := os.ReadFile("../testdata/sample/export.csv"); err == nil {
+	if b, err := os.ReadFile("../backfill/demo/sample/export.csv"); err == nil {
 		seeds = append(seeds, string(b))
 	}
 	for _, s := range seeds {

@@ -1,28 +1,28 @@
 package csvdiff
 
-// Outcome is what happened to one data row of the export. Every row ends in exactly one.
-// The names are part of the contract (ledger.csv, summary.json): see DESIGN.md section 3.
+// Outcome is what the diff decided for one data row of the export: it was unusable, fell
+// before the cutoff, lost the in-file dedup, or (decided by a [Matcher]) already exists or
+// is to be loaded. The names are the ledger's (DESIGN.md section 3); what happens to a row
+// after it is loaded (created, failed, ...) is not the diff's business and is not here.
 type Outcome uint8
 
-// The outcomes, in the order reports list them.
+// The diff outcomes, in the order reports list them.
 const (
 	Rejected     Outcome = iota + 1 // the row cannot be used; detail says why
-	BeforeCutoff                    // every cutoff date column is before --since
+	BeforeCutoff                    // every cutoff date column is before the cutoff
 	Duplicate                       // another row has the same key; detail names the kept line
-	Exists                          // Salesforce has the record and nothing to change
-	Stale                           // Salesforce has the record but mapped values differ
-	ToInsert                        // planned insert (dry run)
-	ToUpdate                        // planned update (dry run)
-	Created                         // loaded as a new record
-	Updated                         // loaded over an existing record
-	AlreadyNewer                    // Salesforce refused an older version ("old timestamp")
-	Failed                          // Salesforce rejected the row
-	Unprocessed                     // the job ended before Salesforce processed the row
+	Exists                          // the key exists and nothing is to change
+	Stale                           // the key exists but compared values differ
+	ToInsert                        // to be loaded as a new record
+	ToUpdate                        // to be loaded over the existing record
 	numOutcomes
 )
 
+// NumOutcomes is one more than the largest Outcome: outcomes index arrays of this length.
+const NumOutcomes = int(numOutcomes)
+
 var outcomeNames = [numOutcomes]string{"", "rejected", "before_cutoff", "duplicate", "exists", "stale",
-	"to_insert", "to_update", "created", "updated", "already_newer", "failed", "unprocessed"}
+	"to_insert", "to_update"}
 
 // String returns the outcome's name as written in the ledger.
 func (o Outcome) String() string {
@@ -30,25 +30,6 @@ func (o Outcome) String() string {
 		return "unknown"
 	}
 	return outcomeNames[o]
-}
-
-// ParseOutcome returns the outcome named s.
-func ParseOutcome(s string) (Outcome, bool) {
-	for o := Rejected; o < numOutcomes; o++ {
-		if outcomeNames[o] == s {
-			return o, true
-		}
-	}
-	return 0, false
-}
-
-// Outcomes returns every outcome in report order.
-func Outcomes() []Outcome {
-	out := make([]Outcome, 0, numOutcomes-1)
-	for o := Rejected; o < numOutcomes; o++ {
-		out = append(out, o)
-	}
-	return out
 }
 
 // Counts holds how many rows ended in each outcome.
@@ -67,13 +48,4 @@ func (c *Counts) Total() int {
 		n += v
 	}
 	return n
-}
-
-// Map returns the counts keyed by outcome name, every outcome included.
-func (c *Counts) Map() map[string]int {
-	m := make(map[string]int, numOutcomes)
-	for o := Rejected; o < numOutcomes; o++ {
-		m[o.String()] = c[o]
-	}
-	return m
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"strconv"
 )
 
 // Writer writes CSV records with ',' and LF, quoting only fields that need it. With
@@ -157,18 +156,3 @@ func needsQuotes(f []byte) bool {
 // comma-separated LF file: the export is comma-separated UTF-8, so re-encoding the fields
 // would give the same values.
 func (h *Header) RawIsCanonical() bool { return h.Delimiter == ',' }
-
-// WriteLedger writes one ledger.csv line: line,key,outcome,detail. It is the hot path of a
-// large run (one call per data row), so it formats without allocating.
-func (w *Writer) WriteLedger(line int, key []byte, o Outcome, detail string) error {
-	b := strconv.AppendInt(w.buf[:0], int64(line), 10)
-	b = append(b, ',')
-	b = w.appendField(b, key)
-	b = append(b, ',')
-	b = append(b, o.String()...)
-	b = append(b, ',')
-	if detail != "" {
-		b = w.appendField(b, []byte(detail))
-	}
-	return w.writeLine(b)
-}

@@ -42,22 +42,3 @@ func TestWriter(t *testing.T) {
 		}
 	}
 }
-
-func TestWriteLedger(t *testing.T) {
-	var buf bytes.Buffer
-	w := csvdiff.NewWriter(&buf, true)
-	w.WriteLedger(12, []byte("k,1"), csvdiff.Duplicate, "kept line 40")
-	w.WriteLedger(13, []byte("=HYPERLINK()"), csvdiff.Rejected, `column 2 "Date": unparseable date "x"`)
-	w.WriteRaw([]byte("raw,line"))
-	w.WriteStrings("a", "b")
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if w.Offset() != int64(buf.Len()) {
-		t.Errorf("Offset() = %d, wrote %d bytes", w.Offset(), buf.Len())
-	}
-	want := "12,\"k,1\",duplicate,kept line 40\n13,'=HYPERLINK(),rejected,\"column 2 \"\"Date\"\": unparseable date \"\"x\"\"\"\nraw,line\na,b\n"
-	if buf.String() != want {
-		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
-	}
-}

@@ -31,9 +31,6 @@ type JobSpec struct {
 	Operation string // "insert", "update", "upsert", "delete" or "hardDelete"
 	// ExternalIDFieldName is required for upsert.
 	ExternalIDFieldName string
-	// MaxBytes caps the raw CSV bytes per job for [Client.NewIngestWriter]; 0 means the
-	// client's MaxUploadBytes. Tests set it small to exercise rollover.
-	MaxBytes int64
 }
 
 // Job is the Bulk API 2.0 job info. Times are Salesforce's "+0000" datetimes; APIVersion is
@@ -252,28 +249,21 @@ func (c *Client) AbortJob(ctx context.Context, jobID string) (*Job, error) {
 	return j, nil
 }
 
-// DeleteJob deletes a job that is no longer Open (DELETE jobs/ingest/{id}; 204).
-func (c *Client) DeleteJob(ctx context.Context, jobID string) error {
-	err := c.do(ctx, CallBulkDelete, true, func(ctx context.Context, s session) error {
-		return c.sendJSON(ctx, s, http.MethodDelete, c.ingestURL(s, jobID), nil, nil)
-	})
-	if err != nil {
-		return fmt.Errorf("delete bulk job %s: %w", jobID, err)
-	}
-	return nil
-}
-
 // WaitJob polls the job until it reaches a terminal state, waiting PollInterval at first and
 // growing by half each time up to MaxPollInterval; it selects on ctx.Done and a timer and
 // returns ctx.Err() when ctx ends. A JobComplete job is returned with a nil error (check
 // NumberRecordsFailed: rows can fail in a complete job); Failed or Aborted come back with a
-// *[JobError] wrapping [ErrJobFailed].
-func (c *Client) WaitJob(ctx context.Context, jobID string) (*Job, error) {
+// *[JobError] wrapping [ErrJobFailed]. onPoll, when not nil, is called with every job info
+// read, terminal or not (for progress).
+func (c *Client) WaitJob(ctx context.Context, jobID string, onPoll func(*Job)) (*Job, error) {
 	interval := c.cfg.PollInterval
 	for {
 		j, err := c.JobInfo(ctx, jobID)
 		if err != nil {
 			return nil, err
+		}
+		if onPoll != nil {
+			onPoll(j)
 		}
 		if j.Terminal() {
 			if j.State != StateJobComplete {
@@ -398,23 +388,30 @@ func (c *Client) abortQuietly(ctx context.Context, jobID string) {
 	}
 }
 
-// SuccessfulResults streams the job's successfulResults CSV ("sf__Id","sf__Created", then
-// the uploaded columns; every value quoted; row order differs from the upload) to w.
-// NUL bytes are dropped. It returns the number of bytes written.
-func (c *Client) SuccessfulResults(ctx context.Context, jobID string, w io.Writer) (int64, error) {
-	return c.results(ctx, jobID, "successfulResults/", w)
-}
+// ResultKind names one of a job's three result files.
+type ResultKind string
 
-// FailedResults streams the job's failedResults CSV ("sf__Id","sf__Error", then the
-// uploaded columns) to w. See [Client.SuccessfulResults].
-func (c *Client) FailedResults(ctx context.Context, jobID string, w io.Writer) (int64, error) {
-	return c.results(ctx, jobID, "failedResults/", w)
-}
+// The result files of an ingest job.
+const (
+	// ResultsSuccessful: "sf__Id","sf__Created", then the uploaded columns.
+	ResultsSuccessful ResultKind = "successfulResults"
+	// ResultsFailed: "sf__Id","sf__Error", then the uploaded columns.
+	ResultsFailed ResultKind = "failedResults"
+	// ResultsUnprocessed: the uploaded columns of the rows Salesforce never attempted
+	// (failed or aborted job).
+	ResultsUnprocessed ResultKind = "unprocessedrecords"
+)
 
-// UnprocessedRecords streams the rows Salesforce never attempted (failed or aborted job) to
-// w, with the uploaded columns only. See [Client.SuccessfulResults].
-func (c *Client) UnprocessedRecords(ctx context.Context, jobID string, w io.Writer) (int64, error) {
-	return c.results(ctx, jobID, "unprocessedrecords/", w)
+// JobResults streams one of the job's result CSVs to w, as Salesforce sends it (every value
+// quoted; row order differs from the upload); NUL bytes are dropped. It returns the number of
+// bytes written. The download is retried only while nothing has been written to w.
+func (c *Client) JobResults(ctx context.Context, jobID string, kind ResultKind, w io.Writer) (int64, error) {
+	switch kind {
+	case ResultsSuccessful, ResultsFailed, ResultsUnprocessed:
+	default:
+		return 0, fmt.Errorf("unknown result kind %q", kind)
+	}
+	return c.results(ctx, jobID, string(kind)+"/", w)
 }
 
 // results downloads one result file. It is retried only while nothing has been written to w.

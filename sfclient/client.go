@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,7 +49,6 @@ const (
 	CallBulkAbort   = "bulk-abort"   // PATCH state Aborted
 	CallBulkPoll    = "bulk-poll"    // GET jobs/ingest/{id}
 	CallBulkResults = "bulk-results" // GET successfulResults / failedResults / unprocessedrecords
-	CallBulkDelete  = "bulk-delete"  // DELETE jobs/ingest/{id}
 )
 
 // RetryPolicy bounds the retries of transient failures (502, 503, 504, 429, timeouts and
@@ -130,34 +130,69 @@ type session struct {
 	gen         int
 }
 
-// New validates cfg, logs in with the flow [Config.Flow] picks, and returns a ready Client.
-// Instance and login URLs must be https, except on loopback (127.0.0.0/8, ::1, localhost).
-// A nil logger means zap.NewNop(). Authentication errors are returned as *[APIError] when
-// Salesforce answered, wrapped with the flow's name.
+// Validate checks cfg without any network call: the API version, the instance and login
+// URLs (https, or http on loopback only), that the credentials name one login flow, and for
+// --target-org that the Salesforce CLI can be found. Commands call it before any work, so a
+// bad flag fails at once; [New] calls it too.
+func (cfg Config) Validate() error {
+	if _, err := normalizeVersion(cfg.APIVersion); err != nil {
+		return err
+	}
+	if err := checkURL("login URL", cfg.loginURL()); err != nil {
+		return err
+	}
+	if cfg.InstanceURL != "" {
+		if err := checkURL("instance URL", strings.TrimRight(cfg.InstanceURL, "/")); err != nil {
+			return err
+		}
+	}
+	flow, err := cfg.Flow()
+	if err != nil {
+		return err
+	}
+	if flow == FlowSFCLI {
+		if _, err := exec.LookPath(cfg.sfCommand()); err != nil {
+			return fmt.Errorf("%w: --target-org uses the Salesforce CLI (%s), which is not installed or not on PATH; "+
+				"install it (npm install --global @salesforce/cli) or log in with SF_* variables", ErrNoSFCLI, cfg.sfCommand())
+		}
+	}
+	return nil
+}
+
+// ErrNoSFCLI means --target-org was given but the Salesforce CLI cannot be run.
+var ErrNoSFCLI = errors.New("the Salesforce CLI (sf) is not installed")
+
+func (cfg Config) loginURL() string {
+	u := strings.TrimRight(cfg.LoginURL, "/")
+	if u == "" {
+		u = DefaultLoginURL
+		if cfg.Sandbox {
+			u = DefaultSandboxLoginURL
+		}
+	}
+	return u
+}
+
+func (cfg Config) sfCommand() string {
+	if cfg.SFCommand == "" {
+		return "sf"
+	}
+	return cfg.SFCommand
+}
+
+// New validates cfg ([Config.Validate]), logs in with the flow [Config.Flow] picks, and
+// returns a ready Client. A nil logger means zap.NewNop(). Authentication errors are
+// returned as *[APIError] when Salesforce answered, wrapped with the flow's name.
 func New(ctx context.Context, cfg Config, logger *zap.Logger) (*Client, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	ver, err := normalizeVersion(cfg.APIVersion)
-	if err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	loginURL := strings.TrimRight(cfg.LoginURL, "/")
-	if loginURL == "" {
-		loginURL = DefaultLoginURL
-		if cfg.Sandbox {
-			loginURL = DefaultSandboxLoginURL
-		}
-	}
-	if err := checkURL("login URL", loginURL); err != nil {
-		return nil, err
-	}
+	ver, _ := normalizeVersion(cfg.APIVersion)
+	loginURL := cfg.loginURL()
 	cfg.InstanceURL = strings.TrimRight(cfg.InstanceURL, "/")
-	if cfg.InstanceURL != "" {
-		if err := checkURL("instance URL", cfg.InstanceURL); err != nil {
-			return nil, err
-		}
-	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
@@ -179,13 +214,8 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger) (*Client, error) {
 	if cfg.Retry.MaxDelay <= 0 {
 		cfg.Retry.MaxDelay = 20 * time.Second
 	}
-	if cfg.SFCommand == "" {
-		cfg.SFCommand = "sf"
-	}
-	flow, err := cfg.Flow()
-	if err != nil {
-		return nil, err
-	}
+	cfg.SFCommand = cfg.sfCommand()
+	flow, _ := cfg.Flow()
 	c := &Client{
 		cfg:        cfg,
 		log:        logger.Named("sfclient"),

@@ -36,5 +36,5 @@
 //
 // # Concurrency
 //
-// A [Client] is safe for concurrent use. An [IngestWriter] is not.
+// A [Client] is safe for concurrent use.
 package sfclient

@@ -3,6 +3,7 @@ package sfclient_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/northpass-tools/backfill/sfclient"
@@ -26,7 +27,7 @@ func ExampleInBatches() {
 	// SELECT Id FROM X WHERE Ext__c IN ('a','b','c')
 }
 
-func ExampleClient_NewIngestWriter() {
+func ExampleClient_UploadJobData() {
 	ctx := context.Background()
 	s := sftest.NewServer(&testing.T{}) // in a test, pass its *testing.T
 	defer s.Close()
@@ -36,36 +37,29 @@ func ExampleClient_NewIngestWriter() {
 		fmt.Println(err)
 		return
 	}
-	spec := sfclient.JobSpec{Object: "nplms__Enrollment__c", Operation: "upsert",
-		ExternalIDFieldName: "nplms__External_Id__c", MaxBytes: 200} // tiny, to show the rollover
-	w, err := c.NewIngestWriter(ctx, spec, []string{"nplms__External_Id__c", "nplms__Learner_Email__c", "nplms__Enrollment_Date__c"})
+	job, err := c.CreateIngestJob(ctx, sfclient.JobSpec{Object: "nplms__Enrollment__c", Operation: "upsert",
+		ExternalIDFieldName: "nplms__External_Id__c"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	for i := 1; i <= 5; i++ {
-		if err := w.Write([]string{fmt.Sprintf("example-%d", i), fmt.Sprintf("learner%d@example.com", i), "2025-12-01T10:00:00Z"}); err != nil {
-			fmt.Println(err)
-			return
-		}
+	data := "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Enrollment_Date__c\n" +
+		"example-1,learner1@example.com,2025-12-01T10:00:00Z\n" +
+		"example-2,learner2@example.com,2025-12-02T10:00:00Z\n"
+	if err := c.UploadJobData(ctx, job.ID, strings.NewReader(data)); err != nil {
+		fmt.Println(err)
+		return
 	}
-	ids, err := w.Close()
+	if _, err := c.CloseJob(ctx, job.ID); err != nil {
+		fmt.Println(err)
+		return
+	}
+	done, err := c.WaitJob(ctx, job.ID, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	loaded := int64(0)
-	for _, id := range ids {
-		job, err := c.WaitJob(ctx, id)
-		if err != nil {
-			fmt.Println(err)
-			return
-		}
-		loaded += job.NumberRecordsProcessed - job.NumberRecordsFailed
-	}
-	fmt.Printf("%d jobs, %d records loaded\n", len(ids), loaded)
-	fmt.Println(c.CallCounts()[sfclient.CallBulkUpload], "uploads")
+	fmt.Printf("%s: %d records loaded\n", done.State, done.NumberRecordsProcessed-done.NumberRecordsFailed)
 	// Output:
-	// 3 jobs, 5 records loaded
-	// 3 uploads
+	// JobComplete: 2 records loaded
 }

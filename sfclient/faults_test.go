@@ -354,7 +354,7 @@ func TestWaitJobCancelled(t *testing.T) {
 		return ctx.Err()
 	}
 	c := f.client(cfg)
-	_, err := c.WaitJob(ctx, "750J")
+	_, err := c.WaitJob(ctx, "750J", nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("WaitJob = %v, want context.Canceled", err)
 	}
@@ -376,7 +376,7 @@ func TestWaitJobRealTimer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if _, err := c.WaitJob(ctx, "750J"); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := c.WaitJob(ctx, "750J", nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("WaitJob = %v", err)
 	}
 	if time.Since(start) > 5*time.Second {

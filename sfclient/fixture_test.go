@@ -271,7 +271,7 @@ func TestJobInfoDecoding(t *testing.T) {
 		!j.CreatedDate.Equal(time.Date(2024, 3, 20, 21, 42, 13, 0, time.UTC)) || j.ContentURL == "" {
 		t.Errorf("created job = %+v", j)
 	}
-	j, err = c.WaitJob(t.Context(), "750Dp0000090ZSUIA2")
+	j, err = c.WaitJob(t.Context(), "750Dp0000090ZSUIA2", nil)
 	var je *sfclient.JobError
 	if !errors.As(err, &je) || !errors.Is(err, sfclient.ErrJobFailed) {
 		t.Fatalf("WaitJob = %v, want JobError", err)
@@ -301,19 +301,19 @@ func TestResultsCSV(t *testing.T) {
 	}{
 		{func() (int64, error) {
 			var b bytes.Buffer
-			n, err := c.SuccessfulResults(t.Context(), "750X", &b)
+			n, err := c.JobResults(t.Context(), "750X", sfclient.ResultsSuccessful, &b)
 			checkOut(t, &b, f.fixture("results_success.csv"))
 			return n, err
 		}, ""},
 		{func() (int64, error) {
 			var b bytes.Buffer
-			n, err := c.FailedResults(t.Context(), "750X", &b)
+			n, err := c.JobResults(t.Context(), "750X", sfclient.ResultsFailed, &b)
 			checkOut(t, &b, f.fixture("results_failed.csv"))
 			return n, err
 		}, ""},
 		{func() (int64, error) {
 			var b bytes.Buffer
-			n, err := c.UnprocessedRecords(t.Context(), "750X", &b)
+			n, err := c.JobResults(t.Context(), "750X", sfclient.ResultsUnprocessed, &b)
 			checkOut(t, &b, []byte("\"Custom_Id__c\",\"LastName\"\n"))
 			return n, err
 		}, ""},

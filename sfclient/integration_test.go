@@ -169,11 +169,8 @@ func TestEmulatorReads(t *testing.T) {
 	if err != nil || len(psas) != 2 {
 		t.Errorf("PermissionSetAssignments = %+v, %v", psas, err)
 	}
-	if mad, err := c.HasModifyAllData(ctx, uid); err != nil || mad {
-		t.Errorf("HasModifyAllData(integration user) = %v, %v", mad, err)
-	}
-	if mad, err := c.HasModifyAllData(ctx, "0055g0000000102AAA"); err != nil || !mad {
-		t.Errorf("HasModifyAllData(admin) = %v, %v", mad, err)
+	if psas, err := c.PermissionSetAssignments(ctx, "0055g0000000102AAA"); err != nil || !modifyAll(psas) {
+		t.Errorf("PermissionSetAssignments(admin) = %+v, %v: want Modify All Data", psas, err)
 	}
 	counts := c.CallCounts()
 	for _, k := range []string{sfclient.CallTooling, sfclient.CallDescribe, sfclient.CallLimits, sfclient.CallIdentity, sfclient.CallQuery} {
@@ -257,22 +254,55 @@ func enrollmentRows(n int) [][]string {
 
 var enrollmentHeader = []string{extID, "nplms__Learner_Name__c", "nplms__Learner_Email__c", "nplms__Enrollment_Date__c"}
 
-func loadRows(t *testing.T, c *sfclient.Client, maxBytes int64, rows [][]string) []string {
+// loadRows upserts rows in as many jobs as it takes to keep each upload (header included)
+// within maxBytes (0: one job), closing each, and returns the job ids in order.
+func loadRows(t *testing.T, c *sfclient.Client, maxBytes int, rows [][]string) []string {
 	t.Helper()
-	w, err := c.NewIngestWriter(t.Context(), sfclient.JobSpec{Object: enrollment, Operation: "upsert", ExternalIDFieldName: extID, MaxBytes: maxBytes}, enrollmentHeader)
-	if err != nil {
-		t.Fatal(err)
+	encode := func(rec []string) string {
+		var b strings.Builder
+		w := csv.NewWriter(&b)
+		w.Write(rec)
+		w.Flush()
+		return b.String()
+	}
+	header := encode(enrollmentHeader)
+	var ids []string
+	var body strings.Builder
+	send := func() {
+		if body.Len() == 0 {
+			return
+		}
+		j, err := c.CreateIngestJob(t.Context(), sfclient.JobSpec{Object: enrollment, Operation: "upsert", ExternalIDFieldName: extID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.UploadJobData(t.Context(), j.ID, strings.NewReader(header+body.String())); err != nil {
+			t.Fatalf("UploadJobData: %v", err)
+		}
+		if _, err := c.CloseJob(t.Context(), j.ID); err != nil {
+			t.Fatalf("CloseJob: %v", err)
+		}
+		ids = append(ids, j.ID)
+		body.Reset()
 	}
 	for _, r := range rows {
-		if err := w.Write(r); err != nil {
-			t.Fatalf("Write: %v", err)
+		rec := encode(r)
+		if maxBytes > 0 && len(header)+body.Len()+len(rec) > maxBytes {
+			send()
+		}
+		body.WriteString(rec)
+	}
+	send()
+	return ids
+}
+
+func modifyAll(psas []sfclient.PermissionSetAssignment) bool {
+	for _, p := range psas {
+		if p.PermissionsModifyAllData {
+			return true
 		}
 	}
-	ids, err := w.Close()
-	if err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	return ids
+	return false
 }
 
 func TestEmulatorBulkUpsert(t *testing.T) {
@@ -282,19 +312,19 @@ func TestEmulatorBulkUpsert(t *testing.T) {
 	s.FailRow("bf-0007", "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--")
 	ids := loadRows(t, c, 400, rows)
 	if len(ids) < 3 {
-		t.Fatalf("jobs = %v, want the writer to roll over several times at 400 bytes", ids)
+		t.Fatalf("jobs = %v, want several jobs at 400 bytes", ids)
 	}
 	var succeeded, failed int
 	for _, id := range ids {
-		j, err := c.WaitJob(t.Context(), id)
+		j, err := c.WaitJob(t.Context(), id, nil)
 		if err != nil {
 			t.Fatalf("WaitJob(%s) = %v", id, err)
 		}
 		var ok, bad bytes.Buffer
-		if _, err := c.SuccessfulResults(t.Context(), id, &ok); err != nil {
+		if _, err := c.JobResults(t.Context(), id, sfclient.ResultsSuccessful, &ok); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.FailedResults(t.Context(), id, &bad); err != nil {
+		if _, err := c.JobResults(t.Context(), id, sfclient.ResultsFailed, &bad); err != nil {
 			t.Fatal(err)
 		}
 		okRows, badRows := readCSV(t, &ok), readCSV(t, &bad)
@@ -327,38 +357,37 @@ func TestEmulatorBulkUpsert(t *testing.T) {
 	if len(ids) != 1 {
 		t.Fatalf("jobs = %v", ids)
 	}
-	if _, err := c.WaitJob(t.Context(), ids[0]); err != nil {
+	if _, err := c.WaitJob(t.Context(), ids[0], nil); err != nil {
 		t.Fatal(err)
 	}
 	var ok bytes.Buffer
-	c.SuccessfulResults(t.Context(), ids[0], &ok)
+	c.JobResults(t.Context(), ids[0], sfclient.ResultsSuccessful, &ok)
 	for _, r := range readCSV(t, &ok)[1:] {
 		if r[1] != "false" {
 			t.Errorf("re-upsert row %v: sf__Created should be false", r)
 		}
 	}
-	if err := c.DeleteJob(t.Context(), ids[0]); err != nil {
-		t.Errorf("DeleteJob: %v", err)
-	}
 }
 
 func TestEmulatorBulkFailedJob(t *testing.T) {
 	_, c := emulated(t)
-	w, err := c.NewIngestWriter(t.Context(), sfclient.JobSpec{Object: enrollment, Operation: "upsert", ExternalIDFieldName: extID}, []string{extID, "No_Such_Field__c"})
+	job, err := c.CreateIngestJob(t.Context(), sfclient.JobSpec{Object: enrollment, Operation: "upsert", ExternalIDFieldName: extID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write([]string{"k1", "x"})
-	ids, err := w.Close()
-	if err != nil || len(ids) != 1 {
-		t.Fatalf("Close = %v, %v", ids, err)
+	if err := c.UploadJobData(t.Context(), job.ID, strings.NewReader(extID+",No_Such_Field__c\nk1,x\n")); err != nil {
+		t.Fatal(err)
 	}
-	j, err := c.WaitJob(t.Context(), ids[0])
+	if _, err := c.CloseJob(t.Context(), job.ID); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{job.ID}
+	j, err := c.WaitJob(t.Context(), ids[0], nil)
 	if !errors.Is(err, sfclient.ErrJobFailed) || !strings.Contains(j.ErrorMessage, "No_Such_Field__c") {
 		t.Errorf("WaitJob = %+v, %v", j, err)
 	}
 	var un bytes.Buffer
-	if _, err := c.UnprocessedRecords(t.Context(), ids[0], &un); err != nil {
+	if _, err := c.JobResults(t.Context(), ids[0], sfclient.ResultsUnprocessed, &un); err != nil {
 		t.Errorf("UnprocessedRecords: %v", err)
 	}
 }
@@ -375,7 +404,7 @@ func TestEmulatorIngestWithExpiringSessions(t *testing.T) {
 	s.ExpireSessionsAfter(1)
 	ids := loadRows(t, c, 300, enrollmentRows(6))
 	for _, id := range ids {
-		if j, err := c.WaitJob(t.Context(), id); err != nil || j.NumberRecordsFailed != 0 {
+		if j, err := c.WaitJob(t.Context(), id, nil); err != nil || j.NumberRecordsFailed != 0 {
 			t.Fatalf("WaitJob = %+v, %v", j, err)
 		}
 	}
@@ -439,7 +468,7 @@ func TestEmulatorFaults(t *testing.T) {
 		if _, err := c.CloseJob(t.Context(), j.ID); err != nil {
 			t.Fatal(err)
 		}
-		if j, err := c.WaitJob(t.Context(), j.ID); err != nil || j.NumberRecordsProcessed != 1 {
+		if j, err := c.WaitJob(t.Context(), j.ID, nil); err != nil || j.NumberRecordsProcessed != 1 {
 			t.Fatalf("WaitJob = %+v, %v", j, err)
 		}
 		if got := len(s.Records(enrollment)); got != before+1 {
@@ -452,7 +481,7 @@ func TestEmulatorFaults(t *testing.T) {
 		ids := loadRows(t, c, 0, enrollmentRows(1))
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
 		defer cancel()
-		if _, err := c.WaitJob(ctx, ids[0]); !errors.Is(err, context.DeadlineExceeded) {
+		if _, err := c.WaitJob(ctx, ids[0], nil); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("WaitJob = %v", err)
 		}
 	})
@@ -465,39 +494,6 @@ func readCSV(t *testing.T, b *bytes.Buffer) [][]string {
 		t.Fatalf("result CSV: %v %q", err, b.String())
 	}
 	return rows
-}
-
-func TestEmulatorIngestWriterLimitsAndAbort(t *testing.T) {
-	s, c := emulated(t)
-	w, err := c.NewIngestWriter(t.Context(), sfclient.JobSpec{Object: enrollment, Operation: "upsert", ExternalIDFieldName: extID, MaxBytes: 200}, enrollmentHeader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write([]string{"k", strings.Repeat("x", 300), "a@example.com", ""}); !errors.Is(err, sfclient.ErrUploadTooLarge) {
-		t.Errorf("oversized record: %v", err)
-	}
-	if err := w.Write(enrollmentRows(1)[0]); err != nil {
-		t.Fatalf("writer unusable after a refused record: %v", err)
-	}
-	ids := w.Abort()
-	if len(ids) != 1 {
-		t.Fatalf("Abort ids = %v", ids)
-	}
-	j, err := c.JobInfo(t.Context(), ids[0])
-	if err != nil || j.State != sfclient.StateAborted {
-		t.Errorf("job after Abort = %+v, %v", j, err)
-	}
-	if _, err := w.Close(); err == nil {
-		t.Error("Close after Abort succeeded")
-	}
-	if len(s.Jobs()) != 1 {
-		t.Errorf("server jobs = %v", s.Jobs())
-	}
-	// No records: no job.
-	w, _ = c.NewIngestWriter(t.Context(), sfclient.JobSpec{Object: enrollment, Operation: "insert"}, enrollmentHeader)
-	if ids, err := w.Close(); err != nil || ids != nil {
-		t.Errorf("empty writer Close = %v, %v", ids, err)
-	}
 }
 
 // TestLoginRetriesTransientFailures: a 503 from the token endpoint, at the first login or

@@ -317,21 +317,6 @@ func (c *Client) PermissionSetAssignments(ctx context.Context, userID string) ([
 	return out, nil
 }
 
-// HasModifyAllData reports whether the user holds Modify All Data through any assigned
-// permission set (the profile's included).
-func (c *Client) HasModifyAllData(ctx context.Context, userID string) (bool, error) {
-	psas, err := c.PermissionSetAssignments(ctx, userID)
-	if err != nil {
-		return false, err
-	}
-	for _, p := range psas {
-		if p.PermissionsModifyAllData {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
 // PackageVersion is a managed package version number.
 type PackageVersion struct {
 	Major, Minor, Patch, Build int

@@ -24,7 +24,8 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("BACKFILL_CHILD") == "1" {
 		var stdout bytes.Buffer
-		err := run(context.Background(), os.Args[1:], &stdout, os.Stderr)
+		e := &env{stdout: &stdout, stderr: os.Stderr, getenv: os.Getenv}
+		err := e.main(context.Background(), os.Args[1:])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "backfill:", err)
 		}

@@ -12,19 +12,10 @@ import (
 	"github.com/northpass-tools/backfill/backfill"
 )
 
-// runCLI runs the program with args and returns stdout, stderr and the exit code main
-// would use.
-func runCLI(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	err := run(t.Context(), args, &stdout, &stderr)
-	return stdout.String(), stderr.String(), backfill.ExitCode(err)
-}
-
 func TestCleanCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
-	stdout, stderr, code := runCLI(t, "clean", "--export", "../../testdata/sample/export.csv",
-		"--existing", "../../testdata/sample/existing.csv", "--out", out, "--log-format", "json")
+	stdout, stderr, code := runCLI(t, "clean", "--export", "../../backfill/demo/sample/export.csv",
+		"--existing", "../../backfill/demo/sample/existing.csv", "--out", out, "--log-format", "json")
 	if code != 0 {
 		t.Fatalf("exit %d\nstderr: %s", code, stderr)
 	}
@@ -43,8 +34,8 @@ func TestCleanCommand(t *testing.T) {
 
 func TestCleanCommandJSON(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
-	stdout, _, code := runCLI(t, "clean", "--export", "../../testdata/sample/export.csv",
-		"--existing", "../../testdata/sample/existing.csv", "--out", out, "--format", "json", "-q")
+	stdout, _, code := runCLI(t, "clean", "--export", "../../backfill/demo/sample/export.csv",
+		"--existing", "../../backfill/demo/sample/existing.csv", "--out", out, "--format", "json", "-q")
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -77,7 +68,7 @@ func TestCleanCommandErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := []string{"clean", "--export", "../../testdata/sample/export.csv", "--existing", "../../testdata/sample/existing.csv",
+			args := []string{"clean", "--export", "../../backfill/demo/sample/export.csv", "--existing", "../../backfill/demo/sample/existing.csv",
 				"--out", filepath.Join(t.TempDir(), "run"), "-q"}
 			args = append(args, tt.args...)
 			var stdout, stderr bytes.Buffer

@@ -9,7 +9,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/sfclient"
 )
+
+// pflag is the flag parser the project chose (GNU-style long flags and -x shorthands, as the
+// sf CLI and Data Loader users expect); it is used in this package only.
 
 // newFlagSet returns a ContinueOnError flag set whose --help prints usage and description.
 func newFlagSet(name, usage, description string) *pflag.FlagSet {
@@ -46,3 +50,69 @@ func addLogFlags(fs *pflag.FlagSet, o *logOptions) {
 	fs.CountVarP(&o.verbose, "verbose", "v", "log more (debug level)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "log only warnings and errors; no progress")
 }
+
+// exportFlags binds the flags that describe how to read the export; clean, plan, import and
+// preflight share them.
+type exportFlags struct {
+	since string
+}
+
+func addExportFlags(fs *pflag.FlagSet, cfg *backfill.Config, ef *exportFlags) {
+	fs.StringVar(&cfg.Export, "export", "", "the emailed CE Data Export CSV (required)")
+	fs.StringVar(&ef.since, "since", cfg.Since.Format("2006-01-02T15:04:05Z07:00"), "cutoff: rows dated on or after it are kept; a bare date means midnight UTC")
+	fs.StringArrayVar(&cfg.DateColumns, "date-column", nil, "column the cutoff applies to (repeatable; a row is kept when any is on or after --since) (default: the \"Enrollment Date\" column)")
+	fs.StringVar(&cfg.KeyColumn, "key-column", "", "export column holding the external id (default: the \"External Id\" column)")
+	fs.StringVar(&cfg.UpdatedColumn, "updated-column", "", "column that decides which duplicate wins, latest first; \"-\" for none (default: \"Updated At\" when present)")
+	fs.StringVar(&cfg.DateFormat, "date-format", "", "force one date format, e.g. \"dd/MM/yyyy HH:mm\" or a Go layout (default: ISO 8601, YYYY-MM-DD [HH:MM[:SS]], M/D/YYYY [H:MM[:SS] [AM|PM]])")
+	fs.StringVar(&cfg.Encoding, "encoding", "utf-8", "input encoding: utf-8 or windows-1252")
+	fs.StringVar(&cfg.Out, "out", "", "run folder to create; never overwritten (default backfill-runs/<UTC timestamp>)")
+	fs.BoolVar(&cfg.SkippedBeforeCutoff, "skipped-before-cutoff", false, "also copy before_cutoff rows into skipped.csv (they are always in ledger.csv)")
+}
+
+func (ef *exportFlags) apply(cfg *backfill.Config) error {
+	t, err := backfill.ParseSince(ef.since)
+	if err != nil {
+		return backfill.UsageError("", "%v", err)
+	}
+	cfg.Since = t
+	return nil
+}
+
+// addFormatFlag binds --format, the form of the stdout summary.
+func addFormatFlag(fs *pflag.FlagSet, format *string) {
+	fs.StringVar(format, "format", "table", "stdout summary: table or json (summary.json)")
+}
+
+func checkFormat(format string) error {
+	switch format {
+	case "table", "json":
+		return nil
+	}
+	return backfill.UsageError("use --format table or --format json", "--format %q is not known", format)
+}
+
+// addOrgFlags binds the flags that say which org to talk to. Secrets never come from flags:
+// they are read from the environment (SF_ACCESS_TOKEN, SF_CLIENT_ID, SF_CLIENT_SECRET,
+// SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN, SF_JWT_KEY_FILE, SF_REFRESH_TOKEN).
+func addOrgFlags(fs *pflag.FlagSet, cfg *backfill.Config) {
+	fs.StringVarP(&cfg.Org.TargetOrg, "target-org", "o", "", "reuse a Salesforce CLI login (alias or username; runs `sf org display --json`)")
+	fs.StringVar(&cfg.Org.InstanceURL, "instance-url", "", "the org's URL, e.g. https://acme.my.salesforce.com (required with SF_ACCESS_TOKEN)")
+	fs.StringVar(&cfg.Org.LoginURL, "login-url", "", "OAuth login host (default https://login.salesforce.com, or https://test.salesforce.com with --sandbox)")
+	fs.BoolVar(&cfg.Org.Sandbox, "sandbox", false, "the org is a sandbox (login host test.salesforce.com; preflight checks IsSandbox)")
+	fs.StringVar(&cfg.Org.APIVersion, "api-version", sfclient.DefaultAPIVersion, "Salesforce API version")
+}
+
+// addTargetFlags binds the flags that override discovery.
+func addTargetFlags(fs *pflag.FlagSet, cfg *backfill.Config) {
+	fs.StringVar(&cfg.Object, "object", "", "the Enrollment object's API name (default: discovered: the object labelled \"Enrollment\" in the Northpass package's namespace)")
+	fs.StringVar(&cfg.ExternalIDField, "external-id-field", "", "the upsert key field (default: discovered: the External ID field labelled \"External id\")")
+	fs.StringVar(&cfg.MappingFile, "mapping", "", "a Data Loader .sdl mapping file (CSV Header=Field__c lines); default: match headers to API names, then labels")
+}
+
+const orgHelp = `
+Authentication, in order of preference: --target-org ALIAS (a Salesforce CLI login);
+SF_ACCESS_TOKEN with --instance-url; OAuth JWT bearer (SF_CLIENT_ID, SF_USERNAME,
+SF_JWT_KEY_FILE); a refresh token (SF_CLIENT_ID, SF_REFRESH_TOKEN); client credentials
+(SF_CLIENT_ID, SF_CLIENT_SECRET); username-password (SF_CLIENT_ID, SF_CLIENT_SECRET,
+SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN). Secrets are read from the environment only.
+Instance and login URLs must be https (loopback http is allowed for backfill org).`

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 
 	"github.com/northpass-tools/backfill/backfill"
 )
@@ -11,6 +10,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	cfg := backfill.DefaultConfig()
 	var ef exportFlags
 	var lo logOptions
+	var format string
 	fs := newFlagSet("import", "backfill import --export FILE [flags]\n  backfill import --plan DIR [flags]", `
 Plan (as backfill plan does), show the plan summary, ask to confirm (skip with --yes), then
 upsert the rows on the external id through the Bulk API 2.0 (a new job every 100 MB), wait
@@ -28,6 +28,7 @@ is finished with backfill resume DIR, without duplicates; running import again i
 	addTargetFlags(fs, &cfg)
 	fs.BoolVar(&cfg.UpdateStale, "update-stale", false, "also upsert rows Salesforce has with different values")
 	fs.StringVar(&cfg.PlanDir, "plan", "", "load exactly the plan reviewed in this run folder")
+	addFormatFlag(fs, &format)
 	fs.BoolVarP(&cfg.Yes, "yes", "y", false, "do not ask for confirmation")
 	addOrgFlags(fs, &cfg)
 	addLogFlags(fs, &lo)
@@ -43,18 +44,22 @@ is finished with backfill resume DIR, without duplicates; running import again i
 	if err := ef.apply(&cfg); err != nil {
 		return err
 	}
-	done, err := setupJob(e, &cfg, lo)
+	if err := checkFormat(format); err != nil {
+		return err
+	}
+	done, err := e.setupJob(&cfg, lo)
 	if err != nil {
 		return err
 	}
 	defer done()
-	_, err = backfill.Import(ctx, cfg, e.stdout)
-	return err
+	sum, err := backfill.Import(ctx, cfg)
+	return e.printSummary(sum, format, err)
 }
 
 func runResume(ctx context.Context, e *env, args []string) error {
 	cfg := backfill.DefaultConfig()
 	var lo logOptions
+	var format string
 	fs := newFlagSet("resume", "backfill resume DIR [flags]", `
 Finish an import that was interrupted (network loss, Ctrl-C, kill -9, a closed laptop) from its
 run folder. The journal says which Bulk job holds each part of to_import.csv and how far it
@@ -62,7 +67,7 @@ got; resume asks Salesforce for each job's state, never sends a part again into 
 may hold it, waits for the jobs, collects their results and writes the final ledger,
 summary and report.`+orgHelp)
 	addOrgFlags(fs, &cfg)
-	fs.StringVar(&cfg.Format, "format", "table", "stdout summary: table or json")
+	addFormatFlag(fs, &format)
 	addLogFlags(fs, &lo)
 	if err := parseFlags(fs, e, args); err != nil {
 		return err
@@ -70,19 +75,14 @@ summary and report.`+orgHelp)
 	if fs.NArg() != 1 {
 		return backfill.UsageError("run 'backfill resume --help'", "resume takes one run folder")
 	}
-	done, err := setupJob(e, &cfg, lo)
+	if err := checkFormat(format); err != nil {
+		return err
+	}
+	done, err := e.setupJob(&cfg, lo)
 	if err != nil {
 		return err
 	}
 	defer done()
-	_, err = backfill.Resume(ctx, cfg, fs.Arg(0), e.stdout)
-	return err
-}
-
-// stdinTerminal returns r when it is an interactive terminal, else nil (no one to ask).
-func stdinTerminal(r any) *os.File {
-	if f, ok := r.(*os.File); ok && isTerminal(f) {
-		return f
-	}
-	return nil
+	sum, err := backfill.Resume(ctx, cfg, fs.Arg(0))
+	return e.printSummary(sum, format, err)
 }

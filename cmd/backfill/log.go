@@ -17,15 +17,15 @@ type logOptions struct {
 	quiet   bool
 }
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+// isTerminal reports whether f is a terminal. mattn/go-isatty does this one job (it knows
+// the Cygwin and Windows cases); main asks it once, for stdin and stderr.
+func isTerminal(f *os.File) bool {
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
 // newLogger builds the one logger of the process, writing to w. Extra cores (the run
 // folder's run.log) can be attached later with zap.WrapCore.
-func newLogger(w io.Writer, o logOptions) (*zap.Logger, error) {
+func newLogger(w io.Writer, o logOptions, terminal bool) (*zap.Logger, error) {
 	level := zapcore.InfoLevel
 	switch {
 	case o.quiet:
@@ -36,7 +36,7 @@ func newLogger(w io.Writer, o logOptions) (*zap.Logger, error) {
 	format := o.format
 	if format == "" {
 		format = "json"
-		if isTerminal(w) {
+		if terminal {
 			format = "console"
 		}
 	}
@@ -49,7 +49,7 @@ func newLogger(w io.Writer, o logOptions) (*zap.Logger, error) {
 	case "console":
 		cfg := zap.NewDevelopmentEncoderConfig()
 		cfg.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05")
-		if isTerminal(w) {
+		if terminal {
 			cfg.EncodeLevel = zapcore.CapitalColorLevelEncoder
 		}
 		enc = zapcore.NewConsoleEncoder(cfg)

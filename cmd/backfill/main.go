@@ -22,7 +22,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+		stdinTerminal: isTerminal(os.Stdin), stderrTerminal: isTerminal(os.Stderr)}
+	err := e.main(ctx, os.Args[1:])
 	stop()
 	if err != nil {
 		if !errors.Is(err, errHelp) {
@@ -44,11 +46,15 @@ type command struct {
 	run     func(ctx context.Context, e *env, args []string) error
 }
 
-// env is what a command may touch of the outside world. Tests build their own.
+// env is what a command may touch of the outside world: main builds it from the process,
+// tests build their own (so no test needs t.Setenv and tests can run in parallel).
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// stdinTerminal says a person can answer questions on stdin; stderrTerminal that
+	// progress bars can be drawn on stderr.
+	stdinTerminal, stderrTerminal bool
 }
 
 func commands() map[string]command {
@@ -64,10 +70,9 @@ func commands() map[string]command {
 	}
 }
 
-// run is the whole program behind main, testable: it parses args, runs one command and
+// main is the whole program behind main, testable: it parses args, runs one command and
 // returns its error (nil, or one that backfill.ExitCode maps to the exit status).
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	e := &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+func (e *env) main(ctx context.Context, args []string) error {
 	defer startProfile(e.getenv)()
 	return e.run(ctx, args)
 }

@@ -70,7 +70,7 @@ func runOrg(ctx context.Context, e *env, args []string) error {
 	if o.expireAfter < 0 || o.fail503 < 0 || o.extraContacts < 0 || o.latency < 0 || o.jobDelay < 0 || o.maxUploadBytes < 0 {
 		return backfill.UsageError("run 'backfill org --help' for its flags", "org: numbers and durations must not be negative")
 	}
-	logger, err := newLogger(e.stderr, o.log)
+	logger, err := newLogger(e.stderr, o.log, e.stderrTerminal)
 	if err != nil {
 		return backfill.UsageError("", "org: %v", err)
 	}

@@ -2,56 +2,28 @@ package main
 
 import (
 	"context"
-	"os"
-
-	"github.com/spf13/pflag"
 
 	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/report"
 	"github.com/northpass-tools/backfill/sfclient"
 )
 
-// addOrgFlags binds the flags that say which org to talk to. Secrets never come from flags:
-// they are read from the environment (SF_ACCESS_TOKEN, SF_CLIENT_ID, SF_CLIENT_SECRET,
-// SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN, SF_JWT_KEY_FILE, SF_REFRESH_TOKEN).
-func addOrgFlags(fs *pflag.FlagSet, cfg *backfill.Config) {
-	fs.StringVarP(&cfg.Org.TargetOrg, "target-org", "o", "", "reuse a Salesforce CLI login (alias or username; runs `sf org display --json`)")
-	fs.StringVar(&cfg.Org.InstanceURL, "instance-url", "", "the org's URL, e.g. https://acme.my.salesforce.com (required with SF_ACCESS_TOKEN)")
-	fs.StringVar(&cfg.Org.LoginURL, "login-url", "", "OAuth login host (default https://login.salesforce.com, or https://test.salesforce.com with --sandbox)")
-	fs.BoolVar(&cfg.Org.Sandbox, "sandbox", false, "the org is a sandbox (login host test.salesforce.com; preflight checks IsSandbox)")
-	fs.StringVar(&cfg.Org.APIVersion, "api-version", sfclient.DefaultAPIVersion, "Salesforce API version")
-}
-
-// addTargetFlags binds the flags that override discovery.
-func addTargetFlags(fs *pflag.FlagSet, cfg *backfill.Config) {
-	fs.StringVar(&cfg.Object, "object", "", "the Enrollment object's API name (default: discovered: the object labelled \"Enrollment\" in the Northpass package's namespace)")
-	fs.StringVar(&cfg.ExternalIDField, "external-id-field", "", "the upsert key field (default: discovered: the External ID field labelled \"External id\")")
-	fs.StringVar(&cfg.MappingFile, "mapping", "", "a Data Loader .sdl mapping file (CSV Header=Field__c lines); default: match headers to API names, then labels")
-}
-
-const orgHelp = `
-Authentication, in order of preference: --target-org ALIAS (a Salesforce CLI login);
-SF_ACCESS_TOKEN with --instance-url; OAuth JWT bearer (SF_CLIENT_ID, SF_USERNAME,
-SF_JWT_KEY_FILE); a refresh token (SF_CLIENT_ID, SF_REFRESH_TOKEN); client credentials
-(SF_CLIENT_ID, SF_CLIENT_SECRET); username-password (SF_CLIENT_ID, SF_CLIENT_SECRET,
-SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN). Secrets are read from the environment only.
-Instance and login URLs must be https (loopback http is allowed for backfill org).`
-
-// setupJob fills the parts of cfg every Salesforce command shares: credentials from the
-// environment, the logger, and terminal I/O.
-func setupJob(e *env, cfg *backfill.Config, lo logOptions) (func(), error) {
+// setupJob fills the parts of cfg every command shares: credentials from the environment,
+// the logger, and the hooks that show the job to people (report.html, progress on a
+// terminal, the question before an import).
+func (e *env) setupJob(cfg *backfill.Config, lo logOptions) (func(), error) {
 	cfg.Org.Credentials = sfclient.CredentialsFromEnv(e.getenv)
-	log, err := newLogger(e.stderr, lo)
+	log, err := newLogger(e.stderr, lo, e.stderrTerminal)
 	if err != nil {
 		return nil, backfill.UsageError("", "%v", err)
 	}
 	cfg.Logger = log
-	cfg.Quiet = lo.quiet
-	cfg.Stderr = e.stderr
-	cfg.StderrIsTerminal = isTerminal(e.stderr) && !lo.quiet
-	if f := stdinTerminal(e.stdin); f != nil {
-		cfg.Stdin = f
-	} else if e.stdin != nil && e.stdin != os.Stdin {
-		cfg.Stdin = e.stdin // tests answer the prompt
+	cfg.Hooks.Render = report.Render
+	if !lo.quiet {
+		cfg.Hooks.Progress = report.NewProgress(e.stderr, e.stderrTerminal)
+	}
+	if e.stdinTerminal && e.stdin != nil {
+		cfg.Hooks.Confirm = report.Confirm(e.stdin, e.stdout)
 	}
 	restore := sfclient.RedirectStdLog(log)
 	return func() { restore(); log.Sync() }, nil
@@ -61,6 +33,7 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	cfg := backfill.DefaultConfig()
 	var ef exportFlags
 	var lo logOptions
+	var format string
 	fs := newFlagSet("plan", "backfill plan --export FILE [flags]", `
 Dry run: read the export, discover the Enrollment object and its fields in Salesforce, look
 up which candidate keys already exist (SOQL), and write a run folder people can review:
@@ -71,6 +44,7 @@ rejects.csv and plan.json. Changes nothing in Salesforce; reports the API calls 
 Outcomes: rejected, before_cutoff, duplicate, exists, stale, to_insert, to_update (with
 --update-stale).`+orgHelp)
 	addExportFlags(fs, &cfg, &ef)
+	addFormatFlag(fs, &format)
 	addTargetFlags(fs, &cfg)
 	fs.BoolVar(&cfg.UpdateStale, "update-stale", false, "also upsert rows Salesforce has with different values (planned as to_update)")
 	addOrgFlags(fs, &cfg)
@@ -84,11 +58,14 @@ Outcomes: rejected, before_cutoff, duplicate, exists, stale, to_insert, to_updat
 	if err := ef.apply(&cfg); err != nil {
 		return err
 	}
-	done, err := setupJob(e, &cfg, lo)
+	if err := checkFormat(format); err != nil {
+		return err
+	}
+	done, err := e.setupJob(&cfg, lo)
 	if err != nil {
 		return err
 	}
 	defer done()
-	_, err = backfill.Plan(ctx, cfg, e.stdout)
-	return err
+	sum, err := backfill.Plan(ctx, cfg)
+	return e.printSummary(sum, format, err)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/report"
 )
 
 func runPreflight(ctx context.Context, e *env, args []string) error {
@@ -36,7 +37,7 @@ check fails; warnings alone exit 0. The export flags matter only with --export.
 `+orgHelp)
 	addExportFlags(fs, &cfg, &ef)
 	fs.Lookup("export").Usage = "the emailed CE Data Export CSV (optional: check the column mapping and size the load)"
-	for _, name := range []string{"out", "format", "skipped-before-cutoff"} {
+	for _, name := range []string{"out", "skipped-before-cutoff"} {
 		fs.MarkHidden(name) // plan's flags that preflight does not use (it writes no run folder)
 	}
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of the checklist")
@@ -53,14 +54,20 @@ check fails; warnings alone exit 0. The export flags matter only with --export.
 	if err := ef.apply(&cfg); err != nil {
 		return err
 	}
+	format := "table"
 	if asJSON {
-		cfg.Format = "json"
+		format = "json"
 	}
-	done, err := setupJob(e, &cfg, lo)
+	done, err := e.setupJob(&cfg, lo)
 	if err != nil {
 		return err
 	}
 	defer done()
-	_, err = backfill.Preflight(ctx, cfg, e.stdout)
+	rep, err := backfill.Preflight(ctx, cfg)
+	if rep != nil {
+		if perr := report.PrintPreflight(e.stdout, rep, format); perr != nil && err == nil {
+			err = perr
+		}
+	}
 	return err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -14,11 +13,8 @@ import (
 // SF_ACCESS_TOKEN as a user would, and returns stdout, stderr and main's exit code.
 func preflightCLI(t *testing.T, srv *sftest.Server, token string, args ...string) (string, string, int) {
 	t.Helper()
-	t.Setenv("SF_ACCESS_TOKEN", token)
-	var stdout, stderr bytes.Buffer
 	args = append([]string{"preflight", "--instance-url", srv.URL, "--log-format", "json"}, args...)
-	err := run(t.Context(), args, &stdout, &stderr)
-	return stdout.String(), stderr.String(), backfill.ExitCode(err)
+	return runCLIEnv(t, []string{"SF_ACCESS_TOKEN=" + token}, args...)
 }
 
 func TestPreflightCommand(t *testing.T) {
@@ -46,7 +42,7 @@ func TestPreflightCommand(t *testing.T) {
 				"✓ PASS  6. Live sync: the newest nplms__Enrollment__c written by northpass.integration@demo.example.com is a0E5g0000000309EAA",
 				"6 passed, 0 warnings, 0 failed, 0 skipped: ready for backfill plan and import",
 			},
-			args: []string{"--export", "../../testdata/sample/export.csv"},
+			args: []string{"--export", "../../backfill/demo/sample/export.csv"},
 		},
 		{
 			name: "SandboxMismatchFails",

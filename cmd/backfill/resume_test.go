@@ -14,7 +14,7 @@ import (
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
-const sampleCSV = "../../testdata/sample/export.csv"
+const sampleCSV = "../../backfill/demo/sample/export.csv"
 
 // TestKillThenResume kills a real `backfill import` process with SIGKILL at each step of the
 // load and finishes it with `backfill resume`: the org must end with exactly the expected
@@ -38,15 +38,15 @@ func TestKillThenResume(t *testing.T) {
 				t.Fatalf("journal says finished after a kill at %s", step)
 			}
 			srv.SetLatency(0)
-			t.Setenv("SF_ACCESS_TOKEN", srv.AccessToken())
-			stdout, stderr, code := runCLI(t, "resume", dir, "--instance-url", srv.URL, "-q")
+			tok := token(srv.AccessToken())
+			stdout, stderr, code := runCLIEnv(t, tok, "resume", dir, "--instance-url", srv.URL, "-q")
 			if code != 0 {
 				t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
 			}
 			checkOrgAndLedger(t, srv, dir, before+22)
 			// Resuming a finished import changes nothing.
 			creates := srv.Calls()["ingest-create"]
-			if _, _, code := runCLI(t, "resume", dir, "--instance-url", srv.URL, "-q"); code != 0 || srv.Calls()["ingest-create"] != creates {
+			if _, _, code := runCLIEnv(t, tok, "resume", dir, "--instance-url", srv.URL, "-q"); code != 0 || srv.Calls()["ingest-create"] != creates {
 				t.Errorf("second resume: exit %d, jobs created %d -> %d", code, creates, srv.Calls()["ingest-create"])
 			}
 		})
@@ -66,12 +66,12 @@ func TestKillDuringPlan(t *testing.T) {
 		t.Fatal("the import finished before the kill")
 	}
 	srv.SetLatency(0)
-	t.Setenv("SF_ACCESS_TOKEN", srv.AccessToken())
-	if _, _, code := runCLI(t, "resume", dir, "--instance-url", srv.URL, "-q"); code != backfill.ExitUsage {
+	tok := token(srv.AccessToken())
+	if _, _, code := runCLIEnv(t, tok, "resume", dir, "--instance-url", srv.URL, "-q"); code != backfill.ExitUsage {
 		t.Errorf("resume of an unfinished plan: exit %d, want 2", code)
 	}
 	dir2 := filepath.Join(t.TempDir(), "run2")
-	if _, stderr, code := runCLI(t, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir2, "--yes", "-q"); code != 0 {
+	if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir2, "--yes", "-q"); code != 0 {
 		t.Fatalf("import again: exit %d %s", code, stderr)
 	}
 	checkOrgAndLedger(t, srv, dir2, 12+22)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -64,6 +65,10 @@ type leakCheck struct {
 	// simpleforce counts the runs whose stderr holds simpleforce's std-log lines (routed
 	// into the logger by sfclient.RedirectStdLog).
 	simpleforce int
+	// env is the environment every run gets (SF_ACCESS_TOKEN is set per run); keyFile the
+	// fake JWT key it names.
+	env     map[string]string
+	keyFile string
 }
 
 // newLeakCheck puts distinctive secrets in the environment (SF_ACCESS_TOKEN is set by each
@@ -74,14 +79,9 @@ func newLeakCheck(t *testing.T) *leakCheck {
 	if err := os.WriteFile(keyFile, []byte("-----BEGIN PRIVATE KEY-----\n"+secJWTKeyMarker+"\n-----END PRIVATE KEY-----\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("SF_CLIENT_SECRET", secClientSecret)
-	t.Setenv("SF_PASSWORD", secPassword)
-	t.Setenv("SF_SECURITY_TOKEN", secSecurityToken)
-	t.Setenv("SF_REFRESH_TOKEN", secRefreshToken)
-	t.Setenv("SF_JWT_KEY_FILE", keyFile)
-	t.Setenv("SF_CLIENT_ID", "")
-	t.Setenv("SF_USERNAME", "")
-	lc := &leakCheck{t: t, secrets: []string{secClientSecret, secPassword, secSecurityToken, secRefreshToken, secJWTKeyMarker}, stdlog: &lockedBuffer{}}
+	lc := &leakCheck{t: t, secrets: []string{secClientSecret, secPassword, secSecurityToken, secRefreshToken, secJWTKeyMarker}, stdlog: &lockedBuffer{},
+		keyFile: keyFile, env: map[string]string{"SF_CLIENT_SECRET": secClientSecret, "SF_PASSWORD": secPassword,
+			"SF_SECURITY_TOKEN": secSecurityToken, "SF_REFRESH_TOKEN": secRefreshToken, "SF_JWT_KEY_FILE": keyFile}}
 	prevOut, prevFlags := log.Writer(), log.Flags()
 	log.SetOutput(lc.stdlog)
 	t.Cleanup(func() {
@@ -115,10 +115,13 @@ func excerpt(text, s string) string {
 // the run folders in dirs. It returns stdout, stderr and the exit code.
 func (lc *leakCheck) run(ctx context.Context, token string, dirs []string, args ...string) (string, string, int) {
 	lc.t.Helper()
-	lc.t.Setenv("SF_ACCESS_TOKEN", token)
 	lc.secrets = append(lc.secrets, token)
+	vars := []string{"SF_ACCESS_TOKEN=" + token}
+	for k, v := range lc.env {
+		vars = append(vars, k+"="+v)
+	}
 	var stdout, stderr bytes.Buffer
-	err := run(ctx, args, &stdout, &stderr)
+	err := run(ctx, args, &stdout, &stderr, vars...)
 	lc.ran++
 	if strings.Contains(stderr.String(), "simpleforce") {
 		lc.simpleforce++
@@ -180,7 +183,7 @@ func TestNoSecretLeaks(t *testing.T) {
 				t.Errorf("exit %d, want one of %v", code, want)
 			}
 			_, _, code := lc.run(ctx, tok, []string{tmp("clean")}, append([]string{"clean", "--export", sampleCSV,
-				"--existing", "../../testdata/sample/existing.csv", "--out", tmp("clean")}, common...)...)
+				"--existing", "../../backfill/demo/sample/existing.csv", "--out", tmp("clean")}, common...)...)
 			expect(code, 0)
 			_, _, code = lc.run(ctx, tok, nil, args("preflight", "--export", sampleCSV)...)
 			expect(code, 0)
@@ -267,8 +270,9 @@ func TestNoSecretLeaksOtherFlows(t *testing.T) {
 		seed.ConnectedApps[i].ClientSecret = secClientSecret
 	}
 	srv := sftest.NewServer(t, sftest.WithSeed(seed))
-	t.Setenv("SF_CLIENT_ID", "3MVG9backfill.demo.client.id")
-	t.Setenv("SF_USERNAME", "northpass.integration@demo.example.com")
+	lc.env["SF_CLIENT_ID"] = "3MVG9backfill.demo.client.id"
+	lc.env["SF_USERNAME"] = "northpass.integration@demo.example.com"
+	base := maps.Clone(lc.env)
 	demoKey, err := filepath.Abs("../../testdata/orgs/demo-jwt-key.pem")
 	if err != nil {
 		t.Fatal(err)
@@ -292,17 +296,18 @@ func TestNoSecretLeaksOtherFlows(t *testing.T) {
 		{"ClientCredentialsWrong", map[string]string{"SF_CLIENT_SECRET": secClientSecret + "z"}, false},
 		{"RefreshTokenWrong", map[string]string{"SF_REFRESH_TOKEN": secRefreshToken}, false},
 		{"JWT", map[string]string{"SF_JWT_KEY_FILE": demoKey}, true},
-		{"JWTBadKey", map[string]string{"SF_JWT_KEY_FILE": os.Getenv("SF_JWT_KEY_FILE")}, false},
+		{"JWTBadKey", map[string]string{"SF_JWT_KEY_FILE": lc.keyFile}, false},
 	}
 	for _, fl := range flows {
 		t.Run(fl.name, func(t *testing.T) {
 			lc.t = t
 			defer func() { lc.t = t }()
+			lc.env = maps.Clone(base)
 			for _, k := range []string{"SF_CLIENT_SECRET", "SF_PASSWORD", "SF_SECURITY_TOKEN", "SF_REFRESH_TOKEN", "SF_JWT_KEY_FILE"} {
-				t.Setenv(k, fl.env[k])
+				lc.env[k] = fl.env[k]
 			}
 			if v, ok := fl.env["SF_CLIENT_ID"]; ok {
-				t.Setenv("SF_CLIENT_ID", v)
+				lc.env["SF_CLIENT_ID"] = v
 			}
 			for _, format := range []string{"json", "console"} {
 				out := filepath.Join(dir, fl.name+"-"+format)
@@ -319,7 +324,6 @@ func TestNoSecretLeaksOtherFlows(t *testing.T) {
 // TestHTTPSRequired: instance and login URLs must be https, except on loopback; a refused URL
 // is a clear usage error before any request or run folder.
 func TestHTTPSRequired(t *testing.T) {
-	t.Setenv("SF_ACCESS_TOKEN", "00D5g0000000001!notused")
 	for _, tt := range []struct{ name, flag, url string }{
 		{"InstanceHTTP", "--instance-url", "http://example.com"},
 		{"InstanceLookalike", "--instance-url", "http://127.0.0.1.example.com"},
@@ -330,16 +334,15 @@ func TestHTTPSRequired(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "run")
 			args := []string{"plan", "--export", sampleCSV, "--out", out, "-q"}
+			vars := token("00D5g0000000001!notused")
 			if tt.flag == "--login-url" {
-				t.Setenv("SF_ACCESS_TOKEN", "")
-				t.Setenv("SF_CLIENT_ID", "id")
-				t.Setenv("SF_CLIENT_SECRET", "s")
+				vars = []string{"SF_CLIENT_ID=id", "SF_CLIENT_SECRET=s"}
 				args = append(args, "--instance-url", "https://acme.my.salesforce.com")
 			}
 			args = append(args, tt.flag, tt.url)
 			start := time.Now()
 			var stdout, stderr bytes.Buffer
-			err := run(t.Context(), args, &stdout, &stderr)
+			err := run(t.Context(), args, &stdout, &stderr, vars...)
 			if err == nil {
 				t.Fatal("plan accepted a non-https URL")
 			}
@@ -364,18 +367,18 @@ func TestHTTPSRequired(t *testing.T) {
 // leave it as it was.
 func TestRunFolderPrivateAndNeverOverwritten(t *testing.T) {
 	srv := sftest.NewServer(t)
-	t.Setenv("SF_ACCESS_TOKEN", srv.AccessToken())
+	tok := token(srv.AccessToken())
 	dir := filepath.Join(t.TempDir(), "run")
-	if _, stderr, code := runCLI(t, "plan", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "-q"); code != 0 {
+	if _, stderr, code := runCLIEnv(t, tok, "plan", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "-q"); code != 0 {
 		t.Fatalf("plan: exit %d\n%s", code, stderr)
 	}
 	assertPrivate(t, dir)
-	if _, stderr, code := runCLI(t, "import", "--plan", dir, "--instance-url", srv.URL, "--yes", "-q"); code != 0 {
+	if _, stderr, code := runCLIEnv(t, tok, "import", "--plan", dir, "--instance-url", srv.URL, "--yes", "-q"); code != 0 {
 		t.Fatalf("import: exit %d\n%s", code, stderr)
 	}
 	assertPrivate(t, dir)
 	dir2 := filepath.Join(t.TempDir(), "run2")
-	if _, stderr, code := runCLI(t, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir2, "--yes", "-q"); code != 0 {
+	if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir2, "--yes", "-q"); code != 0 {
 		t.Fatalf("import: exit %d\n%s", code, stderr)
 	}
 	assertPrivate(t, dir2)
@@ -385,9 +388,9 @@ func TestRunFolderPrivateAndNeverOverwritten(t *testing.T) {
 	for _, args := range [][]string{
 		{"plan", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "-q"},
 		{"import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"},
-		{"clean", "--export", sampleCSV, "--existing", "../../testdata/sample/existing.csv", "--out", dir, "-q"},
+		{"clean", "--export", sampleCSV, "--existing", "../../backfill/demo/sample/existing.csv", "--out", dir, "-q"},
 	} {
-		_, _, code := runCLI(t, args...)
+		_, _, code := runCLIEnv(t, tok, args...)
 		if code != 2 {
 			t.Errorf("%s into an existing run folder: exit %d, want 2", args[0], code)
 		}
@@ -512,10 +515,10 @@ func TestReportEscapesAndCSVsNeutralise(t *testing.T) {
 	srv := sftest.NewServer(t)
 	srv.FailRow(payloads[1], `FIELD_CUSTOM_VALIDATION_EXCEPTION:<script>alert(2)</script> =HYPERLINK("javascript:alert(2)"):--`)
 	srv.FailRow(payloads[4], `=1+2 <img src=x onerror=alert(3)>`)
-	t.Setenv("SF_ACCESS_TOKEN", srv.AccessToken())
+	tok := token(srv.AccessToken())
 
 	clean := filepath.Join(dir, "clean")
-	if _, stderr, code := runCLI(t, "clean", "--export", export, "--existing", existing, "--out", clean, "-q"); code != 0 {
+	if _, stderr, code := runCLIEnv(t, tok, "clean", "--export", export, "--existing", existing, "--out", clean, "-q"); code != 0 {
 		t.Fatalf("clean: exit %d\n%s", code, stderr)
 	}
 	checkReport(t, clean)
@@ -541,14 +544,14 @@ func TestReportEscapesAndCSVsNeutralise(t *testing.T) {
 	}
 
 	plan := filepath.Join(dir, "plan")
-	if _, stderr, code := runCLI(t, "plan", "--export", export, "--instance-url", srv.URL, "--out", plan, "-q"); code != 0 {
+	if _, stderr, code := runCLIEnv(t, tok, "plan", "--export", export, "--instance-url", srv.URL, "--out", plan, "-q"); code != 0 {
 		t.Fatalf("plan: exit %d\n%s", code, stderr)
 	}
 	checkReport(t, plan)
 	checkHumanCSVs(t, plan)
 	checkToImportVerbatim(t, plan)
 
-	if _, stderr, code := runCLI(t, "import", "--plan", plan, "--instance-url", srv.URL, "--yes", "-q"); code != 0 && code != backfill.ExitRowsFailed {
+	if _, stderr, code := runCLIEnv(t, tok, "import", "--plan", plan, "--instance-url", srv.URL, "--yes", "-q"); code != 0 && code != backfill.ExitRowsFailed {
 		t.Fatalf("import: exit %d\n%s", code, stderr)
 	}
 	checkReport(t, plan)

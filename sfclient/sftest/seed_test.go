@@ -12,10 +12,10 @@ import (
 )
 
 // TestDemoSeedMatchesExisting keeps seeds/*.json in sync with
-// testdata/sample/existing.csv: the Enrollment records are exactly its rows, mapped from
+// backfill/demo/sample/existing.csv: the Enrollment records are exactly its rows, mapped from
 // header to field by label.
 func TestDemoSeedMatchesExisting(t *testing.T) {
-	f, err := os.Open("../../testdata/sample/existing.csv")
+	f, err := os.Open("../../backfill/demo/sample/existing.csv")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package backfill
+package runfolder
 
 import (
 	"os"
@@ -9,31 +9,31 @@ import (
 )
 
 func TestJournalReplay(t *testing.T) {
-	folder := &RunFolder{Dir: t.TempDir()}
-	j, err := openJournal(folder, func() time.Time { return time.Unix(0, 0).UTC() })
+	folder := &Folder{Dir: t.TempDir()}
+	j, err := folder.OpenJournal(func() time.Time { return time.Unix(0, 0).UTC() })
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range []journalEntry{
-		{Event: evPlanned}, {Event: evLoadStart},
-		{Event: evJobCreated, Part: 1, Job: "750A"}, {Event: evUploaded, Part: 1, Job: "750A"}, {Event: evClosed, Part: 1, Job: "750A"},
-		{Event: evJobCreated, Part: 2, Job: "750B"},
-		{Event: evAbandoned, Part: 2, Job: "750B"},
-		{Event: evJobCreated, Part: 2, Job: "750C"}, {Event: evUploaded, Part: 2, Job: "750C"},
-		{Event: evJobDone, Part: 1, Job: "750A", State: "JobComplete"},
-		{Event: evResultsStart, Part: 1, Job: "750A", Sizes: map[string]int64{"success.csv": 10}},
+	for _, e := range []JournalEntry{
+		{Event: EvPlanned}, {Event: EvLoadStart},
+		{Event: EvJobCreated, Part: 1, Job: "750A"}, {Event: EvUploaded, Part: 1, Job: "750A"}, {Event: EvClosed, Part: 1, Job: "750A"},
+		{Event: EvJobCreated, Part: 2, Job: "750B"},
+		{Event: EvAbandoned, Part: 2, Job: "750B"},
+		{Event: EvJobCreated, Part: 2, Job: "750C"}, {Event: EvUploaded, Part: 2, Job: "750C"},
+		{Event: EvJobDone, Part: 1, Job: "750A", State: "JobComplete"},
+		{Event: EvResultsStart, Part: 1, Job: "750A", Sizes: map[string]int64{"success.csv": 10}},
 	} {
-		if err := j.add(e); err != nil {
+		if err := j.Add(e); err != nil {
 			t.Fatal(err)
 		}
 	}
 	j.Close()
 	// A crash in the middle of a write leaves half a line: it is ignored.
-	f, _ := os.OpenFile(folder.Path(journalName), os.O_APPEND|os.O_WRONLY, 0)
+	f, _ := os.OpenFile(folder.Path(JournalFile), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"event":"results-do`)
 	f.Close()
 
-	st, err := readJournal(folder)
+	st, err := folder.ReadJournal()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,19 +50,19 @@ func TestJournalReplay(t *testing.T) {
 }
 
 func TestJournalRejectsCorruption(t *testing.T) {
-	folder := &RunFolder{Dir: t.TempDir()}
-	os.WriteFile(filepath.Join(folder.Dir, journalName), []byte("{\"event\":\"planned\"}\nnot json\n{\"event\":\"finished\"}\n"), 0o600)
-	if _, err := readJournal(folder); err == nil || !strings.Contains(err.Error(), "line 2") {
+	folder := &Folder{Dir: t.TempDir()}
+	os.WriteFile(filepath.Join(folder.Dir, JournalFile), []byte("{\"event\":\"planned\"}\nnot json\n{\"event\":\"finished\"}\n"), 0o600)
+	if _, err := folder.ReadJournal(); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("err = %v, want an error naming line 2", err)
 	}
-	os.WriteFile(filepath.Join(folder.Dir, journalName), []byte("{\"event\":\"teleported\"}\n"), 0o600)
-	if _, err := readJournal(folder); err == nil || !strings.Contains(err.Error(), "unknown event") {
+	os.WriteFile(filepath.Join(folder.Dir, JournalFile), []byte("{\"event\":\"teleported\"}\n"), 0o600)
+	if _, err := folder.ReadJournal(); err == nil || !strings.Contains(err.Error(), "unknown event") {
 		t.Errorf("err = %v, want unknown event", err)
 	}
 }
 
 func TestResultsTable(t *testing.T) {
-	folder := &RunFolder{Dir: t.TempDir()}
+	folder := &Folder{Dir: t.TempDir()}
 	job1 := `"sf__Id","sf__Created","ns__Ext__c","ns__Name__c"
 "a0B1","true","k2","=SUM(A1)"
 "a0B2","false","k1","Bob"
@@ -77,16 +77,16 @@ func TestResultsTable(t *testing.T) {
 	unprocessed := `"ns__Ext__c","ns__Name__c"
 "k6","F"
 `
-	for _, x := range []struct{ file, body string }{{successFile, job1}, {successFile, job2}, {errorFile, failed}, {unprocessedFile, unprocessed}} {
-		if _, _, _, err := appendResults(folder.Path(x.file), strings.NewReader(x.body)); err != nil {
+	for _, x := range []struct{ file, body string }{{SuccessFile, job1}, {SuccessFile, job2}, {ErrorFile, failed}, {UnprocessedFile, unprocessed}} {
+		if _, err := folder.AppendResults(x.file, strings.NewReader(x.body)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	b, _ := os.ReadFile(folder.Path(successFile))
+	b, _ := os.ReadFile(folder.Path(SuccessFile))
 	if got := string(b); got != "sf__Id,sf__Created,ns__Ext__c,ns__Name__c\na0B1,true,k2,'=SUM(A1)\na0B2,false,k1,Bob\na0B3,true,k3,Cy\n" {
 		t.Errorf("success.csv:\n%s", got)
 	}
-	tab, err := loadResults(folder, "NS__EXT__C", nil, map[string]int64{successFile: -1, errorFile: -1, unprocessedFile: -1}, 0)
+	tab, err := folder.ReadResults("NS__EXT__C", nil, map[string]int64{SuccessFile: -1, ErrorFile: -1, UnprocessedFile: -1}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,12 +95,12 @@ func TestResultsTable(t *testing.T) {
 		"-k5": "failed REQUIRED_FIELD_MISSING:Required fields are missing: [ns__Email__c]:ns__Email__c --",
 		"k6":  "unprocessed the job ended before Salesforce processed this row"}
 	for k, w := range want {
-		o, d, ok := tab.lookup(k)
+		o, d, ok := tab.Lookup(k)
 		if !ok || o.String()+" "+d != w {
 			t.Errorf("lookup(%s) = %v %q %v, want %q", k, o, d, ok, w)
 		}
 	}
-	if _, _, ok := tab.lookup("k7"); ok {
+	if _, _, ok := tab.Lookup("k7"); ok {
 		t.Errorf("k7 was never uploaded")
 	}
 }

@@ -1,7 +1,6 @@
-package backfill
+package report
 
 import (
-	"bytes"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -13,11 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/northpass-tools/backfill/csvdiff"
+	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 )
-
-// reportFileLine is report.html's line in [Summary.Files].
-const reportFileLine = "report.html     the report to read and approve (open it in a browser)"
 
 //go:embed report.html.tmpl
 var reportSource string
@@ -26,31 +23,10 @@ var reportSource string
 // value reaches it as template.HTML, so nothing from the export can become markup.
 var reportTemplate = template.Must(template.New("report.html").Parse(reportSource))
 
-// WriteReport writes report.html into the run folder: the self-contained page of DESIGN.md
-// section 7, built only from s. The page is rendered in memory first, so a failure leaves
-// no half-written file; an existing report.html is never overwritten (the file is created
-// with O_EXCL, private like the rest of the folder).
-func WriteReport(folder *RunFolder, s *Summary) error {
-	var buf bytes.Buffer
-	if err := RenderReport(&buf, s); err != nil {
-		return err
-	}
-	f, err := folder.Create("report.html")
-	if err != nil {
-		return fmt.Errorf("create report.html: %w", err)
-	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		return fmt.Errorf("write report.html: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write report.html: %w", err)
-	}
-	return nil
-}
-
-// RenderReport writes the report page for s to w. It reads s and never changes it.
-func RenderReport(w io.Writer, s *Summary) error {
+// Render writes the report page for s to w: the self-contained page of DESIGN.md section 7
+// (inline CSS and SVG, nothing fetched). It reads s and never changes it. It is the job's
+// Hooks.Render.
+func Render(w io.Writer, s *backfill.Summary) error {
 	if err := reportTemplate.Execute(w, newReportView(s)); err != nil {
 		return fmt.Errorf("render report: %w", err)
 	}
@@ -60,7 +36,7 @@ func RenderReport(w io.Writer, s *Summary) error {
 // reportView is what the template shows: every number and every chart coordinate is
 // computed here, so the template only places values.
 type reportView struct {
-	S        *Summary
+	S        *backfill.Summary
 	Title    string
 	Started  string
 	Finished string
@@ -73,7 +49,7 @@ type reportView struct {
 	Reasons  []reasonRow
 	Jobs     []jobRow
 	Columns  []columnRow
-	Mapping  []ColumnMapping
+	Mapping  []runfolder.Mapping
 	Unmapped []string
 	APICalls []apiCallRow
 	Files    []fileRow
@@ -105,39 +81,39 @@ const (
 	groupUnproc  = "unproc"
 )
 
-func outcomeGroup(o csvdiff.Outcome) string {
+func outcomeGroup(o runfolder.Outcome) string {
 	switch o {
-	case csvdiff.ToInsert, csvdiff.ToUpdate, csvdiff.Created, csvdiff.Updated:
+	case runfolder.ToInsert, runfolder.ToUpdate, runfolder.Created, runfolder.Updated:
 		return groupLoad
-	case csvdiff.Exists, csvdiff.AlreadyNewer:
+	case runfolder.Exists, runfolder.AlreadyNewer:
 		return groupPresent
-	case csvdiff.Stale:
+	case runfolder.Stale:
 		return groupStale
-	case csvdiff.Rejected, csvdiff.Failed:
+	case runfolder.Rejected, runfolder.Failed:
 		return groupBad
-	case csvdiff.Unprocessed:
+	case runfolder.Unprocessed:
 		return groupUnproc
 	}
 	return groupSkip
 }
 
 // outcomeMeaning is DESIGN.md section 3's table, for the final outcomes.
-var outcomeMeaning = map[csvdiff.Outcome]string{
-	csvdiff.Rejected:     "the row cannot be used (ragged, bad date, missing key, bad encoding)",
-	csvdiff.BeforeCutoff: "every cutoff date column is before the cutoff",
-	csvdiff.Duplicate:    "another row of the export has the same key; the ledger names the line kept",
-	csvdiff.Exists:       "Salesforce already has the record and nothing to change",
-	csvdiff.Stale:        "Salesforce has the record but mapped values differ",
-	csvdiff.ToInsert:     "planned insert",
-	csvdiff.ToUpdate:     "planned update",
-	csvdiff.Created:      "loaded as a new record",
-	csvdiff.Updated:      "loaded over an existing record",
-	csvdiff.AlreadyNewer: "Salesforce refused an older version (old timestamp)",
-	csvdiff.Failed:       "Salesforce rejected the row (error.csv has sf__Error)",
-	csvdiff.Unprocessed:  "the job ended before Salesforce processed the row",
+var outcomeMeaning = map[runfolder.Outcome]string{
+	runfolder.Rejected:     "the row cannot be used (ragged, bad date, missing key, bad encoding)",
+	runfolder.BeforeCutoff: "every cutoff date column is before the cutoff",
+	runfolder.Duplicate:    "another row of the export has the same key; the ledger names the line kept",
+	runfolder.Exists:       "Salesforce already has the record and nothing to change",
+	runfolder.Stale:        "Salesforce has the record but mapped values differ",
+	runfolder.ToInsert:     "planned insert",
+	runfolder.ToUpdate:     "planned update",
+	runfolder.Created:      "loaded as a new record",
+	runfolder.Updated:      "loaded over an existing record",
+	runfolder.AlreadyNewer: "Salesforce refused an older version (old timestamp)",
+	runfolder.Failed:       "Salesforce rejected the row (error.csv has sf__Error)",
+	runfolder.Unprocessed:  "the job ended before Salesforce processed the row",
 }
 
-func newReportView(s *Summary) *reportView {
+func newReportView(s *backfill.Summary) *reportView {
 	v := &reportView{
 		S:        s,
 		Title:    fmt.Sprintf("backfill %s report", orDash(s.Command)),
@@ -153,7 +129,7 @@ func newReportView(s *Summary) *reportView {
 	if !s.StartedAt.IsZero() && !s.FinishedAt.IsZero() {
 		v.Took = fmtDuration(s.FinishedAt.Sub(s.StartedAt))
 	}
-	for _, o := range csvdiff.Outcomes() {
+	for _, o := range runfolder.Outcomes() {
 		n := s.Outcomes[o.String()]
 		v.Final = append(v.Final, finalRow{Outcome: o.String(), Group: outcomeGroup(o), N: n,
 			Share: percent(n, s.Rows), Meaning: outcomeMeaning[o], Zero: n == 0})
@@ -169,14 +145,13 @@ func newReportView(s *Summary) *reportView {
 		v.APICalls = append(v.APICalls, apiCallRow{Name: name, N: s.APICalls[name]})
 	}
 	for _, f := range s.Files {
-		name, desc, _ := strings.Cut(f, " ")
-		v.Files = append(v.Files, fileRow{Name: name, Desc: strings.TrimSpace(desc)})
+		v.Files = append(v.Files, fileRow{Name: f.Name, Desc: f.Desc})
 	}
 	return v
 }
 
-func newVerdict(s *Summary) verdict {
-	n := func(os ...csvdiff.Outcome) int {
+func newVerdict(s *backfill.Summary) verdict {
+	n := func(os ...runfolder.Outcome) int {
 		t := 0
 		for _, o := range os {
 			t += s.Outcomes[o.String()]
@@ -186,14 +161,14 @@ func newVerdict(s *Summary) verdict {
 	item := func(label string, count int, tone, note string) verdictItem {
 		return verdictItem{Label: label, N: count, Share: percent(count, s.Rows), Tone: tone, Note: note}
 	}
-	present := n(csvdiff.Exists, csvdiff.AlreadyNewer)
-	stale := n(csvdiff.Stale)
-	rejected := n(csvdiff.Rejected)
-	failed, unproc := n(csvdiff.Failed), n(csvdiff.Unprocessed)
-	left := n(csvdiff.BeforeCutoff, csvdiff.Duplicate)
+	present := n(runfolder.Exists, runfolder.AlreadyNewer)
+	stale := n(runfolder.Stale)
+	rejected := n(runfolder.Rejected)
+	failed, unproc := n(runfolder.Failed), n(runfolder.Unprocessed)
+	left := n(runfolder.BeforeCutoff, runfolder.Duplicate)
 	v := verdict{Tone: "ok"}
 	if s.Command == "import" || len(s.Jobs) > 0 {
-		created, updated := n(csvdiff.Created), n(csvdiff.Updated)
+		created, updated := n(runfolder.Created), n(runfolder.Updated)
 		v.Headline = fmt.Sprintf("%d of %d rows loaded into Salesforce (%d created, %d updated).", created+updated, s.Rows, created, updated)
 		v.Items = []verdictItem{
 			item("created", created, groupLoad, "new records"),
@@ -205,10 +180,10 @@ func newVerdict(s *Summary) verdict {
 			item("rejected", rejected, groupBad, "see rejects.csv"),
 		}
 	} else {
-		load := n(csvdiff.ToInsert, csvdiff.ToUpdate)
+		load := n(runfolder.ToInsert, runfolder.ToUpdate)
 		v.Headline = fmt.Sprintf("%d of %d rows to load into Salesforce.", load, s.Rows)
 		v.Items = []verdictItem{
-			item("to load", load, groupLoad, fmt.Sprintf("%d to insert, %d to update: to_import.csv", n(csvdiff.ToInsert), n(csvdiff.ToUpdate))),
+			item("to load", load, groupLoad, fmt.Sprintf("%d to insert, %d to update: to_import.csv", n(runfolder.ToInsert), n(runfolder.ToUpdate))),
 			item("already present", present, groupPresent, "in Salesforce already: left out"),
 			item("stale", stale, groupStale, "in Salesforce with different values"),
 			item("rejected", rejected, groupBad, "cannot be used: see rejects.csv"),
@@ -226,10 +201,10 @@ func newVerdict(s *Summary) verdict {
 	}
 	if failed+unproc > 0 {
 		v.Tone = "bad"
-		v.Exit = ExitRowsFailed
+		v.Exit = backfill.ExitRowsFailed
 		v.ExitText = "finished, but some rows failed or were left unprocessed"
 	} else {
-		v.Exit = ExitOK
+		v.Exit = backfill.ExitOK
 		v.ExitText = "done, every row accounted for"
 	}
 	return v
@@ -263,13 +238,13 @@ type outcomeBar struct {
 	Y, TextY, W, CountX   float64
 }
 
-func newOutcomeChart(s *Summary) outcomeChart {
+func newOutcomeChart(s *backfill.Summary) outcomeChart {
 	c := outcomeChart{W: chartW}
 	longest := 0 // the longest bar spans outBarMax; the others are to scale
 	for _, n := range s.Outcomes {
 		longest = max(longest, n)
 	}
-	for _, o := range csvdiff.Outcomes() {
+	for _, o := range runfolder.Outcomes() {
 		n := s.Outcomes[o.String()]
 		if n == 0 {
 			continue
@@ -290,12 +265,12 @@ func newOutcomeChart(s *Summary) outcomeChart {
 // daySeries are the stacks of the per-day chart, bottom to top.
 var daySeries = []struct {
 	class, label string
-	outcomes     []csvdiff.Outcome
+	outcomes     []runfolder.Outcome
 }{
-	{groupLoad, "to load / loaded", []csvdiff.Outcome{csvdiff.ToInsert, csvdiff.ToUpdate, csvdiff.Created, csvdiff.Updated}},
-	{groupPresent, "already present", []csvdiff.Outcome{csvdiff.Exists, csvdiff.AlreadyNewer}},
-	{groupStale, "stale", []csvdiff.Outcome{csvdiff.Stale}},
-	{groupBad, "failed / unprocessed", []csvdiff.Outcome{csvdiff.Failed, csvdiff.Unprocessed}},
+	{groupLoad, "to load / loaded", []runfolder.Outcome{runfolder.ToInsert, runfolder.ToUpdate, runfolder.Created, runfolder.Updated}},
+	{groupPresent, "already present", []runfolder.Outcome{runfolder.Exists, runfolder.AlreadyNewer}},
+	{groupStale, "stale", []runfolder.Outcome{runfolder.Stale}},
+	{groupBad, "failed / unprocessed", []runfolder.Outcome{runfolder.Failed, runfolder.Unprocessed}},
 }
 
 type dayChart struct {
@@ -341,7 +316,7 @@ type legendItem struct {
 	X            float64
 }
 
-func newDayChart(days []DayCount, cutoff time.Time) dayChart {
+func newDayChart(days []backfill.DayCount, cutoff time.Time) dayChart {
 	c := dayChart{W: chartW, H: dayH, PlotX: dayPlotX, PlotY: dayPlotY, PlotW: dayPlotW, PlotH: dayPlotH,
 		Bottom: dayPlotY + dayPlotH, MidY: dayPlotY + dayPlotH/2}
 	type bucket struct{ n [4]int }
@@ -507,7 +482,7 @@ type reasonRow struct {
 	N                             int
 }
 
-func newReasonRow(r Reason) reasonRow {
+func newReasonRow(r backfill.Reason) reasonRow {
 	lines := make([]string, len(r.Examples))
 	for i, l := range r.Examples {
 		lines[i] = strconv.Itoa(l)
@@ -516,17 +491,17 @@ func newReasonRow(r Reason) reasonRow {
 	if r.Count > len(r.Examples) {
 		s += ", …"
 	}
-	o, _ := csvdiff.ParseOutcome(r.Outcome)
+	o, _ := runfolder.ParseOutcome(r.Outcome)
 	return reasonRow{Outcome: r.Outcome, Group: outcomeGroup(o), Reason: r.Reason, Lines: s, N: r.Count}
 }
 
 type jobRow struct {
-	JobSummary
+	backfill.JobSummary
 	Size, Started, Done, Took string
 	Tone                      string
 }
 
-func newJobRow(j JobSummary) jobRow {
+func newJobRow(j backfill.JobSummary) jobRow {
 	r := jobRow{JobSummary: j, Size: fmtBytes(j.Bytes), Started: fmtTime(j.CreatedAt), Done: fmtTime(j.FinishedAt), Tone: "ok"}
 	if !j.CreatedAt.IsZero() && !j.FinishedAt.IsZero() {
 		r.Took = fmtDuration(j.FinishedAt.Sub(j.CreatedAt))
@@ -545,7 +520,7 @@ type columnRow struct {
 	Roles []string
 }
 
-func newColumnRows(s *Summary) []columnRow {
+func newColumnRows(s *backfill.Summary) []columnRow {
 	mapped := map[string]string{}
 	for _, m := range s.Mapping {
 		mapped[m.Column] = m.Field

@@ -1,10 +1,10 @@
-package backfill_test
+package report_test
 
 import (
 	"bytes"
-	"errors"
+	"encoding/json"
+	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,28 +15,51 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/report"
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 )
 
-// TestReportCleanGolden runs `clean` on the shared fixtures, checks report.html against the
-// summary it was built from, and compares the page's outline (headings, chart bars, table
-// rows, not its markup) with testdata/golden/<case>/report-outline.txt.
-func TestReportCleanGolden(t *testing.T) {
-	for _, tt := range cleanCases {
-		if tt.name == "clean-sample-two-date-columns" {
-			continue // same export as clean-sample
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// golden compares got with the file at path, or rewrites it under -update.
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
 		}
-		t.Run(tt.name, func(t *testing.T) {
-			cfg, sum, _ := tt.run(t)
-			b, err := os.ReadFile(filepath.Join(cfg.Out, "report.html"))
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (make golden rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// TestReportCleanGolden renders the report of the golden clean runs' summary.json (written
+// by backfill's TestCleanGolden), checks it against the summary, and compares the page's
+// outline (headings, chart bars, table rows, not its markup) with
+// testdata/golden/<case>/report-outline.txt.
+func TestReportCleanGolden(t *testing.T) {
+	for _, name := range []string{"clean-sample", "clean-excel-1252"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join("..", "..", "testdata", "golden", name)
+			b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !hasFile(sum, "report.html") {
-				t.Errorf("summary files %q do not list report.html", sum.Files)
+			sum := &backfill.Summary{}
+			if err := json.Unmarshal(b, sum); err != nil {
+				t.Fatal(err)
 			}
-			doc := checkReport(t, b, sum)
-			outline := bytes.ReplaceAll([]byte(reportOutline(doc)), []byte(cfg.Out), []byte("RUN_FOLDER"))
-			golden(t, filepath.Join("..", "testdata", "golden", tt.name, "report-outline.txt"), outline)
+			if !hasFile(sum, "report.html") {
+				t.Errorf("summary files %v do not list report.html", sum.Files)
+			}
+			doc := checkReport(t, nil, sum)
+			golden(t, filepath.Join(dir, "report-outline.txt"), []byte(reportOutline(doc)))
 		})
 	}
 }
@@ -87,7 +110,7 @@ func TestReportImport(t *testing.T) {
 	if !strings.Contains(legend, "failed / unprocessed 3") {
 		t.Errorf("legend %q lacks the failed series", legend)
 	}
-	golden(t, filepath.Join("..", "testdata", "golden", "report-import", "report-outline.txt"), []byte(reportOutline(doc)))
+	golden(t, filepath.Join("..", "..", "testdata", "golden", "report-import", "report-outline.txt"), []byte(reportOutline(doc)))
 }
 
 // TestReportDayBuckets checks the per-day chart: one bar per day from the cutoff, by week
@@ -158,12 +181,12 @@ func TestReportEscaping(t *testing.T) {
 			s.Object, s.ExternalIDField, s.KeyColumn, s.UpdatedColumn = evil, evil, evil, evil
 			s.DateColumns = []string{evil, evil + "2"}
 			s.Unmapped = []string{evil}
-			s.Mapping = []backfill.ColumnMapping{{Column: evil, Field: evil, Type: evil, Source: evil}}
+			s.Mapping = []runfolder.Mapping{{Column: evil, Field: evil, Type: evil, Source: evil}}
 			s.Export = backfill.InputInfo{File: evil, Columns: []string{evil, "x" + evil}, Delimiter: evil, Encoding: evil}
 			s.Existing = &backfill.ExistingInfo{File: evil, KeyColumn: evil, IDColumn: evil, Rows: 1}
 			s.APICalls = map[string]int{evil: 1}
 			s.Reasons = []backfill.Reason{{Outcome: evil, Reason: evil, Count: 1, Examples: []int{2}}}
-			s.Files = []string{evil, "ledger.csv " + evil}
+			s.Files = []backfill.RunFile{{Name: evil, Desc: evil}, {Name: "ledger.csv", Desc: evil}}
 			s.RunFolder = evil
 			s.ByDay = append(s.ByDay, backfill.DayCount{Day: evil, Outcomes: map[string]int{evil: 1}})
 			s.Outcomes[evil] = 1
@@ -171,7 +194,7 @@ func TestReportEscaping(t *testing.T) {
 				s.Jobs[i].ID, s.Jobs[i].State, s.Jobs[i].ErrorMessage, s.Jobs[i].SetupURL = evil, evil, evil, evil
 			}
 			var buf bytes.Buffer
-			if err := backfill.RenderReport(&buf, s); err != nil {
+			if err := report.Render(&buf, s); err != nil {
 				t.Fatal(err)
 			}
 			out := buf.String()
@@ -193,29 +216,6 @@ func TestReportEscaping(t *testing.T) {
 	}
 }
 
-func TestWriteReportIsPrivateAndNeverOverwrites(t *testing.T) {
-	folder := &backfill.RunFolder{Dir: t.TempDir()}
-	s := importSummary()
-	if err := backfill.WriteReport(folder, s); err != nil {
-		t.Fatal(err)
-	}
-	st, err := os.Stat(folder.Path("report.html"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Mode().Perm() != 0o600 {
-		t.Errorf("report.html mode %v, want 0600", st.Mode().Perm())
-	}
-	before, _ := os.ReadFile(folder.Path("report.html"))
-	s.Rows++
-	if err := backfill.WriteReport(folder, s); !errors.Is(err, fs.ErrExist) {
-		t.Errorf("second WriteReport: %v, want an error wrapping fs.ErrExist", err)
-	}
-	if after, _ := os.ReadFile(folder.Path("report.html")); !bytes.Equal(before, after) {
-		t.Errorf("report.html was overwritten")
-	}
-}
-
 // importSummary is a hand-built Summary of an import with three Bulk jobs, the last one
 // failed, as the import command will fill it.
 func importSummary() *backfill.Summary {
@@ -227,7 +227,7 @@ func importSummary() *backfill.Summary {
 		Cutoff: time.Date(2025, 11, 20, 0, 0, 0, 0, time.UTC), Object: "nplms__Enrollment__c",
 		ExternalIDField: "nplms__External_Id__c", KeyColumn: "External Id",
 		DateColumns: []string{"Enrollment Date"}, UpdatedColumn: "Updated At",
-		Mapping: []backfill.ColumnMapping{
+		Mapping: []runfolder.Mapping{
 			{Column: "External Id", Field: "nplms__External_Id__c", Type: "string", Source: "sdl"},
 			{Column: "Learner Email", Field: "nplms__Email__c", Type: "email", Source: "label"},
 			{Column: "Enrollment Date", Field: "nplms__Enrollment_Date__c", Type: "datetime", Source: "api name"},
@@ -252,8 +252,9 @@ func importSummary() *backfill.Summary {
 			{Outcome: "failed", Reason: "REQUIRED_FIELD_MISSING:Required fields are missing", Count: 2, Examples: []int{14, 30}},
 			{Outcome: "rejected", Reason: `column "Enrollment Date": unparseable date`, Count: 1, Examples: []int{9}},
 		},
-		Files: []string{"summary.json", "ledger.csv      one line per data row", "success.csv     30 rows",
-			"error.csv       2 rows", "unprocessed.csv 1 row", "report.html     the report"},
+		Files: []backfill.RunFile{{Name: "summary.json", Desc: "counts"}, {Name: "ledger.csv", Desc: "one line per data row"},
+			{Name: "success.csv", Desc: "30 rows"}, {Name: "error.csv", Desc: "2 rows"}, {Name: "unprocessed.csv", Desc: "1 row"},
+			{Name: "report.html", Desc: "the report"}},
 		RunFolder: "backfill-runs/20261124T120000Z",
 		StartedAt: at(0, 0), FinishedAt: at(2, 1),
 	}
@@ -270,7 +271,7 @@ func importSummary() *backfill.Summary {
 func renderReport(t *testing.T, s *backfill.Summary) *html.Node {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := backfill.RenderReport(&buf, s); err != nil {
+	if err := report.Render(&buf, s); err != nil {
 		t.Fatal(err)
 	}
 	doc, err := html.Parse(&buf)
@@ -288,7 +289,7 @@ func checkReport(t *testing.T, page []byte, s *backfill.Summary) *html.Node {
 	t.Helper()
 	if page == nil {
 		var buf bytes.Buffer
-		if err := backfill.RenderReport(&buf, s); err != nil {
+		if err := report.Render(&buf, s); err != nil {
 			t.Fatal(err)
 		}
 		page = buf.Bytes()
@@ -393,8 +394,8 @@ func checkReport(t *testing.T, page []byte, s *backfill.Summary) *html.Node {
 	}
 	files := textOf(findID(doc, "files"))
 	for _, f := range s.Files {
-		if name, _, _ := strings.Cut(f, " "); !strings.Contains(files, name) {
-			t.Errorf("files section lacks %s", name)
+		if !strings.Contains(files, f.Name) {
+			t.Errorf("files section lacks %s", f.Name)
 		}
 	}
 	return doc
@@ -494,7 +495,7 @@ func dayBars(chart *html.Node) (bars, withRows int) {
 
 func hasFile(s *backfill.Summary, name string) bool {
 	for _, f := range s.Files {
-		if f == name || strings.HasPrefix(f, name+" ") {
+		if f.Name == name {
 			return true
 		}
 	}
@@ -591,8 +592,8 @@ func cells(tr *html.Node) []string {
 // report's path.
 func TestPrintSummaryImport(t *testing.T) {
 	var buf bytes.Buffer
-	if err := backfill.PrintSummary(&buf, importSummary(), "table"); err != nil {
+	if err := report.PrintSummary(&buf, importSummary(), "table"); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, filepath.Join("..", "testdata", "golden", "report-import", "stdout.txt"), buf.Bytes())
+	golden(t, filepath.Join("..", "..", "testdata", "golden", "report-import", "stdout.txt"), buf.Bytes())
 }

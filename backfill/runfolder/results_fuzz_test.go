@@ -1,4 +1,4 @@
-package backfill
+package runfolder
 
 import (
 	"bytes"
@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-
-	"github.com/northpass-tools/backfill/csvdiff"
 )
 
 // The Bulk results parser: appendResults copies Salesforce's result CSVs into the run folder
@@ -34,18 +32,18 @@ func FuzzResultsParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		folder := &RunFolder{Dir: t.TempDir()}
-		for _, k := range resultKinds {
-			rows, created, newer, err := appendResults(folder.Path(k.file), bytes.NewReader(in))
+		folder := &Folder{Dir: t.TempDir()}
+		for _, k := range ResultKinds {
+			c, err := folder.AppendResults(k.File, bytes.NewReader(in))
 			if err != nil {
 				continue
 			}
-			if created > rows || newer > rows || created < 0 || newer < 0 {
-				t.Fatalf("%s: rows %d, created %d, already newer %d", k.file, rows, created, newer)
+			if c.Created > c.Rows || c.AlreadyNewer > c.Rows || c.Created < 0 || c.AlreadyNewer < 0 {
+				t.Fatalf("%s: %+v", k.File, c)
 			}
 		}
-		if table, err := loadResults(folder, fuzzExt, map[string]int64{}, map[string]int64{}, 0); err == nil {
-			table.lookup("k1")
+		if table, err := folder.ReadResults(fuzzExt, map[string]int64{}, map[string]int64{}, 0); err == nil {
+			table.Lookup("k1")
 		}
 	})
 }
@@ -53,7 +51,7 @@ func FuzzResultsParse(f *testing.F) {
 // resultCase is one uploaded row and the result Salesforce gave it.
 type resultCase struct {
 	key, id, sfErr string
-	want           csvdiff.Outcome
+	want           Outcome
 }
 
 // FuzzResultsRoundTrip writes success, failed and unprocessed result files for two jobs the
@@ -84,18 +82,18 @@ func FuzzResultsRoundTrip(f *testing.F) {
 			c := resultCase{key: k, id: fmt.Sprintf("a0E%012dAAA", len(cases)+1)}
 			switch kind {
 			case 0:
-				c.want = csvdiff.Created
+				c.want = Created
 			case 1:
-				c.want = csvdiff.Updated
+				c.want = Updated
 			case 2:
-				c.want, c.id, c.sfErr = csvdiff.AlreadyNewer, "", "FIELD_CUSTOM_VALIDATION_EXCEPTION:Cannot update record due to Old Timestamp:--"
+				c.want, c.id, c.sfErr = AlreadyNewer, "", "FIELD_CUSTOM_VALIDATION_EXCEPTION:Cannot update record due to Old Timestamp:--"
 			case 3:
-				c.want, c.id, c.sfErr = csvdiff.Failed, "", "REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --"
+				c.want, c.id, c.sfErr = Failed, "", "REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --"
 				if len(k)%2 == 1 {
 					c.sfErr = "=cmd|' /C calc'!A0" // formula-like: neutralised in error.csv, not in the ledger's detail
 				}
 			default:
-				c.want, c.id = csvdiff.Unprocessed, ""
+				c.want, c.id = Unprocessed, ""
 			}
 			cases = append(cases, c)
 		}
@@ -105,44 +103,45 @@ func FuzzResultsRoundTrip(f *testing.F) {
 
 func checkResultsRoundTrip(t *testing.T, cases []resultCase) {
 	t.Helper()
-	folder := &RunFolder{Dir: t.TempDir()}
+	folder := &Folder{Dir: t.TempDir()}
 	half := len(cases) / 2
 	parts := [][]resultCase{cases[:half], cases[half:]}
 	starts := make([]map[string]int64, len(parts))
 	for p, part := range parts {
 		starts[p] = map[string]int64{}
-		for _, k := range resultKinds {
-			starts[p][k.file] = fileSize(folder.Path(k.file))
-			body, wantRows, wantCreated, wantNewer := salesforceResults(k.file, part)
-			rows, created, newer, err := appendResults(folder.Path(k.file), strings.NewReader(body))
+		for _, k := range ResultKinds {
+			starts[p][k.File] = folder.Size(k.File)
+			body, wantRows, wantCreated, wantNewer := salesforceResults(k.File, part)
+			c, err := folder.AppendResults(k.File, strings.NewReader(body))
+			rows, created, newer := c.Rows, c.Created, c.AlreadyNewer
 			if err != nil {
-				t.Fatalf("appendResults(%s): %v\n%s", k.file, err, body)
+				t.Fatalf("appendResults(%s): %v\n%s", k.File, err, body)
 			}
 			if rows != wantRows || created != wantCreated || newer != wantNewer {
 				t.Errorf("appendResults(%s) = %d rows, %d created, %d already newer; want %d, %d, %d",
-					k.file, rows, created, newer, wantRows, wantCreated, wantNewer)
+					k.File, rows, created, newer, wantRows, wantCreated, wantNewer)
 			}
 		}
 	}
 	for p, part := range parts {
 		end := map[string]int64{}
-		for _, k := range resultKinds {
-			end[k.file] = -1
+		for _, k := range ResultKinds {
+			end[k.File] = -1
 			if p+1 < len(parts) {
-				end[k.file] = starts[p+1][k.file]
+				end[k.File] = starts[p+1][k.File]
 			}
 		}
-		table, err := loadResults(folder, fuzzExt, starts[p], end, len(part))
+		table, err := folder.ReadResults(fuzzExt, starts[p], end, len(part))
 		if err != nil {
 			t.Fatalf("loadResults(part %d): %v", p+1, err)
 		}
 		for _, c := range part {
-			o, detail, ok := table.lookup(c.key)
+			o, detail, ok := table.Lookup(c.key)
 			wantDetail := c.id
 			switch c.want {
-			case csvdiff.AlreadyNewer, csvdiff.Failed:
+			case AlreadyNewer, Failed:
 				wantDetail = c.sfErr
-			case csvdiff.Unprocessed:
+			case Unprocessed:
 				wantDetail = "the job ended before Salesforce processed this row"
 			}
 			if !ok || o != c.want || detail != wantDetail {
@@ -150,15 +149,15 @@ func checkResultsRoundTrip(t *testing.T, cases []resultCase) {
 			}
 		}
 		for _, c := range parts[1-p] {
-			if o, _, ok := table.lookup(c.key); ok {
+			if o, _, ok := table.Lookup(c.key); ok {
 				t.Errorf("part %d: key %q of the other part found (%v)", p+1, c.key, o)
 			}
 		}
 	}
 	if t.Failed() {
-		for _, k := range resultKinds {
-			b, _ := os.ReadFile(folder.Path(k.file))
-			t.Logf("%s:\n%s", k.file, b)
+		for _, k := range ResultKinds {
+			b, _ := os.ReadFile(folder.Path(k.File))
+			t.Logf("%s:\n%s", k.File, b)
 		}
 	}
 }
@@ -178,9 +177,9 @@ func salesforceResults(file string, cases []resultCase) (body string, rows, crea
 		b.WriteByte('\n')
 	}
 	switch file {
-	case successFile:
+	case SuccessFile:
 		line("sf__Id", "sf__Created", fuzzExt, "Name")
-	case errorFile:
+	case ErrorFile:
 		line("sf__Id", "sf__Error", fuzzExt, "Name")
 	default:
 		line(fuzzExt, "Name")
@@ -188,17 +187,17 @@ func salesforceResults(file string, cases []resultCase) (body string, rows, crea
 	for i := len(cases) - 1; i >= 0; i-- {
 		c := cases[i]
 		switch {
-		case file == successFile && (c.want == csvdiff.Created || c.want == csvdiff.Updated):
-			line(c.id, fmt.Sprint(c.want == csvdiff.Created), c.key, c.key)
-			if c.want == csvdiff.Created {
+		case file == SuccessFile && (c.want == Created || c.want == Updated):
+			line(c.id, fmt.Sprint(c.want == Created), c.key, c.key)
+			if c.want == Created {
 				created++
 			}
-		case file == errorFile && (c.want == csvdiff.Failed || c.want == csvdiff.AlreadyNewer):
+		case file == ErrorFile && (c.want == Failed || c.want == AlreadyNewer):
 			line(c.id, c.sfErr, c.key, c.key)
-			if c.want == csvdiff.AlreadyNewer {
+			if c.want == AlreadyNewer {
 				newer++
 			}
-		case file == unprocessedFile && c.want == csvdiff.Unprocessed:
+		case file == UnprocessedFile && c.want == Unprocessed:
 			line(c.key, c.key)
 		default:
 			continue
@@ -214,7 +213,7 @@ func salesforceResults(file string, cases []resultCase) (body string, rows, crea
 func TestResultsFormulaKeys(t *testing.T) {
 	var cases []resultCase
 	for i, k := range []string{"=1+1", "'=1+1", "''=1+1", "+1", "'+1", "-1", "'-1", "@x", "'@x", "\tx", "'\tx", "'", "''", "'x", "=HYPERLINK(\"http://x\",\"y\")"} {
-		cases = append(cases, resultCase{key: k, id: fmt.Sprintf("a0E%012dAAA", i+1), want: csvdiff.Created})
+		cases = append(cases, resultCase{key: k, id: fmt.Sprintf("a0E%012dAAA", i+1), want: Created})
 	}
 	checkResultsRoundTrip(t, cases)
 }

@@ -1,0 +1,211 @@
+package backfill
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/northpass-tools/backfill/backfill/runfolder"
+	"github.com/northpass-tools/backfill/csvdiff"
+	"github.com/northpass-tools/backfill/sfclient"
+)
+
+// Existence is asked in one place: which of a set of external ids does Salesforce hold, and
+// with what values. The plan asks it of the export's candidate keys, import --plan asks it
+// again of the planned keys just before loading.
+
+// queryPageSize is the REST query batch size (Salesforce's default and maximum).
+const queryPageSize = 2000
+
+// keyChunk bounds how many keys are held as strings at once while building IN queries.
+const keyChunk = 20000
+
+// keySource is a set of external ids to ask about.
+type keySource interface {
+	// Len is the number of keys.
+	Len() int
+	// Each calls fn with every key until fn returns false; key is valid during the call.
+	Each(fn func(key []byte) bool) error
+	// Has reports whether key is one of them.
+	Has(key []byte) (bool, error)
+}
+
+// eachChunk calls fn with the keys of ks, keyChunk at a time: the one key iterator.
+func eachChunk(ks keySource, fn func(keys []string) error) error {
+	keys := make([]string, 0, min(keyChunk, ks.Len()))
+	var ferr error
+	err := ks.Each(func(k []byte) bool {
+		keys = append(keys, string(k))
+		if len(keys) == keyChunk {
+			ferr = fn(keys)
+			keys = keys[:0]
+		}
+		return ferr == nil
+	})
+	if err == nil {
+		err = ferr
+	}
+	if err == nil && len(keys) > 0 {
+		err = fn(keys)
+	}
+	return err
+}
+
+// existenceQuery says what to read of the records found.
+type existenceQuery struct {
+	Object   string
+	ExtField string
+	Fields   []string // read besides Id and the external id
+}
+
+func (q existenceQuery) selectClause() string {
+	fields := append([]string{"Id", q.ExtField}, q.Fields...)
+	return "SELECT " + strings.Join(fields, ", ") + " FROM " + q.Object
+}
+
+// existenceMode is how existence was checked.
+type existenceMode struct {
+	Scan      bool // one scan of the object instead of IN queries
+	Calls     int  // the calls the chosen way costs (pages)
+	Records   int  // records in the object (COUNT())
+	Candidate int  // keys asked about
+}
+
+// lookup asks Salesforce which keys of ks exist and calls fn with each matching record (its
+// Id, external id and q.Fields). It uses batched IN queries on the external id, or one scan
+// of the object when that costs fewer API calls, and reports which.
+func lookup(ctx context.Context, sf Salesforce, q existenceQuery, ks keySource, cfg *Config, fn func(sfclient.Record) error) (existenceMode, error) {
+	mode := existenceMode{Candidate: ks.Len()}
+	if ks.Len() == 0 {
+		return mode, nil
+	}
+	sel := q.selectClause()
+	prefix := sel + " WHERE " + q.ExtField + " IN "
+	inCalls := 0
+	err := eachChunk(ks, func(keys []string) error {
+		return sfclient.InBatches(prefix, "", keys, func(string) error { inCalls++; return nil })
+	})
+	if err != nil {
+		return mode, err
+	}
+	total, err := sf.Count(ctx, "SELECT COUNT() FROM "+q.Object)
+	if err != nil {
+		return mode, fmt.Errorf("count %s: %w", q.Object, err)
+	}
+	mode.Records = total
+	scanCalls := (total + queryPageSize - 1) / queryPageSize
+	log := cfg.logger()
+	if scanCalls < inCalls {
+		mode.Scan, mode.Calls = true, scanCalls
+		log.Info("existence check: one scan of the object", zap.String("object", q.Object), zap.Int("records", total),
+			zap.Int("calls", scanCalls), zap.Int("in_query_calls", inCalls))
+		m := cfg.progress().Start("check which records exist (scan)", int64(total), "records")
+		defer m.Done()
+		err := sf.Query(ctx, sel, func(r sfclient.Record) error {
+			m.Add(1)
+			has, err := ks.Has([]byte(r.String(q.ExtField)))
+			if err != nil || !has {
+				return err
+			}
+			return fn(r)
+		})
+		if err != nil {
+			return mode, fmt.Errorf("scan %s: %w", q.Object, err)
+		}
+		return mode, nil
+	}
+	mode.Calls = inCalls
+	log.Info("existence check: IN queries", zap.String("object", q.Object), zap.Int("keys", ks.Len()),
+		zap.Int("calls", inCalls), zap.Int("full_scan_calls", scanCalls))
+	m := cfg.progress().Start("check which records exist", int64(ks.Len()), "keys")
+	defer m.Done()
+	err = eachChunk(ks, func(keys []string) error {
+		err := sfclient.InBatches(prefix, "", keys, func(soql string) error { return sf.Query(ctx, soql, fn) })
+		m.Add(int64(len(keys)))
+		return err
+	})
+	if err != nil {
+		return mode, fmt.Errorf("look up existing %s: %w", q.Object, err)
+	}
+	return mode, nil
+}
+
+// indexKeys are the candidate keys of a scanned export.
+type indexKeys struct{ idx *csvdiff.Index }
+
+func (k indexKeys) Len() int { return k.idx.NumCandidates() }
+func (k indexKeys) Each(fn func([]byte) bool) error {
+	k.idx.Candidates(fn)
+	return nil
+}
+func (k indexKeys) Has(key []byte) (bool, error) { return k.idx.IsCandidate(key), nil }
+
+// fileKeys are the external ids of a run folder's to_import.csv.
+type fileKeys struct {
+	folder *runfolder.Folder
+	field  string
+	n      int
+	set    *csvdiff.KeySet // built on the first Has
+}
+
+func (k *fileKeys) Len() int { return k.n }
+
+func (k *fileKeys) Each(fn func([]byte) bool) error {
+	f, err := os.Open(k.folder.Path(runfolder.ToImportFile))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil // an empty upload: no keys
+	}
+	col := -1
+	for i, h := range header {
+		if strings.EqualFold(h, k.field) {
+			col = i
+		}
+	}
+	if col < 0 {
+		return fmt.Errorf("%s has no %s column", runfolder.ToImportFile, k.field)
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", runfolder.ToImportFile, err)
+		}
+		if !fn([]byte(rec[col])) {
+			return nil
+		}
+	}
+}
+
+func (k *fileKeys) Has(key []byte) (bool, error) {
+	if k.set == nil {
+		set := csvdiff.NewKeySet(k.n)
+		var aerr error
+		err := k.Each(func(key []byte) bool {
+			aerr = set.Add(key, nil)
+			return aerr == nil
+		})
+		if err == nil {
+			err = aerr
+		}
+		if err != nil {
+			return false, err
+		}
+		k.set = set
+	}
+	_, ok := k.set.Lookup(key)
+	return ok, nil
+}

@@ -1,0 +1,120 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/runfolder"
+)
+
+// PrintSummary writes the human summary table (format "table") or summary.json ("json").
+func PrintSummary(w io.Writer, s *backfill.Summary, format string) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "backfill %s: %d rows in %s\n\n", s.Command, s.Rows, s.Export.File)
+	writeOutcomes(&b, s)
+	writeChoices(&b, s)
+	writeJobs(&b, s)
+	fmt.Fprintf(&b, "\nrun folder:    %s\n", s.RunFolder)
+	report := false
+	for _, f := range s.Files {
+		fmt.Fprintf(&b, "  %-15s %s\n", f.Name, f.Desc)
+		report = report || f.Name == runfolder.ReportFile
+	}
+	if report {
+		fmt.Fprintf(&b, "\nreport:        %s\n", filepath.Join(s.RunFolder, runfolder.ReportFile))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeOutcomes(b *strings.Builder, s *backfill.Summary) {
+	fmt.Fprintf(b, "  %-14s %10s %7s\n", "outcome", "rows", "share")
+	for _, o := range runfolder.Outcomes() {
+		n := s.Outcomes[o.String()]
+		if n == 0 && !alwaysShown(o, s.Command) {
+			continue
+		}
+		fmt.Fprintf(b, "  %-14s %10d %7s\n", o, n, percent(n, s.Rows))
+	}
+	fmt.Fprintf(b, "  %-14s %10d %7s\n", "total", s.Rows, percent(s.Rows, s.Rows))
+	b.WriteString("\n")
+}
+
+func writeChoices(b *strings.Builder, s *backfill.Summary) {
+	fmt.Fprintf(b, "key column:    %s\n", s.KeyColumn)
+	fmt.Fprintf(b, "date columns:  %s (kept when on or after %s)\n", strings.Join(s.DateColumns, ", "), s.Cutoff.Format(time.RFC3339))
+	if s.UpdatedColumn != "" {
+		fmt.Fprintf(b, "dedup:         latest %q wins\n", s.UpdatedColumn)
+	} else {
+		b.WriteString("dedup:         no updated-at column: the last row of a key wins\n")
+	}
+	bom := ""
+	if s.Export.BOM {
+		bom = " with BOM"
+	}
+	fmt.Fprintf(b, "export:        %s, %s-separated, %s%s\n", s.Export.File, s.Export.Delimiter, s.Export.Encoding, bom)
+	if e := s.Existing; e != nil {
+		id := "no Id column"
+		if e.IDColumn != "" {
+			id = fmt.Sprintf("Id column %q", e.IDColumn)
+		}
+		fmt.Fprintf(b, "existing:      %s: %d rows, %d of them match rows to load (key column %q, %s)", e.File, e.Rows, e.Matching, e.KeyColumn, id)
+		if e.Skipped > 0 {
+			fmt.Fprintf(b, ", %d rows without a usable key skipped", e.Skipped)
+		}
+		b.WriteString("\n")
+	}
+	if s.Object != "" {
+		fmt.Fprintf(b, "object:        %s (upsert on %s)\n", s.Object, s.ExternalIDField)
+	}
+	for i, m := range s.Mapping {
+		label := ""
+		if i == 0 {
+			label = "mapping:"
+		}
+		fmt.Fprintf(b, "%-15s%s -> %s (%s, by %s)\n", label, m.Column, m.Field, m.Type, m.Source)
+	}
+	if len(s.Unmapped) > 0 {
+		fmt.Fprintf(b, "left out:      %s\n", strings.Join(s.Unmapped, ", "))
+	}
+}
+
+func writeJobs(b *strings.Builder, s *backfill.Summary) {
+	for _, j := range s.Jobs {
+		fmt.Fprintf(b, "%-15s%s %s: %d rows, %d processed, %d created, %d updated, %d already newer, %d failed, %d unprocessed\n",
+			fmt.Sprintf("job %d:", j.Part), j.ID, j.State, j.Rows, j.Processed, j.Created, j.Updated, j.AlreadyNewer, j.Failed, j.Unprocessed)
+		if j.ErrorMessage != "" {
+			fmt.Fprintf(b, "               error: %s\n", j.ErrorMessage)
+		}
+		if j.SetupURL != "" {
+			fmt.Fprintf(b, "               Setup: %s\n", j.SetupURL)
+		}
+	}
+}
+
+func alwaysShown(o runfolder.Outcome, command string) bool {
+	switch o {
+	case runfolder.Rejected, runfolder.BeforeCutoff, runfolder.Duplicate, runfolder.Exists:
+		return true
+	case runfolder.ToInsert:
+		return command != "import"
+	}
+	return false
+}
+
+func percent(n, total int) string {
+	if total == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(total))
+}

@@ -1,0 +1,42 @@
+package runfolder
+
+// Plan is plan.json: what `import --plan DIR` and `resume DIR` need to load exactly the
+// reviewed plan.
+type Plan struct {
+	Export          string    `json:"export"`
+	Object          string    `json:"object"`
+	ExternalIDField string    `json:"external_id_field"`
+	Fields          []string  `json:"fields"`       // to_import.csv's header
+	HeaderBytes     int64     `json:"header_bytes"` // length of that header line
+	ToImportSHA256  string    `json:"to_import_sha256"`
+	Parts           []Part    `json:"parts"`
+	Mapping         []Mapping `json:"mapping"`
+	UpdateStale     bool      `json:"update_stale"`
+	InstanceURL     string    `json:"instance_url"`
+	APIVersion      string    `json:"api_version"`
+}
+
+// Part is a byte range of to_import.csv's records uploaded as one Bulk job (the header is
+// sent before each part).
+type Part struct {
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+	Rows  int   `json:"rows"`
+}
+
+// Rows returns the rows of every part.
+func (p *Plan) Rows() int {
+	n := 0
+	for _, pt := range p.Parts {
+		n += pt.Rows
+	}
+	return n
+}
+
+// Mapping is one export column mapped to a Salesforce field.
+type Mapping struct {
+	Column string `json:"column"`
+	Field  string `json:"field"`
+	Type   string `json:"type"`
+	Source string `json:"source"` // "sdl", "api name", "label" or "key"
+}

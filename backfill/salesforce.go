@@ -1,0 +1,63 @@
+package backfill
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/northpass-tools/backfill/sfclient"
+)
+
+// Salesforce is everything the job asks of an org: one seam, declared here where it is used
+// (as litestream declares ReplicaClient beside its users). *sfclient.Client implements it
+// against a real org or the emulator of package sfclient/sftest; the job never speaks HTTP.
+type Salesforce interface {
+	// InstanceURL is the org's URL for this session; APIVersion the version in use.
+	InstanceURL() string
+	APIVersion() string
+	// CallCounts reports the API calls made so far, by kind, for the summary.
+	CallCounts() map[string]int
+
+	// Query calls fn for every record of a SOQL query, page by page; Count returns the
+	// totalSize of a query (SELECT COUNT() ...).
+	Query(ctx context.Context, soql string, fn func(sfclient.Record) error) error
+	Count(ctx context.Context, soql string) (int, error)
+
+	// Discovery and preflight.
+	InstalledPackages(ctx context.Context) ([]sfclient.InstalledPackage, error)
+	DescribeGlobal(ctx context.Context) (*sfclient.GlobalDescribe, error)
+	Describe(ctx context.Context, object string) (*sfclient.SObjectDescribe, error)
+	Limits(ctx context.Context) (map[string]sfclient.Limit, error)
+	Organization(ctx context.Context) (*sfclient.Organization, error)
+	CurrentUserID(ctx context.Context) (string, error)
+	User(ctx context.Context, id string) (*sfclient.User, error)
+	PermissionSetAssignments(ctx context.Context, userID string) ([]sfclient.PermissionSetAssignment, error)
+
+	// Bulk API 2.0 ingest.
+	CreateIngestJob(ctx context.Context, spec sfclient.JobSpec) (*sfclient.Job, error)
+	UploadJobData(ctx context.Context, jobID string, r io.Reader) error
+	CloseJob(ctx context.Context, jobID string) (*sfclient.Job, error)
+	AbortJob(ctx context.Context, jobID string) (*sfclient.Job, error)
+	JobInfo(ctx context.Context, jobID string) (*sfclient.Job, error)
+	WaitJob(ctx context.Context, jobID string, onPoll func(*sfclient.Job)) (*sfclient.Job, error)
+	JobResults(ctx context.Context, jobID string, kind sfclient.ResultKind, w io.Writer) (int64, error)
+}
+
+var _ Salesforce = (*sfclient.Client)(nil)
+
+// connect logs in to the org named by cfg.Org.
+func connect(ctx context.Context, cfg *Config) (Salesforce, error) {
+	c, err := sfclient.New(ctx, cfg.Org, cfg.logger())
+	if err != nil {
+		return nil, &ExitError{Code: ExitRuntime, Err: err, Hint: loginHint(err)}
+	}
+	return c, nil
+}
+
+// loginHint says, in one line, what to do about a failed login or bad login flags.
+func loginHint(err error) string {
+	if errors.Is(err, sfclient.ErrNoSFCLI) {
+		return "install the Salesforce CLI (npm install --global @salesforce/cli), or log in with SF_* variables instead of --target-org"
+	}
+	return "check --target-org / --instance-url and the SF_* environment variables (backfill plan --help lists them)"
+}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/northpass-tools/backfill/backfill"
+)
+
+// run runs the program in process, as main does, with vars ("NAME=value") as its whole
+// environment: tests never touch the process's own, so they can run in parallel.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, vars ...string) error {
+	e := &env{stdout: stdout, stderr: stderr, getenv: envOf(vars)}
+	return e.main(ctx, args)
+}
+
+// envOf is a getenv over "NAME=value" pairs; the last one of a name wins.
+func envOf(vars []string) func(string) string {
+	m := map[string]string{}
+	for _, v := range vars {
+		k, val, _ := strings.Cut(v, "=")
+		m[k] = val
+	}
+	return func(k string) string { return m[k] }
+}
+
+// runCLI runs the program with args and an empty environment, and returns stdout, stderr
+// and the exit code main would use.
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	return runCLIEnv(t, nil, args...)
+}
+
+// runCLIEnv is runCLI with vars as the environment.
+func runCLIEnv(t *testing.T, vars []string, args ...string) (string, string, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), args, &stdout, &stderr, vars...)
+	return stdout.String(), stderr.String(), backfill.ExitCode(err)
+}
+
+// token is the environment of a bare access-token login.
+func token(tok string) []string { return []string{"SF_ACCESS_TOKEN=" + tok} }
