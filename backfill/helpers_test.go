@@ -2,24 +2,11 @@ package backfill_test
 
 import (
 	"bytes"
-	"encoding/csv"
 	"testing"
 
 	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/report"
 )
-
-// csvdiffReader parses a whole small CSV file written by the run.
-func csvdiffReader(t *testing.T, b []byte) [][]string {
-	t.Helper()
-	r := csv.NewReader(bytes.NewReader(b))
-	r.FieldsPerRecord = -1
-	recs, err := r.ReadAll()
-	if err != nil {
-		t.Fatalf("run folder CSV does not parse: %v", err)
-	}
-	return recs
-}
 
 // The job prints nothing itself; these helpers show its results as cmd/backfill does, with
 // package report.

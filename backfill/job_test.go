@@ -13,6 +13,7 @@ import (
 
 	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/report"
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/csvdiff/csvdifftest"
 	"github.com/northpass-tools/backfill/sfclient"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
@@ -52,15 +53,18 @@ func extIDs(t *testing.T, srv *sftest.Server, object, field string) map[string]m
 	return out
 }
 
-// ledger reads a run folder's ledger.csv as key -> outcome (last one wins for duplicates'
-// keys, which is the kept row since it comes... callers use lines for those).
-func ledgerLines(t *testing.T, dir string) [][]string {
+// ledgerLines reads a run folder's ledger.csv.
+func ledgerLines(t *testing.T, dir string) []runfolder.Entry {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "ledger.csv"))
+	var out []runfolder.Entry
+	err := (&runfolder.Folder{Dir: dir}).ReadLedger(runfolder.LedgerFile, func(e runfolder.Entry) error {
+		out = append(out, e)
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return csvdiffReader(t, b)[1:]
+	return out
 }
 
 func outcomes(s *backfill.Summary) map[string]int {
@@ -83,6 +87,7 @@ func sameCounts(t *testing.T, what string, got, want map[string]int) {
 }
 
 func TestPlanChangesNothing(t *testing.T) {
+	t.Parallel()
 	srv := sftest.NewServer(t)
 	before := len(srv.Records(demoObject))
 	cfg := orgConfig(t, srv)
@@ -112,8 +117,8 @@ func TestPlanChangesNothing(t *testing.T) {
 	}
 	// stale rows name the fields that differ and the record's Id.
 	for _, l := range ledgerLines(t, cfg.Out) {
-		if l[2] == "stale" && !strings.Contains(l[3], "Salesforce differs in nplms__Progress_Percentage__c") {
-			t.Errorf("stale detail %q", l[3])
+		if l.Outcome == runfolder.Stale && !strings.Contains(l.Detail, "Salesforce differs in nplms__Progress_Percentage__c") {
+			t.Errorf("stale detail %q", l.Detail)
 		}
 	}
 	b, _ := os.ReadFile(filepath.Join(cfg.Out, "to_import.csv"))
@@ -123,6 +128,7 @@ func TestPlanChangesNothing(t *testing.T) {
 }
 
 func TestImportThenRerunCreatesNothing(t *testing.T) {
+	t.Parallel()
 	srv := sftest.NewServer(t)
 	before := extIDs(t, srv, demoObject, demoExtID)
 	cfg := orgConfig(t, srv)
@@ -138,8 +144,8 @@ func TestImportThenRerunCreatesNothing(t *testing.T) {
 	}
 	// Every created row's Id in the ledger is the record Salesforce holds for its key.
 	for _, l := range ledgerLines(t, cfg.Out) {
-		if l[2] == "created" && after[l[1]]["Id"] != l[3] {
-			t.Errorf("line %s: ledger Id %s, org Id %v", l[0], l[3], after[l[1]]["Id"])
+		if l.Outcome == runfolder.Created && after[l.Key]["Id"] != l.Detail {
+			t.Errorf("line %d: ledger Id %s, org Id %v", l.Line, l.Detail, after[l.Key]["Id"])
 		}
 	}
 	if len(sum.Jobs) != 1 || sum.Jobs[0].Created != 22 || sum.Jobs[0].State != "JobComplete" {
@@ -162,6 +168,7 @@ func TestImportThenRerunCreatesNothing(t *testing.T) {
 }
 
 func TestImportFailuresAndOldTimestamps(t *testing.T) {
+	t.Parallel()
 	// One stale record is newer in Salesforce than in the export: the package refuses the
 	// older version ("Cannot update record due to old timestamp").
 	seed := sftest.DemoSeed().Clone()
@@ -187,14 +194,14 @@ func TestImportFailuresAndOldTimestamps(t *testing.T) {
 		t.Errorf("of the 3 stale rows 2 should be updated and 1 already_newer: %v", outcomes(sum))
 	}
 	for _, l := range ledgerLines(t, cfg.Out) {
-		if l[1] == "d5cc51fc-08cb-49e8-aea1-f5d9e28a3da1" && (l[2] != "already_newer" || !strings.Contains(l[3], "old timestamp")) {
-			t.Errorf("old-timestamp row: %q", l)
+		if l.Key == "d5cc51fc-08cb-49e8-aea1-f5d9e28a3da1" && (l.Outcome != runfolder.AlreadyNewer || !strings.Contains(l.Detail, "old timestamp")) {
+			t.Errorf("old-timestamp row: %+v", l)
 		}
 	}
 	var failed []string
 	for _, l := range ledgerLines(t, cfg.Out) {
-		if l[2] == "failed" {
-			failed = append(failed, l[1]+" "+l[3])
+		if l.Outcome == runfolder.Failed {
+			failed = append(failed, l.Key+" "+l.Detail)
 		}
 	}
 	if len(failed) != 1 || !strings.Contains(failed[0], "Learner is archived") {
@@ -207,6 +214,7 @@ func TestImportFailuresAndOldTimestamps(t *testing.T) {
 }
 
 func TestImportReviewedPlan(t *testing.T) {
+	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
 	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
@@ -283,6 +291,7 @@ func copyDir(t *testing.T, from, to string) {
 // TestImportSurvivesFaults: the session expires every few calls (the JWT flow logs in
 // again), and queries and uploads meet 503s; the result is exact.
 func TestImportSurvivesFaults(t *testing.T) {
+	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
 	cfg.Org.Credentials = sfclient.Credentials{ClientID: "3MVG9backfill.demo.client.id",
@@ -312,6 +321,7 @@ func TestImportSurvivesFaults(t *testing.T) {
 // TestOtherAPINames: an org whose namespace and field API names differ from the demo's works
 // through labels.
 func TestOtherAPINames(t *testing.T) {
+	t.Parallel()
 	srv := sftest.NewServer(t, sftest.WithSeed(sftest.OtherNamesSeed()))
 	cfg := orgConfig(t, srv)
 	sum, err := backfill.Import(t.Context(), wire(cfg))
@@ -327,6 +337,7 @@ func TestOtherAPINames(t *testing.T) {
 }
 
 func TestPlanDiscoveryErrors(t *testing.T) {
+	t.Parallel()
 	noPkg := sftest.DemoSeed().Clone()
 	noPkg.Packages = nil
 	srv := sftest.NewServer(t, sftest.WithSeed(noPkg))
@@ -351,6 +362,7 @@ func TestPlanDiscoveryErrors(t *testing.T) {
 }
 
 func TestImportAsksFirst(t *testing.T) {
+	t.Parallel()
 	srv := sftest.NewServer(t)
 	for _, tt := range []struct {
 		name, answer string
@@ -392,6 +404,7 @@ func TestImportAsksFirst(t *testing.T) {
 }
 
 func TestPlanWithSDLMapping(t *testing.T) {
+	t.Parallel()
 	srv := sftest.NewServer(t)
 	dir := t.TempDir()
 	export := filepath.Join(dir, "export.csv")
@@ -421,6 +434,7 @@ func TestPlanWithSDLMapping(t *testing.T) {
 // existence with one scan of the object instead of hundreds of IN queries, and still counts
 // the records created since the plan.
 func TestRecheckScansWhenCheaper(t *testing.T) {
+	t.Parallel()
 	srv := sftest.NewServer(t)
 	dir := t.TempDir()
 	export := filepath.Join(dir, "export.csv")

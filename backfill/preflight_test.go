@@ -59,6 +59,7 @@ type want struct {
 func pass(msg ...string) want { return want{status: backfill.CheckPass, msg: msg} }
 
 func TestPreflight(t *testing.T) {
+	t.Parallel()
 	allPass := map[int]want{
 		1: pass("logged in to Acme Learning (demo) (00D5g0000000001EAA)", "over plain http on loopback", "a production org, as expected"),
 		2: pass("Northpass 2.1.0.3 (namespace nplms) and Gainsight Northpass Data Connector 1.0.0.1 are installed"),
@@ -382,6 +383,7 @@ func checkPreflightReport(t *testing.T, rep *backfill.PreflightReport, want map[
 }
 
 func TestPreflightLoginFails(t *testing.T) {
+	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := preflightConfig(t, srv, "00D5g0000000001!not-a-token")
 	rep, stdout, err := runPreflight(t, cfg, "table")
@@ -402,6 +404,7 @@ func TestPreflightLoginFails(t *testing.T) {
 }
 
 func TestPreflightChecklistText(t *testing.T) {
+	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := preflightConfig(t, srv, "")
 	cfg.Org.Sandbox = true
@@ -425,6 +428,7 @@ func TestPreflightChecklistText(t *testing.T) {
 }
 
 func TestPreflightJSON(t *testing.T) {
+	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := preflightConfig(t, srv, "")
 	cfg.Export = pfExport
@@ -459,6 +463,7 @@ func TestPreflightJSON(t *testing.T) {
 }
 
 func TestRunPreflightWithClient(t *testing.T) {
+	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := preflightConfig(t, srv, "")
 	c, err := sfclient.New(t.Context(), cfg.Org, zaptest.NewLogger(t))
@@ -489,6 +494,7 @@ func TestRunPreflightWithClient(t *testing.T) {
 }
 
 func TestPreflightUnusableExport(t *testing.T) {
+	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := preflightConfig(t, srv, "")
 	cfg.Export = "testdata/no-such-export.csv"

@@ -70,104 +70,124 @@ func labelKey(s string) string {
 	return b.String()
 }
 
+// fieldIndex finds a target's fields by API name and by label.
+type fieldIndex struct {
+	byName  map[string]*sfclient.Field   // lower-case API name
+	byLabel map[string][]*sfclient.Field // labelKey of the label
+}
+
+func (t *Target) index() fieldIndex {
+	ix := fieldIndex{byName: map[string]*sfclient.Field{}, byLabel: map[string][]*sfclient.Field{}}
+	for _, f := range t.Fields {
+		ix.byName[strings.ToLower(f.Name)] = f
+		ix.byLabel[labelKey(f.Label)] = append(ix.byLabel[labelKey(f.Label)], f)
+	}
+	return ix
+}
+
 // mapColumns maps the export's columns to the target's fields: the .sdl mapping when given,
 // else a header equal to a field's API name, else equal to its label. The key column always
 // loads the external id field. Columns whose field cannot be written are left out with a
 // reason.
 func (t *Target) mapColumns(h *csvdiff.Header, sdl *Mapping, sdlName string) error {
 	t.Columns, t.ReadOnly, t.Unmapped = nil, nil, nil
-	byName := map[string]*sfclient.Field{}
-	byLabel := map[string][]*sfclient.Field{}
-	for _, f := range t.Fields {
-		byName[strings.ToLower(f.Name)] = f
-		byLabel[labelKey(f.Label)] = append(byLabel[labelKey(f.Label)], f)
-	}
+	ix := t.index()
 	ext := t.Field(t.ExternalIDField)
 	if ext == nil {
 		return fmt.Errorf("field %s is not on %s", t.ExternalIDField, t.Object)
 	}
 	if sdl != nil {
-		t.Constants = map[string]string{}
-		for f, v := range sdl.Constants {
-			fd := byName[strings.ToLower(f)]
-			if fd == nil {
-				return targetErr("fix the field name in the mapping file", "%s: constant for unknown field %s on %s", sdlName, f, t.Object)
-			}
-			t.Constants[fd.Name] = v
-		}
-		seen := map[string]bool{}
-		for _, col := range sdl.Order {
-			found := false
-			for _, n := range h.Names {
-				if n == col || labelKey(n) == labelKey(col) {
-					found = true
-				}
-			}
-			if !found {
-				return targetErr(fmt.Sprintf("the export's headers are: %s", strings.Join(h.Names, ", ")),
-					"%s maps column %q, which the export does not have", sdlName, col)
-			}
-			for _, f := range sdl.Columns[col] {
-				if byName[strings.ToLower(f)] == nil {
-					return targetErr("fix the field name in the mapping file (API names, e.g. ns__Field__c)",
-						"%s maps %q to %s, which %s does not have", sdlName, col, f, t.Object)
-				}
-				if seen[strings.ToLower(f)] {
-					return targetErr("map each field once", "%s maps field %s twice", sdlName, f)
-				}
-				seen[strings.ToLower(f)] = true
-			}
+		if err := t.checkSDL(h, sdl, sdlName, ix); err != nil {
+			return err
 		}
 	}
-	used := map[string]string{} // field -> column
+	used := map[string]string{} // lower-case field -> column
 	for i, col := range h.Names {
-		var fields []*sfclient.Field
-		source := ""
-		switch {
-		case i == h.Key:
-			fields, source = []*sfclient.Field{ext}, "key"
-		case sdl != nil:
-			for c, fs := range sdl.Columns {
-				if c == col || labelKey(c) == labelKey(col) {
-					for _, f := range fs {
-						fields = append(fields, byName[strings.ToLower(f)])
-					}
-					source = "sdl"
-				}
-			}
-		case byName[strings.ToLower(col)] != nil:
-			fields, source = []*sfclient.Field{byName[strings.ToLower(col)]}, "api name"
-		case len(byLabel[labelKey(col)]) == 1:
-			fields, source = byLabel[labelKey(col)], "label"
-		case len(byLabel[labelKey(col)]) > 1:
-			var names []string
-			for _, f := range byLabel[labelKey(col)] {
-				names = append(names, f.Name)
-			}
-			sort.Strings(names)
-			t.Unmapped = append(t.Unmapped, UnmappedColumn{col, "several fields have this label: " + strings.Join(names, ", ") + "; map it in a .sdl file"})
-			continue
-		}
+		fields, source, why := columnFields(i, col, h, sdl, ix, ext)
 		if len(fields) == 0 {
-			why := "no field with this API name or label"
-			if sdl != nil {
+			if why == "" && sdl != nil {
 				why = "not in " + sdlName
 			}
 			t.Unmapped = append(t.Unmapped, UnmappedColumn{col, why})
 			continue
 		}
 		for _, f := range fields {
-			switch {
+			mc := MappedColumn{Index: i, Column: col, Field: f, Source: source}
+			switch prev := used[strings.ToLower(f.Name)]; {
 			case !f.Createable && !f.Updateable:
-				t.ReadOnly = append(t.ReadOnly, MappedColumn{Index: i, Column: col, Field: f, Source: source})
+				t.ReadOnly = append(t.ReadOnly, mc)
 				t.Unmapped = append(t.Unmapped, UnmappedColumn{col, f.Name + " is read-only for this user"})
-				continue
-			case used[strings.ToLower(f.Name)] != "":
-				t.Unmapped = append(t.Unmapped, UnmappedColumn{col, f.Name + " is already loaded from column " + strconv.Quote(used[strings.ToLower(f.Name)])})
-				continue
+			case prev != "":
+				t.Unmapped = append(t.Unmapped, UnmappedColumn{col, f.Name + " is already loaded from column " + strconv.Quote(prev)})
+			default:
+				used[strings.ToLower(f.Name)] = col
+				t.Columns = append(t.Columns, mc)
 			}
-			used[strings.ToLower(f.Name)] = col
-			t.Columns = append(t.Columns, MappedColumn{Index: i, Column: col, Field: f, Source: source})
+		}
+	}
+	return nil
+}
+
+// columnFields says which fields export column i loads and how it was decided, or why none.
+func columnFields(i int, col string, h *csvdiff.Header, sdl *Mapping, ix fieldIndex, ext *sfclient.Field) (fields []*sfclient.Field, source, why string) {
+	switch labels := ix.byLabel[labelKey(col)]; {
+	case i == h.Key:
+		return []*sfclient.Field{ext}, "key", ""
+	case sdl != nil:
+		for c, fs := range sdl.Columns {
+			if c == col || labelKey(c) == labelKey(col) {
+				for _, f := range fs {
+					fields = append(fields, ix.byName[strings.ToLower(f)])
+				}
+				source = "sdl"
+			}
+		}
+		return fields, source, ""
+	case ix.byName[strings.ToLower(col)] != nil:
+		return []*sfclient.Field{ix.byName[strings.ToLower(col)]}, "api name", ""
+	case len(labels) == 1:
+		return labels, "label", ""
+	case len(labels) > 1:
+		var names []string
+		for _, f := range labels {
+			names = append(names, f.Name)
+		}
+		sort.Strings(names)
+		return nil, "", "several fields have this label: " + strings.Join(names, ", ") + "; map it in a .sdl file"
+	}
+	return nil, "", "no field with this API name or label"
+}
+
+// checkSDL checks a .sdl mapping against the export's headers and the target's fields, and
+// takes its constants.
+func (t *Target) checkSDL(h *csvdiff.Header, sdl *Mapping, sdlName string, ix fieldIndex) error {
+	t.Constants = map[string]string{}
+	for f, v := range sdl.Constants {
+		fd := ix.byName[strings.ToLower(f)]
+		if fd == nil {
+			return targetErr("fix the field name in the mapping file", "%s: constant for unknown field %s on %s", sdlName, f, t.Object)
+		}
+		t.Constants[fd.Name] = v
+	}
+	seen := map[string]bool{}
+	for _, col := range sdl.Order {
+		found := false
+		for _, n := range h.Names {
+			found = found || n == col || labelKey(n) == labelKey(col)
+		}
+		if !found {
+			return targetErr(fmt.Sprintf("the export's headers are: %s", strings.Join(h.Names, ", ")),
+				"%s maps column %q, which the export does not have", sdlName, col)
+		}
+		for _, f := range sdl.Columns[col] {
+			if ix.byName[strings.ToLower(f)] == nil {
+				return targetErr("fix the field name in the mapping file (API names, e.g. ns__Field__c)",
+					"%s maps %q to %s, which %s does not have", sdlName, col, f, t.Object)
+			}
+			if seen[strings.ToLower(f)] {
+				return targetErr("map each field once", "%s maps field %s twice", sdlName, f)
+			}
+			seen[strings.ToLower(f)] = true
 		}
 	}
 	return nil

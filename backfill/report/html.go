@@ -319,9 +319,54 @@ type legendItem struct {
 func newDayChart(days []backfill.DayCount, cutoff time.Time) dayChart {
 	c := dayChart{W: chartW, H: dayH, PlotX: dayPlotX, PlotY: dayPlotY, PlotW: dayPlotW, PlotH: dayPlotH,
 		Bottom: dayPlotY + dayPlotH, MidY: dayPlotY + dayPlotH/2}
-	type bucket struct{ n [4]int }
-	var first, last time.Time
-	parsed := make([]time.Time, len(days))
+	parsed, first, last := parseDays(days)
+	if first.IsZero() {
+		return c
+	}
+	start := first
+	if cd := cutoff.UTC().Truncate(24 * time.Hour); !cutoff.IsZero() && cd.Before(first) && months(cd, last) <= 120 {
+		start = cd
+	}
+	var floor, next func(time.Time) time.Time
+	c.Unit, floor, next = bucketing(start, last)
+	var starts []time.Time
+	index := map[time.Time]int{}
+	for t := floor(start); !t.After(last); t = next(t) {
+		index[t] = len(starts)
+		starts = append(starts, t)
+	}
+	buckets := make([][4]int, len(starts))
+	var totals [4]int
+	for i, d := range days {
+		if parsed[i].IsZero() {
+			continue
+		}
+		b := &buckets[index[floor(parsed[i])]]
+		for k, ser := range daySeries {
+			for _, o := range ser.outcomes {
+				b[k] += d.Outcomes[o.String()]
+				totals[k] += d.Outcomes[o.String()]
+			}
+		}
+	}
+	c.drawBars(starts, buckets)
+	x := c.PlotX
+	for k, ser := range daySeries {
+		if k == 3 && totals[k] == 0 {
+			continue // failures only appear in the legend of imports that had some
+		}
+		c.Legend = append(c.Legend, legendItem{Class: ser.class, Label: ser.label, N: totals[k], X: x})
+		c.Total += totals[k]
+		x += 200
+	}
+	c.From, c.To = start.Format(time.DateOnly), last.Format(time.DateOnly)
+	return c
+}
+
+// parseDays parses the days of the per-day counts (a zero time for one that does not parse)
+// and returns the first and the last.
+func parseDays(days []backfill.DayCount) (parsed []time.Time, first, last time.Time) {
+	parsed = make([]time.Time, len(days))
 	for i, d := range days {
 		t, err := time.Parse(time.DateOnly, d.Day)
 		if err != nil {
@@ -335,49 +380,29 @@ func newDayChart(days []backfill.DayCount, cutoff time.Time) dayChart {
 			last = t
 		}
 	}
-	if first.IsZero() {
-		return c
+	return parsed, first, last
+}
+
+// bucketing chooses days, weeks (from Monday) or months so the chart holds a readable
+// number of bars, with the functions that find a bucket's start and the next one.
+func bucketing(start, last time.Time) (unit string, floor, next func(time.Time) time.Time) {
+	n := int(last.Sub(start).Hours()/24) + 1
+	switch {
+	case n <= maxDayBars:
+		return "day", func(t time.Time) time.Time { return t }, func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }
+	case n/7+1 <= maxWeekBars:
+		return "week", func(t time.Time) time.Time { return t.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7)) },
+			func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }
 	}
-	start := first
-	if cd := cutoff.UTC().Truncate(24 * time.Hour); !cutoff.IsZero() && cd.Before(first) && months(cd, last) <= 120 {
-		start = cd
-	}
-	c.Unit = "day"
-	floor := func(t time.Time) time.Time { return t }
-	next := func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }
-	if n := int(last.Sub(start).Hours()/24) + 1; n > maxDayBars {
-		c.Unit = "week"
-		floor = func(t time.Time) time.Time { return t.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7)) }
-		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }
-		if n/7+1 > maxWeekBars {
-			c.Unit = "month"
-			floor = func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) }
-			next = func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }
-		}
-	}
-	var starts []time.Time
-	index := map[time.Time]int{}
-	for t := floor(start); !t.After(last); t = next(t) {
-		index[t] = len(starts)
-		starts = append(starts, t)
-	}
-	buckets := make([]bucket, len(starts))
-	var totals [4]int
-	for i, d := range days {
-		if parsed[i].IsZero() {
-			continue
-		}
-		b := &buckets[index[floor(parsed[i])]]
-		for k, ser := range daySeries {
-			for _, o := range ser.outcomes {
-				b.n[k] += d.Outcomes[o.String()]
-				totals[k] += d.Outcomes[o.String()]
-			}
-		}
-	}
+	return "month", func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) },
+		func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }
+}
+
+// drawBars lays out one stacked bar per bucket, the y ticks and the x labels.
+func (c *dayChart) drawBars(starts []time.Time, buckets [][4]int) {
 	maxTotal := 0
 	for _, b := range buckets {
-		maxTotal = max(maxTotal, b.n[0]+b.n[1]+b.n[2]+b.n[3])
+		maxTotal = max(maxTotal, b[0]+b[1]+b[2]+b[3])
 	}
 	top, step := niceScale(maxTotal)
 	for v := 0; v <= top; v += step {
@@ -389,19 +414,18 @@ func newDayChart(days []backfill.DayCount, cutoff time.Time) dayChart {
 	year := 0
 	for i, t := range starts {
 		b := buckets[i]
-		x := c.PlotX + slot*float64(i) + (slot-barW)/2
-		bar := dayBar{Label: bucketLabel(t, c.Unit), X: round1(x), W: round1(barW)}
+		bar := dayBar{Label: bucketLabel(t, c.Unit), X: round1(c.PlotX + slot*float64(i) + (slot-barW)/2), W: round1(barW)}
 		y := c.Bottom
 		var parts []string
 		for k, ser := range daySeries {
-			if b.n[k] == 0 {
+			if b[k] == 0 {
 				continue
 			}
-			h := c.PlotH * float64(b.n[k]) / float64(top)
+			h := c.PlotH * float64(b[k]) / float64(top)
 			y -= h
-			bar.Segs = append(bar.Segs, daySeg{Class: ser.class, N: b.n[k], Y: round1(y), H: round1(h)})
-			bar.Total += b.n[k]
-			parts = append(parts, fmt.Sprintf("%d %s", b.n[k], ser.label))
+			bar.Segs = append(bar.Segs, daySeg{Class: ser.class, N: b[k], Y: round1(y), H: round1(h)})
+			bar.Total += b[k]
+			parts = append(parts, fmt.Sprintf("%d %s", b[k], ser.label))
 		}
 		if len(parts) == 0 {
 			parts = []string{"no rows"}
@@ -417,17 +441,6 @@ func newDayChart(days []backfill.DayCount, cutoff time.Time) dayChart {
 			c.XLabels = append(c.XLabels, l)
 		}
 	}
-	x := c.PlotX
-	for k, ser := range daySeries {
-		if k == 3 && totals[k] == 0 {
-			continue // failures only appear in the legend of imports that had some
-		}
-		c.Legend = append(c.Legend, legendItem{Class: ser.class, Label: ser.label, N: totals[k], X: x})
-		c.Total += totals[k]
-		x += 200
-	}
-	c.From, c.To = start.Format(time.DateOnly), last.Format(time.DateOnly)
-	return c
 }
 
 func months(a, b time.Time) int {

@@ -19,10 +19,11 @@ func NewProgress(w io.Writer, terminal bool) backfill.Progress {
 }
 
 // barProgress draws one bar at a time with schollz/progressbar (a count bar when the total
-// is known, a spinner otherwise), cleared when the step ends.
+// is known, a spinner otherwise), cleared when the step ends. progressbar is a well-kept
+// library for a solved problem (terminal width, rates, ETA, redraw throttling); it is used
+// in this file only.
 type barProgress struct {
-	w  io.Writer
-	mu sync.Mutex
+	w io.Writer
 }
 
 func (p *barProgress) Start(what string, total int64, unit string) backfill.Meter {

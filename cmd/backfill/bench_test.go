@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rogpeppe/go-internal/testscript"
+
 	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/csvdiff/csvdifftest"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
@@ -20,7 +22,7 @@ import (
 
 // TestMain lets the test binary act as the backfill binary: benchmarks re-execute it with
 // BACKFILL_CHILD=1 to measure a whole run's wall time and peak memory (RSS) in a
-// process of its own.
+// process of its own, and the CLI contract scripts (script_test.go) run it as `backfill`.
 func TestMain(m *testing.M) {
 	if os.Getenv("BACKFILL_CHILD") == "1" {
 		var stdout bytes.Buffer
@@ -34,7 +36,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(backfill.ExitCode(err))
 	}
-	os.Exit(m.Run())
+	testscript.Main(m, map[string]func(){"backfill": main})
 }
 
 // writePeakRSS writes this process's peak resident set (VmHWM of /proc/self/status, in

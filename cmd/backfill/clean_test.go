@@ -13,6 +13,7 @@ import (
 )
 
 func TestCleanCommand(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "run")
 	stdout, stderr, code := runCLI(t, "clean", "--export", "../../backfill/demo/sample/export.csv",
 		"--existing", "../../backfill/demo/sample/existing.csv", "--out", out, "--log-format", "json")
@@ -33,6 +34,7 @@ func TestCleanCommand(t *testing.T) {
 }
 
 func TestCleanCommandJSON(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "run")
 	stdout, _, code := runCLI(t, "clean", "--export", "../../backfill/demo/sample/export.csv",
 		"--existing", "../../backfill/demo/sample/existing.csv", "--out", out, "--format", "json", "-q")
@@ -49,6 +51,7 @@ func TestCleanCommandJSON(t *testing.T) {
 }
 
 func TestCleanCommandErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	existing := filepath.Join(dir, "existing-run")
 	os.Mkdir(existing, 0o700)
@@ -87,6 +90,7 @@ func TestCleanCommandErrors(t *testing.T) {
 }
 
 func TestHelpAndUnknownCommand(t *testing.T) {
+	t.Parallel()
 	stdout, _, code := runCLI(t, "--help")
 	if code != 0 || !strings.Contains(stdout, "clean") || !strings.Contains(stdout, "Exit codes") {
 		t.Errorf("--help: exit %d\n%s", code, stdout)
@@ -108,6 +112,7 @@ func TestHelpAndUnknownCommand(t *testing.T) {
 }
 
 func TestDemoCommand(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "demo")
 	stdout, stderr, code := runCLI(t, "demo", "--out", out, "--job-delay", "0")
 	if code != 0 {

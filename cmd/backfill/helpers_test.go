@@ -34,11 +34,13 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	return runCLIEnv(t, nil, args...)
 }
 
-// runCLIEnv is runCLI with vars as the environment.
+// runCLIEnv is runCLI with vars as the environment. stderr ends with what main prints of
+// the error.
 func runCLIEnv(t *testing.T, vars []string, args ...string) (string, string, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	err := run(t.Context(), args, &stdout, &stderr, vars...)
+	printError(&stderr, err)
 	return stdout.String(), stderr.String(), backfill.ExitCode(err)
 }
 

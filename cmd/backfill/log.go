@@ -23,8 +23,10 @@ func isTerminal(f *os.File) bool {
 	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
-// newLogger builds the one logger of the process, writing to w. Extra cores (the run
-// folder's run.log) can be attached later with zap.WrapCore.
+// newLogger builds the one logger of the process, writing to w. zap is the project's logger:
+// structured fields, JSON for machines and a console form for people, and cheap enough for
+// the per-row paths; it is built here only and passed down explicitly (never a global).
+// Extra cores (the run folder's run.log) can be attached later with zap.WrapCore.
 func newLogger(w io.Writer, o logOptions, terminal bool) (*zap.Logger, error) {
 	level := zapcore.InfoLevel
 	switch {

@@ -27,13 +27,20 @@ func main() {
 	err := e.main(ctx, os.Args[1:])
 	stop()
 	if err != nil {
-		if !errors.Is(err, errHelp) {
-			fmt.Fprintf(os.Stderr, "backfill: %v\n", err)
-			if hint := backfill.Hint(err); hint != "" {
-				fmt.Fprintf(os.Stderr, "hint: %s\n", hint)
-			}
-		}
+		printError(os.Stderr, err)
 		os.Exit(backfill.ExitCode(err))
+	}
+}
+
+// printError writes err as the last lines on stderr: "backfill: what went wrong" and, when
+// there is one, "hint: what to do".
+func printError(w io.Writer, err error) {
+	if err == nil || errors.Is(err, errHelp) {
+		return
+	}
+	fmt.Fprintf(w, "backfill: %v\n", err)
+	if hint := backfill.Hint(err); hint != "" {
+		fmt.Fprintf(w, "hint: %s\n", hint)
 	}
 }
 
@@ -80,13 +87,13 @@ func (e *env) main(ctx context.Context, args []string) error {
 func (e *env) run(ctx context.Context, args []string) error {
 	cmds := commands()
 	if len(args) == 0 {
-		e.usage(cmds)
+		e.usage(e.stderr, cmds)
 		return backfill.UsageError("run 'backfill help' for the list of commands", "no command given")
 	}
 	name := args[0]
 	switch name {
 	case "-h", "--help", "help":
-		e.usage(cmds)
+		e.usage(e.stdout, cmds)
 		return nil
 	case "--version":
 		name = "version"
@@ -102,7 +109,7 @@ func (e *env) run(ctx context.Context, args []string) error {
 	return err
 }
 
-func (e *env) usage(cmds map[string]command) {
+func (e *env) usage(w io.Writer, cmds map[string]command) {
 	names := make([]string, 0, len(cmds))
 	for n := range cmds {
 		names = append(names, n)
@@ -117,5 +124,5 @@ func (e *env) usage(cmds map[string]command) {
 	b.WriteString("\nRun 'backfill <command> --help' for the flags of a command.\n")
 	b.WriteString("Exit codes: 0 done; 1 runtime error; 2 usage or unusable input; 3 some rows failed or\n")
 	b.WriteString("were left unprocessed; 4 preflight failed.\n")
-	io.WriteString(e.stdout, b.String())
+	io.WriteString(w, b.String())
 }

@@ -32,6 +32,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestOrgServesUntilCancelled(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var stdout, stderr syncBuffer
@@ -88,6 +89,7 @@ func TestOrgServesUntilCancelled(t *testing.T) {
 }
 
 func TestOrgFlags(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		args     []string
@@ -122,6 +124,7 @@ func TestOrgFlags(t *testing.T) {
 }
 
 func TestOrgSeedFileAndFaults(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	var stdout syncBuffer
 	done := make(chan error, 1)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
@@ -131,28 +131,25 @@ func checkOrgAndLedger(t *testing.T, srv *sftest.Server, dir string, want int) {
 	if len(ids) != want {
 		t.Errorf("org has %d Enrollment records, want %d", len(ids), want)
 	}
-	f, err := os.Open(filepath.Join(dir, "ledger.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	counts := map[string]int{}
-	for _, r := range recs[1:] {
-		counts[r[2]]++
-		if r[2] == "created" || r[2] == "updated" {
-			if ids[r[1]] != r[3] {
-				t.Errorf("ledger line %s: %s with Id %s, the org has %s", r[0], r[2], r[3], ids[r[1]])
+	counts := map[runfolder.Outcome]int{}
+	rows := 0
+	err := (&runfolder.Folder{Dir: dir}).ReadLedger(runfolder.LedgerFile, func(e runfolder.Entry) error {
+		rows++
+		counts[e.Outcome]++
+		switch e.Outcome {
+		case runfolder.Created, runfolder.Updated:
+			if ids[e.Key] != e.Detail {
+				t.Errorf("ledger line %d: %s with Id %s, the org has %s", e.Line, e.Outcome, e.Detail, ids[e.Key])
 			}
+		case runfolder.ToInsert, runfolder.Failed, runfolder.Unprocessed:
+			t.Errorf("ledger line %d left as %s: %s", e.Line, e.Outcome, e.Detail)
 		}
-		if r[2] == "to_insert" || r[2] == "failed" || r[2] == "unprocessed" {
-			t.Errorf("ledger line %s left as %s: %s", r[0], r[2], r[3])
-		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(recs)-1 != 45 || counts["created"]+counts["updated"]+counts["already_newer"] != 22 {
-		t.Errorf("ledger: %d rows, outcomes %v", len(recs)-1, counts)
+	if rows != 45 || counts[runfolder.Created]+counts[runfolder.Updated]+counts[runfolder.AlreadyNewer] != 22 {
+		t.Errorf("ledger: %d rows, outcomes %v", rows, counts)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/csvdiff/csvdifftest"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
@@ -386,7 +386,7 @@ func checkSoak(t *testing.T, srv *sftest.Server, dir string, before int) map[str
 		org[k], _ = r[1].(string)
 	}
 	plan := map[int]string{} // line -> planned outcome
-	readLedgerFile(t, filepath.Join(dir, "plan-ledger.csv"), func(line int, key, outcome, detail string) {
+	readLedgerFile(t, dir, runfolder.PlanLedgerFile, func(line int, key, outcome, detail string) {
 		plan[line] = outcome
 	})
 	counts := map[string]int{}
@@ -396,7 +396,7 @@ func checkSoak(t *testing.T, srv *sftest.Server, dir string, before int) map[str
 			t.Errorf(format, args...)
 		}
 	}
-	readLedgerFile(t, filepath.Join(dir, "ledger.csv"), func(line int, key, outcome, detail string) {
+	readLedgerFile(t, dir, runfolder.LedgerFile, func(line int, key, outcome, detail string) {
 		counts[outcome]++
 		counts["lines"]++
 		planned, ok := plan[line]
@@ -440,32 +440,15 @@ func checkSoak(t *testing.T, srv *sftest.Server, dir string, before int) map[str
 	return counts
 }
 
-// readLedgerFile calls fn for each data row of a ledger.csv.
-func readLedgerFile(t *testing.T, path string, fn func(line int, key, outcome, detail string)) {
+// readLedgerFile calls fn for each data row of a run folder's ledger file name.
+func readLedgerFile(t *testing.T, dir, name string, fn func(line int, key, outcome, detail string)) {
 	t.Helper()
-	f, err := os.Open(path)
+	err := (&runfolder.Folder{Dir: dir}).ReadLedger(name, func(e runfolder.Entry) error {
+		fn(e.Line, e.Key, e.Outcome.String(), e.Detail)
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	cr.ReuseRecord = true
-	if _, err := cr.Read(); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		line, err := strconv.Atoi(rec[0])
-		if err != nil {
-			t.Fatalf("%s: line %q", path, rec[0])
-		}
-		fn(line, rec[1], rec[2], rec[3])
 	}
 }
 
