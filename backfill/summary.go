@@ -34,9 +34,9 @@ type Summary struct {
 }
 
 // Count returns the rows of the given outcomes.
-func (s *Summary) Count(os ...runfolder.Outcome) int {
+func (s *Summary) Count(outcomes ...runfolder.Outcome) int {
 	n := 0
-	for _, o := range os {
+	for _, o := range outcomes {
 		n += s.Outcomes[o.String()]
 	}
 	return n

@@ -51,6 +51,18 @@ func (w *Writer) Write(fields [][]byte, extra ...string) error {
 // WriteStrings writes one record of strings.
 func (w *Writer) WriteStrings(fields ...string) error { return w.Write(nil, fields...) }
 
+// AppendField appends f to b as one field of a record (quoted when needed, neutralised when
+// the writer neutralises). With [Writer.WriteRecord] it lets a hot path build its records
+// without allocating; b is typically [Writer.Buffer].
+func (w *Writer) AppendField(b, f []byte) []byte { return w.appendField(b, f) }
+
+// Buffer returns the writer's scratch buffer, emptied, for building a record.
+func (w *Writer) Buffer() []byte { return w.buf[:0] }
+
+// WriteRecord writes b, one record built with [Writer.AppendField] (fields separated by
+// ','), and ends it with LF.
+func (w *Writer) WriteRecord(b []byte) error { return w.writeLine(b) }
+
 // writeLine ends the record in b with LF and writes it.
 func (w *Writer) writeLine(b []byte) error {
 	b = append(b, '\n')

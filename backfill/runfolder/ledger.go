@@ -16,22 +16,28 @@ import (
 // row. Cells are neutralised for spreadsheets (see [csvdiff.Writer]); [ReadLedger] undoes
 // that. It is the hot path of a large run (one call per data row) and does not allocate.
 type LedgerWriter struct {
-	w      *csvdiff.Writer
-	line   []byte
-	fields [][]byte
+	w *csvdiff.Writer
 }
 
 // NewLedgerWriter writes the header to w and returns the writer. Call Flush at the end.
 func NewLedgerWriter(w io.Writer) (*LedgerWriter, error) {
-	lw := &LedgerWriter{w: csvdiff.NewWriter(w, true), fields: make([][]byte, 2)}
+	lw := &LedgerWriter{w: csvdiff.NewWriter(w, true)}
 	return lw, lw.w.WriteStrings("line", "key", "outcome", "detail")
 }
 
-// Write writes one row's line.
+// Write writes one row's line. The line number and the outcome name never need quoting or
+// neutralising, so only the key and the detail go through the field encoder.
 func (lw *LedgerWriter) Write(line int, key []byte, o Outcome, detail string) error {
-	lw.line = strconv.AppendInt(lw.line[:0], int64(line), 10)
-	lw.fields[0], lw.fields[1] = lw.line, key
-	return lw.w.Write(lw.fields, o.String(), detail)
+	b := strconv.AppendInt(lw.w.Buffer(), int64(line), 10)
+	b = append(b, ',')
+	b = lw.w.AppendField(b, key)
+	b = append(b, ',')
+	b = append(b, o.String()...)
+	b = append(b, ',')
+	if detail != "" {
+		b = lw.w.AppendField(b, []byte(detail))
+	}
+	return lw.w.WriteRecord(b)
 }
 
 // Flush writes what is buffered.
