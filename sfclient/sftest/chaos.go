@@ -96,21 +96,20 @@ func (s *Server) RecordValues(object string, fields ...string) [][]any {
 	if t == nil {
 		return nil
 	}
-	names := make([]string, len(fields))
+	fds := make([]*Field, len(fields))
 	for i, f := range fields {
-		names[i] = f
-		if fd := t.field(f); fd != nil {
-			names[i] = fd.Name
-		}
+		fds[i] = t.field(f)
 	}
 	out := make([][]any, 0, len(t.records))
 	for _, rec := range t.records {
-		if rec["IsDeleted"] == true {
+		if rec.deleted {
 			continue
 		}
-		row := make([]any, len(names))
-		for i, n := range names {
-			row[i] = rec[n]
+		row := make([]any, len(fds))
+		for i, f := range fds {
+			if f != nil {
+				row[i] = rec.get(f)
+			}
 		}
 		out = append(out, row)
 	}

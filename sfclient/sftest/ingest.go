@@ -206,7 +206,7 @@ func (r *ingestRun) indexKeys(rows [][]string) {
 	}
 	kf := r.cols[r.keyCol].field
 	for _, rec := range r.t.records {
-		if v, ok := rec[kf.Name].(string); ok && v != "" {
+		if v, ok := rec.str(kf); ok && v != "" {
 			r.index[r.norm(v)] = append(r.index[r.norm(v)], rec)
 		}
 	}
@@ -250,7 +250,7 @@ func (r *ingestRun) applyRow(row []string) (id string, created bool, errText str
 	}
 	var targetID string
 	if target != nil {
-		targetID = target["Id"].(string)
+		targetID = target.id()
 	}
 	if r.j.operation == "delete" || r.j.operation == "hardDelete" {
 		r.delete(target)
@@ -273,10 +273,10 @@ func (r *ingestRun) applyRow(row []string) (id string, created bool, errText str
 	if creating {
 		return r.create(row, vals), true, ""
 	}
-	for k, v := range vals {
-		target[k] = v
+	for f, v := range vals {
+		r.t.set(target, f, v)
 	}
-	r.o.touch(target, r.j.createdBy)
+	r.o.touch(r.t, target, r.j.createdBy)
 	return targetID, false, ""
 }
 
@@ -312,7 +312,7 @@ func (r *ingestRun) match(row []string) (record, string) {
 	}
 	var matches []record
 	for _, rec := range r.index[r.norm(key)] {
-		if rec["IsDeleted"] != true {
+		if !rec.deleted {
 			matches = append(matches, rec)
 		}
 	}
@@ -320,7 +320,7 @@ func (r *ingestRun) match(row []string) (record, string) {
 	case len(matches) > 1:
 		ids := make([]string, len(matches))
 		for i, m := range matches {
-			ids[i] = m["Id"].(string)
+			ids[i] = m.id()
 		}
 		return nil, sfErr("DUPLICATE_EXTERNAL_ID", fmt.Sprintf("%s: more than one record found for external id field: %v", r.t.obj.Name, ids))
 	case len(matches) == 1:
@@ -333,17 +333,17 @@ func (r *ingestRun) match(row []string) (record, string) {
 
 // delete soft-deletes target; hardDelete also removes it from the table.
 func (r *ingestRun) delete(target record) {
-	target["IsDeleted"] = true
-	r.o.touch(target, r.j.createdBy)
+	target.deleted = true
+	r.o.touch(r.t, target, r.j.createdBy)
 	if r.j.operation == "hardDelete" {
-		r.t.remove(target["Id"].(string))
+		r.t.remove(target.id())
 	}
 }
 
 // parseRow converts the row's cells to the values to write, by field name (nil = null).
 // Empty cells are left out: null on create, unchanged on update.
-func (r *ingestRun) parseRow(row []string, creating bool) (map[string]any, string) {
-	vals := map[string]any{}
+func (r *ingestRun) parseRow(row []string, creating bool) (map[*Field]any, string) {
+	vals := map[*Field]any{}
 	for i, col := range r.cols {
 		if i == r.keyCol && !creating || row[i] == "" {
 			continue
@@ -353,7 +353,7 @@ func (r *ingestRun) parseRow(row []string, creating bool) (map[string]any, strin
 			return nil, errText
 		}
 		if set {
-			vals[col.field.Name] = v
+			vals[col.field] = v
 		}
 	}
 	return vals, ""
@@ -384,8 +384,8 @@ func (r *ingestRun) cellValue(col column, raw string, n int, creating bool) (v a
 // Rel.Field column.
 func (col column) parentID(raw string) (string, string) {
 	for _, p := range col.parentTable.records {
-		if v, ok := p[col.parentField.Name].(string); ok && p["IsDeleted"] != true && equalValues(col.parentField, v, raw) {
-			return p["Id"].(string), ""
+		if v, ok := p.str(col.parentField); ok && !p.deleted && equalValues(col.parentField, v, raw) {
+			return p.id(), ""
 		}
 	}
 	return "", sfErr("INVALID_FIELD", fmt.Sprintf("Foreign key external ID: %s not found for field %s in entity %s", raw, col.parentField.Name, col.parentTable.obj.Name))
@@ -393,14 +393,14 @@ func (col column) parentID(raw string) (string, string) {
 
 // checkRequired refuses a create that leaves a required field empty, and an update that
 // sets one to null (#N/A).
-func (r *ingestRun) checkRequired(vals map[string]any, creating bool) string {
+func (r *ingestRun) checkRequired(vals map[*Field]any, creating bool) string {
 	var missing []string
 	for i := range r.t.obj.Fields {
 		f := &r.t.obj.Fields[i]
 		if !f.Createable || f.Nillable || f.DefaultedOnCreate || f.Type == "boolean" {
 			continue
 		}
-		v, set := vals[f.Name]
+		v, set := vals[f]
 		if creating && (!set || v == nil) || !creating && set && v == nil {
 			missing = append(missing, f.Name)
 		}
@@ -413,7 +413,7 @@ func (r *ingestRun) checkRequired(vals map[string]any, creating bool) string {
 
 // checkOldTimestamp is the package's old-timestamp rule (Object.OldTimestampField): an
 // update may not move that datetime back; equal is allowed.
-func (r *ingestRun) checkOldTimestamp(vals map[string]any, target record) string {
+func (r *ingestRun) checkOldTimestamp(vals map[*Field]any, target record) string {
 	if target == nil || r.t.obj.OldTimestampField == "" {
 		return ""
 	}
@@ -421,8 +421,8 @@ func (r *ingestRun) checkOldTimestamp(vals map[string]any, target record) string
 	if f == nil {
 		return ""
 	}
-	in, _ := vals[f.Name].(time.Time)
-	old, _ := target[f.Name].(time.Time)
+	in, _ := vals[f].(time.Time)
+	old, _ := target.get(f).(time.Time)
 	if !in.IsZero() && !old.IsZero() && in.Before(old) {
 		return sfErr("FIELD_CUSTOM_VALIDATION_EXCEPTION", "Cannot update record due to old timestamp")
 	}
@@ -431,18 +431,17 @@ func (r *ingestRun) checkOldTimestamp(vals map[string]any, target record) string
 
 // checkUnique refuses a value of a unique field that another live record holds. The key
 // column is skipped: it was matched through the index.
-func (r *ingestRun) checkUnique(vals map[string]any, target record) string {
-	for name, v := range vals {
-		f := r.t.field(name)
+func (r *ingestRun) checkUnique(vals map[*Field]any, target record) string {
+	for f, v := range vals {
 		if !f.Unique || v == nil || (r.keyCol >= 0 && f == r.cols[r.keyCol].field) {
 			continue
 		}
 		for _, rec := range r.t.records {
-			if rec["IsDeleted"] == true || (target != nil && rec["Id"] == target["Id"]) {
+			if rec.deleted || rec == target {
 				continue
 			}
-			if rv := rec[f.Name]; rv != nil && equalValues(f, rv, v) {
-				return sfErr("DUPLICATE_VALUE", fmt.Sprintf("duplicate value found: %s duplicates value on record with id: %s", f.Name, rec["Id"]))
+			if rv := rec.get(f); rv != nil && equalValues(f, rv, v) {
+				return sfErr("DUPLICATE_VALUE", fmt.Sprintf("duplicate value found: %s duplicates value on record with id: %s", f.Name, rec.id()))
 			}
 		}
 	}
@@ -451,20 +450,20 @@ func (r *ingestRun) checkUnique(vals map[string]any, target record) string {
 
 // create inserts a record with vals and the row's key, and indexes it for later rows of
 // the job; it returns the new Id.
-func (r *ingestRun) create(row []string, vals map[string]any) string {
-	rec := record{}
-	for k, v := range vals {
-		rec[k] = v
+func (r *ingestRun) create(row []string, vals map[*Field]any) string {
+	rec := r.t.newRow()
+	for f, v := range vals {
+		r.t.set(rec, f, v)
 	}
 	if r.keyCol >= 0 && r.cols[r.keyCol].field.Name != "Id" {
-		rec[r.cols[r.keyCol].field.Name] = row[r.keyCol]
+		r.t.set(rec, r.cols[r.keyCol].field, row[r.keyCol])
 	}
 	r.o.insert(r.t, rec, r.j.createdBy)
 	if r.keyCol >= 0 {
 		k := r.norm(row[r.keyCol])
 		r.index[k] = append(r.index[k], rec)
 	}
-	return rec["Id"].(string)
+	return rec.id()
 }
 
 // cell is one non-empty CSV value being converted for field f; col is its 1-based column.
@@ -579,10 +578,11 @@ func (c cell) reference() (any, string) {
 	if pt == nil {
 		return nil, sfErr("FIELD_INTEGRITY_EXCEPTION", fmt.Sprintf("%s: id value of incorrect type: %s", f.Label, raw), f.Name)
 	}
-	if p := pt.get(raw); p == nil || p["IsDeleted"] == true {
+	p := pt.get(raw)
+	if p == nil || p.deleted {
 		return nil, sfErr("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
 	}
-	return pt.get(raw)["Id"], ""
+	return p.id(), ""
 }
 
 // text checks the field's length in characters.

@@ -22,6 +22,7 @@ type org struct {
 	jobs      []*ingestJob
 	queryJobs []*queryJob
 	seq       int
+	intern    interner // the records' repeated values (record.go)
 }
 
 type restSchema struct{ o *org }
@@ -86,7 +87,7 @@ func stdObject(name, label, plural, prefix string, fields ...Field) Object {
 
 func newOrg(seed *Seed, now func() time.Time) (*org, error) {
 	o := &org{seed: seed, now: now, tables: map[string]*table{}, tooling: map[string]*table{}, limits: map[string]*Limit{},
-		cursors: map[string]*cursor{}}
+		cursors: map[string]*cursor{}, intern: interner{}}
 	o.apiUser = &seed.Users[0]
 	if seed.APIUser != "" {
 		o.apiUser = seed.User(seed.APIUser)
@@ -122,21 +123,24 @@ func newOrg(seed *Seed, now func() time.Time) (*org, error) {
 	created := now().UTC()
 	for _, t := range o.tables {
 		for _, rec := range t.records {
-			fillSystem(rec, o.apiUser.ID, created)
+			t.fillSystem(rec, o.apiUser.ID, created)
 		}
 	}
 	for _, t := range o.tooling {
 		for _, rec := range t.records {
-			fillSystem(rec, o.apiUser.ID, created)
+			t.fillSystem(rec, o.apiUser.ID, created)
 		}
 	}
 	sort.SliceStable(o.names, func(i, j int) bool { return o.names[i] < o.names[j] })
+	for i := range seed.Objects {
+		seed.Objects[i].Records = nil // the server's copy: the tables hold them now
+	}
 	return o, nil
 }
 
 // addTable adds obj to the REST objects or, with tooling, to the Tooling objects.
 func (o *org) addTable(obj Object, tooling bool) error {
-	t, err := newTable(obj, tooling)
+	t, err := newTable(obj, tooling, o.intern)
 	if err != nil {
 		return err
 	}
@@ -245,36 +249,38 @@ func toolingObjects(packages []Package) []Object {
 	return []Object{isp, sp, spv}
 }
 
-func fillSystem(rec record, userID string, at time.Time) {
-	if rec["CreatedById"] == nil {
-		rec["CreatedById"] = userID
+// fillSystem sets the system fields of a seeded record that the seed left out.
+func (t *table) fillSystem(rec record, userID string, at time.Time) {
+	y := t.sys
+	fill := func(f *Field, v any) {
+		if rec.isNull(f) {
+			t.set(rec, f, v)
+		}
 	}
-	if rec["LastModifiedById"] == nil {
-		rec["LastModifiedById"] = rec["CreatedById"]
-	}
-	if rec["CreatedDate"] == nil {
-		rec["CreatedDate"] = at
-	}
-	if rec["LastModifiedDate"] == nil {
-		rec["LastModifiedDate"] = rec["CreatedDate"]
-	}
-	if rec["SystemModstamp"] == nil {
-		rec["SystemModstamp"] = rec["LastModifiedDate"]
-	}
+	fill(y.createdBy, userID)
+	fill(y.modBy, rec.get(y.createdBy))
+	fill(y.createdDate, at)
+	fill(y.modDate, rec.get(y.createdDate))
+	fill(y.modstamp, rec.get(y.modDate))
 }
 
 // insert adds rec to t as a new record created by userID now.
 func (o *org) insert(t *table, rec record, userID string) {
 	now := o.now().UTC().Truncate(time.Millisecond)
-	rec["Id"] = makeID(t.obj.KeyPrefix, 100000+o.nextSeq())
-	rec["CreatedById"], rec["LastModifiedById"] = userID, userID
-	rec["CreatedDate"], rec["LastModifiedDate"], rec["SystemModstamp"] = now, now, now
+	y := t.sys
+	t.set(rec, y.id, makeID(t.obj.KeyPrefix, 100000+o.nextSeq()))
+	t.set(rec, y.createdBy, userID)
+	t.set(rec, y.modBy, userID)
+	for _, f := range []*Field{y.createdDate, y.modDate, y.modstamp} {
+		t.set(rec, f, now)
+	}
 	t.add(rec)
 }
 
-// touch marks rec modified by userID now.
-func (o *org) touch(rec record, userID string) {
+// touch marks rec of t modified by userID now.
+func (o *org) touch(t *table, rec record, userID string) {
 	now := o.now().UTC().Truncate(time.Millisecond)
-	rec["LastModifiedById"] = userID
-	rec["LastModifiedDate"], rec["SystemModstamp"] = now, now
+	t.set(rec, t.sys.modBy, userID)
+	t.set(rec, t.sys.modDate, now)
+	t.set(rec, t.sys.modstamp, now)
 }

@@ -158,6 +158,11 @@ type Field struct {
 	AutoNumber         bool            `json:"autoNumber,omitempty"`
 	Precision          int             `json:"precision,omitempty"`
 	Scale              int             `json:"scale,omitempty"`
+
+	// Set by the server for its own copy (record.go): the field's position in its object
+	// and where its value is kept in a stored row.
+	pos, slot int
+	kind      slotKind
 }
 
 // PicklistValue is one value of a picklist field.

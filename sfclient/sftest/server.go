@@ -687,14 +687,9 @@ func (s *Server) Records(object string) []map[string]any {
 	}
 	var out []map[string]any
 	for _, rec := range t.records {
-		if rec["IsDeleted"] == true {
-			continue
+		if !rec.deleted {
+			out = append(out, t.values(rec))
 		}
-		m := make(map[string]any, len(rec))
-		for k, v := range rec {
-			m[k] = v
-		}
-		out = append(out, m)
 	}
 	return out
 }
@@ -708,25 +703,20 @@ func (s *Server) AddRecord(object string, values map[string]any) (string, error)
 	if t == nil {
 		return "", fmt.Errorf("no object %s", object)
 	}
-	rec := record{}
+	rec := t.newRow()
 	for k, v := range values {
 		f := t.field(k)
 		if f == nil {
 			return "", fmt.Errorf("object %s has no field %s", object, k)
 		}
-		if tm, ok := v.(time.Time); ok {
-			v = tm.UTC()
-		} else {
-			cv, err := convertSeedValue(f, v)
-			if err != nil {
-				return "", fmt.Errorf("field %s: %w", k, err)
-			}
-			v = cv
+		cv, err := storedValue(f, v)
+		if err != nil {
+			return "", fmt.Errorf("field %s: %w", k, err)
 		}
-		rec[f.Name] = v
+		t.set(rec, f, cv)
 	}
 	s.org.insert(t, rec, s.org.apiUser.ID)
-	return rec["Id"].(string), nil
+	return rec.id(), nil
 }
 
 // JobInfo is a Bulk API 2.0 job as [Server.Jobs] reports it.

@@ -131,7 +131,7 @@ func checkLiterals(src string, c *cmpExpr) error {
 func lookup(s schema, rec record, r *fieldRef) (any, bool) {
 	cur := rec
 	for _, rf := range r.chain {
-		id, _ := cur[rf.Name].(string)
+		id, _ := cur.str(rf)
 		if id == "" {
 			return nil, false
 		}
@@ -141,7 +141,7 @@ func lookup(s schema, rec record, r *fieldRef) (any, bool) {
 			return nil, false
 		}
 	}
-	return cur[r.field.Name], true
+	return cur.get(r.field), true
 }
 
 // eval reports whether rec satisfies the condition e.
@@ -320,7 +320,7 @@ func likeMatch(pattern, s string) bool {
 func (q *soqlQuery) run(s schema, t *table, all bool) []record {
 	var out []record
 	for _, rec := range t.records {
-		if !all && rec["IsDeleted"] == true {
+		if !all && rec.deleted {
 			continue
 		}
 		if q.where != nil && !eval(s, q.where, rec) {
@@ -384,12 +384,12 @@ func (q *soqlQuery) project(s schema, t *table, rec record, urlBase string) *ord
 					curRec = nil
 					break
 				}
-				id, _ := curRec[rf.Name].(string)
+				id, _ := curRec.str(rf)
 				curRec = s.table(rf.ReferenceTo[0]).get(id)
 				cur = v.(*ordered)
 				continue
 			}
-			id, _ := curRec[rf.Name].(string)
+			id, _ := curRec.str(rf)
 			pt := s.table(rf.ReferenceTo[0])
 			var parent record
 			if id != "" {
@@ -408,11 +408,11 @@ func (q *soqlQuery) project(s schema, t *table, rec record, urlBase string) *ord
 		if curRec == nil {
 			continue
 		}
-		cur.set(r.field.Name, jsonValue(r.field, curRec[r.field.Name]))
+		cur.set(r.field.Name, jsonValue(r.field, curRec.get(r.field)))
 	}
 	return o
 }
 
 func attributes(t *table, rec record, urlBase string) *ordered {
-	return newOrdered().set("type", t.obj.Name).set("url", fmt.Sprintf("%s/sobjects/%s/%s", urlBase, t.obj.Name, rec["Id"]))
+	return newOrdered().set("type", t.obj.Name).set("url", fmt.Sprintf("%s/sobjects/%s/%s", urlBase, t.obj.Name, rec.id()))
 }

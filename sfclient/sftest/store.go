@@ -11,10 +11,6 @@ import (
 	"time"
 )
 
-// record is one row: canonical field API name to value. Values are nil, string (text,
-// ids, dates as yyyy-MM-dd), float64 (numbers), bool, or time.Time (datetimes, UTC).
-type record map[string]any
-
 // table is one sObject: describe metadata plus records.
 type table struct {
 	obj     Object            // describe metadata incl. system fields; Records unused
@@ -24,6 +20,14 @@ type table struct {
 	records []record          // insertion order
 	byID    map[string]record // 15-char id -> record
 	autoNum int
+	layout  layout
+	in      interner
+	sys     sysFields
+}
+
+// sysFields are the system fields of a table, which the server maintains.
+type sysFields struct {
+	id, isDeleted, createdDate, createdBy, modDate, modBy, modstamp *Field
 }
 
 func (t *table) field(name string) *Field { return t.fields[strings.ToLower(name)] }
@@ -56,8 +60,8 @@ func systemFields() []Field {
 	}
 }
 
-func newTable(o Object, tooling bool) (*table, error) {
-	t := &table{tooling: tooling, fields: map[string]*Field{}, rels: map[string]*Field{}, byID: map[string]record{}}
+func newTable(o Object, tooling bool, in interner) (*table, error) {
+	t := &table{tooling: tooling, fields: map[string]*Field{}, rels: map[string]*Field{}, byID: map[string]record{}, in: in}
 	seedRecords := o.Records
 	o.Records = nil
 	declared := map[string]bool{}
@@ -79,6 +83,7 @@ func newTable(o Object, tooling bool) (*table, error) {
 	}
 	o.Fields = all
 	t.obj = o
+	t.layout = place(t.obj.Fields)
 	for i := range t.obj.Fields {
 		f := &t.obj.Fields[i]
 		t.fields[strings.ToLower(f.Name)] = f
@@ -86,8 +91,11 @@ func newTable(o Object, tooling bool) (*table, error) {
 			t.rels[strings.ToLower(f.RelationshipName)] = f
 		}
 	}
+	t.sys = sysFields{id: t.field("Id"), isDeleted: t.field("IsDeleted"), createdDate: t.field("CreatedDate"),
+		createdBy: t.field("CreatedById"), modDate: t.field("LastModifiedDate"), modBy: t.field("LastModifiedById"),
+		modstamp: t.field("SystemModstamp")}
 	for i, raw := range seedRecords {
-		rec := record{}
+		rec := t.newRow()
 		for k, v := range raw {
 			f := t.field(k)
 			if f == nil {
@@ -97,34 +105,34 @@ func newTable(o Object, tooling bool) (*table, error) {
 			if err != nil {
 				return nil, fmt.Errorf("object %s record %d field %s: %w", o.Name, i, k, err)
 			}
-			rec[f.Name] = cv
+			t.set(rec, f, cv)
 		}
 		t.add(rec)
 	}
 	return t, nil
 }
 
-// add inserts rec, filling Id, IsDeleted and null for missing fields.
+func (t *table) newRow() record { return t.layout.newRow(len(t.obj.Fields)) }
+
+// set stores v in field f of rec.
+func (t *table) set(rec record, f *Field, v any) { rec.set(f, v, t.in) }
+
+// add inserts rec, filling Id and the auto-number fields.
 func (t *table) add(rec record) {
-	if id, _ := rec["Id"].(string); id == "" {
-		rec["Id"] = makeID(t.obj.KeyPrefix, len(t.records)+1)
+	if rec.id() == "" {
+		t.set(rec, t.sys.id, makeID(t.obj.KeyPrefix, len(t.records)+1))
 	}
-	if _, ok := rec["IsDeleted"]; !ok {
-		rec["IsDeleted"] = false
-	}
-	for _, f := range t.obj.Fields {
-		if _, ok := rec[f.Name]; !ok {
-			rec[f.Name] = nil
-		}
+	for i := range t.obj.Fields {
+		f := &t.obj.Fields[i]
 		if f.AutoNumber {
 			t.autoNum++
-			if rec[f.Name] == nil {
-				rec[f.Name] = fmt.Sprintf("%s-%05d", strings.ToUpper(t.obj.Label[:1]), t.autoNum)
+			if rec.isNull(f) {
+				t.set(rec, f, fmt.Sprintf("%s-%05d", strings.ToUpper(t.obj.Label[:1]), t.autoNum))
 			}
 		}
 	}
 	t.records = append(t.records, rec)
-	t.byID[id15(rec["Id"].(string))] = rec
+	t.byID[id15(rec.id())] = rec
 }
 
 func (t *table) get(id string) record { return t.byID[id15(id)] }
@@ -133,11 +141,21 @@ func (t *table) get(id string) record { return t.byID[id15(id)] }
 func (t *table) remove(id string) {
 	delete(t.byID, id15(id))
 	for i, rec := range t.records {
-		if rec["Id"] == id {
+		if rec.id() == id {
 			t.records = append(t.records[:i:i], t.records[i+1:]...)
 			break
 		}
 	}
+}
+
+// values returns a copy of rec as a map of every field, as [Server.Records] gives it.
+func (t *table) values(rec record) map[string]any {
+	m := make(map[string]any, len(t.obj.Fields))
+	for i := range t.obj.Fields {
+		f := &t.obj.Fields[i]
+		m[f.Name] = rec.get(f)
+	}
+	return m
 }
 
 func id15(id string) string {
@@ -208,6 +226,16 @@ func (k fieldKind) soapName() string {
 	return "string"
 }
 
+// storedValue converts a value given to AddRecord or EditRecord: a seed value, or a
+// time.Time for a datetime field.
+func storedValue(f *Field, v any) (any, error) {
+	if tm, ok := v.(time.Time); ok && kindOf(f) == kindDateTime {
+		return tm.UTC(), nil
+	}
+	return convertSeedValue(f, v)
+}
+
+// convertSeedValue converts a seed's JSON value for field f to its stored type.
 func convertSeedValue(f *Field, v any) (any, error) {
 	if v == nil {
 		return nil, nil
