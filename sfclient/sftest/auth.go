@@ -13,15 +13,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
-
-// The audiences a JWT bearer assertion may name (besides the server's own URL).
-var jwtAudiences = []string{"https://login.salesforce.com", "https://test.salesforce.com"}
 
 func oauthError(w http.ResponseWriter, status int, code, desc string) {
 	writeJSON(w, status, newOrdered().set("error", code).set("error_description", desc))
@@ -42,76 +40,101 @@ func handleToken(c *call) {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "malformed request body")
 		return
 	}
-	form := r.Form
-	switch grant := form.Get("grant_type"); grant {
+	var g grant
+	switch r.Form.Get("grant_type") {
 	case "password":
-		app := s.app(form.Get("client_id"))
-		if app == nil {
-			oauthError(w, http.StatusBadRequest, "invalid_client_id", "client identifier invalid")
-			return
-		}
-		if form.Get("client_secret") != app.ClientSecret {
-			oauthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
-			return
-		}
-		u := s.org.seed.User(form.Get("username"))
-		if u == nil || !u.IsActive || u.Password == "" || form.Get("password") != u.Password+u.SecurityToken {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", "authentication failure")
-			return
-		}
-		s.issueToken(w, u, app, grantOptions{refresh: true, signed: true})
+		g = s.passwordGrant(r.Form)
 	case "urn:ietf:params:oauth:grant-type:jwt-bearer":
-		u, app, code, desc := s.verifyAssertion(form.Get("assertion"))
-		if u == nil {
-			oauthError(w, http.StatusBadRequest, code, desc)
-			return
-		}
-		s.issueToken(w, u, app, grantOptions{})
+		g = s.jwtGrant(r.Form.Get("assertion"))
 	case "client_credentials":
-		id, secret, ok := r.BasicAuth()
-		if !ok {
-			id, secret = form.Get("client_id"), form.Get("client_secret")
-		}
-		app := s.app(id)
-		if app == nil {
-			oauthError(w, http.StatusBadRequest, "invalid_client_id", "client identifier invalid")
-			return
-		}
-		if secret != app.ClientSecret {
-			oauthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
-			return
-		}
-		if app.RunAs == "" {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", "no client credentials user enabled")
-			return
-		}
-		s.issueToken(w, s.org.seed.User(app.RunAs), app, grantOptions{signed: true, apiInstanceURL: true})
+		g = s.clientCredentialsGrant(r)
 	case "refresh_token":
-		g, ok := s.refresh[form.Get("refresh_token")]
-		if !ok {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", "expired access/refresh token")
-			return
-		}
-		app := s.app(form.Get("client_id"))
-		if app == nil || app.ClientID != g.clientID {
-			oauthError(w, http.StatusBadRequest, "invalid_client_id", "client identifier invalid")
-			return
-		}
-		if sec := form.Get("client_secret"); sec != "" && sec != app.ClientSecret {
-			oauthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
-			return
-		}
-		u := s.org.userByID(g.userID)
-		if u == nil || !u.IsActive {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", "inactive user")
-			return
-		}
-		s.issueToken(w, u, app, grantOptions{signed: true})
+		g = s.refreshGrant(r.Form)
 	case "":
-		oauthError(w, http.StatusBadRequest, "invalid_request", "grant type is missing")
+		g.code, g.desc = "invalid_request", "grant type is missing"
 	default:
-		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant type not supported")
+		g.code, g.desc = "unsupported_grant_type", "grant type not supported"
 	}
+	if g.code == "" {
+		g.code, g.desc = s.refuseGrant(r, g)
+	}
+	if g.code != "" {
+		oauthError(w, http.StatusBadRequest, g.code, g.desc)
+		return
+	}
+	s.issueToken(w, g.user, g.app, g.opts)
+}
+
+// grant is the outcome of checking a token request: the user and app to issue a token
+// for, or the OAuth error code and description.
+type grant struct {
+	user       *User
+	app        *ConnectedApp
+	opts       grantOptions
+	jwt        bool
+	code, desc string
+}
+
+func refused(code, desc string) grant { return grant{code: code, desc: desc} }
+
+// passwordGrant checks the username-password flow.
+func (s *Server) passwordGrant(form url.Values) grant {
+	app := s.app(form.Get("client_id"))
+	if app == nil {
+		return refused("invalid_client_id", "client identifier invalid")
+	}
+	if form.Get("client_secret") != app.ClientSecret {
+		return refused("invalid_client", "invalid client credentials")
+	}
+	u := s.org.seed.User(form.Get("username"))
+	if u == nil || !u.IsActive || u.Password == "" || form.Get("password") != u.Password+u.SecurityToken {
+		return refused("invalid_grant", "authentication failure")
+	}
+	return grant{user: u, app: app, opts: grantOptions{refresh: true, signed: true}}
+}
+
+// jwtGrant checks the JWT bearer flow.
+func (s *Server) jwtGrant(assertion string) grant {
+	u, app, code, desc := s.verifyAssertion(assertion)
+	if u == nil {
+		return refused(code, desc)
+	}
+	return grant{user: u, app: app, jwt: true}
+}
+
+// clientCredentialsGrant checks the client-credentials flow (secret in the body or Basic).
+func (s *Server) clientCredentialsGrant(r *http.Request) grant {
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		id, secret = r.Form.Get("client_id"), r.Form.Get("client_secret")
+	}
+	app := s.app(id)
+	if app == nil {
+		return refused("invalid_client_id", "client identifier invalid")
+	}
+	if secret != app.ClientSecret {
+		return refused("invalid_client", "invalid client credentials")
+	}
+	if app.RunAs == "" {
+		return refused("invalid_grant", "no client credentials user enabled")
+	}
+	return grant{user: s.org.seed.User(app.RunAs), app: app, opts: grantOptions{signed: true, apiInstanceURL: true}}
+}
+
+// refreshGrant checks the refresh-token flow.
+func (s *Server) refreshGrant(form url.Values) grant {
+	g, ok := s.refresh[form.Get("refresh_token")]
+	if !ok {
+		return refused("invalid_grant", "expired access/refresh token")
+	}
+	app := s.app(form.Get("client_id"))
+	if app == nil || app.ClientID != g.clientID {
+		return refused("invalid_client_id", "client identifier invalid")
+	}
+	if sec := form.Get("client_secret"); sec != "" && sec != app.ClientSecret {
+		return refused("invalid_client", "invalid client credentials")
+	}
+	return grant{user: s.org.userByID(g.userID), app: app, opts: grantOptions{signed: true}}
 }
 
 type grantOptions struct {
@@ -121,7 +144,7 @@ type grantOptions struct {
 }
 
 func (s *Server) issueToken(w http.ResponseWriter, u *User, app *ConnectedApp, o grantOptions) {
-	tok := s.newSession(u.ID)
+	tok := s.newAppSession(u.ID, app)
 	id := s.identityURL(u)
 	resp := newOrdered().set("access_token", tok)
 	if o.refresh {
@@ -155,8 +178,8 @@ func (s *Server) identityURL(u *User) string {
 }
 
 // verifyAssertion checks a JWT bearer assertion: RS256 signed by the connected app named
-// by iss, sub an active user, aud a login host or this server, exp (number or string) in
-// the future.
+// by iss, sub a user, aud the org's login host (see jwtAudiences), exp (number or string)
+// in the future.
 func (s *Server) verifyAssertion(assertion string) (*User, *ConnectedApp, string, string) {
 	if assertion == "" {
 		return nil, nil, "invalid_request", "assertion is missing"
@@ -178,7 +201,8 @@ func (s *Server) verifyAssertion(assertion string) (*User, *ConnectedApp, string
 	if _, err := p.ParseWithClaims(assertion, jwt.MapClaims{}, func(*jwt.Token) (any, error) { return key, nil }); err != nil {
 		return nil, nil, "invalid_grant", "invalid assertion"
 	}
-	if !audienceOK(claims["aud"], append(jwtAudiences, s.URL)) {
+	if !audienceOK(claims["aud"], s.jwtAudiences()) {
+		// Wording: SALESFORCE.md section 1.3; forcedotcom/cli#3482 ("audience is invalid").
 		return nil, nil, "invalid_grant", "audience is invalid"
 	}
 	exp, ok := numericClaim(claims["exp"])
@@ -186,11 +210,13 @@ func (s *Server) verifyAssertion(assertion string) (*User, *ConnectedApp, string
 		return nil, nil, "invalid_grant", "invalid assertion"
 	}
 	if time.Unix(exp, 0).Before(time.Now()) {
+		// Wording: SALESFORCE.md section 1.1 (values seen: "expired authorization code").
 		return nil, nil, "invalid_grant", "expired authorization code"
 	}
 	sub, _ := claims["sub"].(string)
 	u := s.org.seed.User(sub)
-	if u == nil || !u.IsActive {
+	if u == nil {
+		// Wording: simple-salesforce login.py special-cases it (SALESFORCE.md section 1.1).
 		return nil, nil, "invalid_grant", "user hasn't approved this consumer"
 	}
 	return u, app, "", ""

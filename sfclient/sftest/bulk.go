@@ -32,19 +32,20 @@ type ingestJob struct {
 	created, modstamp                 time.Time
 	state                             string
 	uploaded                          bool
-	data                              []byte
+	data                              []byte // the upload, until it is processed
+	uploadedBytes                     int
 	closedAt                          time.Time
 	delay                             time.Duration
 	processed, failed                 int
 	errorMessage                      string
 	header                            []string
 	success, failures, unprocessed    [][]string
-	deleted                           bool
+	jobLife
 }
 
 func (o *org) job(id string) *ingestJob {
 	for _, j := range o.jobs {
-		if !j.deleted && id15(j.id) == id15(id) {
+		if !j.gone && id15(j.id) == id15(id) {
 			return j
 		}
 	}
@@ -163,7 +164,7 @@ func handleIngestCreate(c *call) {
 func handleIngestList(c *call) {
 	recs := []*ordered{}
 	for _, j := range c.s.org.jobs {
-		if !j.deleted {
+		if !j.gone {
 			recs = append(recs, j.info(true))
 		}
 	}
@@ -211,7 +212,7 @@ func handleIngestUpload(c *call) {
 		}
 		body = zr
 	}
-	limit := s.cfg.maxUploadBytes
+	limit := s.maxUpload
 	data, err := io.ReadAll(io.LimitReader(body, limit+1))
 	if err != nil {
 		writeErrors(c.w, http.StatusBadRequest, "INVALIDJOB", "InvalidJob : could not read content")
@@ -221,7 +222,7 @@ func handleIngestUpload(c *call) {
 		writeErrors(c.w, http.StatusBadRequest, "EXCEEDED_MAX_SIZE_REQUEST", fmt.Sprintf("Exceeded max size limit of %d bytes for job data", limit))
 		return
 	}
-	j.data = data
+	j.data, j.uploadedBytes = data, len(data)
 	j.uploaded = true
 	j.modstamp = s.org.now().UTC().Truncate(time.Second)
 	c.w.WriteHeader(http.StatusCreated)
@@ -247,6 +248,7 @@ func handleIngestPatch(c *call) {
 	case req.State == StateAborted && (j.state == StateOpen || j.state == StateUploadComplete || j.state == StateInProgress):
 		j.state = StateAborted
 		j.parseForUnprocessed()
+		j.ended(s.org)
 	default:
 		writeErrors(c.w, http.StatusBadRequest, "INVALIDJOBSTATE", fmt.Sprintf("Invalid state transition from %s to %s", j.state, req.State))
 		return
@@ -264,7 +266,7 @@ func handleIngestDelete(c *call) {
 		writeErrors(c.w, http.StatusBadRequest, "INVALIDJOBSTATE", fmt.Sprintf("Cannot delete job %s in state %s", j.id, j.state))
 		return
 	}
-	j.deleted = true
+	j.vanish()
 	c.w.WriteHeader(http.StatusNoContent)
 }
 
@@ -323,8 +325,10 @@ func writeQuotedCSV(w io.Writer, head []string, rows [][]string) {
 	w.Write(b.Bytes())
 }
 
-// advanceJobs moves closed jobs along by elapsed time and processes the due ones.
+// advanceJobs moves closed jobs along by elapsed time, processes the due ones and makes
+// those past the retention vanish.
 func (o *org) advanceJobs(s *Server) {
+	defer o.sweepJobs()
 	for _, j := range o.jobs {
 		if j.state != StateUploadComplete && j.state != StateInProgress {
 			continue
@@ -340,6 +344,7 @@ func (o *org) advanceJobs(s *Server) {
 	for _, j := range o.queryJobs {
 		if (j.state == StateUploadComplete || j.state == StateInProgress) && time.Since(j.createdAt) >= j.delay {
 			j.state = StateJobComplete
+			j.ended(o)
 		} else if j.state == StateUploadComplete && time.Since(j.createdAt) >= j.delay/2 {
 			j.state = StateInProgress
 		}
@@ -373,8 +378,11 @@ func (j *ingestJob) parseForUnprocessed() {
 	}
 }
 
-func (j *ingestJob) fail(msg string) {
+// fail ends j Failed with msg before any row was applied: every uploaded row is
+// unprocessed.
+func (j *ingestJob) fail(o *org, msg string) {
 	j.state = StateFailed
 	j.errorMessage = msg
 	j.parseForUnprocessed()
+	j.ended(o)
 }

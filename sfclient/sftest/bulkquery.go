@@ -21,12 +21,12 @@ type queryJob struct {
 	header                       []string
 	rows                         [][]string
 	errorMessage                 string
-	deleted                      bool
+	jobLife
 }
 
 func (o *org) queryJob(id string) *queryJob {
 	for _, j := range o.queryJobs {
-		if !j.deleted && id15(j.id) == id15(id) {
+		if !j.gone && id15(j.id) == id15(id) {
 			return j
 		}
 	}
@@ -34,12 +34,16 @@ func (o *org) queryJob(id string) *queryJob {
 }
 
 func (j *queryJob) info() *ordered {
-	return newOrdered().set("id", j.id).set("operation", j.operation).set("object", j.object).
+	o := newOrdered().set("id", j.id).set("operation", j.operation).set("object", j.object).
 		set("createdById", j.createdBy).set("createdDate", formatTime(j.created)).set("systemModstamp", formatTime(j.created)).
 		set("state", j.state).set("concurrencyMode", "Parallel").set("contentType", "CSV").
 		set("apiVersion", jsonNumber(j.apiVersion)).set("jobType", "V2Query").set("lineEnding", j.lineEnding).
 		set("columnDelimiter", j.delimiter).set("numberRecordsProcessed", len(j.rows)).set("retries", 0).
 		set("totalProcessingTime", 0)
+	if j.state == StateFailed {
+		o.set("errorMessage", j.errorMessage)
+	}
+	return o
 }
 
 func handleQueryJobCreate(c *call) {
@@ -105,7 +109,7 @@ func (c *call) queryJob() *queryJob {
 func handleQueryJobList(c *call) {
 	recs := []*ordered{}
 	for _, j := range c.s.org.queryJobs {
-		if !j.deleted {
+		if !j.gone {
 			recs = append(recs, j.info())
 		}
 	}
@@ -134,6 +138,7 @@ func handleQueryJobPatch(c *call) {
 		return
 	}
 	j.state = StateAborted
+	j.ended(c.s.org)
 	writeJSON(c.w, http.StatusOK, j.info())
 }
 
@@ -142,7 +147,7 @@ func handleQueryJobDelete(c *call) {
 	if j == nil {
 		return
 	}
-	j.deleted = true
+	j.gone, j.rows = true, nil
 	c.w.WriteHeader(http.StatusNoContent)
 }
 

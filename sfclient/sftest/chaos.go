@@ -91,8 +91,7 @@ func (s *Server) Faults() FaultCounts {
 func (s *Server) RecordValues(object string, fields ...string) [][]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.org.advanceJobs(s)
-	t := s.org.table(object)
+	t := s.currentTable(object)
 	if t == nil {
 		return nil
 	}

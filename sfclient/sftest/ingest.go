@@ -35,18 +35,27 @@ func (o *org) process(s *Server, j *ingestJob) {
 	j.modstamp = o.now().UTC().Truncate(time.Second)
 	rows, msg := j.readUpload()
 	if msg != "" {
-		j.fail(msg)
+		j.fail(o, msg)
 		return
 	}
 	run, msg := o.newIngestRun(s, j)
+	if msg == "" {
+		msg = o.takeBatches(len(rows))
+	}
 	if msg != "" {
-		j.fail(msg)
+		j.fail(o, msg)
 		return
 	}
 	run.indexKeys(rows)
+	locks := run.newLocks(s.lock, rows)
 	j.success, j.failures, j.unprocessed = nil, nil, nil
-	for _, row := range rows {
+	for i, row := range rows {
+		if errText := locks.check(i, row); errText != "" {
+			j.failures = append(j.failures, append([]string{"", errText}, row...))
+			continue
+		}
 		id, created, errText := run.applyRow(row)
+		locks.hold(i, row, id)
 		if errText != "" {
 			j.failures = append(j.failures, append([]string{id, errText}, row...))
 			continue
@@ -56,11 +65,31 @@ func (o *org) process(s *Server, j *ingestJob) {
 	j.processed = len(rows)
 	j.failed = len(j.failures)
 	j.state = StateJobComplete
-	if l := o.limits["DailyBulkApiBatches"]; l != nil {
-		l.Remaining -= max(1, (len(rows)+9999)/10000)
-	}
+	j.ended(o)
+	j.data = nil // the rows live on in the results
 	shuffle(j.id+"s", j.success)
 	shuffle(j.id+"f", j.failures)
+}
+
+// bulkBatchesLimit is the /limits entry of the daily Bulk batch allocation, shared by Bulk
+// API 1.0 and 2.0 (15,000 per rolling 24 hours).
+const bulkBatchesLimit = "DailyBulkApiBatches"
+
+// takeBatches takes the internal batches a job of n rows uses (one per 10,000 rows) from
+// the daily allocation, or returns the errorMessage of a job that exceeds it. The code is
+// Bulk API's ExceededQuota, with its documented description (developer.salesforce.com
+// api_asynch bulk_api_2_0_errors.htm: "ExceededQuota: The job or batch you tried to create
+// exceeds the allowed number for the past 24-hour period"); the limit is named as /limits
+// names it.
+func (o *org) takeBatches(n int) string {
+	l := o.limits[bulkBatchesLimit]
+	need := (n + 9999) / 10000
+	if need > l.Remaining {
+		return fmt.Sprintf("ExceededQuota : The job or batch you tried to create exceeds the allowed number for the past 24-hour period (%s: %d needed, %d remaining of %d)",
+			bulkBatchesLimit, need, max(l.Remaining, 0), l.Max)
+	}
+	l.Remaining -= need
+	return ""
 }
 
 // readUpload parses the uploaded CSV: the header goes to j.header, the rows are returned.
@@ -310,13 +339,20 @@ func (r *ingestRun) match(row []string) (record, string) {
 	case r.dup[r.norm(key)] > 1:
 		return nil, sfErr("DUPLICATE_EXTERNAL_ID", "Duplicate external id specified: "+key, kf.Name)
 	}
+	if !upsert && len(key) != 15 && len(key) != 18 {
+		return nil, sfErr("MALFORMED_ID", fmt.Sprintf("%s ID: id value of incorrect type: %s", r.t.obj.Label, key), "Id")
+	}
 	var matches []record
+	recycled := false
 	for _, rec := range r.index[r.norm(key)] {
 		if !rec.deleted {
 			matches = append(matches, rec)
 		}
+		recycled = recycled || rec.deleted
 	}
 	switch {
+	case len(matches) == 0 && recycled && !upsert:
+		return nil, sfErr("ENTITY_IS_DELETED", "entity is deleted")
 	case len(matches) > 1:
 		ids := make([]string, len(matches))
 		for i, m := range matches {

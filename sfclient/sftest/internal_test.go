@@ -27,7 +27,7 @@ func TestUnknownPathFailsTest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	for _, p := range []string{"/v62.0/query", "/services/data/62.0/query", "/services/data/v62.0//query", "/services/data/v62.0/nope"} {
+	for _, p := range []string{"/v62.0/query", "/services/data/62.0/query", "/services/data/v62.0/./query", "/services/data/v62.0/nope"} {
 		req, _ := http.NewRequest("GET", s.URL+p, nil)
 		req.Header.Set("Authorization", "Bearer "+s.AccessToken())
 		resp, err := s.Client().Do(req)

@@ -22,7 +22,8 @@ type org struct {
 	jobs      []*ingestJob
 	queryJobs []*queryJob
 	seq       int
-	intern    interner // the records' repeated values (record.go)
+	intern    interner      // the records' repeated values (record.go)
+	retention time.Duration // SetJobRetention
 }
 
 type restSchema struct{ o *org }
@@ -87,7 +88,7 @@ func stdObject(name, label, plural, prefix string, fields ...Field) Object {
 
 func newOrg(seed *Seed, now func() time.Time) (*org, error) {
 	o := &org{seed: seed, now: now, tables: map[string]*table{}, tooling: map[string]*table{}, limits: map[string]*Limit{},
-		cursors: map[string]*cursor{}, intern: interner{}}
+		cursors: map[string]*cursor{}, intern: interner{}, retention: defaultJobRetention}
 	o.apiUser = &seed.Users[0]
 	if seed.APIUser != "" {
 		o.apiUser = seed.User(seed.APIUser)
@@ -102,8 +103,10 @@ func newOrg(seed *Seed, now func() time.Time) (*org, error) {
 		l := v
 		o.limits[k] = &l
 	}
-	if o.limits["DailyApiRequests"] == nil {
-		o.limits["DailyApiRequests"] = &Limit{Max: 15000, Remaining: 15000}
+	for name, max := range map[string]int{"DailyApiRequests": 15000, bulkBatchesLimit: 15000} {
+		if o.limits[name] == nil {
+			o.limits[name] = &Limit{Max: max, Remaining: max}
+		}
 	}
 	objects := append(append([]Object{}, seed.Objects...), organizationObject(seed.Organization))
 	for _, obj := range append(objects, userObjects(seed.Users)...) {

@@ -70,6 +70,10 @@ func handleQuery(c *call) {
 		writeQueryError(c.w, err)
 		return
 	}
+	if c.r.URL.Query().Get("columns") == "true" {
+		writeJSON(c.w, http.StatusOK, parsed.columnMetadata(t))
+		return
+	}
 	recs := parsed.run(sch, t, c.name == "query-all")
 	cur := &cursor{batch: batchSize(c.r), base: base, tooling: tooling, entity: t.obj.Name}
 	if parsed.count {

@@ -45,6 +45,12 @@ type Seed struct {
 	// APIVersions are the versions /services/data/ lists, ascending ("62.0"); empty means
 	// 31.0 through 66.0.
 	APIVersions []string `json:"apiVersions,omitempty"`
+	// JWTAudience is an Experience Cloud site URL that JWT bearer assertions may name as
+	// aud, besides https://login.salesforce.com (https://test.salesforce.com in a sandbox).
+	JWTAudience string `json:"jwtAudience,omitempty"`
+	// TrustedIPRanges, when set, are the CIDR ranges token requests must come from; others
+	// are refused with invalid_grant "ip restricted" (Login IP Ranges).
+	TrustedIPRanges []string `json:"trustedIpRanges,omitempty"`
 }
 
 // Organization is the org's Organization record.
@@ -98,6 +104,25 @@ type ConnectedApp struct {
 	ClientSecret string `json:"clientSecret"`
 	Certificate  string `json:"certificate,omitempty"`
 	RunAs        string `json:"runAs,omitempty"`
+	// DailyAPIRequests is the app's own API allocation, reported as per-app-api-usage in
+	// Sforce-Limit-Info; 0 reports the org's.
+	DailyAPIRequests int `json:"dailyApiRequests,omitempty"`
+
+	// The access policies of 2026 (auth_policy.go has each refusal's wording and source).
+	// Blocked: an uninstalled connected app, blocked since September 2025 for users
+	// without "Approve Uninstalled Connected Apps" (the emulator lets users with Modify
+	// All Data through): OAUTH_APP_BLOCKED.
+	Blocked bool `json:"blocked,omitempty"`
+	// AdminApprovedOnly: "Admin approved users are pre-authorized"; only the users named
+	// (Username) in AdminApprovedUsers get a token, the others invalid_app_access (or, for
+	// JWT, invalid_grant "user hasn't approved this consumer").
+	AdminApprovedOnly  bool     `json:"adminApprovedOnly,omitempty"`
+	AdminApprovedUsers []string `json:"adminApprovedUsers,omitempty"`
+	// ExternalClientApp marks an External Client App, which works only when Installed in
+	// the org (else OAUTH_EC_APP_NOT_FOUND "External client app is not installed in this
+	// org").
+	ExternalClientApp bool `json:"externalClientApp,omitempty"`
+	Installed         bool `json:"installed,omitempty"`
 }
 
 // Package is an installed managed package: one InstalledSubscriberPackage row with its

@@ -36,7 +36,9 @@ import (
 //	tooling-query       GET  /services/data/{ver}/tooling/query?q=
 //	tooling-query-more  GET  /services/data/{ver}/tooling/query/{locator}-{n}
 //	describe-global     GET  /services/data/{ver}/sobjects
+//	resources           GET  /services/data/{ver} (the resource list)
 //	describe            GET  /services/data/{ver}/sobjects/{object}/describe
+//	sobject-get         GET  /services/data/{ver}/sobjects/{object}/{id}
 //	limits              GET  /services/data/{ver}/limits
 //	ingest-create       POST /services/data/{ver}/jobs/ingest
 //	ingest-list         GET  /services/data/{ver}/jobs/ingest
@@ -77,11 +79,15 @@ type Server struct {
 	latency     time.Duration     // SetLatency
 	jobDelay    time.Duration     // SetJobDelay
 	expireAfter int               // ExpireSessionsAfter
+	maxUpload   int64             // SetMaxUploadBytes
+	lock        contention        // SetLockContention
+	appCalls    map[string]int    // REST calls per connected app name (Sforce-Limit-Info)
 	closed      bool
 }
 
 type session struct {
 	userID  string
+	app     *ConnectedApp // the app the token was issued to; nil for AccessToken's
 	calls   int
 	expired bool
 }
@@ -94,10 +100,10 @@ type refreshGrant struct {
 // config holds the settings that only an [Option] makes; they are fixed once the server
 // has started.
 type config struct {
-	seed           *Seed
-	addr           string
-	maxUploadBytes int64
-	now            func() time.Time
+	seed        *Seed
+	addr        string
+	now         func() time.Time
+	jwtAudience string
 }
 
 // Option configures a [Server] as it starts. An option for a fault knob is that knob's
@@ -126,9 +132,12 @@ func WithExpireAfter(n int) Option { return func(s *Server) { s.ExpireSessionsAf
 func WithFail503(n int) Option { return func(s *Server) { s.Fail503(n, "", false) } }
 
 // WithMaxUploadBytes refuses Bulk uploads larger than n bytes with 400
-// EXCEEDED_MAX_SIZE_REQUEST, so tests can exercise splitting into several jobs without
-// 100 MB files. 0 means Salesforce's 100 MB.
-func WithMaxUploadBytes(n int64) Option { return func(s *Server) { s.cfg.maxUploadBytes = n } }
+// EXCEEDED_MAX_SIZE_REQUEST: [Server.SetMaxUploadBytes](n) from the start.
+func WithMaxUploadBytes(n int64) Option { return func(s *Server) { s.SetMaxUploadBytes(n) } }
+
+// WithJWTAudience adds url, an Experience Cloud site URL, to the audiences a JWT bearer
+// assertion may name (as [Seed.JWTAudience] does).
+func WithJWTAudience(url string) Option { return func(s *Server) { s.cfg.jwtAudience = url } }
 
 // WithClock replaces time.Now for record timestamps and job dates (not for delays).
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.cfg.now = now } }
@@ -172,6 +181,8 @@ func newServer(tb TB, addr string, opts []Option) (*Server, error) {
 		sessions:  map[string]*session{},
 		refresh:   map[string]refreshGrant{},
 		rowFaults: map[string]string{},
+		appCalls:  map[string]int{},
+		maxUpload: 100 << 20,
 	}
 	for _, o := range opts {
 		o(s)
@@ -184,9 +195,6 @@ func newServer(tb TB, addr string, opts []Option) (*Server, error) {
 		c.seed = DemoSeed()
 	} else {
 		c.seed = c.seed.Clone()
-	}
-	if c.maxUploadBytes <= 0 {
-		c.maxUploadBytes = 100 << 20
 	}
 	o, err := newOrg(c.seed, c.now)
 	if err != nil {
@@ -266,11 +274,14 @@ func (s *Server) ResetCalls() {
 }
 
 // newSession must be called with s.mu held.
-func (s *Server) newSession(userID string) string {
+func (s *Server) newSession(userID string) string { return s.newAppSession(userID, nil) }
+
+// newAppSession issues a token for userID through app (nil: none); s.mu is held.
+func (s *Server) newAppSession(userID string, app *ConnectedApp) string {
 	b := make([]byte, 24)
 	rand.Read(b)
 	tok := s.org.seed.Organization.ID[:15] + "!" + hex.EncodeToString(b)
-	s.sessions[tok] = &session{userID: userID}
+	s.sessions[tok] = &session{userID: userID, app: app}
 	return tok
 }
 
@@ -282,6 +293,7 @@ type call struct {
 	name string
 	ver  string // "62.0"
 	user *User
+	sess *session
 }
 
 type route struct {
@@ -322,6 +334,10 @@ func (s *Server) routes() http.Handler {
 	rest("GET", "/sobjects/{$}", "describe-global", handleDescribeGlobal)
 	rest("GET", "/sobjects/{object}/describe", "describe", handleDescribe)
 	rest("GET", "/sobjects/{object}/describe/{$}", "describe", handleDescribe)
+	rest("GET", "/sobjects/{object}/{id}", "sobject-get", handleSObjectGet)
+	rest("GET", "/sobjects/{object}/{id}/{$}", "sobject-get", handleSObjectGet)
+	rest("GET", "", "resources", handleResources)
+	rest("GET", "/{$}", "resources", handleResources)
 	rest("GET", "/limits", "limits", handleLimits)
 	rest("GET", "/limits/{$}", "limits", handleLimits)
 	rest("POST", "/jobs/ingest", "ingest-create", handleIngestCreate)
@@ -352,8 +368,16 @@ func (s *Server) routes() http.Handler {
 	rest("GET", "/jobs/query/{id}/results/{$}", "query-job-results", handleQueryJobResults)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.unknown(w, r) })
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// ServeMux would redirect a path with "//" or "/./"; that is a client bug here.
-		if strings.Contains(r.URL.Path, "//") || strings.Contains(r.URL.Path, "/./") || strings.Contains(r.URL.Path, "/../") {
+		// Salesforce answers "//services/..." (the sf CLI sends it when the instance URL
+		// ends with a slash) as "/services/..."; ServeMux would redirect it instead.
+		if strings.Contains(r.URL.Path, "//") {
+			for strings.Contains(r.URL.Path, "//") {
+				r.URL.Path = strings.ReplaceAll(r.URL.Path, "//", "/")
+			}
+			r.URL.RawPath = ""
+		}
+		// ServeMux would redirect a path with "/./" or "/../"; that is a client bug here.
+		if strings.Contains(r.URL.Path, "/./") || strings.Contains(r.URL.Path, "/../") {
 			s.unknown(w, r)
 			return
 		}
@@ -455,36 +479,51 @@ func (s *Server) admit(c *call, rt route) bool {
 		c.ver = v
 	}
 	if rt.auth {
-		u, status, code, msg := s.authenticate(r)
+		u, sess, status, code, msg := s.authenticate(r)
 		if u == nil {
 			if rt.rest {
-				s.limitHeader(w)
+				s.limitHeader(w, nil)
 			}
 			writeErrors(w, status, code, msg)
 			return false
 		}
-		c.user = u
+		c.user, c.sess = u, sess
 	}
 	if rt.rest {
 		l := s.org.limits["DailyApiRequests"]
 		if l.Remaining <= 0 {
-			s.limitHeader(w)
+			s.limitHeader(w, c.sess)
 			writeErrors(w, http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
 			return false
 		}
 		l.Remaining--
-		s.limitHeader(w)
+		if c.sess != nil && c.sess.app != nil {
+			s.appCalls[c.sess.app.Name]++
+		}
+		s.limitHeader(w, c.sess)
 	}
 	return true
 }
 
-func (s *Server) limitHeader(w http.ResponseWriter) {
+// limitHeader sets Sforce-Limit-Info in the documented form, with the per-app usage for a
+// session of a connected app: "api-usage=25/5000; per-app-api-usage=17/250(appName=X)"
+// (developer.salesforce.com api_rest headers_api_usage.htm). The per-app maximum is
+// ConnectedApp.DailyAPIRequests, or the org's when that is 0.
+func (s *Server) limitHeader(w http.ResponseWriter, sess *session) {
 	l := s.org.limits["DailyApiRequests"]
-	w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", l.Max-l.Remaining, l.Max))
+	v := fmt.Sprintf("api-usage=%d/%d", l.Max-l.Remaining, l.Max)
+	if sess != nil && sess.app != nil {
+		appMax := sess.app.DailyAPIRequests
+		if appMax <= 0 {
+			appMax = l.Max
+		}
+		v += fmt.Sprintf("; per-app-api-usage=%d/%d(appName=%s)", s.appCalls[sess.app.Name], appMax, sess.app.Name)
+	}
+	w.Header().Set("Sforce-Limit-Info", v)
 }
 
 // authenticate checks the Bearer token; s.mu is held.
-func (s *Server) authenticate(r *http.Request) (*User, int, string, string) {
+func (s *Server) authenticate(r *http.Request) (*User, *session, int, string, string) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok {
@@ -492,19 +531,19 @@ func (s *Server) authenticate(r *http.Request) (*User, int, string, string) {
 	}
 	sess := s.sessions[strings.TrimSpace(tok)]
 	if !ok || sess == nil || sess.expired {
-		return nil, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid"
+		return nil, nil, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid"
 	}
 	if s.expireAfter > 0 && sess.calls >= s.expireAfter {
 		sess.expired = true
 		s.chaos.counts.SessionsExpired++
-		return nil, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid"
+		return nil, nil, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid"
 	}
 	sess.calls++
 	u := s.org.userByID(sess.userID)
 	if u == nil || !u.IsActive {
-		return nil, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid"
+		return nil, nil, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid"
 	}
-	return u, 0, "", ""
+	return u, sess, 0, "", ""
 }
 
 // dropConnection closes the TCP connection without a response.
@@ -676,22 +715,32 @@ func (s *Server) Limits() map[string]Limit {
 }
 
 // Records returns copies of the records of object (all fields, datetimes as time.Time in
-// UTC, numbers as float64), in insertion order, without soft-deleted ones.
-func (s *Server) Records(object string) []map[string]any {
+// UTC, numbers as float64), in insertion order, without soft-deleted ones (see
+// [Server.DeletedRecords]).
+func (s *Server) Records(object string) []map[string]any { return s.recordMaps(object, false) }
+
+// recordMaps returns copies of object's records, those in the Recycle Bin or the others.
+func (s *Server) recordMaps(object string, deleted bool) []map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.org.advanceJobs(s)
-	t := s.org.table(object)
+	t := s.currentTable(object)
 	if t == nil {
 		return nil
 	}
 	var out []map[string]any
 	for _, rec := range t.records {
-		if !rec.deleted {
+		if rec.deleted == deleted {
 			out = append(out, t.values(rec))
 		}
 	}
 	return out
+}
+
+// currentTable processes the jobs that are due and returns object's table, or nil; s.mu
+// is held.
+func (s *Server) currentTable(object string) *table {
+	s.org.advanceJobs(s)
+	return s.org.table(object)
 }
 
 // AddRecord inserts a record into object, filling Id and system fields; it returns the Id.
@@ -743,7 +792,7 @@ func (s *Server) Jobs() []JobInfo {
 		out = append(out, JobInfo{
 			ID: j.id, Kind: "ingest", Object: j.object, Operation: j.operation, ExternalIDFieldName: j.extIDField,
 			State: j.state, RecordsProcessed: j.processed, RecordsFailed: j.failed, ErrorMessage: j.errorMessage,
-			UploadedBytes: len(j.data),
+			UploadedBytes: j.uploadedBytes,
 		})
 	}
 	for _, j := range s.org.queryJobs {
