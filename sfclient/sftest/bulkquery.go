@@ -188,8 +188,10 @@ func handleQueryJobResults(c *call) {
 	}
 	h := c.w.Header()
 	h.Set("Content-Type", "text/csv")
-	h.Set("Sforce-Locator", next)
-	h.Set("Sforce-NumberOfRecords", strconv.Itoa(end-offset))
+	// Salesforce's spelling (query-get-job-results.md); Header.Set would canonicalise
+	// the second to Sforce-Numberofrecords.
+	h["Sforce-Locator"] = []string{next}
+	h["Sforce-NumberOfRecords"] = []string{strconv.Itoa(end - offset)}
 	c.w.WriteHeader(http.StatusOK)
 	writeQuotedCSV(c.w, j.header, j.rows[offset:end])
 }
