@@ -34,7 +34,7 @@ func Clean(ctx context.Context, cfg Config) (*Summary, error) {
 	// First the export, then the existing records, keeping only those whose key is a
 	// candidate of the export: memory grows with the rows to load, not with the org.
 	t0 := time.Now()
-	idx, err := scanExport(ctx, &cfg)
+	idx, err := scanExport(ctx, &cfg, scanSpec{fold: !cfg.CaseSensitiveKeys})
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func Clean(ctx context.Context, cfg Config) (*Summary, error) {
 		folder.Remove()
 		return nil, err
 	}
-	return sum, nil
+	return sum, checkRejected(&cfg, sum, ExitRowsFailed, "the run folder was written; review it before loading to_import.csv")
 }
 
 // validateClean checks the configuration of `backfill clean` before any work.
@@ -103,10 +103,13 @@ func cleanInto(ctx context.Context, cfg *Config, idx *csvdiff.Index, set *csvdif
 		return nil, err
 	}
 	sum := newSummary("clean", &idx.Header, cfg, out.counts, time.Time{})
+	sum.Keys = keysWord(!cfg.CaseSensitiveKeys)
 	sum.RunFolder = folder.Dir
 	sum.Files = append(out.Files(), files(runfolder.ReportFile, runfolder.RunLogFile)...)
 	sum.ByDay = out.stats.Days()
 	sum.Reasons = out.stats.Reasons()
+	sum.DateLayouts, sum.Warnings = dateLayouts(idx)
+	sum.Warnings = append(append(sum.Warnings, rejectedWarnings(sum)...), cutoffWarning(cfg)...)
 	return sum, nil
 }
 

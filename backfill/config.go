@@ -2,6 +2,7 @@ package backfill
 
 import (
 	"errors"
+	"strconv"
 	"fmt"
 	"io/fs"
 	"os"
@@ -36,6 +37,13 @@ type Config struct {
 	// SkippedBeforeCutoff also copies before_cutoff rows into skipped.csv. Off by default:
 	// they are most of a full export, and ledger.csv already names each one.
 	SkippedBeforeCutoff bool
+	// MaxRejected (--max-rejected) is the share of rejected rows, in percent, above which
+	// plan and import refuse to write to Salesforce and clean exits 3; nil means
+	// [DefaultMaxRejectedPercent].
+	MaxRejected *float64
+	// CaseSensitiveKeys (clean) compares keys case-sensitively; plan and import follow the
+	// external id field's describe instead.
+	CaseSensitiveKeys bool
 
 	// Salesforce (plan, import, resume, preflight).
 	Org             sfclient.Config // instance/login URL, sandbox, API version, target org, credentials
@@ -45,6 +53,12 @@ type Config struct {
 	UpdateStale     bool            // --update-stale
 	Yes             bool            // --yes: do not ask before loading
 	PlanDir         string          // --plan DIR (import): load this reviewed plan
+	// PlanFlags are the flags given with --plan that would shape a plan (name -> value);
+	// import --plan refuses them, naming the plan's own value.
+	PlanFlags map[string]string
+	// SkipPreflight (--skip-preflight) loads without running preflight's blocking checks
+	// first; the summary says what was skipped.
+	SkipPreflight bool
 
 	// Hooks connect the job to its presentation (progress, the confirmation prompt, the
 	// report); the zero value is silent and cannot ask.
@@ -74,16 +88,37 @@ func (c *Config) logger() *zap.Logger {
 	return c.Logger
 }
 
-// ParseSince parses a --since value: RFC 3339 (with Z or an offset) or a bare date, which
-// means midnight UTC.
-func ParseSince(s string) (time.Time, error) {
+// ParseSince parses a --since value in any form the export's dates may take: RFC 3339
+// (with Z or an offset), "2025-11-20 00:00", a bare date (midnight UTC), 11/20/2025 or
+// 20.11.2025, or the --date-format pattern (dateFormat, "" for none). A slash date that
+// reads both ways (02/12/2025) is refused rather than guessed.
+func ParseSince(s, dateFormat string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02"} {
 		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("--since %q: want a date like 2025-11-20 or an instant like 2025-11-20T00:00:00Z", s)
+	if dateFormat != "" {
+		if p, err := csvdiff.NewDateParser(dateFormat); err == nil {
+			if ns, ok := p.Parse([]byte(s)); ok {
+				return time.Unix(0, ns).UTC(), nil
+			}
+		}
+	}
+	var p csvdiff.DateParser
+	month, mok := p.Parse([]byte(s))
+	day, dok := p.WithOrder(csvdiff.DayFirst).Parse([]byte(s))
+	switch {
+	case mok && dok && month != day:
+		return time.Time{}, fmt.Errorf("--since %q could be read month-first or day-first: write it as %s or %s",
+			s, time.Unix(0, month).UTC().Format(time.DateOnly), time.Unix(0, day).UTC().Format(time.DateOnly))
+	case mok:
+		return time.Unix(0, month).UTC(), nil
+	case dok:
+		return time.Unix(0, day).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("--since %q: want a date like 2025-11-20, 11/20/2025 or an instant like 2025-11-20T00:00:00Z", s)
 }
 
 // The checks below run before any work, so that a bad flag or file fails at once (exit 2)
@@ -175,3 +210,19 @@ func readableFile(flag, path string) error {
 	}
 	return nil
 }
+
+// shapingFlags are the flags that shape a plan, with the values cfg gives them: plan.json
+// records them and import --plan refuses to change them.
+func (c *Config) shapingFlags() map[string]string {
+	return map[string]string{
+		"export": c.Export, "since": c.Since.Format(time.RFC3339), "date-column": strings.Join(c.DateColumns, ", "),
+		"key-column": c.KeyColumn, "updated-column": c.UpdatedColumn, "date-format": c.DateFormat, "encoding": c.Encoding,
+		"object": c.Object, "external-id-field": c.ExternalIDField, "mapping": c.MappingFile,
+		"update-stale": strconv.FormatBool(c.UpdateStale), "skipped-before-cutoff": strconv.FormatBool(c.SkippedBeforeCutoff),
+		"out": c.Out,
+	}
+}
+
+// ShapingFlags names the flags that shape a plan: import --plan accepts none of them.
+var ShapingFlags = []string{"export", "since", "date-column", "key-column", "updated-column", "date-format", "encoding",
+	"object", "external-id-field", "mapping", "update-stale", "skipped-before-cutoff", "out"}

@@ -104,13 +104,21 @@ func discover(ctx context.Context, sf Salesforce, cfg *Config, h *csvdiff.Header
 	if h == nil {
 		return t, nil
 	}
+	return t, t.mapExport(cfg, h)
+}
+
+// mapExport maps the export's columns (header h) to the target's fields, through
+// cfg.MappingFile when given.
+func (t *Target) mapExport(cfg *Config, h *csvdiff.Header) error {
 	var sdl *Mapping
 	if cfg.MappingFile != "" {
+		var err error
 		if sdl, err = readMapping(cfg.MappingFile); err != nil {
-			return t, err
+			return err
 		}
 	}
-	return t, t.mapColumns(h, sdl, cfg.MappingFile)
+	t.header = h
+	return t.mapColumns(h, columnRoles(h, len(cfg.DateColumns) > 0), sdl, cfg.MappingFile)
 }
 
 // findObject finds the object labelled "Enrollment" in the installed Northpass package's

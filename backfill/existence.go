@@ -150,6 +150,7 @@ type fileKeys struct {
 	folder *runfolder.Folder
 	field  string
 	n      int
+	fold   bool            // keys compare case-insensitively
 	set    *csvdiff.KeySet // built on the first Has
 }
 
@@ -192,7 +193,7 @@ func (k *fileKeys) Each(fn func([]byte) bool) error {
 
 func (k *fileKeys) Has(key []byte) (bool, error) {
 	if k.set == nil {
-		set := csvdiff.NewKeySet(k.n)
+		set := csvdiff.NewKeySet(k.n, k.fold)
 		var aerr error
 		err := k.Each(func(key []byte) bool {
 			aerr = set.Add(key, nil)

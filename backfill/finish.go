@@ -49,6 +49,11 @@ func (p *planRun) finish(ctx context.Context, st *runfolder.JournalState) error 
 	if p.summary.StartedAt.IsZero() {
 		sum.StartedAt = p.cfg.now()
 	}
+	if p.skippedPreflight {
+		sum.Warnings = append(sum.Warnings, Warning{Kind: "preflight",
+			Message: "the load ran with --skip-preflight: login and --sandbox, packages, integration user, object and fields, and limits were not checked first",
+			Fix:     "run backfill preflight now to see whether anything needs fixing"})
+	}
 	if sum.Rows != p.summary.Rows {
 		return fmt.Errorf("internal error: the final ledger has %d rows, the plan %d", sum.Rows, p.summary.Rows)
 	}

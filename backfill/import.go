@@ -28,6 +28,15 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 			return nil, err
 		}
 	} else if p, err = makePlan(ctx, &cfg, "import", rl); err != nil {
+		if p != nil {
+			return p.summary, err // the plan was written but must not be loaded
+		}
+		return nil, err
+	}
+	if err := p.guardLoad(ctx); err != nil {
+		if cfg.PlanDir == "" {
+			return p.summary, err
+		}
 		return nil, err
 	}
 	if err := p.confirm(); err != nil {
@@ -58,7 +67,30 @@ func Resume(ctx context.Context, cfg Config, dir string) (*Summary, error) {
 		return nil, UsageError(fmt.Sprintf("to load it, run: backfill import --plan %s", dir),
 			"%s holds a plan that was never imported: nothing to resume", dir)
 	}
+	if !st.Finished {
+		if err := p.guardLoad(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return p.load(ctx)
+}
+
+// guardLoad runs preflight's blocking checks before anything is written to Salesforce
+// (exit 4 on a FAIL), unless --skip-preflight, which the final summary then reports.
+func (p *planRun) guardLoad(ctx context.Context) error {
+	if p.cfg.SkipPreflight {
+		p.skippedPreflight = true
+		p.log.Warn("preflight skipped (--skip-preflight): login and --sandbox, packages, integration user, object and fields and limits were not checked before loading")
+		return nil
+	}
+	rep := p.preflight
+	if rep == nil {
+		rep = runChecks(ctx, p.sf, p.cfg, checkScope{ids: blockingChecks, plan: p.info})
+	}
+	if len(rep.Failed()) > 0 {
+		return &PreflightError{Report: rep}
+	}
+	return nil
 }
 
 // confirm asks before anything is written to Salesforce.
@@ -96,6 +128,9 @@ func loadPlan(ctx context.Context, cfg *Config, dir string, recheck bool, rl *ru
 	if err := cfg.validateOrg(); err != nil {
 		return nil, err
 	}
+	if err := p.refuseShapingFlags(); err != nil {
+		return nil, err
+	}
 	if err := rl.attach(folder); err != nil {
 		return nil, err
 	}
@@ -112,6 +147,11 @@ func loadPlan(ctx context.Context, cfg *Config, dir string, recheck bool, rl *ru
 	}
 	if sha != p.info.ToImportSHA256 {
 		return nil, UsageError("make a new plan with backfill plan", "%s changed since the plan was made: it is not the plan that was reviewed", folder.Path(runfolder.ToImportFile))
+	}
+	if recheck {
+		if err := checkRejected(cfg, p.summary, ExitUsage, "nothing was written to Salesforce"); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Org.InstanceURL == "" && cfg.Org.TargetOrg == "" {
 		cfg.Org.InstanceURL = p.info.InstanceURL
@@ -131,6 +171,24 @@ func loadPlan(ctx context.Context, cfg *Config, dir string, recheck bool, rl *ru
 	return p, nil
 }
 
+// refuseShapingFlags refuses, for import --plan, a flag that would shape a plan: the plan
+// was reviewed as it is.
+func (p *planRun) refuseShapingFlags() error {
+	for _, name := range ShapingFlags {
+		given, ok := p.cfg.PlanFlags[name]
+		if !ok {
+			continue
+		}
+		planned := p.info.Flags[name]
+		if planned == "" {
+			planned = "its default"
+		}
+		return UsageError(fmt.Sprintf("drop --%s to load the plan as reviewed, or make a new plan with backfill plan --%s %s", name, name, given),
+			"--%s cannot be used with --plan: the plan in %s was made with --%s %s", name, p.folder.Dir, name, planned)
+	}
+	return nil
+}
+
 func sameHost(a, b string) bool {
 	ua, err1 := url.Parse(a)
 	ub, err2 := url.Parse(b)
@@ -142,7 +200,7 @@ func sameHost(a, b string) bool {
 // and never duplicates, and the Northpass package refuses data older than what it holds
 // (already_newer). The count is logged.
 func (p *planRun) recheck(ctx context.Context) error {
-	keys := &fileKeys{folder: p.folder, field: p.info.ExternalIDField, n: p.info.Rows()}
+	keys := &fileKeys{folder: p.folder, field: p.info.ExternalIDField, n: p.info.Rows(), fold: p.info.FoldKeys}
 	found := 0
 	_, err := lookup(ctx, p.sf, existenceQuery{Object: p.info.Object, ExtField: p.info.ExternalIDField}, keys, p.cfg,
 		func(sfclient.Record) error { found++; return nil })

@@ -3,6 +3,7 @@ package backfill
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 
 	"github.com/northpass-tools/backfill/csvdiff"
@@ -28,8 +29,15 @@ func readHeader(cfg *Config) (*csvdiff.Header, error) {
 	return &h, nil
 }
 
+// scanSpec is what the first pass needs beyond the flags: how keys compare, and the
+// columns loaded into date fields (their layout is decided too).
+type scanSpec struct {
+	fold  bool
+	dates []string
+}
+
 // scanExport runs the first pass over cfg.Export.
-func scanExport(ctx context.Context, cfg *Config) (*csvdiff.Index, error) {
+func scanExport(ctx context.Context, cfg *Config, spec scanSpec) (*csvdiff.Index, error) {
 	f, err := os.Open(cfg.Export)
 	if err != nil {
 		return nil, inputError(err)
@@ -38,7 +46,9 @@ func scanExport(ctx context.Context, cfg *Config) (*csvdiff.Index, error) {
 	st, _ := f.Stat()
 	m := cfg.progress().Start("read the export", st.Size(), "bytes")
 	defer m.Done()
-	idx, err := csvdiff.Scan(ctx, &meteredReader{r: f, m: m}, cfg.exportOptions())
+	opts := cfg.exportOptions()
+	opts.FoldKeys, opts.ValueDateColumns = spec.fold, spec.dates
+	idx, err := csvdiff.Scan(ctx, &meteredReader{r: f, m: m}, opts)
 	if err != nil {
 		return nil, fileErr(err)
 	}
@@ -54,22 +64,35 @@ func readExisting(ctx context.Context, cfg *Config, idx *csvdiff.Index) (*csvdif
 	defer f.Close()
 	set, info, err := csvdiff.ReadKeys(ctx, f, csvdiff.KeysOptions{File: cfg.Existing,
 		KeyColumn: cfg.ExistingKeyColumn, IDColumn: cfg.ExistingIDColumn, Encoding: cfg.Encoding,
-		SizeHint: idx.NumCandidates(), Keep: idx.IsCandidate})
+		SizeHint: idx.NumCandidates(), Keep: idx.IsCandidate, FoldKeys: !cfg.CaseSensitiveKeys})
 	if err != nil {
 		return nil, info, fileErr(err)
 	}
 	return set, info, nil
 }
 
-// meteredReader reports the bytes read to a progress meter.
+// meteredReader reports the bytes read to a progress meter. It seeks when its reader does
+// (csvdiff reads a day-first export twice), starting the meter again.
 type meteredReader struct {
-	r interface{ Read([]byte) (int, error) }
+	r io.Reader
 	m Meter
 }
 
 func (mr *meteredReader) Read(p []byte) (int, error) {
 	n, err := mr.r.Read(p)
 	mr.m.Add(int64(n))
+	return n, err
+}
+
+func (mr *meteredReader) Seek(offset int64, whence int) (int64, error) {
+	s, ok := mr.r.(io.Seeker)
+	if !ok {
+		return 0, errors.New("not seekable")
+	}
+	n, err := s.Seek(offset, whence)
+	if err == nil {
+		mr.m.Set(n)
+	}
 	return n, err
 }
 

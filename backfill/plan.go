@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"strings"
@@ -18,14 +19,17 @@ import (
 
 // planRun is a plan being made or loaded.
 type planRun struct {
-	cfg     *Config
-	log     *zap.Logger
-	sf      Salesforce
-	idx     *csvdiff.Index
-	target  *Target
-	folder  *runfolder.Folder
-	summary *Summary
-	info    *runfolder.Plan
+	cfg       *Config
+	log       *zap.Logger
+	sf        Salesforce
+	idx       *csvdiff.Index
+	target    *Target
+	folder    *runfolder.Folder
+	summary   *Summary
+	info      *runfolder.Plan
+	preflight *PreflightReport // the blocking checks, run read-only by plan
+	// skippedPreflight: --skip-preflight loaded without them.
+	skippedPreflight bool
 }
 
 // Plan runs `backfill plan`: the dry run. It discovers the target in Salesforce, reads the
@@ -35,10 +39,10 @@ func Plan(ctx context.Context, cfg Config) (*Summary, error) {
 	rl := withRunLog(&cfg)
 	defer rl.close()
 	p, err := makePlan(ctx, &cfg, "plan", rl)
-	if err != nil {
+	if p == nil {
 		return nil, err
 	}
-	return p.summary, nil
+	return p.summary, err
 }
 
 // validatePlan checks the configuration of plan and import before any work.
@@ -54,27 +58,30 @@ func (c *Config) validatePlan() error {
 
 // makePlan does the work of Plan and of the planning half of Import. Order matters for
 // people: every flag and the export's header are checked first, then the login and the
-// target, and only then is the export read in full.
+// target, and only then is the export read in full. When the plan is written but must not
+// be loaded (too many rejected rows) it returns the plan with an [ExitError].
 func makePlan(ctx context.Context, cfg *Config, command string, rl *runLog) (*planRun, error) {
 	if err := cfg.validatePlan(); err != nil {
 		return nil, err
 	}
 	p := &planRun{cfg: cfg, log: cfg.logger()}
 	started := cfg.now()
-	h, err := readHeader(cfg)
-	if err != nil {
+	if _, err := readHeader(cfg); err != nil && !keyFromSDL(cfg, err) {
 		return nil, err
 	}
+	var err error
 	if p.sf, err = connect(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if p.target, err = discover(ctx, p.sf, cfg, h, nil); err != nil {
-		return nil, asUsage(err)
-	}
-	logTarget(p.log, p.target)
-	if p.idx, err = scanExport(ctx, cfg); err != nil {
+	if p.target, err = targetForExport(ctx, p.sf, cfg); err != nil {
 		return nil, err
 	}
+	logTarget(p.log, p.target)
+	if p.idx, err = scanExport(ctx, cfg, p.target.scanSpec()); err != nil {
+		return nil, err
+	}
+	// What an import of this plan would refuse on, read-only, for the summary.
+	p.preflight = runChecks(ctx, p.sf, cfg, checkScope{ids: blockingChecks, idx: p.idx, header: p.target.header, target: p.target})
 	p.log.Info("export scanned", zap.String("file", cfg.Export), zap.Int("rows", p.idx.Rows()),
 		zap.String("key_column", p.idx.Header.KeyName()), zap.Strings("date_columns", p.idx.Header.DateNames()),
 		zap.Int("candidates", p.idx.NumCandidates()))
@@ -93,7 +100,40 @@ func makePlan(ctx context.Context, cfg *Config, command string, rl *runLog) (*pl
 		p.folder.Remove()
 		return nil, err
 	}
-	return p, nil
+	return p, checkRejected(cfg, p.summary, ExitUsage, "nothing will be written to Salesforce")
+}
+
+// keyFromSDL reports whether a header error can wait: the export has no "External Id"
+// column, but the .sdl may name the key column (a line mapping it to the external id
+// field), which is known once the target is found.
+func keyFromSDL(cfg *Config, err error) bool {
+	return cfg.KeyColumn == "" && cfg.MappingFile != "" && errors.Is(err, csvdiff.ErrNoKeyColumn)
+}
+
+// targetForExport discovers the target and maps the export's columns to it: the key
+// column is the one the .sdl maps to the external id field, when it maps one.
+func targetForExport(ctx context.Context, sf Salesforce, cfg *Config) (*Target, error) {
+	t, err := discover(ctx, sf, cfg, nil, nil)
+	if err != nil {
+		return nil, asUsage(err)
+	}
+	if cfg.KeyColumn == "" && cfg.MappingFile != "" {
+		sdl, err := readMapping(cfg.MappingFile)
+		if err != nil {
+			return nil, asUsage(err)
+		}
+		if col := sdl.columnOf(t.ExternalIDField); col != "" {
+			cfg.KeyColumn = col
+		}
+	}
+	h, err := readHeader(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.mapExport(cfg, h); err != nil {
+		return nil, asUsage(err)
+	}
+	return t, nil
 }
 
 // write runs the second pass into the run folder and writes plan.json, summary.json, the
@@ -113,12 +153,18 @@ func (p *planRun) write(ctx context.Context, ex *existingSet, command string, st
 		return err
 	}
 	sum := newSummary(command, &p.idx.Header, cfg, out.counts, started.UTC())
+	sum.Keys = keysWord(p.target.foldKeys())
 	sum.Object, sum.ExternalIDField = p.target.Object, p.target.ExternalIDField
 	sum.Mapping, sum.Unmapped = p.target.mappingSummary()
 	sum.RunFolder = p.folder.Dir
 	sum.Files = append(out.Files(), files(runfolder.ReportFile, runfolder.PlanFile, runfolder.RunLogFile)...)
 	sum.ByDay, sum.Reasons = out.stats.Days(), out.stats.Reasons()
 	sum.APICalls = p.sf.CallCounts()
+	sum.DateLayouts, sum.Warnings = dateLayouts(p.idx)
+	sum.Warnings = append(append(sum.Warnings, rejectedWarnings(sum)...), cutoffWarning(cfg)...)
+	if p.preflight != nil {
+		sum.Preflight, sum.Warnings = notPassed(p.preflight), append(sum.Warnings, preflightWarnings(p.preflight)...)
+	}
 	p.summary = sum
 
 	sha, err := p.folder.SHA256(runfolder.ToImportFile)
@@ -127,7 +173,8 @@ func (p *planRun) write(ctx context.Context, ex *existingSet, command string, st
 	}
 	p.info = &runfolder.Plan{Export: cfg.Export, Object: p.target.Object, ExternalIDField: p.target.ExternalIDField,
 		Fields: rows.header(&p.idx.Header), HeaderBytes: rows.hdrLen, ToImportSHA256: sha, Parts: rows.parts(out.toImport.Offset()),
-		Mapping: sum.Mapping, UpdateStale: cfg.UpdateStale, InstanceURL: p.sf.InstanceURL(), APIVersion: p.sf.APIVersion()}
+		Mapping: sum.Mapping, UpdateStale: cfg.UpdateStale, InstanceURL: p.sf.InstanceURL(), APIVersion: p.sf.APIVersion(),
+		FoldKeys: p.target.foldKeys(), Flags: cfg.shapingFlags()}
 	if err := p.folder.WriteJSON(runfolder.PlanFile, p.info); err != nil {
 		return err
 	}
@@ -148,7 +195,7 @@ func (p *planRun) write(ctx context.Context, ex *existingSet, command string, st
 type planRows struct {
 	t           *Target
 	ex          *existingSet
-	dp          csvdiff.DateParser
+	dps         []csvdiff.DateParser // per t.Columns
 	updateStale bool
 	maxPart     int64
 
@@ -166,7 +213,11 @@ type planRows struct {
 }
 
 func newPlanRows(t *Target, ex *existingSet, idx *csvdiff.Index, updateStale bool, maxPart int64) *planRows {
-	return &planRows{t: t, ex: ex, dp: idx.DateParser(), updateStale: updateStale, maxPart: maxPart, vals: make([][]byte, len(t.Columns))}
+	pr := &planRows{t: t, ex: ex, updateStale: updateStale, maxPart: maxPart, vals: make([][]byte, len(t.Columns))}
+	for _, c := range t.Columns {
+		pr.dps = append(pr.dps, idx.DateParserFor(c.Index)) // each column's own date order
+	}
+	return pr
 }
 
 // convert fills r.vals with the row's values in Bulk API form.
@@ -174,14 +225,14 @@ func (pr *planRows) convert(r *csvdiff.Row) error {
 	f := r.Fields()
 	pr.buf = pr.buf[:0]
 	offs := pr.offs[:0]
-	for _, c := range pr.t.Columns {
+	for i, c := range pr.t.Columns {
 		start := len(pr.buf)
 		var err error
 		v := f[c.Index]
 		if c.Source == "key" {
 			v = r.Key
 		}
-		pr.buf, err = appendBulkValue(pr.buf, c.Field.Type, v, pr.dp)
+		pr.buf, err = appendBulkValue(pr.buf, c.Field.Type, v, pr.dps[i])
 		if err != nil {
 			return fmt.Errorf("column %d %q: %w %q (field %s is a %s)", c.Index+1, c.Column, err, truncateValue(string(v)), c.Field.Name, c.Field.Type)
 		}
@@ -298,7 +349,7 @@ type comparedField struct {
 }
 
 func newExistingSet(t *Target, sizeHint int) *existingSet {
-	ex := &existingSet{set: csvdiff.NewKeySet(sizeHint), seed: maphash.MakeSeed()}
+	ex := &existingSet{set: csvdiff.NewKeySet(sizeHint, t.foldKeys()), seed: maphash.MakeSeed()}
 	for i, c := range t.Columns {
 		if c.Source == "key" {
 			continue

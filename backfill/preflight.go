@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/csvdiff"
 	"github.com/northpass-tools/backfill/sfclient"
 )
@@ -201,23 +202,39 @@ func Preflight(ctx context.Context, cfg Config) (*PreflightReport, error) {
 		return nil, err
 	}
 	var idx *csvdiff.Index
+	deferred := false // the key column comes from the .sdl, known after discovery
 	if cfg.Export != "" {
 		if _, err := readHeader(&cfg); err != nil {
-			return nil, err
+			if deferred = keyFromSDL(&cfg, err); !deferred {
+				return nil, err
+			}
 		}
 		var err error
-		if idx, err = scanExport(ctx, &cfg); err != nil {
-			return nil, err
+		// Keys compare case-insensitively here (Salesforce's default): check 5 only counts them.
+		if !deferred {
+			if idx, err = scanExport(ctx, &cfg, scanSpec{fold: true}); err != nil {
+				return nil, err
+			}
 		}
 	}
 	var rep *PreflightReport
 	sf, err := connect(ctx, &cfg)
-	if err != nil {
+	switch {
+	case err != nil:
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		rep = loginFailed(&cfg, err)
-	} else {
+	case deferred:
+		t, err := targetForExport(ctx, sf, &cfg)
+		if err != nil {
+			return nil, err
+		}
+		if idx, err = scanExport(ctx, &cfg, t.scanSpec()); err != nil {
+			return nil, err
+		}
+		rep = RunPreflight(ctx, sf, &cfg, idx)
+	default:
 		rep = RunPreflight(ctx, sf, &cfg, idx)
 	}
 	if ctx.Err() != nil {
@@ -274,11 +291,12 @@ func (r *PreflightReport) add(c checkDef, res result) {
 
 // preflight is one run of the checks, with what the checks learn for those after them.
 type preflight struct {
-	sf  Salesforce
-	cfg *Config
-	idx *csvdiff.Index
-	log *zap.Logger
-	rep *PreflightReport
+	sf    Salesforce
+	cfg   *Config
+	idx   *csvdiff.Index
+	scope checkScope
+	log   *zap.Logger
+	rep   *PreflightReport
 
 	session bool
 	pkgs    []sfclient.InstalledPackage
@@ -296,9 +314,47 @@ type preflight struct {
 // is [CheckSkip]. Salesforce errors become failing checks, so RunPreflight returns no
 // error; if ctx ends, the remaining checks fail with ctx's error.
 func RunPreflight(ctx context.Context, sf Salesforce, cfg *Config, idx *csvdiff.Index) *PreflightReport {
-	p := &preflight{sf: sf, cfg: cfg, idx: idx, log: cfg.logger(), rep: &PreflightReport{Passed: true}}
+	scope := checkScope{idx: idx}
+	if idx != nil {
+		scope.header = &idx.Header
+	}
+	return runChecks(ctx, sf, cfg, scope)
+}
+
+// blockingChecks are the checks that stop a load (exit 4): login and --sandbox, the
+// packages, the integration user, the object and fields, the limits. The live sync (6)
+// only warns.
+var blockingChecks = []int{checkLogin, checkPackages, checkUser, checkTarget, checkLimits}
+
+// checkScope is what one run of the checks covers.
+type checkScope struct {
+	ids    []int           // the checks to run; nil means all
+	idx    *csvdiff.Index  // the scanned export (check 5 sizes the load), or nil
+	header *csvdiff.Header // the export's header (check 4 maps it), or nil
+	target *Target         // a target the caller discovered and mapped already, or nil
+	plan   *runfolder.Plan // a plan folder's plan (import --plan, resume): its fields and parts
+}
+
+func (s checkScope) runs(id int) bool {
+	if s.ids == nil {
+		return true
+	}
+	for _, i := range s.ids {
+		if i == id {
+			return true
+		}
+	}
+	return false
+}
+
+// runChecks runs the checks of scope, in order.
+func runChecks(ctx context.Context, sf Salesforce, cfg *Config, scope checkScope) *PreflightReport {
+	p := &preflight{sf: sf, cfg: cfg, idx: scope.idx, scope: scope, log: cfg.logger(), rep: &PreflightReport{Passed: true}}
 	p.rep.Org.InstanceURL = sf.InstanceURL()
 	for _, c := range checks {
+		if !scope.runs(c.id) {
+			continue
+		}
 		res := skip("%s", p.skipReason(c.needs))
 		if res.msg == "" {
 			res = c.run(p, ctx)
@@ -441,36 +497,19 @@ func (p *preflight) user(ctx context.Context) result {
 // is a warning otherwise (rows that update records would leave it unchanged). It uses the
 // same discovery as plan.
 func (p *preflight) target(ctx context.Context) result {
-	if p.cfg.Object == "" {
-		np, ok := northpassPackageOf(p.pkgs)
-		switch {
-		case p.pkgsErr != nil:
-			return skip("not run: the installed packages are unknown (check 2); name the object with --object to check it")
-		case !ok || np.Namespace == "":
-			return skip("not run: the Northpass package is not installed (check 2), so its Enrollment object cannot be found; name it with --object to check it anyway")
-		}
-	}
-	var h *csvdiff.Header
-	if p.idx != nil {
-		h = &p.idx.Header
-	}
-	t, err := discover(ctx, p.sf, p.cfg, h, p.pkgs)
-	if t != nil {
-		p.rep.Object, p.object = t.Object, t.Object
-	}
-	if err != nil {
-		var te *TargetError
-		if errors.As(err, &te) {
-			return fail(te.Msg, te.Fix)
-		}
-		return fail("cannot find the Enrollment object: "+err.Error(), fixAccess)
+	t, res, ok := p.findTarget(ctx)
+	if !ok {
+		return res
 	}
 	if !t.Createable || !t.Updateable {
 		return fail(fmt.Sprintf("this user cannot %s %s records", missingAccess(t.Createable, t.Updateable), t.Object), fixAccess)
 	}
 	p.rep.ExternalIDField = t.ExternalIDField
 	head := fmt.Sprintf("%s (%s) with upsert key %s", t.Object, t.ObjectLabel, t.ExternalIDField)
-	if h == nil {
+	if pl := p.scope.plan; pl != nil {
+		return p.planFields(t, pl, head)
+	}
+	if t.header == nil {
 		if bad := p.unwritable([]MappedColumn{{Field: t.Field(t.ExternalIDField)}}); len(bad) > 0 {
 			return result{p.writeStatus(bad), head + "; the upsert key is not writable: " + joinBad(bad), fixAccess}
 		}
@@ -500,6 +539,61 @@ func (p *preflight) target(ctx context.Context) result {
 		msg += fmt.Sprintf("; %d left out (no matching field): %s", n, strings.Join(names, ", "))
 	}
 	return pass(msg)
+}
+
+// findTarget gives check 4 its target: the one the caller mapped, or discovery's (the same
+// discovery plan uses). ok is false with the check's result when there is none.
+func (p *preflight) findTarget(ctx context.Context) (*Target, result, bool) {
+	if t := p.scope.target; t != nil {
+		p.rep.Object, p.object = t.Object, t.Object
+		return t, result{}, true
+	}
+	cfg := *p.cfg
+	if pl := p.scope.plan; pl != nil {
+		cfg.Object, cfg.ExternalIDField = pl.Object, pl.ExternalIDField
+	}
+	if cfg.Object == "" {
+		np, ok := northpassPackageOf(p.pkgs)
+		switch {
+		case p.pkgsErr != nil:
+			return nil, skip("not run: the installed packages are unknown (check 2); name the object with --object to check it"), false
+		case !ok || np.Namespace == "":
+			return nil, skip("not run: the Northpass package is not installed (check 2), so its Enrollment object cannot be found; name it with --object to check it anyway"), false
+		}
+	}
+	t, err := discover(ctx, p.sf, &cfg, p.scope.header, p.pkgs)
+	if t != nil {
+		p.rep.Object, p.object = t.Object, t.Object
+	}
+	if err != nil {
+		var te *TargetError
+		if errors.As(err, &te) {
+			return nil, fail(te.Msg, te.Fix), false
+		}
+		return nil, fail("cannot find the Enrollment object: "+err.Error(), fixAccess), false
+	}
+	return t, result{}, true
+}
+
+// planFields judges a plan's fields (to_import.csv's header) for check 4 before a load of
+// that plan.
+func (p *preflight) planFields(t *Target, pl *runfolder.Plan, head string) result {
+	var cols []MappedColumn
+	var gone []string
+	for _, name := range pl.Fields {
+		if f := t.Field(name); f != nil {
+			cols = append(cols, MappedColumn{Column: name, Field: f})
+		} else {
+			gone = append(gone, name)
+		}
+	}
+	if len(gone) > 0 {
+		return fail(head+"; the plan loads fields this user cannot see: "+strings.Join(gone, ", "), fixAccess)
+	}
+	if bad := p.unwritable(cols); len(bad) > 0 {
+		return result{p.writeStatus(bad), head + "; the plan's fields this user cannot write: " + joinBad(bad), fixAccess}
+	}
+	return pass(fmt.Sprintf("%s; the plan's %d fields are writable for this user", head, len(cols)))
 }
 
 // badField is a mapped field this user cannot fully write.
@@ -608,6 +702,14 @@ func (p *preflight) limits(ctx context.Context) result {
 
 // estimate sizes the load: API requests and Bulk batches, and what the estimate is based on.
 func (p *preflight) estimate() (api, batches int64, basis string) {
+	if pl := p.scope.plan; pl != nil {
+		n := int64(pl.Rows())
+		for _, pt := range pl.Parts {
+			batches += ceilDiv(int64(pt.Rows), bulkRowsPerBatch)
+		}
+		api = apiCallsBase + ceilDiv(n, apiCallsPerQuery) + apiCallsPerPart*int64(len(pl.Parts))
+		return api, batches, fmt.Sprintf("the plan's %s rows in %d Bulk job(s)", group(n), len(pl.Parts))
+	}
 	if p.idx == nil {
 		return apiCallsNoExport, 1, "estimate without --export; pass it to size the load"
 	}
@@ -685,4 +787,38 @@ func (p *preflight) sync(ctx context.Context) result {
 	}
 	return pass(fmt.Sprintf("the newest %s written by %s is %s at %s, on or after the cutoff %s",
 		obj, who, id, at.UTC().Format(time.RFC3339), cutoff))
+}
+
+// PreflightError stops a load: a blocking preflight check failed. Its Report says which
+// (cmd/backfill prints it as the checklist). It is an exit-4 error.
+type PreflightError struct {
+	Report *PreflightReport
+}
+
+func (e *PreflightError) Error() string {
+	return e.Report.err().Error() + ": nothing was written to Salesforce"
+}
+
+// Unwrap gives the ExitError with code 4 and its hint.
+func (e *PreflightError) Unwrap() error {
+	return &ExitError{Code: ExitPreflight, Err: errors.New(e.Error()),
+		Hint: "follow the fix lines above and run again, or load anyway with --skip-preflight"}
+}
+
+// notPassed returns the checks that failed.
+func notPassed(rep *PreflightReport) []Check { return rep.Failed() }
+
+// preflightWarnings says, for a plan, what an import of it would refuse on.
+func preflightWarnings(rep *PreflightReport) []Warning {
+	failed := rep.Failed()
+	if len(failed) == 0 {
+		return nil
+	}
+	var names []string
+	for _, c := range failed {
+		names = append(names, fmt.Sprintf("%d (%s): %s", c.ID, strings.ToLower(c.Name), c.Message))
+	}
+	return []Warning{{Kind: "preflight", Count: len(failed),
+		Message: "import would refuse to load this plan: preflight check " + strings.Join(names, "; "),
+		Fix:     failed[0].Fix}}
 }

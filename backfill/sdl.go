@@ -137,3 +137,15 @@ func unescapeProp(c byte) byte {
 	}
 	return c
 }
+
+// columnOf returns the export column mapped to field (case-insensitive), or "".
+func (m *Mapping) columnOf(field string) string {
+	for _, col := range m.Order {
+		for _, f := range m.Columns[col] {
+			if strings.EqualFold(f, field) {
+				return col
+			}
+		}
+	}
+	return ""
+}

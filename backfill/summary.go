@@ -19,6 +19,11 @@ type Summary struct {
 	KeyColumn       string              `json:"key_column"`
 	DateColumns     []string            `json:"date_columns"`
 	UpdatedColumn   string              `json:"updated_column,omitempty"`
+	// DateLayouts says how each date column was read (day-first, month-first, assumed).
+	DateLayouts []DateLayout `json:"date_layouts,omitempty"`
+	// Keys says how keys were compared: "case-insensitive" (Salesforce's default for
+	// External ID fields) or "case-sensitive".
+	Keys string `json:"keys"`
 	Mapping         []runfolder.Mapping `json:"mapping,omitempty"`
 	Unmapped        []string            `json:"unmapped_columns,omitempty"`
 	Export          InputInfo           `json:"export"`
@@ -28,6 +33,12 @@ type Summary struct {
 	ByDay           []DayCount          `json:"by_day"`
 	Reasons         []Reason            `json:"reasons"`
 	Files           []RunFile           `json:"files"`
+	// Warnings are what people must read before trusting the run: many rejected rows, a
+	// guessed date order, a wrong-looking encoding, a cutoff in the future, skipped checks.
+	Warnings []Warning `json:"warnings,omitempty"`
+	// Preflight holds the blocking preflight checks that did not pass (plan shows what an
+	// import would refuse on).
+	Preflight []Check `json:"preflight,omitempty"`
 	RunFolder       string              `json:"run_folder"`
 	StartedAt       time.Time           `json:"started_at"`
 	FinishedAt      time.Time           `json:"finished_at"`
@@ -40,6 +51,23 @@ func (s *Summary) Count(outcomes ...runfolder.Outcome) int {
 		n += s.Outcomes[o.String()]
 	}
 	return n
+}
+
+// DateLayout is how one date column of the export was read.
+type DateLayout struct {
+	Column  string `json:"column"`
+	Layout  string `json:"layout"`            // in words
+	Order   string `json:"order"`             // "day-first" or "month-first"
+	Assumed bool   `json:"assumed,omitempty"` // month-first was assumed: no value told
+}
+
+// Warning is one thing people must read before trusting the run, with how to fix it.
+type Warning struct {
+	Kind    string   `json:"kind"` // rejected, date-order, encoding, cutoff, preflight
+	Message string   `json:"message"`
+	Count   int      `json:"count,omitempty"`
+	Reasons []string `json:"reasons,omitempty"` // the top reasons, with counts
+	Fix     string   `json:"fix,omitempty"`
 }
 
 // RunFile is one file of the run folder, as the summary lists it.

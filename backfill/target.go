@@ -25,6 +25,34 @@ type Target struct {
 	ReadOnly        []MappedColumn             // mapped to fields this user cannot write: left out
 	Unmapped        []UnmappedColumn           // left out, with why (ReadOnly ones included)
 	Constants       map[string]string          // field -> value from the .sdl
+	header          *csvdiff.Header            // the export's header, once mapped
+}
+
+// foldKeys reports whether keys compare case-insensitively: the external id field is not
+// "Unique, case-sensitive" (describe caseSensitive), Salesforce's default.
+func (t *Target) foldKeys() bool {
+	f := t.Field(t.ExternalIDField)
+	return f == nil || !f.CaseSensitive
+}
+
+// scanSpec is how the export is read for this target: keys compared as the external id
+// field compares them, and the layout of every column loaded into a date field decided.
+func (t *Target) scanSpec() scanSpec {
+	spec := scanSpec{fold: t.foldKeys()}
+	for _, c := range t.Columns {
+		if c.Field.Type == "date" || c.Field.Type == "datetime" {
+			spec.dates = append(spec.dates, c.Column)
+		}
+	}
+	return spec
+}
+
+// keysWord says how keys were compared, for the summary.
+func keysWord(fold bool) string {
+	if fold {
+		return "case-insensitive"
+	}
+	return "case-sensitive"
 }
 
 // MappedColumn is one export column and the field it loads.
@@ -85,11 +113,43 @@ func (t *Target) index() fieldIndex {
 	return ix
 }
 
+// columnRoles says which export columns play a role the engine detected: the key, the
+// enrollment date the cutoff applies to (the detected one, or a chosen cutoff column named
+// like it) and the updated-at column.
+func columnRoles(h *csvdiff.Header, chosenDates bool) map[int]csvdiff.Role {
+	roles := map[int]csvdiff.Role{h.Key: csvdiff.RoleKey}
+	for i, d := range h.Dates {
+		if (i == 0 && !chosenDates) || csvdiff.IsAlias(csvdiff.RoleEnrollmentDate, h.Names[d]) {
+			roles[d] = csvdiff.RoleEnrollmentDate
+		}
+	}
+	if h.Updated >= 0 {
+		roles[h.Updated] = csvdiff.RoleUpdatedAt
+	}
+	return roles
+}
+
+// roleField finds the field of a role: the one whose API name or label is one of the role's
+// names (csvdiff's alias table, the one that detected the column).
+func (ix fieldIndex) roleField(r csvdiff.Role) *sfclient.Field {
+	var byLabel *sfclient.Field
+	for _, f := range ix.byName {
+		switch {
+		case csvdiff.IsAlias(r, f.Name):
+			return f
+		case byLabel == nil && csvdiff.IsAlias(r, f.Label):
+			byLabel = f
+		}
+	}
+	return byLabel
+}
+
 // mapColumns maps the export's columns to the target's fields: the .sdl mapping when given,
-// else a header equal to a field's API name, else equal to its label. The key column always
-// loads the external id field. Columns whose field cannot be written are left out with a
-// reason.
-func (t *Target) mapColumns(h *csvdiff.Header, sdl *Mapping, sdlName string) error {
+// else a header equal to a field's API name, else equal to its label, else (for a column
+// with a role) the field of its role. The key column always loads the external id field, and
+// the enrollment-date column must load a field: a cutoff date that would not reach
+// Salesforce is an error. Columns whose field cannot be written are left out with a reason.
+func (t *Target) mapColumns(h *csvdiff.Header, roles map[int]csvdiff.Role, sdl *Mapping, sdlName string) error {
 	t.Columns, t.ReadOnly, t.Unmapped = nil, nil, nil
 	ix := t.index()
 	ext := t.Field(t.ExternalIDField)
@@ -104,7 +164,15 @@ func (t *Target) mapColumns(h *csvdiff.Header, sdl *Mapping, sdlName string) err
 	used := map[string]string{} // lower-case field -> column
 	for i, col := range h.Names {
 		fields, source, why := columnFields(i, col, h, sdl, ix, ext)
+		if role, ok := roles[i]; ok && len(fields) == 0 && sdl == nil {
+			if f := ix.roleField(role); f != nil {
+				fields, source = []*sfclient.Field{f}, "role"
+			}
+		}
 		if len(fields) == 0 {
+			if roles[i] == csvdiff.RoleEnrollmentDate && i != h.Key {
+				return t.unloadedDateErr(col, sdlName)
+			}
 			if why == "" && sdl != nil {
 				why = "not in " + sdlName
 			}
@@ -126,6 +194,21 @@ func (t *Target) mapColumns(h *csvdiff.Header, sdl *Mapping, sdlName string) err
 		}
 	}
 	return nil
+}
+
+// unloadedDateErr says the cutoff column would not be loaded, and how to map it.
+func (t *Target) unloadedDateErr(col, sdlName string) error {
+	names := csvdiff.Aliases(csvdiff.RoleEnrollmentDate)
+	example := "ns__Enrollment_Date__c"
+	if f := t.index().roleField(csvdiff.RoleEnrollmentDate); f != nil {
+		example = f.Name
+	}
+	where := "no field of " + t.Object + " has its name or label, nor a name like " + strings.Join(names, ", ")
+	if sdlName != "" {
+		where = sdlName + " does not map it"
+	}
+	return targetErr(fmt.Sprintf("map it in a Data Loader .sdl file with --mapping, e.g. %s=%s", col, example),
+		"the enrollment date column %q (the cutoff) would not be loaded into Salesforce: %s", col, where)
 }
 
 // columnFields says which fields export column i loads and how it was decided, or why none.

@@ -6,62 +6,72 @@ import (
 	"time"
 )
 
+// DateOrder is how a column writes slash dates: month first (US, 11/20/2025) or day first
+// (most of the world, 20/11/2025).
+type DateOrder uint8
+
+// The orders of slash dates.
+const (
+	MonthFirst DateOrder = iota // M/D/YYYY, the default
+	DayFirst                    // D/M/YYYY
+)
+
+func (o DateOrder) String() string {
+	if o == DayFirst {
+		return "day-first"
+	}
+	return "month-first"
+}
+
 // DateParser turns the date strings exports and spreadsheets write into instants. The zero
-// value accepts the built-in formats; [NewDateParser] forces one layout.
+// value accepts the built-in formats with month-first slash dates; [DateParser.WithOrder]
+// switches their order; [NewDateParser] forces one pattern instead.
 //
 // Built-in formats (a missing offset means UTC): RFC 3339 with "Z" or an offset (fractions
 // allowed, also "+0000" without a colon and " UTC"), "YYYY-MM-DD HH:MM[:SS]", "YYYY-MM-DD",
-// and US "M/D/YYYY[ H:MM[:SS][ AM|PM]]" padded or not.
+// slash dates "M/D/YYYY[ H:MM[:SS][ AM|PM]]" (or D/M/YYYY) padded or not, and dotted dates
+// "D.M.YYYY[ H:MM[:SS]]", which are day-first everywhere they are written.
 type DateParser struct {
-	layout string // Go layout; "" means the built-in formats
+	pattern  *pattern // a forced pattern; nil means the built-in formats
+	dayFirst bool     // built-in slash dates are D/M/YYYY
 }
 
-// NewDateParser returns a parser that accepts only format: either a Go reference layout
-// ("2006-01-02 15:04") or a Java/Excel-style pattern as Data Loader users write it
-// ("yyyy-MM-dd HH:mm", "dd/MM/yyyy"). An empty format selects the built-in formats.
+// WithOrder returns p reading built-in slash dates in order o. A forced pattern is kept.
+func (p DateParser) WithOrder(o DateOrder) DateParser {
+	p.dayFirst = o == DayFirst
+	return p
+}
+
+// Forced reports whether p parses one forced pattern rather than the built-in formats.
+func (p DateParser) Forced() bool { return p.pattern != nil }
+
+// NewDateParser returns a parser that accepts only format: a Data Loader / Java pattern
+// ("dd/MM/yyyy HH:mm", "M/d/yyyy h:mm a", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX") or a Go reference
+// layout ("02/01/2006 15:04"). Numbers match padded or not, whatever the pattern's width
+// ("MM/dd/yyyy" reads 1/2/2026), as spreadsheets write them. An empty format selects the
+// built-in formats. A format that cannot describe a date (no year, month or day, an
+// unknown pattern letter) is an error.
 func NewDateParser(format string) (DateParser, error) {
 	if format == "" {
 		return DateParser{}, nil
 	}
-	layout := format
-	if !strings.Contains(format, "2006") {
-		layout = javaToGoLayout(format)
+	pat, err := compilePattern(format)
+	if err != nil {
+		return DateParser{}, fmt.Errorf("--date-format %q is not a date layout: %v (examples: dd/MM/yyyy HH:mm, M/d/yyyy h:mm a, yyyy-MM-dd'T'HH:mm:ssXXX, 02/01/2006 15:04)", format, err)
 	}
-	// A layout that cannot round-trip a known instant is not a date layout.
-	ref := time.Date(2025, 11, 20, 13, 4, 5, 0, time.UTC)
-	if _, err := time.Parse(layout, ref.Format(layout)); err != nil || layout == format && !strings.ContainsAny(layout, "0123456789") {
-		return DateParser{}, fmt.Errorf("--date-format %q is not a date layout (examples: yyyy-MM-dd HH:mm:ss, dd/MM/yyyy, 2006-01-02)", format)
-	}
-	return DateParser{layout: layout}, nil
-}
-
-// javaToGoLayout converts the common SimpleDateFormat tokens to a Go layout.
-func javaToGoLayout(f string) string {
-	r := strings.NewReplacer(
-		"yyyy", "2006", "yy", "06",
-		"MMMM", "January", "MMM", "Jan", "MM", "01", "M", "1",
-		"dd", "02", "d", "2",
-		"HH", "15", "hh", "03", "h", "3",
-		"mm", "04", "ss", "05", "SSS", "000",
-		"a", "PM", "XXX", "Z07:00", "Z", "-0700", "'T'", "T",
-	)
-	return r.Replace(f)
+	return DateParser{pattern: pat}, nil
 }
 
 // Parse parses b and returns the instant in Unix nanoseconds.
 func (p DateParser) Parse(b []byte) (int64, bool) {
-	if p.layout != "" {
-		t, err := time.ParseInLocation(p.layout, string(b), time.UTC)
-		if err != nil {
-			return 0, false
-		}
-		return t.UnixNano(), true
+	if p.pattern != nil {
+		return p.pattern.parse(trimSpace(b))
 	}
-	return parseDate(b)
+	return parseDate(b, p.dayFirst)
 }
 
 // parseDate parses the built-in formats without allocating.
-func parseDate(b []byte) (int64, bool) {
+func parseDate(b []byte, dayFirst bool) (int64, bool) {
 	b = trimSpace(b)
 	if len(b) < 8 {
 		return 0, false
@@ -69,7 +79,26 @@ func parseDate(b []byte) (int64, bool) {
 	if b[4] == '-' {
 		return parseISO(b)
 	}
-	return parseUS(b)
+	if b[1] == '.' || b[2] == '.' {
+		return parseSlash(b, '.', true)
+	}
+	return parseSlash(b, '/', dayFirst)
+}
+
+// SlashOrder reports, for a value written as N/N/YYYY, what its numbers allow: first > 12
+// says it can only be day-first, second > 12 only month-first. ok is false for values of
+// any other shape.
+func SlashOrder(b []byte) (firstOver12, secondOver12, ok bool) {
+	b = trimSpace(b)
+	a, n, ok1 := number(b, 0, 2)
+	if !ok1 || n >= len(b) || b[n] != '/' {
+		return false, false, false
+	}
+	c, n2, ok2 := number(b, n+1, 2)
+	if !ok2 || n2 >= len(b) || b[n2] != '/' {
+		return false, false, false
+	}
+	return a > 12, c > 12, true
 }
 
 func parseISO(b []byte) (int64, bool) {
@@ -100,16 +129,19 @@ func parseISO(b []byte) (int64, bool) {
 	return civil(y, mo, d, h, mi, s, ns, off)
 }
 
-// parseUS parses M/D/YYYY[ H:MM[:SS][ AM|PM]].
-func parseUS(b []byte) (int64, bool) {
-	i := 0
-	mo, n, ok := number(b, i, 2)
-	if !ok || n >= len(b) || b[n] != '/' {
+// parseSlash parses M/D/YYYY[ H:MM[:SS][ AM|PM]] with separator sep, or D/M/YYYY... when
+// dayFirst.
+func parseSlash(b []byte, sep byte, dayFirst bool) (int64, bool) {
+	mo, n, ok := number(b, 0, 2)
+	if !ok || n >= len(b) || b[n] != sep {
 		return 0, false
 	}
 	d, n2, ok := number(b, n+1, 2)
-	if !ok || n2 >= len(b) || b[n2] != '/' {
+	if !ok || n2 >= len(b) || b[n2] != sep {
 		return 0, false
+	}
+	if dayFirst {
+		mo, d = d, mo
 	}
 	y, n3, ok := number(b, n2+1, 4)
 	if !ok || n3-n2-1 != 4 {

@@ -35,6 +35,16 @@ type Options struct {
 	Encoding string
 	// Delimiter forces ',', ';' or '\t'; 0 detects it from the header line.
 	Delimiter byte
+	// ValueDateColumns names more columns holding dates, besides the cutoff and updated-at
+	// columns, whose layout the first pass decides (the columns loaded into date fields).
+	ValueDateColumns []string
+	// FoldKeys compares keys case-insensitively, as Salesforce compares External ID fields
+	// unless they are "Unique, case-sensitive". Rows keep their own key.
+	FoldKeys bool
+
+	// orders forces, per column, the order of slash dates (a rescan after a day-first
+	// column was found).
+	orders []DateOrder
 }
 
 // Row is one data row handed to a [Sink] or [Matcher]. Its slices are only valid during the
@@ -99,6 +109,14 @@ type Index struct {
 	since  int64
 	rows   []Outcome // provisional; 0 marks a candidate (the winner of its key)
 	dedup  *table[winner]
+
+	dateCols []int           // columns whose layout is decided
+	orders   []DateOrder     // per column: how slash dates are read in this pass
+	evidence []*dateEvidence // per column, during the first pass; nil when forced
+	layouts  []DateLayout    // per dateCols, after the first pass
+
+	rejected    int       // rows rejected by the first pass
+	firstReject *RowError // the first of them
 }
 
 // winner is the kept row of a key. updated is its "Updated At" in Unix nanoseconds, or
@@ -168,6 +186,11 @@ func openCSV(r io.Reader, file, encoding string, delim byte) (*scanner, Header, 
 	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
 		return nil, h, &FileError{File: file, Line: 1, Err: errors.New("the file is UTF-16"), Hint: "save it as \"CSV UTF-8 (Comma delimited)\" and try again"}
 	}
+	if crOnly(data) {
+		h.LineEnding = "CR"
+		sc.cr = true
+		sc.translateCR()
+	}
 	if i := bytes.IndexByte(data[:min(len(data), 8192)], 0); i >= 0 {
 		line := 1 + bytes.Count(data[:i], []byte{'\n'})
 		return nil, h, &FileError{File: file, Line: line, Err: errors.New("the file is binary, not CSV (it contains NUL bytes)"), Hint: "pass the CSV file itself, not a spreadsheet (.xlsx) or an archive"}
@@ -197,6 +220,11 @@ func openCSV(r io.Reader, file, encoding string, delim byte) (*scanner, Header, 
 		return nil, h, fmt.Errorf("read %s: %w", file, err)
 	}
 	h.Line = rec.line
+	if rec.err == ErrRecordTooLong || len(rec.raw) > maxHeaderBytes {
+		return nil, h, &FileError{File: file, Line: rec.line,
+			Err:  fmt.Errorf("the header line is over %d KB: the file has no line breaks this tool recognises, or is not a CSV export", maxHeaderBytes>>10),
+			Hint: "open it in a spreadsheet and save it as \"CSV UTF-8 (Comma delimited)\", then pass that file"}
+	}
 	if rec.err != nil {
 		return nil, h, &FileError{File: file, Line: rec.line, Err: fmt.Errorf("the header row cannot be read: %w", rec.err), Hint: "fix the quotes in the first line"}
 	}
@@ -211,6 +239,10 @@ func openCSV(r io.Reader, file, encoding string, delim byte) (*scanner, Header, 
 	}
 	return sc, h, nil
 }
+
+// maxHeaderBytes bounds the header line: a longer one means the file's line breaks were not
+// recognised.
+const maxHeaderBytes = 64 << 10
 
 // ReadHeader reads only the export's header line and picks the key, date and "Updated At"
 // columns as [Scan] would, without reading the rows: commands call it to fail fast on an
@@ -271,16 +303,59 @@ func openExport(r io.Reader, opts *Options) (*scanner, Header, DateParser, error
 // Scan is the first pass over the export: it reads the header, picks the key, date and
 // "Updated At" columns, validates every row, applies the cutoff and keeps the winning row of
 // each key. A file that cannot be used returns a [*FileError]; a bad row never stops it.
+//
+// When a date column turns out to be day-first, Scan reads the export again from the start
+// with that order, so r must then be an io.Seeker (an *os.File is).
 func Scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
+	x, err := scan(ctx, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	if !x.needsRescan() {
+		return x, x.usable()
+	}
+	rs, ok := r.(io.Seeker)
+	if !ok {
+		return nil, &FileError{File: x.opts.File, Err: errors.New("the dates are day-first and the export must be read again, but it cannot be re-read"),
+			Hint: "pass the export as a file, or --date-format dd/MM/yyyy"}
+	}
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read %s again: %w", x.opts.File, err)
+	}
+	opts.orders = x.layoutOrders()
+	if x, err = scan(ctx, r, opts); err != nil {
+		return nil, err
+	}
+	return x, x.usable()
+}
+
+func scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 	sc, h, dp, err := openExport(r, &opts)
 	if err != nil {
 		return nil, err
 	}
 	file := opts.File
-	x := &Index{Header: h, opts: opts, dates: dp, since: opts.Since.UnixNano(), dedup: newTable[winner](1 << 16)}
+	x := &Index{Header: h, opts: opts, dates: dp, since: opts.Since.UnixNano(), dedup: newTable[winner](1 << 16),
+		dateCols: dateColumns(&h, &opts), orders: opts.orders}
+	x.dedup.fold = opts.FoldKeys
+	if len(x.orders) != len(h.Names) {
+		x.orders = make([]DateOrder, len(h.Names))
+	}
+	if !dp.Forced() {
+		x.evidence = make([]*dateEvidence, len(h.Names))
+		for _, c := range x.dateCols {
+			x.evidence[c] = &dateEvidence{}
+		}
+	}
 	err = eachRecord(ctx, sc, func(rec *record, sp *scanner) error {
 		num := len(x.rows) + 1
-		o, key, w, _ := x.classify(sp, rec, num)
+		o, key, w, rerr := x.classify(sp, rec, num)
+		if o == Rejected {
+			x.rejected++
+			if x.firstReject == nil {
+				x.firstReject = rerr
+			}
+		}
 		if o == 0 {
 			w.row, w.line = uint32(num-1), uint32(rec.line)
 			v, inserted, err := x.dedup.Upsert(key)
@@ -303,7 +378,41 @@ func Scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 	if err != nil {
 		return nil, readErr(file, err)
 	}
+	err = x.decideLayouts()
+	x.evidence = nil // Emit must not collect again
+	if err != nil {
+		return nil, err
+	}
 	return x, nil
+}
+
+// usable refuses an export with no data rows, or whose every row was rejected: that is a
+// file read the wrong way (dates, encoding, delimiter), never "0 rows, done".
+func (x *Index) usable() error {
+	file, rejected, first := x.opts.File, x.rejected, x.firstReject
+	switch {
+	case len(x.rows) == 0:
+		return &FileError{File: file, Line: x.Header.Line, Err: errors.New("the file has a header but no data rows"),
+			Hint: "export the CSV again from CE (Data Export > Email CSV) and pass that file"}
+	case rejected < len(x.rows):
+		return nil
+	}
+	hint := "fix the file, or tell backfill how to read it (see --help)"
+	switch {
+	case errors.Is(first.Err, ErrBadDate):
+		hint = "pass --date-format with the pattern the dates are written in, e.g. --date-format dd.MM.yyyy"
+	case errors.Is(first.Err, ErrInvalidUTF8):
+		hint = "if the file was saved by Excel on Windows, pass --encoding windows-1252"
+	case errors.Is(first.Err, ErrFieldCount):
+		hint = "check the file's delimiter and quotes: every row must have the header's columns"
+	case errors.Is(first.Err, ErrMissingKey):
+		hint = "name the key column with --key-column"
+	case errors.Is(first.Err, ErrEmptyDate):
+		hint = "name the date column with --date-column"
+	}
+	return &FileError{File: file, Line: first.Line,
+		Err:  fmt.Errorf("all %d data rows were rejected; the first (line %d): %s", len(x.rows), first.Line, first.Reason()),
+		Hint: hint}
 }
 
 // readErr names the file in a read error of eachRecord; other errors pass as they are.
@@ -315,9 +424,6 @@ func readErr(file string, err error) error {
 	return err
 }
 
-// DateParser returns the parser the index reads dates with.
-func (x *Index) DateParser() DateParser { return x.dates }
-
 // RowTime returns the latest instant among the row's cutoff date columns (Unix
 // nanoseconds), the date that put it on the kept side of the cutoff. ok is false for a row
 // without a parseable cutoff date.
@@ -327,7 +433,7 @@ func (x *Index) RowTime(r *Row) (ns int64, ok bool) {
 		return 0, false
 	}
 	for _, d := range x.Header.Dates {
-		if t, good := x.dates.Parse(trimSpace(f[d])); good && (!ok || t > ns) {
+		if t, good := x.DateParserFor(d).Parse(trimSpace(f[d])); good && (!ok || t > ns) {
 			ns, ok = t, true
 		}
 	}
@@ -397,6 +503,11 @@ func (x *Index) classify(sc *scanner, rec *record, num int) (Outcome, []byte, wi
 	if len(fields) != len(h.Names) {
 		return Rejected, nil, w, rowErr(0, fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, len(fields), len(h.Names)), nil)
 	}
+	if x.evidence != nil {
+		for _, c := range x.dateCols {
+			x.evidence[c].observe(fields[c], rec.line)
+		}
+	}
 	key := trimSpace(fields[h.Key])
 	if len(key) == 0 {
 		return Rejected, nil, w, rowErr(h.Key+1, ErrMissingKey, nil)
@@ -408,7 +519,7 @@ func (x *Index) classify(sc *scanner, rec *record, num int) (Outcome, []byte, wi
 			empty++
 			continue
 		}
-		t, ok := x.dates.Parse(v)
+		t, ok := x.DateParserFor(d).Parse(v)
 		if !ok {
 			return Rejected, key, w, rowErr(d+1, ErrBadDate, v)
 		}
@@ -424,7 +535,7 @@ func (x *Index) classify(sc *scanner, rec *record, num int) (Outcome, []byte, wi
 	}
 	if h.Updated >= 0 {
 		if v := trimSpace(fields[h.Updated]); len(v) > 0 {
-			if t, ok := x.dates.Parse(v); ok {
+			if t, ok := x.DateParserFor(h.Updated).Parse(v); ok {
 				w.updated = t
 			}
 		}

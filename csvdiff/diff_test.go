@@ -31,11 +31,11 @@ func diff(t *testing.T, input string, opts csvdiff.Options, existing map[string]
 		opts.Since = cutoff
 	}
 	opts.File = "export.csv"
-	x, err := csvdiff.Scan(t.Context(), strings.NewReader(input), opts)
+	x, err := csvdiff.Scan(t.Context(), strings.NewReader(input), opts) // a Seeker: day-first rescans
 	if err != nil {
 		return nil, err
 	}
-	set := csvdiff.NewKeySet(0)
+	set := csvdiff.NewKeySet(0, opts.FoldKeys)
 	for k, v := range existing {
 		if err := set.Add([]byte(k), []byte(v)); err != nil {
 			t.Fatal(err)
@@ -163,14 +163,14 @@ func TestDiffQuirks(t *testing.T) {
 		},
 		{
 			name:  "missing and blank keys are rejected",
-			input: hdr + ",2025-12-01,,x\n   ,2025-12-01,,y\n",
-			want:  []entry{{2, "", "rejected", "missing key"}, {3, "", "rejected", "missing key"}},
+			input: hdr + ",2025-12-01,,x\n   ,2025-12-01,,y\nk,2025-12-01,,z\n",
+			want:  []entry{{2, "", "rejected", "missing key"}, {3, "", "rejected", "missing key"}, {4, "k", "to_insert", ""}},
 		},
 		{
 			name:  "bad and empty dates are rejected with the column",
-			input: hdr + "a,31/31/2025,,x\nb,,,y\nc,tomorrow,,z\n",
+			input: hdr + "a,31/31/2025,,x\nb,,,y\nc,tomorrow,,z\nd,2025-12-01,,ok\n",
 			want: []entry{{2, "a", "rejected", `column 2 "Enrollment Date": unparseable date "31/31/2025"`},
-				{3, "b", "rejected", "empty cutoff date"}, {4, "c", "rejected", "unparseable date"}},
+				{3, "b", "rejected", "empty cutoff date"}, {4, "c", "rejected", "unparseable date"}, {5, "d", "to_insert", ""}},
 		},
 		{
 			name:  "invalid UTF-8 rejects the row",
@@ -217,9 +217,32 @@ func TestDiffQuirks(t *testing.T) {
 			want:  []entry{{2, "a", "to_insert", ""}, {3, "b", "before_cutoff", ""}},
 		},
 		{
-			name:  "header only",
-			input: hdr,
-			want:  nil,
+			name:  "CR line endings (Excel for Mac) are read as records",
+			input: strings.ReplaceAll(hdr+"a,2025-12-01,,\"two\nlines\"\nb,2025-12-02,,y\n", "\n", "\r"),
+			want:  []entry{{2, "a", "to_insert", ""}, {4, "b", "to_insert", ""}},
+		},
+		{
+			name:  "CR and CRLF mixed",
+			input: "External Id,Enrollment Date,Updated At,Name\ra,2025-12-01,,x\r\nb,2025-12-02,,y\rc,2025-12-03,,z",
+			want:  []entry{{2, "a", "to_insert", ""}, {3, "b", "to_insert", ""}, {4, "c", "to_insert", ""}},
+		},
+		{
+			name:  "keys differing in case are duplicates (folded, as Salesforce compares them)",
+			input: hdr + "CaseKey,2025-12-01,,x\ncasekey,2025-12-02,,y\n",
+			opts:  csvdiff.Options{FoldKeys: true},
+			want:  []entry{{2, "CaseKey", "duplicate", "kept line 3"}, {3, "casekey", "to_insert", ""}},
+		},
+		{
+			name:  "keys differing in case are distinct when case-sensitive",
+			input: hdr + "CaseKey,2025-12-01,,x\ncasekey,2025-12-02,,y\n",
+			want:  []entry{{2, "CaseKey", "to_insert", ""}, {3, "casekey", "to_insert", ""}},
+		},
+		{
+			name:     "an existing key found under another case",
+			input:    hdr + "CA3018CC-52FA-4DB6-966D-D3BF303D804C,2025-12-01,,x\nd6e9b7a2-0000-4000-8000-000000000001,2025-12-01,,y\n",
+			opts:     csvdiff.Options{FoldKeys: true},
+			existing: map[string]string{"ca3018cc-52fa-4db6-966d-d3bf303d804c": "", "D6E9B7A2-0000-4000-8000-000000000001": ""},
+			want:     []entry{{2, "CA3018CC-52FA-4DB6-966D-D3BF303D804C", "exists", ""}, {3, "d6e9b7a2-0000-4000-8000-000000000001", "exists", ""}},
 		},
 	}
 	for _, tt := range tests {
@@ -254,6 +277,12 @@ func TestUnusableFiles(t *testing.T) {
 		{"bad header encoding", "External Id,Enrollment Date,Caf\xe9\n", csvdiff.Options{}, "not valid UTF-8", "windows-1252", 1},
 		{"header after blank lines", "\n\nExternal Id,Name\n", csvdiff.Options{}, "no date column", "", 3},
 		{"bad --date-format", hdr, csvdiff.Options{DateFormat: "foo"}, "not a date layout", "", 0},
+		{"header only", hdr, csvdiff.Options{}, "a header but no data rows", "Data Export", 1},
+		{"every row rejected for its date", hdr + "a,02.13.2025,,x\nb,31.31.2025,,y\n", csvdiff.Options{}, "all 2 data rows were rejected; the first (line 2)", "--date-format", 2},
+		{"every row rejected for its encoding", hdr + "a,2025-12-01,,caf\xe9\n", csvdiff.Options{}, "all 1 data rows were rejected", "windows-1252", 2},
+		{"a header line over 64 KB", "External Id,Enrollment Date," + strings.Repeat("x", 70<<10) + "\n", csvdiff.Options{}, "over 64 KB", "CSV UTF-8", 1},
+		{"day-first and month-first in one column", hdr + "a,25/12/2025,,x\nb,12/25/2025,,y\nc,01/02/2026,,z\n", csvdiff.Options{},
+			`column "Enrollment Date" mixes day-first and month-first dates: line 2 has "25/12/2025" (a day over 12 first), line 3 has "12/25/2025"`, "--date-format", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

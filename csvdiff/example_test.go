@@ -23,7 +23,7 @@ e4,not a date,,0
 	if err != nil {
 		panic(err)
 	}
-	existing := csvdiff.NewKeySet(0)
+	existing := csvdiff.NewKeySet(0, false)
 	existing.Add([]byte("e3"), []byte("a0B5g00000XyZ1AAA"))
 
 	idx.Emit(ctx, strings.NewReader(export), csvdiff.SetMatcher{Set: existing}, csvdiff.SinkFunc(func(r *csvdiff.Row) error {

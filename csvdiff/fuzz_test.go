@@ -37,7 +37,7 @@ func FuzzClean(f *testing.F) {
 			}
 			return
 		}
-		set := csvdiff.NewKeySet(0)
+		set := csvdiff.NewKeySet(0, false)
 		set.Add([]byte("a"), []byte("001"))
 		lines, last := 0, 0
 		counts, err := x.Emit(t.Context(), strings.NewReader(in), csvdiff.SetMatcher{Set: set}, csvdiff.SinkFunc(func(r *csvdiff.Row) error {

@@ -1,6 +1,7 @@
 package csvdiff
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -89,9 +90,12 @@ type Header struct {
 	Delimiter byte
 	BOM       bool
 	Encoding  string
-	Key       int   // index of the key column
-	Dates     []int // indexes of the cutoff date columns
-	Updated   int   // index of the "Updated At" column, -1 when there is none
+	// LineEnding is "CR" for a file whose lines end with CR alone (read as if LF); ""
+	// otherwise (LF, CRLF or mixed).
+	LineEnding string
+	Key        int   // index of the key column
+	Dates      []int // indexes of the cutoff date columns
+	Updated    int   // index of the "Updated At" column, -1 when there is none
 }
 
 // KeyName returns the key column's header.
@@ -127,13 +131,54 @@ func delimName(d byte) string {
 	return "comma"
 }
 
+// Role is what a column of the export is for. The same alias table finds a role's column
+// in the export and, in package backfill, the Salesforce field it loads, so a column the
+// engine detects is always loaded into the field of that role.
+type Role int
+
+// The roles.
+const (
+	RoleKey            Role = iota // the external id
+	RoleEnrollmentDate             // the cutoff date
+	RoleUpdatedAt                  // which duplicate wins; the package's old-timestamp check
+	RoleRecordID                   // a Salesforce record Id (in a list of existing records)
+)
+
+// roleAliases are the names (in canonical form, see [Canonical]) a column of each role
+// goes by, the preferred first.
+var roleAliases = [...][]string{
+	RoleKey:            {"externalid"},
+	RoleEnrollmentDate: {"enrollmentdate", "enrolledat", "enrollmentdatetime"},
+	RoleUpdatedAt:      {"updatedat", "lastupdated", "lastupdatedat", "updateddate", "lastactiveon"},
+	RoleRecordID:       {"id", "salesforceid", "recordid", "sfid"},
+}
+
+// Aliases returns the canonical names a column of role r goes by.
+func Aliases(r Role) []string { return append([]string(nil), roleAliases[r]...) }
+
+// IsAlias reports whether name (a header, a field label or API name) is one of role r's
+// names.
+func IsAlias(r Role, name string) bool {
+	c := Canonical(name)
+	for _, a := range roleAliases[r] {
+		if c == a {
+			return true
+		}
+	}
+	return false
+}
+
 // Auto-detected column names, in canonical form.
 var (
-	keyAliases     = []string{"externalid"}
-	dateAliases    = []string{"enrollmentdate", "enrolledat", "enrollmentdatetime"}
-	updatedAliases = []string{"updatedat", "lastupdated", "lastupdatedat", "updateddate", "lastactiveon"}
-	idAliases      = []string{"id", "salesforceid", "recordid", "sfid"}
+	keyAliases     = roleAliases[RoleKey]
+	dateAliases    = roleAliases[RoleEnrollmentDate]
+	updatedAliases = roleAliases[RoleUpdatedAt]
+	idAliases      = roleAliases[RoleRecordID]
 )
+
+// ErrNoKeyColumn is the cause of the [*FileError] of an export without a key column to
+// find (no --key-column and no header like "External Id").
+var ErrNoKeyColumn = errors.New("no key column")
 
 // findColumn returns the indexes of the headers whose canonical form equals any of names'
 // canonical forms.
@@ -184,7 +229,11 @@ func resolveColumn(file string, line int, headers []string, name string, aliases
 	if c := closest(headers, want); c != "" {
 		hint = fmt.Sprintf("did you mean %q? Pass %s %q; the headers are: %s", c, flag, c, quoteList(headers))
 	}
-	return -1, &FileError{File: file, Line: line, Err: fmt.Errorf("%s", msg), Hint: hint}
+	var err error = errors.New(msg)
+	if what == "key column" && name == "" {
+		err = &wrapped{msg: msg, err: ErrNoKeyColumn}
+	}
+	return -1, &FileError{File: file, Line: line, Err: err, Hint: hint}
 }
 
 func displayAlias(a string) string {
@@ -283,3 +332,12 @@ func detectDelimiter(line []byte) byte {
 	}
 	return ','
 }
+
+// wrapped is a message that wraps a sentinel without repeating it.
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (e *wrapped) Error() string { return e.msg }
+func (e *wrapped) Unwrap() error { return e.err }

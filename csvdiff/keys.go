@@ -13,6 +13,8 @@ type KeysOptions struct {
 	IDColumn  string // "" auto-detects "Id"; "-" means none
 	Encoding  string
 	SizeHint  int // expected number of keys, to size the table
+	// FoldKeys compares keys case-insensitively (see [Options.FoldKeys]).
+	FoldKeys bool
 	// Keep, when set, keeps only the keys it returns true for: with [Index.IsCandidate] the
 	// set holds just the existing records that matter to this export, and memory no longer
 	// grows with the size of the org.
@@ -63,7 +65,7 @@ func ReadKeys(ctx context.Context, r io.Reader, opts KeysOptions) (*KeySet, Keys
 		info.IDName = h.Names[id]
 	}
 	info.Header = h
-	set := NewKeySet(opts.SizeHint)
+	set := NewKeySet(opts.SizeHint, opts.FoldKeys)
 	set.vals = make([]byte, 0, opts.SizeHint*18)
 	skip := func(e *RowError) {
 		info.Skipped++

@@ -46,9 +46,14 @@ type scanner struct {
 	line      int // physical line of the next record
 	maxRecord int
 	nfields   int // the header's field count, once known; 0 before
-	fields    [][]byte
-	unq       []byte
-	offs      []int
+	// cr reads a file whose lines end with CR alone (classic Mac, Excel for Mac's "CSV
+	// (Macintosh)"): every CR not followed by LF is turned into LF as data arrives, up to
+	// crUpto (a CR at the end of the data waits for the next byte).
+	cr     bool
+	crUpto int
+	fields [][]byte
+	unq    []byte
+	offs   []int
 }
 
 func newScanner(r io.Reader, comma byte) *scanner {
@@ -63,6 +68,7 @@ func (s *scanner) fill() bool {
 	}
 	if s.pos > 0 {
 		n := copy(s.buf, s.buf[s.pos:s.end])
+		s.crUpto -= s.pos
 		s.pos, s.end = 0, n
 	}
 	if s.end == len(s.buf) {
@@ -78,12 +84,53 @@ func (s *scanner) fill() bool {
 			if err != io.EOF {
 				s.rerr = err
 			}
+			s.translateCR()
 			return n > 0
 		}
 		if n > 0 {
+			s.translateCR()
 			return true
 		}
 	}
+}
+
+// translateCR turns the lone CRs read since the last call into LFs (in cr mode).
+func (s *scanner) translateCR() {
+	if !s.cr {
+		return
+	}
+	i := max(s.crUpto, s.pos)
+	for {
+		j := bytes.IndexByte(s.buf[i:s.end], '\r')
+		if j < 0 {
+			i = s.end
+			break
+		}
+		i += j
+		if i+1 < s.end {
+			if s.buf[i+1] != '\n' {
+				s.buf[i] = '\n'
+			}
+			i++
+			continue
+		}
+		if !s.eof {
+			break // the byte after it decides
+		}
+		s.buf[i] = '\n'
+		i++
+	}
+	s.crUpto = i
+}
+
+// crOnly reports whether data's first line ends with a CR alone.
+func crOnly(data []byte) bool {
+	cr := bytes.IndexByte(data, '\r')
+	if cr < 0 {
+		return false
+	}
+	lf := bytes.IndexByte(data, '\n')
+	return (lf < 0 || cr < lf) && (cr+1 == len(data) || data[cr+1] != '\n')
 }
 
 // next returns the next record, or io.EOF after the last one. Any other error is a read

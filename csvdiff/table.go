@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"hash/maphash"
+	"unicode/utf8"
 )
 
 // table is an open-addressing hash table from byte-string keys to values of type V. Keys are
@@ -17,6 +18,9 @@ type table[V any] struct {
 	ents  []tableEntry[V]
 	slots []uint64 // 0 empty, else hash's high 32 bits << 32 | (index into ents + 1)
 	mask  uint64
+	// fold makes keys case-insensitive: they are stored and looked up lower-cased.
+	fold    bool
+	foldBuf []byte
 }
 
 type tableEntry[V any] struct {
@@ -47,6 +51,37 @@ const (
 	tagUUID   = 0xFF
 	tagEscape = 0xFE
 )
+
+// lower returns key lower-cased when the table folds case (in t.foldBuf when it changes).
+func (t *table[V]) lower(key []byte) []byte {
+	if !t.fold {
+		return key
+	}
+	ascii, upper := true, false
+	for _, c := range key {
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+		if 'A' <= c && c <= 'Z' {
+			upper = true
+		}
+	}
+	if !ascii {
+		t.foldBuf = append(t.foldBuf[:0], bytes.ToLower(key)...)
+		return t.foldBuf
+	}
+	if !upper {
+		return key
+	}
+	t.foldBuf = append(t.foldBuf[:0], key...)
+	for i, c := range t.foldBuf {
+		if 'A' <= c && c <= 'Z' {
+			t.foldBuf[i] = c + 'a' - 'A'
+		}
+	}
+	return t.foldBuf
+}
 
 // encodeKey returns key's stored form, using buf when it must transform it.
 func encodeKey(buf *[40]byte, key []byte) []byte {
@@ -149,7 +184,7 @@ func (t *table[V]) Get(key []byte) *V {
 		return nil
 	}
 	var buf [40]byte
-	slot, _, ok := t.find(encodeKey(&buf, key))
+	slot, _, ok := t.find(encodeKey(&buf, t.lower(key)))
 	if !ok {
 		return nil
 	}
@@ -160,7 +195,7 @@ func (t *table[V]) Get(key []byte) *V {
 // absent; inserted reports which. The pointer is valid until the next insertion.
 func (t *table[V]) Upsert(key []byte) (v *V, inserted bool, err error) {
 	var buf [40]byte
-	key = encodeKey(&buf, key)
+	key = encodeKey(&buf, t.lower(key))
 	slot, fp, ok := t.find(key)
 	if ok {
 		return &t.ents[uint32(t.slots[slot])-1].val, false, nil
@@ -212,9 +247,13 @@ type KeySet struct {
 
 type span struct{ off, n uint32 }
 
-// NewKeySet returns an empty set sized for about sizeHint keys.
-func NewKeySet(sizeHint int) *KeySet {
-	return &KeySet{t: newTable[span](sizeHint)}
+// NewKeySet returns an empty set sized for about sizeHint keys; with fold, keys compare
+// case-insensitively (as Salesforce compares External ID fields that are not
+// case-sensitive).
+func NewKeySet(sizeHint int, fold bool) *KeySet {
+	t := newTable[span](sizeHint)
+	t.fold = fold
+	return &KeySet{t: t}
 }
 
 // Add adds key with value (which may be empty). Adding a key twice keeps the first value.

@@ -9,7 +9,7 @@ import (
 )
 
 func TestKeySet(t *testing.T) {
-	s := csvdiff.NewKeySet(10) // far too small: forces growth
+	s := csvdiff.NewKeySet(10, false) // far too small: forces growth
 	const n = 50000
 	for i := 0; i < n; i++ {
 		if err := s.Add([]byte(fmt.Sprintf("key-%d", i)), []byte(fmt.Sprintf("id%d", i))); err != nil {
@@ -50,7 +50,7 @@ func TestKeySetEncoding(t *testing.T) {
 		"\xfe3f1c",
 		"\xff",
 	}
-	s := csvdiff.NewKeySet(0)
+	s := csvdiff.NewKeySet(0, false)
 	for i, k := range keys {
 		s.Add([]byte(k), []byte(fmt.Sprint(i)))
 	}

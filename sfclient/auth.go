@@ -212,17 +212,20 @@ func (c *Client) login(ctx context.Context) (session, error) {
 	return s, nil
 }
 
+// jwtAudience is the JWT bearer assertion's aud claim. Salesforce accepts only
+// https://login.salesforce.com (production), https://test.salesforce.com (sandboxes) or an
+// Experience Cloud site URL (--jwt-audience), whatever URL the token request is posted to:
+// a My Domain or loopback login URL never becomes the audience.
 func (c *Client) jwtAudience() string {
 	if c.cfg.JWTAudience != "" {
 		return c.cfg.JWTAudience
 	}
-	u, err := url.Parse(c.loginURL)
-	if err == nil {
+	if c.cfg.Sandbox {
+		return DefaultSandboxLoginURL
+	}
+	if u, err := url.Parse(c.loginURL); err == nil {
 		h := strings.ToLower(u.Hostname())
-		if h == "login.salesforce.com" || h == "test.salesforce.com" || isLoopback(h) {
-			return c.loginURL
-		}
-		if c.cfg.Sandbox || strings.Contains(h, "sandbox") || strings.Contains(h, "test.salesforce") {
+		if h == "test.salesforce.com" || strings.Contains(h, ".sandbox.") || strings.HasSuffix(h, "--sandbox.my.salesforce.com") {
 			return DefaultSandboxLoginURL
 		}
 	}

@@ -81,9 +81,10 @@ type Config struct {
 	SFCommand string
 	// Credentials are the secrets; see [CredentialsFromEnv].
 	Credentials Credentials
-	// JWTAudience overrides the aud claim of the JWT bearer assertion. Empty means
-	// https://test.salesforce.com for sandboxes, the login URL when it is login.salesforce.com,
-	// test.salesforce.com or a loopback emulator, else https://login.salesforce.com.
+	// JWTAudience overrides the aud claim of the JWT bearer assertion (--jwt-audience), for
+	// an Experience Cloud site. Empty means https://test.salesforce.com for sandboxes (Sandbox,
+	// or a test/sandbox login URL) and https://login.salesforce.com otherwise, never the URL
+	// the request goes to.
 	JWTAudience string
 	// Timeout bounds each ordinary request (not Bulk uploads and result downloads, which are
 	// bounded by the transport's header timeout and the context). 0 means [DefaultTimeout].

@@ -86,7 +86,7 @@ func TestReauthReplayOnce(t *testing.T) {
 				}
 				tok, err := jwt.Parse(r.Form.Get("assertion"), func(*jwt.Token) (any, error) { return &key.PublicKey, nil },
 					jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer("cid"), jwt.WithSubject("u@example.com"),
-					jwt.WithAudience(f.srv.URL), jwt.WithExpirationRequired())
+					jwt.WithAudience(sfclient.DefaultLoginURL), jwt.WithExpirationRequired()) // never the URL posted to
 				if err != nil {
 					t.Fatalf("assertion: %v", err)
 				}

@@ -199,6 +199,9 @@ func newVerdict(s *backfill.Summary) verdict {
 	if rejected > 0 || stale > 0 {
 		v.Tone = "warn"
 	}
+	if len(s.Warnings) > 0 {
+		v.Tone = "bad" // something must be read before the run can be trusted
+	}
 	if failed+unproc > 0 {
 		v.Tone = "bad"
 		v.Exit = backfill.ExitRowsFailed

@@ -22,6 +22,7 @@ func PrintSummary(w io.Writer, s *backfill.Summary, format string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "backfill %s: %d rows in %s\n\n", s.Command, s.Rows, s.Export.File)
 	writeOutcomes(&b, s)
+	writeWarnings(&b, s)
 	writeChoices(&b, s)
 	writeJobs(&b, s)
 	fmt.Fprintf(&b, "\nrun folder:    %s\n", s.RunFolder)
@@ -53,10 +54,16 @@ func writeOutcomes(b *strings.Builder, s *backfill.Summary) {
 func writeChoices(b *strings.Builder, s *backfill.Summary) {
 	fmt.Fprintf(b, "key column:    %s\n", s.KeyColumn)
 	fmt.Fprintf(b, "date columns:  %s (kept when on or after %s)\n", strings.Join(s.DateColumns, ", "), s.Cutoff.Format(time.RFC3339))
+	for _, l := range s.DateLayouts {
+		fmt.Fprintf(b, "dates:         %s: %s\n", l.Column, l.Layout)
+	}
 	if s.UpdatedColumn != "" {
 		fmt.Fprintf(b, "dedup:         latest %q wins\n", s.UpdatedColumn)
 	} else {
 		b.WriteString("dedup:         no updated-at column: the last row of a key wins\n")
+	}
+	if s.Keys != "" {
+		fmt.Fprintf(b, "keys:          compared %s\n", s.Keys)
 	}
 	bom := ""
 	if s.Export.BOM {
@@ -86,6 +93,22 @@ func writeChoices(b *strings.Builder, s *backfill.Summary) {
 	}
 	if len(s.Unmapped) > 0 {
 		fmt.Fprintf(b, "left out:      %s\n", strings.Join(s.Unmapped, ", "))
+	}
+}
+
+// writeWarnings prints the WARNING block: what must be read before trusting the run.
+func writeWarnings(b *strings.Builder, s *backfill.Summary) {
+	for _, w := range s.Warnings {
+		fmt.Fprintf(b, "WARNING: %s\n", w.Message)
+		for _, r := range w.Reasons {
+			fmt.Fprintf(b, "  - %s\n", r)
+		}
+		if w.Fix != "" {
+			fmt.Fprintf(b, "  fix: %s\n", w.Fix)
+		}
+	}
+	if len(s.Warnings) > 0 {
+		b.WriteString("\n")
 	}
 }
 

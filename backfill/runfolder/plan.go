@@ -14,6 +14,12 @@ type Plan struct {
 	UpdateStale     bool      `json:"update_stale"`
 	InstanceURL     string    `json:"instance_url"`
 	APIVersion      string    `json:"api_version"`
+	// FoldKeys: keys compare case-insensitively (the external id field is not
+	// case-sensitive), as they did when the plan was made.
+	FoldKeys bool `json:"fold_keys"`
+	// Flags are the values of the flags that shaped the plan (export, since, date-column,
+	// object, mapping, update-stale, ...): import --plan refuses to change them.
+	Flags map[string]string `json:"flags"`
 }
 
 // Part is a byte range of to_import.csv's records uploaded as one Bulk job (the header is

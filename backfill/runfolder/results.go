@@ -121,7 +121,7 @@ type Results struct {
 // Rows are matched by that value because Salesforce returns results in any order; reading one
 // part at a time keeps memory bounded by the size of a Bulk job, however large the import.
 func (f *Folder) ReadResults(extField string, start, end map[string]int64, sizeHint int) (*Results, error) {
-	t := &Results{set: csvdiff.NewKeySet(sizeHint)}
+	t := &Results{set: csvdiff.NewKeySet(sizeHint, false)}
 	for _, k := range ResultKinds {
 		r, err := os.Open(f.Path(k.File))
 		if errors.Is(err, os.ErrNotExist) {

@@ -24,6 +24,8 @@ Outcomes: rejected, before_cutoff, duplicate, exists, to_insert.`)
 	fs.StringVar(&cfg.Existing, "existing", "", "CSV of the records already in Salesforce (required)")
 	fs.StringVar(&cfg.ExistingKeyColumn, "existing-key-column", "", "its key column (default: the \"External Id\" column)")
 	fs.StringVar(&cfg.ExistingIDColumn, "existing-id-column", "", "its Salesforce Id column, shown in the ledger; \"-\" for none (default: an \"Id\" column when present)")
+	fs.BoolVar(&cfg.CaseSensitiveKeys, "case-sensitive-keys", false, "compare keys case-sensitively (default: case-insensitively, as Salesforce compares External ID fields unless they are \"Unique, case-sensitive\")")
+	addMaxRejected(fs, &ef)
 	addFormatFlag(fs, &format)
 	addLogFlags(fs, &lo)
 	if err := parseFlags(fs, e, args); err != nil {
@@ -32,7 +34,7 @@ Outcomes: rejected, before_cutoff, duplicate, exists, to_insert.`)
 	if fs.NArg() > 0 {
 		return backfill.UsageError("run 'backfill clean --help'", "unexpected argument %q", fs.Arg(0))
 	}
-	if err := ef.apply(&cfg); err != nil {
+	if err := ef.apply(fs, &cfg); err != nil {
 		return err
 	}
 	if err := checkFormat(format); err != nil {

@@ -54,7 +54,8 @@ func addLogFlags(fs *pflag.FlagSet, o *logOptions) {
 // exportFlags binds the flags that describe how to read the export; clean, plan, import and
 // preflight share them.
 type exportFlags struct {
-	since string
+	since       string
+	maxRejected float64
 }
 
 func addExportFlags(fs *pflag.FlagSet, cfg *backfill.Config, ef *exportFlags) {
@@ -69,12 +70,24 @@ func addExportFlags(fs *pflag.FlagSet, cfg *backfill.Config, ef *exportFlags) {
 	fs.BoolVar(&cfg.SkippedBeforeCutoff, "skipped-before-cutoff", false, "also copy before_cutoff rows into skipped.csv (they are always in ledger.csv)")
 }
 
-func (ef *exportFlags) apply(cfg *backfill.Config) error {
-	t, err := backfill.ParseSince(ef.since)
+// addMaxRejected binds --max-rejected (clean, plan, import).
+func addMaxRejected(fs *pflag.FlagSet, ef *exportFlags) {
+	fs.Float64Var(&ef.maxRejected, "max-rejected", backfill.DefaultMaxRejectedPercent,
+		"share of rejected rows (percent) above which plan and import refuse to load and clean exits 3")
+}
+
+func (ef *exportFlags) apply(fs *pflag.FlagSet, cfg *backfill.Config) error {
+	t, err := backfill.ParseSince(ef.since, cfg.DateFormat)
 	if err != nil {
-		return backfill.UsageError("", "%v", err)
+		return backfill.UsageError("use the form the export's dates take, or YYYY-MM-DD", "%v", err)
 	}
 	cfg.Since = t
+	if f := fs.Lookup("max-rejected"); f != nil && f.Changed {
+		if ef.maxRejected < 0 || ef.maxRejected > 100 {
+			return backfill.UsageError("pass a percentage from 0 to 100", "--max-rejected %g: not a percentage", ef.maxRejected)
+		}
+		cfg.MaxRejected = &ef.maxRejected
+	}
 	return nil
 }
 

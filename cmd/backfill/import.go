@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 
 	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/report"
 )
 
 func runImport(ctx context.Context, e *env, args []string) error {
@@ -30,6 +32,8 @@ is finished with backfill resume DIR, without duplicates; running import again i
 	fs.StringVar(&cfg.PlanDir, "plan", "", "load exactly the plan reviewed in this run folder")
 	addFormatFlag(fs, &format)
 	fs.BoolVarP(&cfg.Yes, "yes", "y", false, "do not ask for confirmation")
+	addMaxRejected(fs, &ef)
+	fs.BoolVar(&cfg.SkipPreflight, "skip-preflight", false, "load without running preflight's blocking checks first (the summary says what was skipped)")
 	addOrgFlags(fs, &cfg)
 	addLogFlags(fs, &lo)
 	if err := parseFlags(fs, e, args); err != nil {
@@ -38,10 +42,16 @@ is finished with backfill resume DIR, without duplicates; running import again i
 	if fs.NArg() > 0 {
 		return backfill.UsageError("run 'backfill import --help'", "unexpected argument %q", fs.Arg(0))
 	}
-	if cfg.PlanDir != "" && cfg.Export != "" {
-		return backfill.UsageError("a plan folder already names its export: drop --export, or drop --plan to plan anew", "--plan and --export cannot be used together")
+	if cfg.PlanDir != "" {
+		// The reviewed plan is loaded as it is: the job refuses flags that would shape it.
+		cfg.PlanFlags = map[string]string{}
+		for _, name := range backfill.ShapingFlags {
+			if f := fs.Lookup(name); f != nil && f.Changed {
+				cfg.PlanFlags[name] = f.Value.String()
+			}
+		}
 	}
-	if err := ef.apply(&cfg); err != nil {
+	if err := ef.apply(fs, &cfg); err != nil {
 		return err
 	}
 	if err := checkFormat(format); err != nil {
@@ -53,7 +63,7 @@ is finished with backfill resume DIR, without duplicates; running import again i
 	}
 	defer done()
 	sum, err := backfill.Import(ctx, cfg)
-	return e.printSummary(sum, format, err)
+	return e.printSummary(sum, format, e.printBlocked(sum, err))
 }
 
 func runResume(ctx context.Context, e *env, args []string) error {
@@ -68,6 +78,7 @@ may hold it, waits for the jobs, collects their results and writes the final led
 summary and report.`+orgHelp)
 	addOrgFlags(fs, &cfg)
 	addFormatFlag(fs, &format)
+	fs.BoolVar(&cfg.SkipPreflight, "skip-preflight", false, "finish without running preflight's blocking checks first")
 	addLogFlags(fs, &lo)
 	if err := parseFlags(fs, e, args); err != nil {
 		return err
@@ -84,5 +95,15 @@ summary and report.`+orgHelp)
 	}
 	defer done()
 	sum, err := backfill.Resume(ctx, cfg, fs.Arg(0))
-	return e.printSummary(sum, format, err)
+	return e.printSummary(sum, format, e.printBlocked(sum, err))
+}
+
+// printBlocked prints the checklist of a load that preflight stopped, when no summary
+// shows it, and returns err.
+func (e *env) printBlocked(sum *backfill.Summary, err error) error {
+	var pe *backfill.PreflightError
+	if sum == nil && errors.As(err, &pe) {
+		report.PrintPreflight(e.stdout, pe.Report, "table")
+	}
+	return err
 }

@@ -47,6 +47,7 @@ Outcomes: rejected, before_cutoff, duplicate, exists, stale, to_insert, to_updat
 	addFormatFlag(fs, &format)
 	addTargetFlags(fs, &cfg)
 	fs.BoolVar(&cfg.UpdateStale, "update-stale", false, "also upsert rows Salesforce has with different values (planned as to_update)")
+	addMaxRejected(fs, &ef)
 	addOrgFlags(fs, &cfg)
 	addLogFlags(fs, &lo)
 	if err := parseFlags(fs, e, args); err != nil {
@@ -55,7 +56,7 @@ Outcomes: rejected, before_cutoff, duplicate, exists, stale, to_insert, to_updat
 	if fs.NArg() > 0 {
 		return backfill.UsageError("run 'backfill plan --help'", "unexpected argument %q", fs.Arg(0))
 	}
-	if err := ef.apply(&cfg); err != nil {
+	if err := ef.apply(fs, &cfg); err != nil {
 		return err
 	}
 	if err := checkFormat(format); err != nil {

@@ -51,7 +51,7 @@ check fails; warnings alone exit 0. The export flags matter only with --export.
 	if fs.NArg() > 0 {
 		return backfill.UsageError("run 'backfill preflight --help'", "unexpected argument %q", fs.Arg(0))
 	}
-	if err := ef.apply(&cfg); err != nil {
+	if err := ef.apply(fs, &cfg); err != nil {
 		return err
 	}
 	format := "table"

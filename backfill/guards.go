@@ -1,0 +1,146 @@
+package backfill
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/northpass-tools/backfill/backfill/runfolder"
+	"github.com/northpass-tools/backfill/csvdiff"
+)
+
+// Guards: nothing wrong without a loud word (DESIGN.md section 10). Many rejected rows, a
+// date order that had to be assumed, an encoding that looks wrong or a cutoff in the future
+// become warnings printed on stdout, stored in summary.json and shown in the report; above
+// --max-rejected, plan and import refuse to write to Salesforce and clean exits 3.
+
+// Thresholds of the rejected-rows guard, in percent of the data rows.
+const (
+	WarnRejectedPercent       = 1.0 // above this the summary prints a WARNING block
+	DefaultMaxRejectedPercent = 5.0 // above this plan/import refuse, clean exits 3
+)
+
+// dateLayouts describes how each date column was read, and warns for a guessed order.
+func dateLayouts(idx *csvdiff.Index) ([]DateLayout, []Warning) {
+	var out []DateLayout
+	var ws []Warning
+	for _, l := range idx.DateLayouts() {
+		out = append(out, DateLayout{Column: l.Column, Layout: l.Describe(), Order: l.Order.String(), Assumed: l.Assumed})
+		if l.Assumed {
+			ws = append(ws, Warning{Kind: "date-order", Count: l.Slash,
+				Message: fmt.Sprintf("column %q: none of its %s N/N/YYYY dates has a number over 12, so month-first (US) was assumed", l.Column, group(int64(l.Slash))),
+				Fix:     "check a few rows; if the dates are day-first, run again with --date-format d/M/yyyy (add H:mm when they have times)"})
+		}
+	}
+	return out, ws
+}
+
+// rejectedWarnings looks at the rejected rows: above WarnRejectedPercent, or any with
+// invalid UTF-8, it warns with the top reasons and the flag that fixes them.
+func rejectedWarnings(sum *Summary) []Warning {
+	rejected := sum.Count(runfolder.Rejected)
+	if rejected == 0 {
+		return nil
+	}
+	var top []string
+	encoding, dates := 0, 0
+	for _, r := range sum.Reasons {
+		if r.Outcome != runfolder.Rejected.String() {
+			continue
+		}
+		if len(top) < 3 {
+			top = append(top, fmt.Sprintf("%s (%s)", r.Reason, plural(r.Count, "row")))
+		}
+		switch {
+		case strings.Contains(r.Reason, csvdiff.ErrInvalidUTF8.Error()):
+			encoding += r.Count
+		case strings.Contains(r.Reason, csvdiff.ErrBadDate.Error()):
+			dates += r.Count
+		}
+	}
+	var ws []Warning
+	if encoding > 0 {
+		ws = append(ws, Warning{Kind: "encoding", Count: encoding,
+			Message: fmt.Sprintf("%s rejected as invalid UTF-8: the file looks like it was saved by Excel on Windows", plural(encoding, "row")),
+			Fix:     "run again with --encoding windows-1252"})
+	}
+	share := percentOf(rejected, sum.Rows)
+	if share > WarnRejectedPercent {
+		fix := "read rejects.csv; fix the export, or tell backfill how to read it (backfill plan --help)"
+		if dates > 0 {
+			fix = "the dates are not in a format backfill reads: run again with --date-format and their pattern (e.g. dd.MM.yyyy HH:mm)"
+		}
+		if encoding >= dates && encoding > 0 {
+			fix = "run again with --encoding windows-1252"
+		}
+		ws = append(ws, Warning{Kind: "rejected", Count: rejected, Reasons: top, Fix: fix,
+			Message: fmt.Sprintf("%s of %s (%.1f%%) %s rejected", plural(rejected, "row"), group(int64(sum.Rows)), share, wasWere(rejected))})
+	}
+	return ws
+}
+
+// cutoffWarning warns when the cutoff is in the future: every row would be left out.
+func cutoffWarning(cfg *Config) []Warning {
+	if !cfg.Since.After(cfg.now()) {
+		return nil
+	}
+	return []Warning{{Kind: "cutoff", Message: fmt.Sprintf("the cutoff --since %s is in the future: rows dated before it are left out", cfg.Since.Format(time.RFC3339)),
+		Fix: "check --since (the default is " + DefaultCutoff.Format(time.DateOnly) + ", when the sync stopped)"}}
+}
+
+// ErrTooManyRejected is the cause of the refusal above --max-rejected.
+var ErrTooManyRejected = errors.New("too many rows were rejected")
+
+// checkRejected refuses a run whose rejected rows pass cfg's --max-rejected, with code.
+func checkRejected(cfg *Config, sum *Summary, code int, what string) error {
+	rejected := sum.Count(runfolder.Rejected)
+	share := percentOf(rejected, sum.Rows)
+	if share <= cfg.maxRejected() {
+		return nil
+	}
+	hint := fmt.Sprintf("read the WARNING above and %s; fix the export or how it is read, or allow it with --max-rejected %.0f",
+		runfolder.RejectsFile, math.Ceil(share))
+	return &ExitError{Code: code, Hint: hint, Err: &wrapErr{err: ErrTooManyRejected,
+		msg: fmt.Sprintf("%s of %s (%.1f%%) rejected, above --max-rejected %g%%: %s", plural(rejected, "row"),
+			group(int64(sum.Rows)), share, cfg.maxRejected(), what)}}
+}
+
+func (c *Config) maxRejected() float64 {
+	if c.MaxRejected == nil {
+		return DefaultMaxRejectedPercent
+	}
+	return *c.MaxRejected
+}
+
+func percentOf(n, total int) float64 {
+	if total == 0 {
+		return 0
+	}
+	return 100 * float64(n) / float64(total)
+}
+
+// plural writes "1 row", "2 rows", with thousands separators.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return group(int64(n)) + " " + noun + "s"
+}
+
+// wrapErr is a message that wraps a sentinel without repeating its text.
+type wrapErr struct {
+	msg string
+	err error
+}
+
+func (e *wrapErr) Error() string { return e.msg }
+func (e *wrapErr) Unwrap() error { return e.err }
+
+func wasWere(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
+}
