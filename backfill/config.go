@@ -2,11 +2,11 @@ package backfill
 
 import (
 	"errors"
-	"strconv"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 

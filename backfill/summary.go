@@ -10,38 +10,38 @@ import (
 // Summary is summary.json: the run's counts and choices. Rows always equals the sum of
 // Outcomes. Package backfill/report prints it and renders it as report.html.
 type Summary struct {
-	Command         string              `json:"command"`
-	Rows            int                 `json:"rows"`
-	Outcomes        map[string]int      `json:"outcomes"`
-	Cutoff          time.Time           `json:"cutoff"`
-	Object          string              `json:"object,omitempty"`
-	ExternalIDField string              `json:"external_id_field,omitempty"`
-	KeyColumn       string              `json:"key_column"`
-	DateColumns     []string            `json:"date_columns"`
-	UpdatedColumn   string              `json:"updated_column,omitempty"`
+	Command         string         `json:"command"`
+	Rows            int            `json:"rows"`
+	Outcomes        map[string]int `json:"outcomes"`
+	Cutoff          time.Time      `json:"cutoff"`
+	Object          string         `json:"object,omitempty"`
+	ExternalIDField string         `json:"external_id_field,omitempty"`
+	KeyColumn       string         `json:"key_column"`
+	DateColumns     []string       `json:"date_columns"`
+	UpdatedColumn   string         `json:"updated_column,omitempty"`
 	// DateLayouts says how each date column was read (day-first, month-first, assumed).
 	DateLayouts []DateLayout `json:"date_layouts,omitempty"`
 	// Keys says how keys were compared: "case-insensitive" (Salesforce's default for
 	// External ID fields) or "case-sensitive".
-	Keys string `json:"keys"`
-	Mapping         []runfolder.Mapping `json:"mapping,omitempty"`
-	Unmapped        []string            `json:"unmapped_columns,omitempty"`
-	Export          InputInfo           `json:"export"`
-	Existing        *ExistingInfo       `json:"existing,omitempty"`
-	APICalls        map[string]int      `json:"api_calls"`
-	Jobs            []JobSummary        `json:"jobs"`
-	ByDay           []DayCount          `json:"by_day"`
-	Reasons         []Reason            `json:"reasons"`
-	Files           []RunFile           `json:"files"`
+	Keys     string              `json:"keys"`
+	Mapping  []runfolder.Mapping `json:"mapping,omitempty"`
+	Unmapped []string            `json:"unmapped_columns,omitempty"`
+	Export   InputInfo           `json:"export"`
+	Existing *ExistingInfo       `json:"existing,omitempty"`
+	APICalls map[string]int      `json:"api_calls"`
+	Jobs     []JobSummary        `json:"jobs"`
+	ByDay    []DayCount          `json:"by_day"`
+	Reasons  []Reason            `json:"reasons"`
+	Files    []RunFile           `json:"files"`
 	// Warnings are what people must read before trusting the run: many rejected rows, a
 	// guessed date order, a wrong-looking encoding, a cutoff in the future, skipped checks.
 	Warnings []Warning `json:"warnings,omitempty"`
 	// Preflight holds the blocking preflight checks that did not pass (plan shows what an
 	// import would refuse on).
-	Preflight []Check `json:"preflight,omitempty"`
-	RunFolder       string              `json:"run_folder"`
-	StartedAt       time.Time           `json:"started_at"`
-	FinishedAt      time.Time           `json:"finished_at"`
+	Preflight  []Check   `json:"preflight,omitempty"`
+	RunFolder  string    `json:"run_folder"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
 }
 
 // Count returns the rows of the given outcomes.
