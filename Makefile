@@ -5,7 +5,7 @@ BIN     := bin/backfill
 LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-short vet lint fmt-check bench fuzz golden demo clean jsforce-check
+.PHONY: all build test test-short vet lint fmt-check bench fuzz golden demo clean jsforce-check sf-check
 
 all: vet test build
 
@@ -51,26 +51,36 @@ fuzz:
 clean:
 	rm -rf bin backfill-runs
 
-## jsforce-check: run jsforce (Node) against `backfill org` (paged query, Tooling query,
-## describe, Bulk 2.0 upsert); skipped when node/npm are absent or node is older than 18
+## sf-tools: Node 22 (the npm registry's "node" package) and the Salesforce CLI (@salesforce/cli),
+## pinned in scripts/sf-check/package.json, into scripts/sf-check/node_modules (git-ignored) on first use
+SF_CHECK_DIR := scripts/sf-check
+SF_NODE      := $(SF_CHECK_DIR)/node_modules/node/bin/node
+.PHONY: sf-tools
+sf-tools:
+	@if [ ! -x $(SF_NODE) ] || [ ! -f $(SF_CHECK_DIR)/node_modules/@salesforce/cli/bin/run.js ]; then \
+		cd $(SF_CHECK_DIR) && { npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error; }; fi
+
+## sf-check: run the real Salesforce CLI against `backfill org`: org login access-token, data query
+## (paged, with columns=true), data upsert bulk, data bulk results, data export bulk, and check their
+## output (scripts/sf-check/check.sh); skipped when npm is absent. HOME is a temporary folder.
+.PHONY: sf-check
+sf-check:
+	@if ! command -v npm >/dev/null 2>&1; then echo "sf-check: skipped (npm not found)"; exit 0; fi; \
+	set -e; $(MAKE) --no-print-directory sf-tools; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(GO) build -o "$$tmp/backfill" ./cmd/backfill; \
+	$(SF_CHECK_DIR)/with-org.sh "$$tmp/backfill" $(SF_CHECK_DIR)/check.sh
+
+## jsforce-check: run jsforce's current release (Node 22 from sf-tools) against `backfill org`
+## (paged query, Tooling query, describe, Bulk 2.0 upsert); skipped when npm is absent
 .PHONY: jsforce-check
 jsforce-check:
-	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
-		echo "jsforce-check: skipped (node and npm not found)"; exit 0; fi; \
-	if ! node -e 'process.exit(+process.versions.node.split(".")[0] < 18 ? 1 : 0)'; then \
-		echo "jsforce-check: skipped (node $$(node --version) is older than 18)"; exit 0; fi; \
-	set -e; tmp=$$(mktemp -d); pid=; \
-	trap 'if [ -n "$$pid" ]; then kill $$pid 2>/dev/null || true; wait $$pid 2>/dev/null || true; fi; rm -rf "$$tmp"' EXIT; \
+	@if ! command -v npm >/dev/null 2>&1; then echo "jsforce-check: skipped (npm not found)"; exit 0; fi; \
+	set -e; $(MAKE) --no-print-directory sf-tools; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(GO) build -o "$$tmp/backfill" ./cmd/backfill; \
-	"$$tmp/backfill" org --extra-contacts 2500 --quiet > "$$tmp/org.out" & pid=$$!; \
-	for i in $$(seq 100); do [ -s "$$tmp/org.out" ] && break; sleep 0.1; done; \
-	line=$$(head -n 1 "$$tmp/org.out"); \
-	INSTANCE_URL=$$(echo "$$line" | sed -n 's/.*instance_url=\([^ ]*\).*/\1/p'); \
-	ACCESS_TOKEN=$$(echo "$$line" | sed -n 's/.*access_token=\([^ ]*\).*/\1/p'); \
-	if [ -z "$$INSTANCE_URL" ]; then echo "jsforce-check: backfill org did not start"; exit 1; fi; \
-	cd scripts/jsforce-check; \
-	npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error; \
-	INSTANCE_URL="$$INSTANCE_URL" ACCESS_TOKEN="$$ACCESS_TOKEN" node check.mjs
+	(cd scripts/jsforce-check && { npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error; }); \
+	$(SF_CHECK_DIR)/with-org.sh "$$tmp/backfill" $(SF_NODE) scripts/jsforce-check/check.mjs
 
 ## report-check: run `backfill demo` (preflight, plan and import of the sample), render its report.html with headless
 ## Chromium (--dump-dom and a 1280x2000 screenshot) and check the page is not blank and its
