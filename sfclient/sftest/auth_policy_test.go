@@ -64,7 +64,8 @@ func TestJWTAudience(t *testing.T) {
 	}
 }
 
-// TestAuthRefusals: each access policy knob answers its exact body.
+// TestAuthRefusals: each access policy knob answers its exact body. It is long because it
+// is one table, a case per refusal and per way through.
 func TestAuthRefusals(t *testing.T) {
 	apiPassword := "demo-passwordDEMOTOKEN"
 	tests := []struct {

@@ -8,19 +8,60 @@
 //   - OAuth token endpoint (password, JWT bearer, client credentials, refresh token),
 //     userinfo and identity URLs, SOAP partner login() for API versions below 65.0;
 //   - SOQL query, queryAll and queryMore with paging (Sforce-Query-Options batchSize), the
-//     Tooling query of InstalledSubscriberPackage, describe global and describe, limits;
-//   - Bulk API 2.0 ingest (insert, update, upsert, delete) with per-row validation and
-//     result files, and Bulk API 2.0 query jobs.
+//     column metadata of a query (columns=true), the Tooling query of
+//     InstalledSubscriberPackage, describe global and describe, limits, the resource list
+//     (GET /services/data/vNN.N) and records by id (GET /sobjects/{object}/{id}, User
+//     included);
+//   - Bulk API 2.0 ingest (insert, update, upsert, delete, hardDelete) with per-row
+//     validation and result files, and Bulk API 2.0 query jobs.
+//
+// The real Salesforce CLI (sf) and jsforce run against it: `make sf-check` and `make
+// jsforce-check`. Paths with repeated slashes (//services/..., which sf sends when the
+// instance URL ends with a slash) are served as Salesforce does. Every REST response
+// carries Sforce-Limit-Info in the documented form, "api-usage=25/5000" and, for a token
+// issued to a connected app, "; per-app-api-usage=17/250(appName=X)" (the app's
+// ConnectedApp.DailyAPIRequests, or the org's maximum); headers use Salesforce's
+// spelling (Sforce-NumberOfRecords, Sforce-Locator).
+//
+// # OAuth as in 2026
+//
+// A JWT bearer assertion's aud must be https://login.salesforce.com, or
+// https://test.salesforce.com in a sandbox org (Organization.IsSandbox), or the Experience
+// Cloud site URL of [WithJWTAudience] or Seed.JWTAudience, whatever URL it is posted to;
+// any other (the emulator's own URL included) answers 400 {"error":"invalid_grant",
+// "error_description":"audience is invalid"}. The access policies users meet are knobs of
+// the seed, each refusing a token request with Salesforce's body (auth_policy.go cites the
+// source of each wording): Seed.TrustedIPRanges (invalid_grant "ip restricted"), an
+// inactive User (invalid_grant "inactive user"; the password grant says "authentication
+// failure"), ConnectedApp.ExternalClientApp without Installed (OAUTH_EC_APP_NOT_FOUND
+// "External client app is not installed in this org"), ConnectedApp.Blocked
+// (OAUTH_APP_BLOCKED "this app is blocked by admin", except for users with Modify All
+// Data), ConnectedApp.AdminApprovedOnly for users not in AdminApprovedUsers
+// (invalid_app_access "user is not admin approved to access this app"; for JWT,
+// invalid_grant "user hasn't approved this consumer"). An expired assertion answers
+// invalid_grant "expired authorization code".
 //
 // The org's content comes from a [Seed] (JSON; the built-in ones live in seeds/ and are
 // embedded: [DemoSeed] is the demo Northpass org, [OtherNamesSeed] the same org under other
 // API names). Faults can be injected while the server runs: see
 // [Server.ExpireSessionsAfter], [Server.FailNext], [Server.Fail503],
 // [Server.DropConnections], [Server.SetLatency], [Server.SetJobDelay],
-// [Server.SetAPIRequestsRemaining], [Server.FailRow], and for soak tests the seeded random
-// failures of [Server.SetFailureRate] and the row predicate of [Server.FailRowsWhere];
-// [Server.Faults] counts what was injected. The options [WithExpireAfter], [WithFail503],
-// [WithLatency] and [WithJobDelay] are the same knobs set before the first call.
+// [Server.SetAPIRequestsRemaining], [Server.FailRow], [Server.SetMaxUploadBytes], and for
+// soak tests the seeded random failures of [Server.SetFailureRate] and the row predicate of
+// [Server.FailRowsWhere]; [Server.Faults] counts what was injected. The options
+// [WithExpireAfter], [WithFail503], [WithLatency], [WithJobDelay] and
+// [WithMaxUploadBytes] are the same knobs set before the first call.
+//
+// What people and Salesforce do to an org and its jobs meanwhile: [Server.EditRecord] and
+// [Server.DeleteRecord] change a record as a person in the UI would (LastModifiedDate from
+// the server clock, LastModifiedById an admin of the seed other than the API user);
+// [Server.SetJobState] aborts or fails a job that has not ended (all its rows then listed by
+// unprocessedrecords); [Server.SetJobRetention] (default 7 days, server clock) and
+// [Server.ExpireJobs] make ended jobs vanish, their job info, PATCH, DELETE and result
+// endpoints then answering 404 [{"message":"The requested resource does not exist",
+// "errorCode":"NOT_FOUND"}], the NOT_FOUND of any missing REST resource;
+// [Server.SetLockContention] and [Server.SetBulkBatchesRemaining] are the record-lock and
+// daily-batch limits of the next section.
 //
 // # SOQL subset
 //
@@ -47,8 +88,29 @@
 // STRING_TOO_LONG, INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, INVALID_CROSS_REFERENCE_KEY,
 // DUPLICATE_VALUE (unique field), MISSING_ARGUMENT (empty key) and, for an object with
 // Object.OldTimestampField, FIELD_CUSTOM_VALIDATION_EXCEPTION "Cannot update record due to
-// old timestamp" when the incoming value is older than the stored one (equal is allowed).
-// An empty cell leaves a field unchanged on update; #N/A sets it to null.
+// old timestamp" when the incoming value is older than the stored one (equal is allowed),
+// for upsert and update jobs alike. An empty cell leaves a field unchanged on update; #N/A
+// sets it to null.
+//
+// Update and delete jobs match rows by their Id column (15 or 18 characters): a success row
+// is "sf__Id","sf__Created" (false) and the upload's columns; an Id of no record fails with
+// INVALID_CROSS_REFERENCE_KEY "invalid cross reference id", an Id in the Recycle Bin with
+// ENTITY_IS_DELETED "entity is deleted", a malformed one with MALFORMED_ID. Delete is a soft
+// delete: the record goes to the Recycle Bin (IsDeleted true), which query and
+// [Server.Records] leave out and queryAll and [Server.DeletedRecords] return; hardDelete
+// removes it. External ids and unique fields compare case-insensitively unless the field
+// is caseSensitive (describe reports it; false by default as in Salesforce): upsert
+// matching, the duplicate check within a job, DUPLICATE_VALUE and SOQL's =, !=, IN and NOT
+// IN.
+//
+// Salesforce processes a job in internal batches of 10,000 rows, in parallel. Each
+// processed job takes ceil(rows/10,000) batches from DailyBulkApiBatches (/limits; Max
+// 15,000 unless the seed sets it); a job that needs more than remain ends Failed with
+// errorMessage "ExceededQuota : The job or batch you tried to create exceeds the allowed
+// number for the past 24-hour period (...)" (the description of Bulk API's ExceededQuota)
+// and all its rows unprocessed. [Server.SetLockContention] splits jobs into batches of a
+// chosen size and fails the rows that meet a record locked by an earlier batch with
+// "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record or 1 records: Id:--".
 //
 // Choices where Salesforce's behaviour is not documented: when one job contains the same
 // external id more than once (compared like the field: case-insensitively unless it is
@@ -56,5 +118,10 @@
 // "DUPLICATE_EXTERNAL_ID:Duplicate external id specified: X:field --"; closing a job
 // without an upload fails it; result files of an unfinished job hold only the header;
 // the password grant also issues a refresh token, so the refresh flow can be tested; job
-// processing happens at the first call after the job delay has passed.
+// processing happens at the first call after the job delay has passed; a job's upload is
+// dropped once it is processed (the result files keep the rows); a deleted or unknown
+// record at GET /sobjects/{object}/{id} answers 404 ENTITY_IS_DELETED or NOT_FOUND.
+//
+// Records are stored compactly (record.go): about 700 bytes per demo Enrollment, against
+// 2 KB before; TestEnrollmentMemory measures it with SFTEST_MEMORY=1.
 package sftest

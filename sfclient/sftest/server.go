@@ -55,8 +55,9 @@ import (
 //	query-job-results   GET  /services/data/{ver}/jobs/query/{id}/results
 //	unknown             anything else (404 NOT_FOUND; fails the test when made by NewServer)
 //
-// Every response under /services/data/{ver}/ carries Sforce-Limit-Info and decrements
-// the DailyApiRequests limit; when it reaches 0 the calls answer 403 REQUEST_LIMIT_EXCEEDED.
+// Every response under /services/data/{ver}/ carries Sforce-Limit-Info (see the package
+// doc) and decrements the DailyApiRequests limit; when it reaches 0 the calls answer 403
+// REQUEST_LIMIT_EXCEEDED.
 type Server struct {
 	// URL is the instance URL (http://127.0.0.1:port, no trailing slash). It is also the
 	// login URL for the token endpoint and SOAP login.
