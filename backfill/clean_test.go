@@ -26,22 +26,44 @@ var fixedNow = func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, ti
 type cleanCase struct {
 	name string
 	cfg  func(*backfill.Config)
+	code int // the exit code Clean's error maps to (its files are written all the same)
 }
 
 var cleanCases = []cleanCase{
 	{"clean-sample", func(c *backfill.Config) {
 		c.Export, c.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
-	}},
+	}, 0},
 	{"clean-sample-two-date-columns", func(c *backfill.Config) {
 		c.Export, c.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
 		c.DateColumns = []string{"Enrollment Date", "Updated At"}
 		c.SkippedBeforeCutoff = true
-	}},
+	}, 0},
 	{"clean-excel-1252", func(c *backfill.Config) {
 		c.Export, c.Existing = "../testdata/quirks/export-excel-1252.csv", "../testdata/quirks/existing.csv"
 		c.Encoding = "windows-1252"
 		c.MaxRejected = percent(100) // the quirks are the point: 2 of its 10 rows cannot be used
-	}},
+	}, 0},
+	// The shapes real exports take (issue "never silently wrong"): each is read as it is
+	// written, or said loudly.
+	{"quirk-cr-only", func(c *backfill.Config) {
+		c.Export, c.Existing = "../testdata/quirks/cr-only.csv", "../testdata/quirks/existing-quirks.csv"
+	}, 0},
+	{"quirk-day-first", func(c *backfill.Config) {
+		c.Export, c.Existing = "../testdata/quirks/day-first.csv", "../testdata/quirks/existing-quirks.csv"
+	}, 0},
+	{"quirk-month-first", func(c *backfill.Config) {
+		c.Export, c.Existing = "../testdata/quirks/month-first.csv", "../testdata/quirks/existing-quirks.csv"
+	}, 0},
+	{"quirk-ambiguous", func(c *backfill.Config) {
+		c.Export, c.Existing = "../testdata/quirks/ambiguous.csv", "../testdata/quirks/existing-quirks.csv"
+	}, 0},
+	{"quirk-1252-without-encoding", func(c *backfill.Config) {
+		c.Export, c.Existing = "../testdata/quirks/export-excel-1252.csv", "../testdata/quirks/existing.csv"
+	}, backfill.ExitRowsFailed},
+	{"quirk-case-sensitive-keys", func(c *backfill.Config) {
+		c.Export, c.Existing = "../testdata/quirks/day-first.csv", "../testdata/quirks/existing-quirks.csv"
+		c.CaseSensitiveKeys = true
+	}, 0},
 }
 
 // run runs the case into a fresh folder and returns its config, summary and stdout.
@@ -53,8 +75,8 @@ func (tc cleanCase) run(t *testing.T) (backfill.Config, *backfill.Summary, []byt
 	cfg.Out = filepath.Join(t.TempDir(), "run")
 	tc.cfg(&cfg)
 	sum, err := backfill.Clean(t.Context(), wire(cfg))
-	if err != nil {
-		t.Fatalf("Clean: %v", err)
+	if code := backfill.ExitCode(err); code != tc.code || sum == nil {
+		t.Fatalf("Clean: %v (exit %d), want exit %d", err, code, tc.code)
 	}
 	return cfg, sum, []byte(printed(t, sum))
 }

@@ -125,10 +125,10 @@ func loadPlan(ctx context.Context, cfg *Config, dir string, recheck bool, rl *ru
 	if err := folder.ReadJSON(runfolder.PlanFile, p.info); err != nil {
 		return nil, UsageError("pass a run folder written by backfill plan", "%s is not a plan folder: %v", dir, err)
 	}
-	if err := cfg.validateOrg(); err != nil {
+	if err := p.refuseShapingFlags(); err != nil {
 		return nil, err
 	}
-	if err := p.refuseShapingFlags(); err != nil {
+	if err := cfg.validateOrg(); err != nil {
 		return nil, err
 	}
 	if err := rl.attach(folder); err != nil {
@@ -171,22 +171,31 @@ func loadPlan(ctx context.Context, cfg *Config, dir string, recheck bool, rl *ru
 	return p, nil
 }
 
-// refuseShapingFlags refuses, for import --plan, a flag that would shape a plan: the plan
-// was reviewed as it is.
+// refuseShapingFlags refuses, for import --plan, the flags that would shape a plan: the plan
+// was reviewed as it is. The message names each with the plan's own value.
 func (p *planRun) refuseShapingFlags() error {
+	var given, planned []string
 	for _, name := range ShapingFlags {
-		given, ok := p.cfg.PlanFlags[name]
-		if !ok {
+		if _, ok := p.cfg.PlanFlags[name]; !ok {
 			continue
 		}
-		planned := p.info.Flags[name]
-		if planned == "" {
-			planned = "its default"
+		v := p.info.Flags[name]
+		if v == "" {
+			v = "its default"
 		}
-		return UsageError(fmt.Sprintf("drop --%s to load the plan as reviewed, or make a new plan with backfill plan --%s %s", name, name, given),
-			"--%s cannot be used with --plan: the plan in %s was made with --%s %s", name, p.folder.Dir, name, planned)
+		given = append(given, "--"+name)
+		planned = append(planned, "--"+name+" "+v)
 	}
-	return nil
+	if len(given) == 0 {
+		return nil
+	}
+	verb := "cannot"
+	if len(given) == 1 {
+		return UsageError("drop it to load the plan as reviewed, or make a new plan with backfill plan",
+			"%s cannot be used with --plan: the plan in %s was made with %s", given[0], p.folder.Dir, planned[0])
+	}
+	return UsageError("drop them to load the plan as reviewed, or make a new plan with backfill plan",
+		"%s %s be used with --plan: the plan in %s was made with %s", strings.Join(given, ", "), verb, p.folder.Dir, strings.Join(planned, ", "))
 }
 
 func sameHost(a, b string) bool {

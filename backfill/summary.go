@@ -21,8 +21,8 @@ type Summary struct {
 	UpdatedColumn   string         `json:"updated_column,omitempty"`
 	// DateLayouts says how each date column was read (day-first, month-first, assumed).
 	DateLayouts []DateLayout `json:"date_layouts,omitempty"`
-	// Keys says how keys were compared: "case-insensitive" (Salesforce's default for
-	// External ID fields) or "case-sensitive".
+	// Keys says how keys were compared: "case-insensitively" (Salesforce's default for
+	// External ID fields) or "case-sensitively".
 	Keys     string              `json:"keys"`
 	Mapping  []runfolder.Mapping `json:"mapping,omitempty"`
 	Unmapped []string            `json:"unmapped_columns,omitempty"`
@@ -83,6 +83,8 @@ type InputInfo struct {
 	Delimiter string   `json:"delimiter"`
 	Encoding  string   `json:"encoding"`
 	BOM       bool     `json:"bom"`
+	// LineEnding is "CR" for a file whose lines end with CR alone (Excel for Mac).
+	LineEnding string `json:"line_ending,omitempty"`
 }
 
 // ExistingInfo describes the --existing file of `backfill clean`.
@@ -124,7 +126,7 @@ func newSummary(command string, h *csvdiff.Header, cfg *Config, counts runfolder
 		DateColumns:   h.DateNames(),
 		UpdatedColumn: h.UpdatedName(),
 		Export: InputInfo{File: cfg.Export, Columns: h.Names, Delimiter: h.DelimiterName(),
-			Encoding: h.Encoding, BOM: h.BOM},
+			Encoding: h.Encoding, BOM: h.BOM, LineEnding: h.LineEnding},
 		APICalls:  map[string]int{},
 		Jobs:      []JobSummary{},
 		StartedAt: started,

@@ -50,9 +50,9 @@ func (t *Target) scanSpec() scanSpec {
 // keysWord says how keys were compared, for the summary.
 func keysWord(fold bool) string {
 	if fold {
-		return "case-insensitive"
+		return "case-insensitively"
 	}
-	return "case-sensitive"
+	return "case-sensitively"
 }
 
 // MappedColumn is one export column and the field it loads.

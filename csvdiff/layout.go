@@ -18,8 +18,10 @@ type DateLayout struct {
 	Assumed bool
 	// Forced is the --date-format pattern when one was given (then nothing was decided).
 	Forced string
-	// Evidence: the first lines whose values could only be day-first or month-first.
-	DayFirstLines, MonthFirstLines []int
+	// Evidence: the first lines whose values could only be day-first or month-first, and
+	// their values.
+	DayFirstLines, MonthFirstLines   []int
+	DayFirstValues, MonthFirstValues []string
 }
 
 // Describe says the layout in words, for summaries and reports.
@@ -30,11 +32,11 @@ func (l DateLayout) Describe() string {
 	case l.Slash == 0:
 		return "ISO 8601 (no N/N/YYYY dates)"
 	case l.Order == DayFirst:
-		return fmt.Sprintf("day-first D/M/YYYY (line %d has a day over 12)", l.DayFirstLines[0])
+		return fmt.Sprintf("day-first D/M/YYYY (line %d has %q: its first number is over 12)", l.DayFirstLines[0], l.DayFirstValues[0])
 	case l.Assumed:
 		return fmt.Sprintf("month-first M/D/YYYY assumed: none of its %d slash dates has a number over 12; pass --date-format d/M/yyyy if they are day-first", l.Slash)
 	}
-	return fmt.Sprintf("month-first M/D/YYYY (line %d has a day over 12)", l.MonthFirstLines[0])
+	return fmt.Sprintf("month-first M/D/YYYY (line %d has %q: its second number is over 12)", l.MonthFirstLines[0], l.MonthFirstValues[0])
 }
 
 // dateEvidence is what the first pass saw of one date column.
@@ -98,6 +100,7 @@ func (x *Index) decideLayouts() error {
 		if x.evidence != nil && x.evidence[c] != nil {
 			e := x.evidence[c]
 			l.Slash, l.DayFirstLines, l.MonthFirstLines = e.slash, e.day, e.month
+			l.DayFirstValues, l.MonthFirstValues = e.dayV, e.monthV
 			switch {
 			case len(e.day) > 0 && len(e.month) > 0:
 				return &FileError{File: x.opts.File, Line: e.day[0],

@@ -69,6 +69,9 @@ func writeChoices(b *strings.Builder, s *backfill.Summary) {
 	if s.Export.BOM {
 		bom = " with BOM"
 	}
+	if s.Export.LineEnding == "CR" {
+		bom += ", lines ending with CR alone (Excel for Mac)"
+	}
 	fmt.Fprintf(b, "export:        %s, %s-separated, %s%s\n", s.Export.File, s.Export.Delimiter, s.Export.Encoding, bom)
 	if e := s.Existing; e != nil {
 		id := "no Id column"
