@@ -64,7 +64,7 @@ func addExportFlags(fs *pflag.FlagSet, cfg *backfill.Config, ef *exportFlags) {
 	fs.StringArrayVar(&cfg.DateColumns, "date-column", nil, "column the cutoff applies to (repeatable; a row is kept when any is on or after --since) (default: the \"Enrollment Date\" column)")
 	fs.StringVar(&cfg.KeyColumn, "key-column", "", "export column holding the external id (default: the \"External Id\" column)")
 	fs.StringVar(&cfg.UpdatedColumn, "updated-column", "", "column that decides which duplicate wins, latest first; \"-\" for none (default: \"Updated At\" when present)")
-	fs.StringVar(&cfg.DateFormat, "date-format", "", "force one date format, e.g. \"dd/MM/yyyy HH:mm\" or a Go layout (default: ISO 8601, YYYY-MM-DD [HH:MM[:SS]], M/D/YYYY [H:MM[:SS] [AM|PM]])")
+	fs.StringVar(&cfg.DateFormat, "date-format", "", "force one date pattern, as in Data Loader (\"d/M/yyyy H:mm\", \"MM/dd/yyyy hh:mm a\"; numbers padded or not) or a Go layout (default: ISO 8601, and N/N/YYYY dates whose day/month order is decided per column from all its values)")
 	fs.StringVar(&cfg.Encoding, "encoding", "utf-8", "input encoding: utf-8 or windows-1252")
 	fs.StringVar(&cfg.Out, "out", "", "run folder to create; never overwritten (default backfill-runs/<UTC timestamp>)")
 	fs.BoolVar(&cfg.SkippedBeforeCutoff, "skipped-before-cutoff", false, "also copy before_cutoff rows into skipped.csv (they are always in ledger.csv)")
