@@ -54,7 +54,7 @@ func Clean(ctx context.Context, cfg Config) (*Summary, error) {
 		log.Warn("existing row skipped", zap.String("problem", p.Error()))
 	}
 
-	folder, err := createFolder(cfg.Out, started)
+	folder, err := createFolder(cfg.Out, "clean", started)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +70,11 @@ func Clean(ctx context.Context, cfg Config) (*Summary, error) {
 		folder.Remove()
 		return nil, err
 	}
+	if err := folder.Commit(); err != nil {
+		folder.Remove()
+		return nil, err
+	}
+	folder.Unlock()
 	return sum, checkRejected(&cfg, sum, ExitRowsFailed, "the run folder was written; review it before loading to_import.csv")
 }
 
@@ -104,7 +109,7 @@ func cleanInto(ctx context.Context, cfg *Config, idx *csvdiff.Index, set *csvdif
 	}
 	sum := newSummary("clean", &idx.Header, cfg, out.counts, time.Time{})
 	sum.Keys = keysWord(!cfg.CaseSensitiveKeys)
-	sum.RunFolder = folder.Dir
+	sum.RunFolder = folder.Name()
 	sum.Files = append(out.Files(), files(runfolder.ReportFile, runfolder.RunLogFile)...)
 	sum.ByDay = out.stats.Days()
 	sum.Reasons = out.stats.Reasons()
@@ -133,17 +138,25 @@ func emit(ctx context.Context, cfg *Config, idx *csvdiff.Index, m csvdiff.Matche
 	return nil
 }
 
-// createFolder creates the run folder, mapping an existing one to a usage error.
-func createFolder(out string, now time.Time) (*runfolder.Folder, error) {
-	f, err := runfolder.Create(out, now)
-	if err != nil {
-		if isExists(err) {
-			return nil, UsageError("choose a new --out folder (or leave --out out for a fresh timestamped one); a run folder is never overwritten",
-				"run folder %s already exists", out)
-		}
+// createFolder creates the run folder (under its .partial name, locked for command),
+// mapping an existing one, or a .partial one another command is building, to a usage error.
+func createFolder(out, command string, now time.Time) (*runfolder.Folder, error) {
+	f, err := runfolder.Create(out, command, now)
+	switch {
+	case isExists(err):
+		return nil, UsageError("choose a new --out folder (or leave --out out for a fresh timestamped one); a run folder is never overwritten",
+			"run folder %s already exists", out)
+	case errors.Is(err, runfolder.ErrInUse):
+		return nil, inUse(err)
+	case err != nil:
 		return nil, err
 	}
 	return f, nil
+}
+
+// inUse maps a run folder's lock held by another command to exit 2.
+func inUse(err error) error {
+	return &ExitError{Code: ExitUsage, Err: err, Hint: "wait for that command to end (or stop it); two commands never write one run folder"}
 }
 
 // finishSummary stamps the summary, writes summary.json and, when a renderer is hooked in,

@@ -63,6 +63,8 @@ type Config struct {
 	// Hooks connect the job to its presentation (progress, the confirmation prompt, the
 	// report); the zero value is silent and cannot ask.
 	Hooks Hooks
+	// Version is the tool's version, recorded in a plan's seal.
+	Version string
 	// Now returns the current time; tests fix it. Nil means time.Now.
 	Now func() time.Time
 	// Logger is the one logger; nil means no logging.

@@ -3,6 +3,7 @@ package backfill
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -145,53 +146,47 @@ func (k indexKeys) Each(fn func([]byte) bool) error {
 }
 func (k indexKeys) Has(key []byte) (bool, error) { return k.idx.IsCandidate(key), nil }
 
-// fileKeys are the external ids of a run folder's to_import.csv.
-type fileKeys struct {
-	folder *runfolder.Folder
-	field  string
-	n      int
-	fold   bool            // keys compare case-insensitively
-	set    *csvdiff.KeySet // built on the first Has
+// csvKeys are the external ids of a CSV with a header: to_import.csv, or one part of it.
+type csvKeys struct {
+	open  func() (io.ReadCloser, error)
+	field string
+	n     int
+	fold  bool            // keys compare case-insensitively
+	set   *csvdiff.KeySet // built on the first Has
 }
 
-func (k *fileKeys) Len() int { return k.n }
+// toImportKeys are the keys of the plan's to_import.csv.
+func toImportKeys(folder *runfolder.Folder, info *runfolder.Plan) *csvKeys {
+	return &csvKeys{
+		open:  func() (io.ReadCloser, error) { return os.Open(folder.Path(runfolder.ToImportFile)) },
+		field: info.ExternalIDField, n: info.Rows(), fold: info.FoldKeys,
+	}
+}
 
-func (k *fileKeys) Each(fn func([]byte) bool) error {
-	f, err := os.Open(k.folder.Path(runfolder.ToImportFile))
+func (k *csvKeys) Len() int { return k.n }
+
+// errStopEach ends an iteration early.
+var errStopEach = errors.New("stop")
+
+func (k *csvKeys) Each(fn func([]byte) bool) error {
+	r, err := k.open()
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err != nil {
-		return nil // an empty upload: no keys
-	}
-	col := -1
-	for i, h := range header {
-		if strings.EqualFold(h, k.field) {
-			col = i
+	defer r.Close()
+	err = eachCSVRow(r, k.field, func(key string, _ []string) error {
+		if !fn([]byte(key)) {
+			return errStopEach
 		}
+		return nil
+	})
+	if errors.Is(err, errStopEach) {
+		return nil
 	}
-	if col < 0 {
-		return fmt.Errorf("%s has no %s column", runfolder.ToImportFile, k.field)
-	}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", runfolder.ToImportFile, err)
-		}
-		if !fn([]byte(rec[col])) {
-			return nil
-		}
-	}
+	return err
 }
 
-func (k *fileKeys) Has(key []byte) (bool, error) {
+func (k *csvKeys) Has(key []byte) (bool, error) {
 	if k.set == nil {
 		set := csvdiff.NewKeySet(k.n, k.fold)
 		var aerr error
@@ -209,4 +204,39 @@ func (k *fileKeys) Has(key []byte) (bool, error) {
 	}
 	_, ok := k.set.Lookup(key)
 	return ok, nil
+}
+
+// eachCSVRow reads a CSV with a header and calls fn for each record with its field's value.
+// rec is reused between calls.
+func eachCSVRow(r io.Reader, field string, fn func(key string, rec []string) error) error {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	col := -1
+	for i, h := range header {
+		if strings.EqualFold(h, field) {
+			col = i
+		}
+	}
+	if col < 0 {
+		return fmt.Errorf("no %s column", field)
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(rec[col], rec); err != nil {
+			return err
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package backfill
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -13,6 +14,8 @@ const (
 	ExitUsage      = 2 // usage or unusable input; nothing was written to Salesforce
 	ExitRowsFailed = 3 // finished, but some rows failed or were left unprocessed
 	ExitPreflight  = 4 // preflight found a failing check
+	// ExitInterrupted is the shell's code for a command stopped by Ctrl-C (128+SIGINT).
+	ExitInterrupted = 130
 )
 
 // ExitError is an error that asks the command to end with a specific exit code. Hint, when
@@ -41,6 +44,9 @@ func ExitCode(err error) int {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return ee.Code
+	}
+	if errors.Is(err, context.Canceled) {
+		return ExitInterrupted // only a signal cancels the command's context
 	}
 	return ExitRuntime
 }

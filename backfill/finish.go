@@ -3,16 +3,18 @@ package backfill
 import (
 	"context"
 	"fmt"
-	"os"
+	"time"
 
 	"github.com/northpass-tools/backfill/backfill/runfolder"
+	"github.com/northpass-tools/backfill/csvdiff"
 )
 
-// finish turns the Bulk results into the ledger's final outcomes and writes the final
-// summary.json and report.html. It can run again after a crash: the plan's ledger and
-// summary are kept as plan-ledger.csv and plan-summary.json the first time and always read
-// from there.
-func (p *planRun) finish(ctx context.Context, st *runfolder.JournalState) error {
+// finish turns the Bulk results into the ledger's final outcomes and the final success.csv,
+// error.csv and unprocessed.csv, and writes the final summary.json and report.html. It can
+// run again after a crash: the plan's ledger and summary are kept as plan-ledger.csv and
+// plan-summary.json the first time and always read from there, and every file is written
+// under a temporary name and renamed into place.
+func (p *planRun) finish(ctx context.Context, l *loader) error {
 	folder := p.folder
 	for _, mv := range []struct{ from, to string }{{runfolder.LedgerFile, runfolder.PlanLedgerFile}, {runfolder.SummaryFile, runfolder.PlanSummaryFile}} {
 		if !folder.Has(mv.to) {
@@ -21,39 +23,38 @@ func (p *planRun) finish(ctx context.Context, st *runfolder.JournalState) error 
 			}
 		}
 	}
-	counts, stats, err := p.finalLedger(st)
+	fin, err := l.finalFiles()
 	if err != nil {
-		return fmt.Errorf("write the final ledger: %w", err)
+		return fmt.Errorf("write the final ledger and result files: %w", err)
 	}
 	sum := *p.summary
 	sum.Command = "import"
-	sum.Rows = counts.Total()
-	sum.Outcomes = counts.Map()
-	sum.Reasons = append(planReasons(p.summary.Reasons), stats.Reasons()...)
+	sum.Rows = fin.counts.Total()
+	sum.Outcomes = fin.counts.Map()
+	sum.Reasons = append(planReasons(p.summary.Reasons), fin.stats.Reasons()...)
 	sum.APICalls = mergeCalls(p.summary.APICalls, p.sf.CallCounts())
-	sum.Jobs = p.jobSummaries(ctx, st)
+	sum.Jobs = l.jobSummaries(ctx)
 	sum.Files = []RunFile{
 		{runfolder.SummaryFile, "counts and choices (the plan's: plan-summary.json)"},
 		{runfolder.ReportFile, runfolder.Describe(runfolder.ReportFile)},
 		{runfolder.LedgerFile, "final outcome of every data row (the plan's: plan-ledger.csv)"},
-		{runfolder.SuccessFile, runfolder.Describe(runfolder.SuccessFile)},
-		{runfolder.ErrorFile, runfolder.Describe(runfolder.ErrorFile)},
-		{runfolder.UnprocessedFile, runfolder.Describe(runfolder.UnprocessedFile)},
-		{runfolder.ToImportFile, "exactly what was uploaded"},
+	}
+	for _, k := range runfolder.ResultKinds {
+		sum.Files = append(sum.Files, RunFile{k.File, fmt.Sprintf("%s: %s", plural(fin.rows[k.File], "row"), runfolder.Describe(k.File))})
+	}
+	sum.Files = append(sum.Files, []RunFile{
+		{runfolder.ToImportFile, "exactly what was uploaded (parts/ holds the parts the load added)"},
 		{runfolder.SkippedFile, "rows left out after the cutoff (duplicates, already present, stale)"},
 		{runfolder.RejectsFile, runfolder.Describe(runfolder.RejectsFile)},
 		{runfolder.PlanFile, "the plan that was loaded"},
 		{runfolder.JournalFile, runfolder.Describe(runfolder.JournalFile)},
+		{runfolder.JobsDir + "/", "each Bulk job's result files as Salesforce sent them"},
 		{runfolder.RunLogFile, runfolder.Describe(runfolder.RunLogFile)},
-	}
+	}...)
 	if p.summary.StartedAt.IsZero() {
 		sum.StartedAt = p.cfg.now()
 	}
-	if p.skippedPreflight {
-		sum.Warnings = append(sum.Warnings, Warning{Kind: "preflight",
-			Message: "the load ran with --skip-preflight: login and --sandbox, packages, integration user, object and fields, and limits were not checked first",
-			Fix:     "run backfill preflight now to see whether anything needs fixing"})
-	}
+	sum.Warnings = append(sum.Warnings, p.loadWarnings(l)...)
 	if sum.Rows != p.summary.Rows {
 		return fmt.Errorf("internal error: the final ledger has %d rows, the plan %d", sum.Rows, p.summary.Rows)
 	}
@@ -64,81 +65,149 @@ func (p *planRun) finish(ctx context.Context, st *runfolder.JournalState) error 
 	return nil
 }
 
-// finalLedger rewrites ledger.csv from plan-ledger.csv, giving every planned row the outcome
-// Salesforce's results say, and counts the outcomes. The rows to load are in the ledger in
-// to_import.csv's order, part after part, and each part's results follow each other in the
-// result files: they are read one part at a time, so memory is bounded by a job's size.
-func (p *planRun) finalLedger(st *runfolder.JournalState) (runfolder.Counts, *Stats, error) {
-	var counts runfolder.Counts
-	stats := newStats(nil)
-	folder := p.folder
-	parts := p.info.Parts
-	part, left := -1, 0
-	var table *runfolder.Results
-	nextPart := func() error {
-		for left == 0 {
-			part++
-			if part >= len(parts) {
-				return fmt.Errorf("internal error: the ledger has more rows to load than the plan's parts")
-			}
-			left = parts[part].Rows
-		}
-		end := map[string]int64{}
-		for _, k := range runfolder.ResultKinds {
-			end[k.File] = -1
-			if part+1 < len(parts) {
-				if s := st.Part(part + 2).ResultsStart; s != nil {
-					end[k.File] = s[k.File]
-				}
-			}
-		}
-		var err error
-		table, err = folder.ReadResults(p.info.ExternalIDField, st.Part(part+1).ResultsStart, end, left)
-		return err
+// loadWarnings are what the final summary must say about how the load went.
+func (p *planRun) loadWarnings(l *loader) []Warning {
+	var out []Warning
+	if p.skippedPreflight {
+		out = append(out, Warning{Kind: "preflight",
+			Message: "the load ran with --skip-preflight: login and --sandbox, packages, integration user, object and fields, and limits were not checked first",
+			Fix:     "run backfill preflight now to see whether anything needs fixing"})
 	}
-	tmp := runfolder.LedgerFile + ".tmp"
-	os.Remove(folder.Path(tmp))
-	f, err := folder.Create(tmp)
+	if l.st.Lost {
+		out = append(out, Warning{Kind: "journal",
+			Message: fmt.Sprintf("journal.jsonl was missing: which rows were already loaded was read from Salesforce (a record holding every planned value counts as loaded, created when Salesforce created it after %s)",
+				l.loadStart().Format(time.RFC3339)),
+			Fix: "compare the ledger with Salesforce (backfill verify) before relying on created/updated"})
+	}
+	return out
+}
+
+// finalFiles is what the final ledger and result files hold.
+type finalFiles struct {
+	counts runfolder.Counts
+	stats  *Stats
+	rows   map[string]int // rows per final result file
+}
+
+// finalFiles rewrites ledger.csv from plan-ledger.csv, giving every planned row the outcome of
+// its last attempt, and writes the final success.csv, error.csv and unprocessed.csv, each row
+// once. The planned rows are in the ledger in to_import.csv's order, part after part: results
+// are read one plan part (and the parts that followed it up) at a time, matched by key, so
+// memory is bounded by a part's rows however large the import.
+func (l *loader) finalFiles() (*finalFiles, error) {
+	folder := l.p.folder
+	fin := &finalFiles{stats: newStats(nil), rows: map[string]int{}}
+	ledger, err := folder.Begin(runfolder.LedgerFile)
 	if err != nil {
-		return counts, nil, err
+		return nil, err
 	}
-	w, err := runfolder.NewLedgerWriter(f)
-	if err == nil {
-		err = folder.ReadLedger(runfolder.PlanLedgerFile, func(e runfolder.Entry) error {
-			o, detail := e.Outcome, e.Detail
-			if o.Planned() {
-				if left == 0 {
-					if err := nextPart(); err != nil {
-						return err
-					}
+	out := []*runfolder.Pending{ledger}
+	defer func() {
+		for _, p := range out {
+			p.Abort() // a no-op once committed
+		}
+	}()
+	lw, err := runfolder.NewLedgerWriter(ledger)
+	if err != nil {
+		return nil, err
+	}
+	ws := map[string]*csvdiff.Writer{}
+	for _, k := range runfolder.ResultKinds {
+		p, err := folder.Begin(k.File)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+		ws[k.File] = p.CSV(true)
+		if err := ws[k.File].WriteStrings(runfolder.FinalHeader(k, l.p.info.Fields)...); err != nil {
+			return nil, err
+		}
+	}
+	root, left := 0, 0
+	var table *runfolder.Results
+	err = folder.ReadLedger(runfolder.PlanLedgerFile, func(e runfolder.Entry) error {
+		o, detail := e.Outcome, e.Detail
+		if o.Planned() {
+			for left == 0 {
+				if root++; root > len(l.p.info.Parts) {
+					return fmt.Errorf("internal error: the ledger has more rows to load than the plan's parts")
 				}
-				left--
-				if ro, rd, found := table.Lookup(e.Key); found {
-					o, detail = ro, rd
-				} else {
-					o, detail = runfolder.Unprocessed, "no result from Salesforce for this row"
-				}
-				if o == runfolder.Failed || o == runfolder.Unprocessed {
-					stats.reason(o, failureClass(detail), e.Line)
+				left = l.p.info.Parts[root-1].Rows
+				var err error
+				if table, err = l.finalRoot(root, ws, fin); err != nil {
+					return err
 				}
 			}
-			counts.Add(o)
-			return w.Write(e.Line, []byte(e.Key), o, detail)
-		})
+			left--
+			var src uint16
+			var found bool
+			if o, detail, src, found = table.Lookup(e.Key); !found {
+				o, detail = runfolder.Unprocessed, "no result from Salesforce for this row: its job ended without one"
+			} else if ps := l.st.Part(int(src)); ps.State == runfolder.StateRefused {
+				detail = ps.JobError
+			}
+			if o == runfolder.Failed || o == runfolder.Unprocessed {
+				fin.stats.reason(o, failureClass(detail), e.Line)
+			}
+		}
+		fin.counts.Add(o)
+		return lw.Write(e.Line, []byte(e.Key), o, detail)
+	})
+	if err == nil && (root != len(l.p.info.Parts) || left != 0) {
+		err = fmt.Errorf("internal error: the ledger has fewer rows to load than the plan's parts")
 	}
 	if err == nil {
-		err = w.Flush()
+		err = lw.Flush()
 	}
-	if err == nil {
-		err = f.Sync()
+	for _, k := range runfolder.ResultKinds {
+		if err == nil {
+			err = ws[k.File].Flush()
+		}
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	for _, p := range out {
+		if err == nil {
+			err = p.Commit()
+		}
 	}
-	if err == nil {
-		err = folder.Rename(tmp, runfolder.LedgerFile)
+	return fin, err
+}
+
+// finalRoot reads the results of plan part root and the parts that followed it up into one
+// table, and copies each row's last result into the final result files; rows without any
+// result go to unprocessed.csv from the part itself, so they can be loaded again.
+func (l *loader) finalRoot(root int, ws map[string]*csvdiff.Writer, fin *finalFiles) (*runfolder.Results, error) {
+	t, err := l.results(root)
+	if err != nil {
+		return nil, err
 	}
-	return counts, stats, err
+	ext := l.p.info.ExternalIDField
+	for _, n := range l.family(root) {
+		for _, k := range runfolder.ResultKinds {
+			name := l.resultFile(n, k)
+			if name == "" {
+				continue
+			}
+			rows, err := t.CopyWinners(l.p.folder, name, ext, uint16(n), runfolder.FinalHeader(k, l.p.info.Fields), ws[k.File])
+			if err != nil {
+				return nil, err
+			}
+			fin.rows[k.File] += rows
+		}
+	}
+	unp := ws[runfolder.UnprocessedFile]
+	var rec [][]byte
+	err = l.eachPartRow(root, func(key string, fields []string) error {
+		if _, _, _, ok := t.Lookup(key); ok {
+			return nil
+		}
+		rec = rec[:0]
+		for _, f := range fields {
+			rec = append(rec, []byte(f))
+		}
+		fin.rows[runfolder.UnprocessedFile]++
+		return unp.Write(rec)
+	})
+	return t, err
 }
 
 // planReasons keeps the plan's rejection reasons (failures come from the results).
@@ -163,21 +232,28 @@ func mergeCalls(a, b map[string]int) map[string]int {
 	return out
 }
 
-// jobSummaries describes every job that holds a part, from the journal and Salesforce.
-func (p *planRun) jobSummaries(ctx context.Context, st *runfolder.JournalState) []JobSummary {
+// jobSummaries describes every job that held a part (and every part settled without one),
+// from the journal and Salesforce, in part order.
+func (l *loader) jobSummaries(ctx context.Context) []JobSummary {
 	var out []JobSummary
-	for i, pt := range p.info.Parts {
-		ps := st.Part(i + 1)
-		js := JobSummary{ID: ps.Job, Part: i + 1, Rows: pt.Rows, Bytes: pt.End - pt.Start + p.info.HeaderBytes,
-			State: ps.State, SetupURL: setupPath(ps.Job)}
-		if job, err := p.sf.JobInfo(ctx, ps.Job); err == nil {
-			js.State, js.ErrorMessage = job.State, job.ErrorMessage
-			js.Processed, js.Failed = int(job.NumberRecordsProcessed), int(job.NumberRecordsFailed)
-			js.CreatedAt, js.FinishedAt = job.CreatedDate, job.SystemModstamp
+	for n := 1; n <= l.lastPart(); n++ {
+		ps := l.st.Part(n)
+		if ps.Split && ps.Job == "" {
+			continue // its rows are in its halves
 		}
-		rc := ps.ResultsCounts
+		js := JobSummary{ID: ps.Job, Part: n, Rows: l.partRows(n), Bytes: l.partSize(n), State: ps.State,
+			ErrorMessage: ps.JobError, Note: ps.Note}
+		if ps.Job != "" {
+			js.SetupURL = setupPath(ps.Job)
+			if job, err := l.sf.JobInfo(ctx, ps.Job); err == nil {
+				js.State, js.ErrorMessage = job.State, job.ErrorMessage
+				js.Processed, js.Failed = int(job.NumberRecordsProcessed), int(job.NumberRecordsFailed)
+				js.CreatedAt, js.FinishedAt = job.CreatedDate, job.SystemModstamp
+			}
+		}
+		rc := ps.Counts
 		js.Created, js.Updated = int(rc["created"]), int(rc["updated"])
-		js.AlreadyNewer, js.Unprocessed = int(rc["already_newer"]), int(rc[runfolder.UnprocessedFile])
+		js.AlreadyNewer, js.Unprocessed = int(rc["already_newer"]), int(rc["unprocessed"])
 		out = append(out, js)
 	}
 	return out

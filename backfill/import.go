@@ -2,8 +2,10 @@ package backfill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 
 	"go.uber.org/zap"
@@ -24,15 +26,17 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 	var p *planRun
 	var err error
 	if cfg.PlanDir != "" {
-		if p, err = loadPlan(ctx, &cfg, cfg.PlanDir, true, rl); err != nil {
+		if p, err = loadPlan(ctx, &cfg, cfg.PlanDir, "import --plan", true, rl); err != nil {
 			return nil, err
 		}
 	} else if p, err = makePlan(ctx, &cfg, "import", rl); err != nil {
 		if p != nil {
+			p.folder.Unlock()
 			return p.summary, err // the plan was written but must not be loaded
 		}
 		return nil, err
 	}
+	defer p.folder.Unlock()
 	if err := p.guardLoad(ctx); err != nil {
 		if cfg.PlanDir == "" {
 			return p.summary, err
@@ -55,15 +59,13 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 func Resume(ctx context.Context, cfg Config, dir string) (*Summary, error) {
 	rl := withRunLog(&cfg)
 	defer rl.close()
-	p, err := loadPlan(ctx, &cfg, dir, false, rl)
+	p, err := loadPlan(ctx, &cfg, dir, "resume", false, rl)
 	if err != nil {
 		return nil, err
 	}
-	st, err := p.folder.ReadJournal()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Started {
+	defer p.folder.Unlock()
+	st := p.journal
+	if !st.Started && !st.Missing {
 		return nil, UsageError(fmt.Sprintf("to load it, run: backfill import --plan %s", dir),
 			"%s holds a plan that was never imported: nothing to resume", dir)
 	}
@@ -114,14 +116,21 @@ func (p *planRun) confirm() error {
 	return nil
 }
 
-// loadPlan reads a plan folder for `import --plan` and `resume`. It refuses a plan whose
-// to_import.csv changed since it was written, or that was made for another org.
-func loadPlan(ctx context.Context, cfg *Config, dir string, recheck bool, rl *runLog) (*planRun, error) {
-	folder, err := runfolder.Open(dir)
+// loadPlan opens a plan folder for `import --plan` and `resume` (command): it takes the
+// folder's lock, then refuses, before anything is written to Salesforce, a plan whose
+// sealed files changed since it was made, a journal from another plan, or a login to
+// another org. The lock is held on success.
+func loadPlan(ctx context.Context, cfg *Config, dir, command string, recheck bool, rl *runLog) (p *planRun, err error) {
+	folder, err := openPlanFolder(cfg, dir, command)
 	if err != nil {
-		return nil, UsageError("pass a run folder written by backfill plan", "%s is not a run folder: %v", dir, err)
+		return nil, err
 	}
-	p := &planRun{cfg: cfg, log: cfg.logger(), folder: folder, info: &runfolder.Plan{}, summary: &Summary{}}
+	defer func() {
+		if err != nil {
+			folder.Unlock()
+		}
+	}()
+	p = &planRun{cfg: cfg, log: cfg.logger(), folder: folder, info: &runfolder.Plan{}, summary: &Summary{}}
 	if err := folder.ReadJSON(runfolder.PlanFile, p.info); err != nil {
 		return nil, UsageError("pass a run folder written by backfill plan", "%s is not a plan folder: %v", dir, err)
 	}
@@ -131,8 +140,14 @@ func loadPlan(ctx context.Context, cfg *Config, dir string, recheck bool, rl *ru
 	if err := cfg.validateOrg(); err != nil {
 		return nil, err
 	}
+	if err := p.checkSealed(); err != nil {
+		return nil, err
+	}
 	if err := rl.attach(folder); err != nil {
 		return nil, err
+	}
+	if p.info.Seal.Version != cfg.Version {
+		p.log.Info("the plan was made by another version of backfill", zap.String("plan_version", p.info.Seal.Version), zap.String("version", cfg.Version))
 	}
 	sumFile := runfolder.SummaryFile
 	if folder.Has(runfolder.PlanSummaryFile) {
@@ -140,13 +155,6 @@ func loadPlan(ctx context.Context, cfg *Config, dir string, recheck bool, rl *ru
 	}
 	if err := folder.ReadJSON(sumFile, p.summary); err != nil {
 		return nil, fmt.Errorf("read plan summary: %w", err)
-	}
-	sha, err := folder.SHA256(runfolder.ToImportFile)
-	if err != nil {
-		return nil, err
-	}
-	if sha != p.info.ToImportSHA256 {
-		return nil, UsageError("make a new plan with backfill plan", "%s changed since the plan was made: it is not the plan that was reviewed", folder.Path(runfolder.ToImportFile))
 	}
 	if recheck {
 		if err := checkRejected(cfg, p.summary, ExitUsage, "nothing was written to Salesforce"); err != nil {
@@ -159,9 +167,8 @@ func loadPlan(ctx context.Context, cfg *Config, dir string, recheck bool, rl *ru
 	if p.sf, err = connect(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if !sameHost(p.sf.InstanceURL(), p.info.InstanceURL) {
-		return nil, UsageError("log in to the org the plan was made for, or make a new plan",
-			"the plan was made for %s, but this login is for %s", p.info.InstanceURL, p.sf.InstanceURL())
+	if err := p.checkOrg(ctx); err != nil {
+		return nil, err
 	}
 	if recheck {
 		if err := p.recheck(ctx); err != nil {
@@ -169,6 +176,96 @@ func loadPlan(ctx context.Context, cfg *Config, dir string, recheck bool, rl *ru
 		}
 	}
 	return p, nil
+}
+
+// openPlanFolder opens dir and takes its lock for command.
+func openPlanFolder(cfg *Config, dir, command string) (*runfolder.Folder, error) {
+	folder, err := runfolder.Open(dir)
+	if err != nil {
+		return nil, UsageError("pass a run folder written by backfill plan", "%s is not a run folder: %v", dir, err)
+	}
+	if strings.HasSuffix(filepath.Clean(dir), runfolder.PartialSuffix) {
+		return nil, UsageError("make a new plan with backfill plan (the same --out replaces this folder)",
+			"%s is an unfinished run folder: the command that built it stopped before the plan was complete", dir)
+	}
+	if err := folder.Lock(command, cfg.now()); err != nil {
+		if errors.Is(err, runfolder.ErrInUse) {
+			return nil, inUse(err)
+		}
+		return nil, err
+	}
+	return folder, nil
+}
+
+// checkSealed refuses a plan whose files changed since it was made, a journal that belongs
+// to another plan, and a part the load added that changed since.
+func (p *planRun) checkSealed() error {
+	fix := "make a new plan with backfill plan: a changed plan is not the plan that was reviewed"
+	if err := p.folder.CheckSeal(p.info); err != nil {
+		var se *runfolder.SealError
+		if errors.As(err, &se) {
+			return &ExitError{Code: ExitUsage, Err: err, Hint: fix}
+		}
+		return err
+	}
+	st, err := p.folder.ReadJournal()
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err, Hint: "the journal is damaged beyond its last line; move it away and backfill resume asks Salesforce which rows are loaded"}
+	}
+	if !st.Missing && st.PlanID != p.info.Seal.ID {
+		return UsageError(fmt.Sprintf("put this folder's own journal back; if it is lost, move %s away and backfill resume %s asks Salesforce which rows are loaded",
+			runfolder.JournalFile, p.folder.Dir),
+			"%s belongs to another plan (%s), not to this one (%s): it was copied from another run folder",
+			p.folder.Path(runfolder.JournalFile), orNone(st.PlanID), p.info.Seal.ID)
+	}
+	for n, ps := range st.Parts {
+		if ps.File == "" {
+			continue
+		}
+		sum, err := p.folder.SHA256(ps.File)
+		if err != nil || sum != ps.Sum {
+			return &ExitError{Code: ExitUsage, Err: &runfolder.SealError{File: p.folder.Path(ps.File), Why: fmt.Sprintf("(part %d) is missing or changed since the load wrote it", n)},
+				Hint: "put the file back as it was; the load never sends a changed part"}
+		}
+	}
+	if st.Missing {
+		p.log.Warn("journal.jsonl is missing: which rows were loaded is unknown; each part's rows are looked up in Salesforce before anything is sent")
+	}
+	p.journal = st
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no plan id"
+	}
+	return "plan " + s
+}
+
+// checkOrg refuses a login to another org than the plan's: another URL, or the same URL
+// serving another org (a refreshed sandbox keeps its URL, not its Organization Id).
+func (p *planRun) checkOrg(ctx context.Context) error {
+	fix := "log in to the org the plan was made for, or make a new plan for this one"
+	if !sameHost(p.sf.InstanceURL(), p.info.InstanceURL) {
+		return UsageError(fix, "the plan was made for %s, but this login is for %s", p.info.InstanceURL, p.sf.InstanceURL())
+	}
+	org, err := p.sf.Organization(ctx)
+	if err != nil {
+		return fmt.Errorf("read the org's Id: %w", err)
+	}
+	if seal := p.info.Seal; !sameOrgID(org.ID, seal.OrgID) {
+		return UsageError(fix, "the plan was made for org %s (%s), but this login is for org %s (%s) at the same address",
+			seal.OrgID, seal.OrgName, org.ID, org.Name)
+	}
+	return nil
+}
+
+// sameOrgID compares 15- or 18-character Ids (the 18-character form adds a case suffix).
+func sameOrgID(a, b string) bool {
+	if len(a) >= 15 && len(b) >= 15 {
+		return a[:15] == b[:15]
+	}
+	return a == b
 }
 
 // refuseShapingFlags refuses, for import --plan, the flags that would shape a plan: the plan
@@ -209,7 +306,7 @@ func sameHost(a, b string) bool {
 // and never duplicates, and the Northpass package refuses data older than what it holds
 // (already_newer). The count is logged.
 func (p *planRun) recheck(ctx context.Context) error {
-	keys := &fileKeys{folder: p.folder, field: p.info.ExternalIDField, n: p.info.Rows(), fold: p.info.FoldKeys}
+	keys := toImportKeys(p.folder, p.info)
 	found := 0
 	_, err := lookup(ctx, p.sf, existenceQuery{Object: p.info.Object, ExtField: p.info.ExternalIDField}, keys, p.cfg,
 		func(sfclient.Record) error { found++; return nil })
@@ -228,50 +325,113 @@ func (p *planRun) recheck(ctx context.Context) error {
 // load uploads the plan's parts, waits for the jobs, collects their results and writes the
 // final ledger, summary and report. Every step is journaled first, so it can be resumed.
 func (p *planRun) load(ctx context.Context) (*Summary, error) {
-	st, err := p.folder.ReadJournal()
-	if err != nil {
-		return nil, err
-	}
+	st := p.journal
 	if st.Finished {
-		p.log.Info("this import is already complete", zap.String("run_folder", p.folder.Dir))
-		return p.final()
+		p.log.Info("this import is already complete: nothing to resume", zap.String("run_folder", p.folder.Dir))
+		sum, err := p.final()
+		if err != nil {
+			err = &ExitError{Code: ExitCode(err), Err: fmt.Errorf("the import in %s was already complete: %w", p.folder.Dir, err), Hint: Hint(err)}
+		}
+		return sum, err
 	}
-	j, err := p.folder.OpenJournal(p.cfg.now)
+	j, cut, err := p.folder.OpenJournal(p.cfg.now)
 	if err != nil {
 		return nil, err
 	}
 	defer j.Close()
+	if cut > 0 {
+		p.log.Warn("journal.jsonl ended in a torn line (a crash or a full disk while writing it); the line was cut off",
+			zap.Int64("bytes", cut))
+	}
+	if st.Missing {
+		// Recreate the journal, saying it was lost: until each plan part is settled, its
+		// fate is read from the org, even after another interruption.
+		if err := j.Add(runfolder.JournalEntry{Event: runfolder.EvPlanned, Plan: p.info.Seal.ID, Note: "journal recreated"}); err != nil {
+			return nil, err
+		}
+		if err := j.Add(runfolder.JournalEntry{Event: runfolder.EvLost}); err != nil {
+			return nil, err
+		}
+		st.Missing, st.Lost, st.Planned, st.PlanID = false, true, true, p.info.Seal.ID
+	}
 	if !st.Started {
 		if err := j.Add(runfolder.JournalEntry{Event: runfolder.EvLoadStart}); err != nil {
 			return nil, err
 		}
+		st.Started = true
+		if !st.Lost {
+			st.LoadStart = p.cfg.now()
+		}
 	}
-	l := &loader{p: p, j: j, st: st, sf: p.sf, log: p.log}
+	l := newLoader(p, j, st)
 	if err := l.run(ctx); err != nil {
-		return nil, fmt.Errorf("%w (the run folder %s can be resumed: backfill resume %s)", err, p.folder.Dir, p.folder.Dir)
+		return nil, p.stopped(ctx, l, err)
 	}
-	if err := p.finish(ctx, st); err != nil {
-		return nil, err
+	if err := p.finish(ctx, l); err != nil {
+		return nil, p.stopped(ctx, l, err)
 	}
 	if err := j.Add(runfolder.JournalEntry{Event: runfolder.EvFinished}); err != nil {
-		return nil, err
+		return nil, p.stopped(ctx, l, err)
 	}
 	return p.final()
 }
 
-// final returns the final summary (as written) and maps failures to exit code 3.
+// stopped explains a load that did not finish and says how to go on. Interrupted (Ctrl-C,
+// SIGTERM): the jobs this command left Open are aborted (their upload may be half done),
+// the running ones are left to Salesforce, exit 130. A condition that passes with time (a
+// lost connection, Salesforce busy, the daily API allowance): resume later. A definite
+// refusal: resuming alone would fail the same way, so the hint says what to fix first.
+func (p *planRun) stopped(ctx context.Context, l *loader, err error) error {
+	dir := p.folder.Dir
+	if ctx.Err() != nil {
+		aborted := l.abortOpen()
+		running := l.running()
+		msg := "interrupted"
+		if aborted > 0 {
+			msg += fmt.Sprintf(": aborted %s that this command had left Open", plural(aborted, "job"))
+		}
+		hint := fmt.Sprintf("run backfill resume %s to finish the import", dir)
+		if running > 0 {
+			hint = fmt.Sprintf("%s still running in Salesforce, left alone: backfill resume %s collects the results and finishes the import",
+				plural(running, "job"), dir)
+		}
+		return &ExitError{Code: ExitInterrupted, Err: errors.New(msg), Hint: hint}
+	}
+	var ae *sfclient.APIError
+	switch {
+	case sfclient.IsTransient(err):
+		return &ExitError{Code: ExitRuntime, Err: err,
+			Hint: fmt.Sprintf("this passes with time: run backfill resume %s later; nothing is sent twice", dir)}
+	case errors.As(err, &ae):
+		return &ExitError{Code: ExitRuntime, Err: err,
+			Hint: fmt.Sprintf("Salesforce refused the request (%s): resuming fails the same way until that is fixed in the org; then run backfill resume %s", ae.Code, dir)}
+	}
+	return &ExitError{Code: ExitRuntime, Err: err,
+		Hint: fmt.Sprintf("fix the cause above (disk space, file permissions), then run backfill resume %s; nothing is sent twice", dir)}
+}
+
+// final returns the final summary (as written) and maps failures to exit code 3, with a
+// hint naming the files that hold the rows.
 func (p *planRun) final() (*Summary, error) {
 	sum := p.summary
 	s := &Summary{}
 	if p.folder.ReadJSON(runfolder.SummaryFile, s) == nil {
 		sum = s
 	}
-	if bad := sum.Count(runfolder.Failed, runfolder.Unprocessed); bad > 0 {
-		return sum, &ExitError{Code: ExitRowsFailed,
-			Err:  fmt.Errorf("%d rows failed or were left unprocessed", bad),
-			Hint: fmt.Sprintf("see %s and %s; fix the data and load error.csv again", p.folder.Path(runfolder.ErrorFile), p.folder.Path(runfolder.LedgerFile))}
+	failed, unprocessed := sum.Count(runfolder.Failed), sum.Count(runfolder.Unprocessed)
+	if failed+unprocessed == 0 {
+		return sum, nil
 	}
-	return sum, nil
+	var what, hints []string
+	if failed > 0 {
+		what = append(what, plural(failed, "row")+" failed")
+		hints = append(hints, fmt.Sprintf("%s holds the failed rows with Salesforce's error: fix the data and load it again", p.folder.Path(runfolder.ErrorFile)))
+	}
+	if unprocessed > 0 {
+		what = append(what, plural(unprocessed, "row")+" left unprocessed")
+		hints = append(hints, fmt.Sprintf("%s holds the unprocessed rows, ready to load again", p.folder.Path(runfolder.UnprocessedFile)))
+	}
+	return sum, &ExitError{Code: ExitRowsFailed, Err: errors.New(strings.Join(what, " and ")), Hint: strings.Join(hints, "; ")}
 }
 
 // setupPath is where a job is found in Setup > Bulk Data Load Jobs, as the sf CLI prints it.

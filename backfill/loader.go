@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -13,76 +16,177 @@ import (
 	"github.com/northpass-tools/backfill/sfclient"
 )
 
-// loader runs the Bulk API side of an import: every part of to_import.csv goes to its own
-// upsert job, and each step is journaled before it goes on.
+// loader runs the Bulk API side of an import: every part goes to an upsert job, each step
+// journaled before it goes on, in rounds: send every part that needs a job, wait for the
+// jobs, save their results, then give the rows still open (lock failures, rows a failed job
+// never processed) to follow-up parts, until none is open or the rounds are used up.
 type loader struct {
 	p   *planRun
 	j   *runfolder.Journal
 	st  *runfolder.JournalState
 	sf  Salesforce
 	log *zap.Logger
+
+	mu        sync.Mutex
+	processed map[int]int64 // rows processed so far, per part, for progress
+	meter     Meter
+
+	// created are the jobs this command created: the ones an interruption aborts.
+	created map[string]bool
+	// refusedAt is the size of the smallest upload Salesforce refused as too large: a part
+	// as large is split without trying.
+	refusedAt int64
 }
 
+func newLoader(p *planRun, j *runfolder.Journal, st *runfolder.JournalState) *loader {
+	return &loader{p: p, j: j, st: st, sf: p.sf, log: p.log, created: map[string]bool{}}
+}
+
+// maxFollowUps bounds the follow-up rounds of a part family (after its first job).
+const maxFollowUps = 3
+
 func (l *loader) run(ctx context.Context) error {
-	parts := l.p.info.Parts
-	// Send every part first: Salesforce processes the jobs in parallel.
-	for i, pt := range parts {
-		if err := l.send(ctx, i+1, pt); err != nil {
-			return fmt.Errorf("part %d of %d: %w", i+1, len(parts), err)
+	for round := 1; ; round++ {
+		if err := l.sendAll(ctx); err != nil {
+			return err
+		}
+		if err := l.waitAll(ctx); err != nil {
+			return err
+		}
+		if err := l.saveAll(ctx); err != nil {
+			return err
+		}
+		added, err := l.followUps()
+		if err != nil {
+			return err
+		}
+		if added == 0 {
+			return nil
+		}
+		l.log.Info("follow-up round", zap.Int("round", round+1), zap.Int("parts", added))
+	}
+}
+
+// pending returns the parts that are not settled yet, in order.
+func (l *loader) pending() []int {
+	var out []int
+	for n := 1; n <= l.lastPart(); n++ {
+		if l.isPending(n) {
+			out = append(out, n)
 		}
 	}
-	m := l.p.cfg.progress().Start("Salesforce processes the rows", int64(l.p.info.Rows()), "rows")
-	done := int64(0)
-	for i, pt := range parts {
-		if err := l.wait(ctx, i+1, func(n int64) { m.Set(done + n) }); err != nil {
-			m.Done()
-			return fmt.Errorf("part %d of %d: %w", i+1, len(parts), err)
+	return out
+}
+
+func (l *loader) isPending(n int) bool {
+	ps := l.st.Part(n)
+	return !ps.Done && !ps.Split
+}
+
+// lastPart is the highest part number: the plan's, then those the load added.
+func (l *loader) lastPart() int { return l.st.MaxPart(len(l.p.info.Parts)) }
+
+// sendAll makes sure every pending part is held by a closed job (or settled otherwise),
+// including the parts a split adds on the way. Every part is sent before any is waited
+// for: Salesforce processes the jobs in parallel.
+func (l *loader) sendAll(ctx context.Context) error {
+	for n := 1; n <= l.lastPart(); n++ {
+		if !l.isPending(n) {
+			continue
 		}
-		done += int64(pt.Rows)
-	}
-	m.Done()
-	for i := range parts {
-		if err := l.results(ctx, i+1); err != nil {
-			return fmt.Errorf("results of part %d: %w", i+1, err)
+		if err := l.settle(ctx, n); err != nil {
+			return fmt.Errorf("part %d: %w", n, err)
 		}
 	}
 	return nil
 }
 
-// send makes sure part n is held by a closed job: it creates, uploads and closes one, or
-// finds out from Salesforce how far an earlier attempt got.
-func (l *loader) send(ctx context.Context, n int, pt runfolder.Part) error {
+// settle finds out how far an earlier attempt at part n got, then sends what is missing.
+func (l *loader) settle(ctx context.Context, n int) error {
 	ps := l.st.Part(n)
-	if ps.Job != "" && !ps.Closed {
-		done, err := l.reattach(ctx, n, ps)
-		if err != nil || done {
+	switch {
+	case ps.Job == "" && l.st.Lost && l.isPlanPart(n) && !ps.Resolved:
+		// The journal was lost: whether this part was loaded is unknown.
+		return l.resolve(ctx, n, "the journal was missing")
+	case ps.Job == "":
+		return l.send(ctx, n)
+	}
+	job, err := l.sf.JobInfo(ctx, ps.Job)
+	switch {
+	case isGone(err):
+		return l.resolve(ctx, n, fmt.Sprintf("job %s no longer exists in Salesforce (jobs are deleted 7 days after they end)", ps.Job))
+	case err != nil:
+		return fmt.Errorf("read state of job %s: %w", ps.Job, err)
+	case job.State == sfclient.StateOpen && ps.Uploaded:
+		return l.close(ctx, n) // the data is there; only the close was lost
+	case job.State == sfclient.StateOpen:
+		// The upload may or may not have reached Salesforce: never send it again into
+		// this job. Abort it and give the part to a new one.
+		if _, err := l.sf.AbortJob(ctx, ps.Job); err != nil {
+			return fmt.Errorf("abort job %s: %w", ps.Job, err)
+		}
+		l.log.Warn("job aborted: its upload was interrupted; the part goes to a new job", zap.Int("part", n), zap.String("job", ps.Job))
+		if err := l.abandon(n, "upload state unknown after an interruption"); err != nil {
 			return err
 		}
+		return l.send(ctx, n)
+	case !ps.Closed:
+		// The job left Open: it was closed (by us before the crash, or aborted in Setup).
+		if err := l.j.Add(runfolder.JournalEntry{Event: runfolder.EvClosed, Part: n, Job: ps.Job, Note: "found " + job.State}); err != nil {
+			return err
+		}
+		ps.Closed = true
 	}
-	for attempt := 1; ps.Job == "" || !ps.Uploaded; attempt++ {
+	return nil
+}
+
+// isGone reports a job Salesforce no longer has.
+func isGone(err error) bool {
+	var ae *sfclient.APIError
+	return errors.As(err, &ae) && ae.StatusCode == 404
+}
+
+// send creates a job for part n, uploads the part and closes the job. A part Salesforce
+// refuses as too large is split in two instead.
+func (l *loader) send(ctx context.Context, n int) error {
+	ps := l.st.Part(n)
+	if size := l.partSize(n); l.refusedAt > 0 && size >= l.refusedAt && ps.Job == "" {
+		return l.split(n, fmt.Errorf("%w: a part of %d bytes was refused, this one has %d", errTooLarge, l.refusedAt, size))
+	}
+	for attempt := 1; !ps.Uploaded; attempt++ {
 		if ps.Job == "" {
-			if err := l.create(ctx, n, pt, ps); err != nil {
+			if err := l.create(ctx, n); err != nil {
 				return err
 			}
 		}
-		err := l.upload(ctx, n, ps.Job, pt)
-		if err == nil {
+		err := l.upload(ctx, n)
+		switch {
+		case err == nil:
 			if err := l.j.Add(runfolder.JournalEntry{Event: runfolder.EvUploaded, Part: n, Job: ps.Job}); err != nil {
 				return err
 			}
 			ps.Uploaded = true
-			break
-		}
-		if !errors.Is(err, sfclient.ErrUploadInterrupted) || attempt >= 3 {
+		case tooLarge(err):
+			if size := l.partSize(n); l.refusedAt == 0 || size < l.refusedAt {
+				l.refusedAt = size
+			}
+			return l.split(n, err)
+		case errors.Is(err, sfclient.ErrUploadInterrupted) && attempt < 3:
+			// sfclient aborted the job because the upload's fate is unknown: start over with
+			// a new job.
+			l.log.Warn("upload interrupted; the part goes to a new job", zap.Int("part", n), zap.Error(err))
+			if err := l.abandon(n, err.Error()); err != nil {
+				return err
+			}
+		default:
 			return fmt.Errorf("upload to job %s: %w", ps.Job, err)
 		}
-		// sfclient aborted the job because the upload's fate is unknown: start over with a
-		// new job.
-		if err := l.abandon(n, ps, err.Error()); err != nil {
-			return err
-		}
-		l.log.Warn("upload interrupted; the part goes to a new job", zap.Int("part", n), zap.Error(err))
 	}
+	return l.close(ctx, n)
+}
+
+func (l *loader) close(ctx context.Context, n int) error {
+	ps := l.st.Part(n)
 	if _, err := l.sf.CloseJob(ctx, ps.Job); err != nil {
 		return fmt.Errorf("close job %s: %w", ps.Job, err)
 	}
@@ -90,44 +194,86 @@ func (l *loader) send(ctx context.Context, n int, pt runfolder.Part) error {
 	return l.j.Add(runfolder.JournalEntry{Event: runfolder.EvClosed, Part: n, Job: ps.Job})
 }
 
-// reattach finds out what became of part n's job after an interruption. done is true when
-// the job was closed already (it is processing).
-func (l *loader) reattach(ctx context.Context, n int, ps *runfolder.PartState) (done bool, err error) {
-	job, err := l.sf.JobInfo(ctx, ps.Job)
-	if err != nil {
-		return false, fmt.Errorf("read state of job %s: %w", ps.Job, err)
-	}
-	switch {
-	case job.State == sfclient.StateOpen && ps.Uploaded:
-		return false, nil // the data is there; only the close was lost
-	case job.State == sfclient.StateOpen:
-		// The upload may or may not have reached Salesforce: never send it again into
-		// this job. Abort it and give the part to a new one.
-		if _, err := l.sf.AbortJob(ctx, ps.Job); err != nil {
-			return false, fmt.Errorf("abort job %s: %w", ps.Job, err)
-		}
-		l.log.Warn("job aborted: its upload was interrupted; the part goes to a new job", zap.Int("part", n), zap.String("job", ps.Job))
-		return false, l.abandon(n, ps, "upload state unknown after an interruption")
-	}
-	// The job left Open: it was closed (by us before the crash) and is processing.
-	if err := l.j.Add(runfolder.JournalEntry{Event: runfolder.EvClosed, Part: n, Job: ps.Job, Note: "found " + job.State}); err != nil {
-		return false, err
-	}
-	ps.Closed = true
-	return true, nil
+// tooLarge reports Salesforce's refusal of an upload over the job size limit.
+func tooLarge(err error) bool {
+	var ae *sfclient.APIError
+	return errors.Is(err, sfclient.ErrUploadTooLarge) || errors.Is(err, errTooLarge) ||
+		errors.As(err, &ae) && (ae.Code == "EXCEEDED_MAX_SIZE_REQUEST" || ae.StatusCode == 413)
 }
 
-// abandon records that part n's job will not be used and resets the part.
-func (l *loader) abandon(n int, ps *runfolder.PartState, why string) error {
+var errTooLarge = errors.New("too large for this org")
+
+// splitFloorRows: a part of fewer rows is not split again. When Salesforce refuses even
+// parts this small, something else is wrong; their rows end unprocessed, in
+// unprocessed.csv, rather than costing a job per row.
+const splitFloorRows = 100
+
+// split gives the rows of part n, refused as too large, to two new parts of half its rows
+// each. A part below the floor is not split: it ends refused, its rows unprocessed (a copy
+// of the part is saved as its unprocessed result, so unprocessed.csv holds them).
+func (l *loader) split(n int, cause error) error {
+	ps := l.st.Part(n)
+	if ps.Job != "" {
+		if err := l.abandon(n, "refused as too large: "+cause.Error()); err != nil {
+			return err
+		}
+	}
+	rows := l.partRows(n)
+	if rows < splitFloorRows {
+		return l.refuse(n, cause)
+	}
+	if err := l.j.Add(runfolder.JournalEntry{Event: runfolder.EvSplit, Part: n, Note: cause.Error()}); err != nil {
+		return err
+	}
+	ps.Split = true
+	half := rows / 2
+	note := fmt.Sprintf("half of part %d, which Salesforce refused as too large", n)
+	for _, keep := range []func(string, int) bool{
+		func(_ string, i int) bool { return i < half },
+		func(_ string, i int) bool { return i >= half },
+	} {
+		m, _, err := l.addPart(n, ps.Root, nil, note, keep)
+		if err != nil {
+			return err
+		}
+		l.log.Info("part split", zap.Int("part", n), zap.Int("into", m), zap.Int("rows", l.partRows(m)))
+	}
+	return nil
+}
+
+// refuse settles part n as refused: its rows are saved as the part's unprocessed result.
+func (l *loader) refuse(n int, cause error) error {
+	ps := l.st.Part(n)
+	r, _, err := l.openPart(n)
+	if err != nil {
+		return err
+	}
+	k := runfolder.ResultKinds[2]
+	c, err := l.p.folder.SaveResults(runfolder.JobFile(refusedName(n), k), r)
+	r.Close()
+	if err != nil {
+		return fmt.Errorf("save the refused part %d: %w", n, err)
+	}
+	msg := fmt.Sprintf("Salesforce refused the upload of part %d (%s) as too large: %v", n, plural(l.partRows(n), "row"), cause)
+	l.log.Warn("part refused; its rows end unprocessed (see unprocessed.csv)", zap.Int("part", n), zap.String("why", msg))
+	counts := map[string]int64{k.Short: int64(c.Rows)}
+	ps.Done, ps.Saved, ps.State, ps.JobError, ps.Counts = true, true, runfolder.StateRefused, msg, counts
+	return l.j.Add(runfolder.JournalEntry{Event: runfolder.EvJobDone, Part: n, State: runfolder.StateRefused, Note: msg, Sizes: counts})
+}
+
+// abandon records that part n's job will not be used and clears it.
+func (l *loader) abandon(n int, why string) error {
+	ps := l.st.Part(n)
 	if err := l.j.Add(runfolder.JournalEntry{Event: runfolder.EvAbandoned, Part: n, Job: ps.Job, Note: why}); err != nil {
 		return err
 	}
-	*ps = runfolder.PartState{Abandoned: append(ps.Abandoned, ps.Job)}
+	ps.Abandoned = append(ps.Abandoned, ps.Job)
+	ps.Job, ps.Uploaded, ps.Closed = "", false, false
 	return nil
 }
 
 // create makes a new upsert job for part n and journals it right away.
-func (l *loader) create(ctx context.Context, n int, pt runfolder.Part, ps *runfolder.PartState) error {
+func (l *loader) create(ctx context.Context, n int) error {
 	info := l.p.info
 	job, err := l.sf.CreateIngestJob(ctx, sfclient.JobSpec{Object: info.Object, Operation: "upsert", ExternalIDFieldName: info.ExternalIDField})
 	if err != nil {
@@ -136,102 +282,277 @@ func (l *loader) create(ctx context.Context, n int, pt runfolder.Part, ps *runfo
 	if err := l.j.Add(runfolder.JournalEntry{Event: runfolder.EvJobCreated, Part: n, Job: job.ID}); err != nil {
 		return err
 	}
-	ps.Job = job.ID
-	l.log.Info("job created", zap.Int("part", n), zap.String("job", job.ID), zap.Int("rows", pt.Rows),
+	ps := l.st.Part(n)
+	ps.Job, ps.Uploaded, ps.Closed, ps.Done, ps.Saved = job.ID, false, false, false, false
+	l.created[job.ID] = true
+	l.log.Info("job created", zap.Int("part", n), zap.String("job", job.ID), zap.Int("rows", l.partRows(n)),
 		zap.String("setup", setupPath(job.ID)))
 	return nil
 }
 
-// upload streams the header and the part's records from to_import.csv.
-func (l *loader) upload(ctx context.Context, n int, jobID string, pt runfolder.Part) error {
-	f, err := os.Open(l.p.folder.Path(runfolder.ToImportFile))
+// upload streams part n into its job.
+func (l *loader) upload(ctx context.Context, n int) error {
+	r, size, err := l.openPart(n)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	size := l.p.info.HeaderBytes + pt.End - pt.Start
-	m := l.p.cfg.progress().Start(fmt.Sprintf("upload part %d of %d", n, len(l.p.info.Parts)), size, "bytes")
+	defer r.Close()
+	m := l.p.cfg.progress().Start(fmt.Sprintf("upload part %d", n), size, "bytes")
 	defer m.Done()
-	r := io.MultiReader(io.NewSectionReader(f, 0, l.p.info.HeaderBytes), io.NewSectionReader(f, pt.Start, pt.End-pt.Start))
-	return l.sf.UploadJobData(ctx, jobID, &meteredReader{r: r, m: m})
+	return l.sf.UploadJobData(ctx, l.st.Part(n).Job, &meteredReader{r: r, m: m})
 }
 
-// wait polls part n's job to a terminal state, reporting the rows processed so far.
-func (l *loader) wait(ctx context.Context, n int, processed func(int64)) error {
-	ps := l.st.Part(n)
-	if ps.Done {
-		processed(int64(l.p.info.Parts[n-1].Rows))
+// waitAll waits for every closed job to reach a terminal state, reporting the rows
+// processed across all of them.
+func (l *loader) waitAll(ctx context.Context) error {
+	total := int64(0)
+	var waiting []int
+	for _, n := range l.pending() {
+		total += int64(l.partRows(n))
+		if l.st.Part(n).Closed {
+			waiting = append(waiting, n)
+		}
+	}
+	if len(waiting) == 0 {
 		return nil
 	}
-	job, err := l.sf.WaitJob(ctx, ps.Job, func(j *sfclient.Job) { processed(j.NumberRecordsProcessed) })
-	var je *sfclient.JobError
-	if errors.As(err, &je) {
-		err = nil // Failed or Aborted is a terminal state like any other: the results say what became of each row
+	l.processed = map[int]int64{}
+	l.meter = l.p.cfg.progress().Start("Salesforce processes the rows", total, "rows")
+	defer l.meter.Done()
+	for _, n := range waiting {
+		if err := l.wait(ctx, n); err != nil {
+			return fmt.Errorf("part %d: %w", n, err)
+		}
 	}
-	if err != nil {
+	return nil
+}
+
+// wait polls part n's job to a terminal state.
+func (l *loader) wait(ctx context.Context, n int) error {
+	ps := l.st.Part(n)
+	job, err := l.sf.WaitJob(ctx, ps.Job, func(j *sfclient.Job) { l.progress(n, j.NumberRecordsProcessed) })
+	var je *sfclient.JobError
+	switch {
+	case errors.As(err, &je):
+		job, err = je.Job, nil // Failed or Aborted is a terminal state like any other
+	case isGone(err):
+		return l.resolve(ctx, n, fmt.Sprintf("job %s no longer exists in Salesforce", ps.Job))
+	case err != nil:
 		return fmt.Errorf("poll job %s: %w", ps.Job, err)
 	}
+	l.progress(n, int64(l.partRows(n)))
 	l.log.Info("job finished", zap.Int("part", n), zap.String("job", job.ID), zap.String("state", job.State),
 		zap.Int64("processed", job.NumberRecordsProcessed), zap.Int64("failed", job.NumberRecordsFailed),
 		zap.String("error", job.ErrorMessage), zap.String("setup", setupPath(job.ID)))
-	ps.Done, ps.State = true, job.State
+	ps.Done, ps.State, ps.JobError = true, job.State, job.ErrorMessage
 	return l.j.Add(runfolder.JournalEntry{Event: runfolder.EvJobDone, Part: n, Job: job.ID, State: job.State, Note: job.ErrorMessage})
 }
 
-// results appends part n's success, failed and unprocessed rows to the run folder's result
-// files. The file sizes before appending are journaled first, so an interrupted fetch is cut
-// back and fetched again instead of being counted twice.
-func (l *loader) results(ctx context.Context, n int) error {
+func (l *loader) progress(n int, done int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.processed[n] = done
+	sum := int64(0)
+	for _, v := range l.processed {
+		sum += v
+	}
+	l.meter.Set(sum)
+}
+
+// saveAll saves the results of every finished job under jobs/.
+func (l *loader) saveAll(ctx context.Context) error {
+	for n := 1; n <= l.lastPart(); n++ {
+		ps := l.st.Part(n)
+		if !ps.Done || ps.Saved || ps.Job == "" {
+			continue
+		}
+		if err := l.save(ctx, n); err != nil {
+			return fmt.Errorf("results of part %d: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// save downloads part n's three result files into jobs/ (each atomically, so an
+// interrupted download is simply made again).
+func (l *loader) save(ctx context.Context, n int) error {
 	ps := l.st.Part(n)
-	if ps.ResultsDone {
-		return nil
-	}
-	folder := l.p.folder
-	if ps.ResultsStart != nil {
-		for _, k := range runfolder.ResultKinds {
-			if err := folder.Truncate(k.File, ps.ResultsStart[k.File]); err != nil {
-				return err
-			}
-		}
-	} else {
-		sizes := map[string]int64{}
-		for _, k := range runfolder.ResultKinds {
-			sizes[k.File] = folder.Size(k.File)
-		}
-		if err := l.j.Add(runfolder.JournalEntry{Event: runfolder.EvResultsStart, Part: n, Job: ps.Job, Sizes: sizes}); err != nil {
-			return err
-		}
-		ps.ResultsStart = sizes
-	}
-	m := l.p.cfg.progress().Start(fmt.Sprintf("download the results of part %d", n), int64(l.p.info.Parts[n-1].Rows), "rows")
+	m := l.p.cfg.progress().Start(fmt.Sprintf("download the results of part %d", n), int64(l.partRows(n)), "rows")
 	defer m.Done()
 	counts := map[string]int64{}
 	for _, k := range runfolder.ResultKinds {
 		c, err := l.fetch(ctx, ps.Job, k)
+		if isGone(err) {
+			return l.resolve(ctx, n, fmt.Sprintf("job %s no longer exists in Salesforce", ps.Job))
+		}
 		if err != nil {
 			return fmt.Errorf("job %s %s: %w", ps.Job, k.API, err)
 		}
 		m.Add(int64(c.Rows))
-		counts[k.File] = int64(c.Rows)
+		counts[k.Short] = int64(c.Rows)
 		switch k.File {
 		case runfolder.SuccessFile:
 			counts["created"], counts["updated"] = int64(c.Created), int64(c.Rows-c.Created)
 		case runfolder.ErrorFile:
-			counts["already_newer"] = int64(c.AlreadyNewer)
+			counts["already_newer"], counts["lock"] = int64(c.AlreadyNewer), int64(c.LockFailures)
 		}
 	}
-	ps.ResultsDone, ps.ResultsCounts = true, counts
-	return l.j.Add(runfolder.JournalEntry{Event: runfolder.EvResultsDone, Part: n, Job: ps.Job, Sizes: counts})
+	ps.Saved, ps.Counts = true, counts
+	return l.j.Add(runfolder.JournalEntry{Event: runfolder.EvSaved, Part: n, Job: ps.Job, Sizes: counts})
 }
 
-// fetch streams one result file of a job onto the end of the folder's file of that kind.
+// fetch streams one result file of a job into jobs/.
 func (l *loader) fetch(ctx context.Context, jobID string, k runfolder.ResultKind) (runfolder.ResultCounts, error) {
 	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
 	go func() {
 		_, err := l.sf.JobResults(ctx, jobID, sfclient.ResultKind(k.API), pw)
 		pw.CloseWithError(err)
+		errc <- err
 	}()
-	c, err := l.p.folder.AppendResults(k.File, pr)
+	c, err := l.p.folder.SaveResults(runfolder.JobFile(jobID, k), pr)
 	pr.CloseWithError(io.ErrClosedPipe)
+	if derr := <-errc; derr != nil && !errors.Is(derr, io.ErrClosedPipe) {
+		return c, derr // the download's own error says more than the pipe's
+	}
 	return c, err
+}
+
+// followUps gives each part family's open rows (a lock failure, a row a failed or aborted
+// job never processed, a row no result names) to a new part, while the family has rounds
+// left and its jobs did not fail the same way twice. It returns the parts added.
+func (l *loader) followUps() (int, error) {
+	added := 0
+	for root := 1; root <= len(l.p.info.Parts); root++ {
+		ok, err := l.followUp(root)
+		if err != nil {
+			return added, err
+		}
+		if ok {
+			added++
+		}
+	}
+	return added, nil
+}
+
+func (l *loader) followUp(root int) (bool, error) {
+	fam := l.family(root)
+	var latest, rounds []int // parts not followed up yet; parts that are follow-ups
+	for _, n := range fam {
+		ps := l.st.Part(n)
+		if len(ps.Follo) > 0 {
+			rounds = append(rounds, n)
+		}
+		if ps.Split || ps.Followed || ps.State == runfolder.StateRefused {
+			continue
+		}
+		if !ps.Done || !ps.Saved {
+			return false, nil // still loading
+		}
+		latest = append(latest, n)
+	}
+	if len(latest) == 0 || len(rounds) >= maxFollowUps || l.failedTwice(latest) {
+		return false, nil
+	}
+	t, err := l.results(root)
+	if err != nil {
+		return false, err
+	}
+	open, why := map[string]bool{}, map[string]int{}
+	err = l.eachPartRow(root, func(key string, _ []string) error {
+		o, detail, src, found := t.Lookup(key)
+		switch {
+		case found && l.st.Part(int(src)).State == runfolder.StateRefused:
+			return nil // refused as too large even at the floor: sending it again fails again
+		case !found:
+			why["no result"]++
+		case o == runfolder.Unprocessed:
+			why["unprocessed"]++
+		case o == runfolder.Failed && strings.HasPrefix(detail, runfolder.LockRow):
+			why[runfolder.LockRow]++
+		default:
+			return nil
+		}
+		open[strings.ToLower(key)] = true
+		return nil
+	})
+	if err != nil || len(open) == 0 {
+		return false, err
+	}
+	sort.Ints(latest)
+	note := fmt.Sprintf("follow-up %d of part %d: %s", len(rounds)+1, root, describeOpen(why))
+	_, rows, err := l.addPart(root, root, latest, note, func(key string, _ int) bool { return open[strings.ToLower(key)] })
+	if err != nil {
+		return false, err
+	}
+	l.log.Info("rows sent again in a follow-up job", zap.Int("part", root), zap.Int("rows", rows), zap.String("why", describeOpen(why)))
+	return rows > 0, nil
+}
+
+// failedTwice reports parts whose job failed with the same error as the job they follow up:
+// sending the rows again would fail again.
+func (l *loader) failedTwice(parts []int) bool {
+	for _, n := range parts {
+		ps := l.st.Part(n)
+		if ps.State != sfclient.StateFailed || ps.JobError == "" {
+			continue
+		}
+		for _, from := range ps.Follo {
+			if l.st.Part(from).JobError == ps.JobError {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func describeOpen(why map[string]int) string {
+	var parts []string
+	for _, k := range []string{runfolder.LockRow, "unprocessed", "no result"} {
+		if n := why[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s", plural(n, "row"), map[string]string{
+				runfolder.LockRow: "failed with UNABLE_TO_LOCK_ROW", "unprocessed": "unprocessed", "no result": "without a result"}[k]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// abortOpen aborts, after an interruption, every job this load created that is still Open
+// (its upload may be half done): an Open job would sit in the org. Jobs already closed are
+// left to finish; resume collects their results. It uses its own short context: the
+// load's was cancelled. It returns the jobs aborted.
+func (l *loader) abortOpen() int {
+	aborted := 0
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for n := 1; n <= l.lastPart(); n++ {
+		ps := l.st.Part(n)
+		if ps.Job == "" || ps.Closed || !l.created[ps.Job] {
+			continue
+		}
+		job := ps.Job
+		if _, err := l.sf.AbortJob(ctx, job); err != nil && !isGone(err) {
+			l.log.Warn("could not abort the interrupted job; abort it in Setup > Bulk Data Load Jobs", zap.String("job", job),
+				zap.String("setup", setupPath(job)), zap.Error(err))
+			continue
+		}
+		if err := l.abandon(n, "aborted: the import was interrupted"); err != nil {
+			l.log.Warn("could not journal the aborted job", zap.String("job", job), zap.Error(err))
+			continue
+		}
+		aborted++
+		l.log.Warn("interrupted: aborted the job that was still open", zap.Int("part", n), zap.String("job", job))
+	}
+	return aborted
+}
+
+// running counts the jobs closed but not known to be done: Salesforce goes on with them.
+func (l *loader) running() int {
+	n := 0
+	for i := 1; i <= l.lastPart(); i++ {
+		if ps := l.st.Part(i); ps.Job != "" && ps.Closed && !ps.Done {
+			n++
+		}
+	}
+	return n
 }

@@ -27,7 +27,8 @@ type planRun struct {
 	folder    *runfolder.Folder
 	summary   *Summary
 	info      *runfolder.Plan
-	preflight *PreflightReport // the blocking checks, run read-only by plan
+	preflight *PreflightReport        // the blocking checks, run read-only by plan
+	journal   *runfolder.JournalState // a loaded plan's journal, as replayed
 	// skippedPreflight: --skip-preflight loaded without them.
 	skippedPreflight bool
 }
@@ -42,6 +43,7 @@ func Plan(ctx context.Context, cfg Config) (*Summary, error) {
 	if p == nil {
 		return nil, err
 	}
+	p.folder.Unlock()
 	return p.summary, err
 }
 
@@ -89,7 +91,7 @@ func makePlan(ctx context.Context, cfg *Config, command string, rl *runLog) (*pl
 	if err != nil {
 		return nil, err
 	}
-	if p.folder, err = createFolder(cfg.Out, started); err != nil {
+	if p.folder, err = createFolder(cfg.Out, command, started); err != nil {
 		return nil, err
 	}
 	if err := rl.attach(p.folder); err != nil {
@@ -100,6 +102,12 @@ func makePlan(ctx context.Context, cfg *Config, command string, rl *runLog) (*pl
 		p.folder.Remove()
 		return nil, err
 	}
+	// The plan is complete: only now does the folder take its name.
+	if err := p.folder.Commit(); err != nil {
+		p.folder.Remove()
+		return nil, err
+	}
+	p.journal = &runfolder.JournalState{Planned: true, PlanID: p.info.Seal.ID, Parts: map[int]*runfolder.PartState{}}
 	return p, checkRejected(cfg, p.summary, ExitUsage, "nothing will be written to Salesforce")
 }
 
@@ -156,7 +164,7 @@ func (p *planRun) write(ctx context.Context, ex *existingSet, command string, st
 	sum.Keys = keysWord(p.target.foldKeys())
 	sum.Object, sum.ExternalIDField = p.target.Object, p.target.ExternalIDField
 	sum.Mapping, sum.Unmapped = p.target.mappingSummary()
-	sum.RunFolder = p.folder.Dir
+	sum.RunFolder = p.folder.Name()
 	sum.Files = append(out.Files(), files(runfolder.ReportFile, runfolder.PlanFile, runfolder.RunLogFile)...)
 	sum.ByDay, sum.Reasons = out.stats.Days(), out.stats.Reasons()
 	sum.APICalls = p.sf.CallCounts()
@@ -175,18 +183,42 @@ func (p *planRun) write(ctx context.Context, ex *existingSet, command string, st
 		Fields: rows.header(&p.idx.Header), HeaderBytes: rows.hdrLen, ToImportSHA256: sha, Parts: rows.parts(out.toImport.Offset()),
 		Mapping: sum.Mapping, UpdateStale: cfg.UpdateStale, InstanceURL: p.sf.InstanceURL(), APIVersion: p.sf.APIVersion(),
 		FoldKeys: p.target.foldKeys(), Flags: cfg.shapingFlags()}
-	if err := p.folder.WriteJSON(runfolder.PlanFile, p.info); err != nil {
+	if err := finishSummary(cfg, p.folder, p.summary); err != nil {
 		return err
 	}
-	j, err := p.folder.OpenJournal(cfg.now)
+	seal, err := identify(ctx, p.sf)
+	if err != nil {
+		return err
+	}
+	seal.ID, seal.Version = runfolder.NewSealID(), cfg.Version
+	if err := p.folder.WritePlan(p.info, seal, runfolder.SealedFiles...); err != nil {
+		return err
+	}
+	j, _, err := p.folder.OpenJournal(cfg.now)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	if err := j.Add(runfolder.JournalEntry{Event: runfolder.EvPlanned, Note: fmt.Sprintf("%d parts", len(p.info.Parts))}); err != nil {
-		return err
+	return j.Add(runfolder.JournalEntry{Event: runfolder.EvPlanned, Plan: seal.ID, Note: fmt.Sprintf("%d parts", len(p.info.Parts))})
+}
+
+// identify returns the org, user and instance a plan is made for, for its seal.
+func identify(ctx context.Context, sf Salesforce) (runfolder.Seal, error) {
+	org, err := sf.Organization(ctx)
+	if err != nil {
+		return runfolder.Seal{}, fmt.Errorf("read the org's Id for the plan's seal: %w", err)
 	}
-	return finishSummary(cfg, p.folder, p.summary)
+	s := runfolder.Seal{OrgID: org.ID, OrgName: org.Name, InstanceURL: sf.InstanceURL()}
+	id, err := sf.CurrentUserID(ctx)
+	if err != nil {
+		return s, fmt.Errorf("read the user for the plan's seal: %w", err)
+	}
+	u, err := sf.User(ctx, id)
+	if err != nil {
+		return s, fmt.Errorf("read the user for the plan's seal: %w", err)
+	}
+	s.User = u.Username
+	return s, nil
 }
 
 // planRows decides the outcome of each candidate row against Salesforce (it is the

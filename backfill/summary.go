@@ -100,10 +100,11 @@ type ExistingInfo struct {
 // JobSummary is one Bulk API 2.0 job of an import.
 type JobSummary struct {
 	ID           string    `json:"id"`
-	Part         int       `json:"part"`  // 1-based part of to_import.csv
-	Rows         int       `json:"rows"`  // rows uploaded in this job
-	Bytes        int64     `json:"bytes"` // CSV bytes uploaded
-	State        string    `json:"state"` // JobComplete, Failed, Aborted, ...
+	Part         int       `json:"part"`           // 1-based: the plan's parts of to_import.csv, then those the load added
+	Note         string    `json:"note,omitempty"` // why the load added the part (a split, a follow-up)
+	Rows         int       `json:"rows"`           // rows uploaded in this job
+	Bytes        int64     `json:"bytes"`          // CSV bytes uploaded
+	State        string    `json:"state"`          // JobComplete, Failed, Aborted, ...
 	ErrorMessage string    `json:"error_message,omitempty"`
 	Processed    int       `json:"processed"`
 	Failed       int       `json:"failed"`

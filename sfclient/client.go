@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -463,16 +462,7 @@ func (c *Client) retryable(ctx context.Context, err error) bool {
 	if errors.As(err, &ae) {
 		return ae.retryable()
 	}
-	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	// net/http reports a server that closed the connection without answering like this.
-	return strings.Contains(err.Error(), "server closed") || strings.Contains(err.Error(), "connection reset")
+	return transientNet(err)
 }
 
 func (c *Client) backoff(n int, err error) time.Duration {

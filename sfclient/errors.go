@@ -2,16 +2,19 @@ package sfclient
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -110,6 +113,32 @@ func (e *APIError) isSessionExpired() bool {
 
 func (e *APIError) isRequestLimit() bool {
 	return e.Code == "REQUEST_LIMIT_EXCEEDED"
+}
+
+// IsTransient reports whether err is a condition that passes with time: a 502/503/504/429
+// answer, REQUEST_LIMIT_EXCEEDED (the daily allowance comes back), a timeout or a lost
+// connection. The client has already retried what it could before returning such an error;
+// trying again later may succeed. Definite refusals (other 4xx) are not transient.
+func IsTransient(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.retryable() || ae.isRequestLimit()
+	}
+	return transientNet(err)
+}
+
+// transientNet reports timeouts and lost connections.
+func transientNet(err error) bool {
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	// net/http reports a server that closed the connection without answering like this.
+	return strings.Contains(err.Error(), "server closed") || strings.Contains(err.Error(), "connection reset")
 }
 
 // retryable reports whether the status is a transient server-side condition.

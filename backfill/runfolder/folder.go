@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // Run folders hold learner emails, so they are private to the user.
@@ -29,47 +31,104 @@ const DefaultParent = "backfill-runs"
 // Folder is one run folder. Its methods take file names (the constants of this package),
 // never paths.
 type Folder struct {
+	// Dir is where the folder is now: while a new folder is being built, a ".partial" path
+	// beside Final.
 	Dir string
+	// Final is where the folder goes on [Folder.Commit]; "" for a folder that is in place.
+	Final string
+
+	lock *flock.Flock
 }
 
+// PartialSuffix ends the name of a run folder still being built.
+const PartialSuffix = ".partial"
+
 // Create creates the run folder out, or DefaultParent/<UTC timestamp>[-N] when out is "",
-// private to the user. An existing out is refused with an error wrapping [ErrExists].
-func Create(out string, now time.Time) (*Folder, error) {
+// private to the user. It is built under a temporary name beside it (out.partial) and
+// locked for command; [Folder.Commit] renames it into place once it is consistent, so a
+// killed run leaves a .partial folder, never one that looks finished. A .partial left by a
+// killed run is replaced; one whose lock is held is in use. An existing out is refused with
+// an error wrapping [ErrExists].
+func Create(out, command string, now time.Time) (*Folder, error) {
 	if out == "" {
-		return createStamped(now)
+		stamped, err := stampedName(now)
+		if err != nil {
+			return nil, err
+		}
+		out = stamped
+	}
+	if _, err := os.Lstat(out); err == nil {
+		return nil, fmt.Errorf("%s: %w", out, ErrExists)
 	}
 	if parent := filepath.Dir(out); parent != "." {
 		if err := os.MkdirAll(parent, DirPerm); err != nil {
 			return nil, fmt.Errorf("create run folder: %w", err)
 		}
 	}
-	if err := os.Mkdir(out, DirPerm); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("%s: %w", out, ErrExists)
+	f := &Folder{Dir: out + PartialSuffix, Final: out}
+	if _, err := os.Stat(f.Dir); err == nil {
+		// A killed run's leftover, unless a live one still builds it.
+		if err := f.Lock(command, now); err != nil {
+			return nil, err
 		}
+		f.Unlock()
+		if err := os.RemoveAll(f.Dir); err != nil {
+			return nil, fmt.Errorf("remove the unfinished run folder %s: %w", f.Dir, err)
+		}
+	}
+	if err := os.Mkdir(f.Dir, DirPerm); err != nil {
 		return nil, fmt.Errorf("create run folder: %w", err)
 	}
-	return &Folder{Dir: out}, nil
+	if err := f.Lock(command, now); err != nil {
+		os.RemoveAll(f.Dir)
+		return nil, err
+	}
+	return f, nil
 }
 
-func createStamped(now time.Time) (*Folder, error) {
+// stampedName returns DefaultParent/<UTC timestamp>, with -N when that is taken.
+func stampedName(now time.Time) (string, error) {
 	base := filepath.Join(DefaultParent, now.UTC().Format("20060102T150405Z"))
-	if err := os.MkdirAll(DefaultParent, DirPerm); err != nil {
-		return nil, fmt.Errorf("create run folder: %w", err)
-	}
-	for i := 1; ; i++ {
+	for i := 1; i <= 100; i++ {
 		dir := base
 		if i > 1 {
 			dir = fmt.Sprintf("%s-%d", base, i)
 		}
-		err := os.Mkdir(dir, DirPerm)
-		if err == nil {
-			return &Folder{Dir: dir}, nil
-		}
-		if !errors.Is(err, fs.ErrExist) || i > 100 {
-			return nil, fmt.Errorf("create run folder: %w", err)
+		_, err1 := os.Lstat(dir)
+		_, err2 := os.Lstat(dir + PartialSuffix)
+		if errors.Is(err1, fs.ErrNotExist) && errors.Is(err2, fs.ErrNotExist) {
+			return dir, nil
 		}
 	}
+	return "", fmt.Errorf("create run folder: too many run folders named %s", base)
+}
+
+// Commit renames a folder built by [Create] into place. Files stay open and the lock held.
+func (f *Folder) Commit() error {
+	if f.Final == "" {
+		return nil
+	}
+	if _, err := os.Lstat(f.Final); err == nil {
+		return fmt.Errorf("%s: %w", f.Final, ErrExists)
+	}
+	if err := os.Rename(f.Dir, f.Final); err != nil {
+		return fmt.Errorf("move the run folder into place: %w", err)
+	}
+	f.Dir, f.Final = f.Final, ""
+	if d, err := os.Open(filepath.Dir(f.Dir)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Name is the folder's path once in place: Final while it is being built, else Dir. It is
+// the path to show people.
+func (f *Folder) Name() string {
+	if f.Final != "" {
+		return f.Final
+	}
+	return f.Dir
 }
 
 // Open returns the existing run folder dir.
@@ -98,33 +157,26 @@ func (f *Folder) Create(name string) (*os.File, error) {
 	return os.OpenFile(f.Path(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, FilePerm)
 }
 
-// Remove deletes the folder and everything in it: used when a run fails before its output
-// is complete, so no half-written run folder is left behind.
-func (f *Folder) Remove() error { return os.RemoveAll(f.Dir) }
+// Remove deletes the folder and everything in it (and releases its lock): used when a run
+// fails before its output is complete, so no half-written run folder is left behind.
+func (f *Folder) Remove() error {
+	err := os.RemoveAll(f.Dir)
+	f.Unlock()
+	return err
+}
 
 // WriteFile writes b to name through a temporary file that is synced and renamed into
 // place, so a crash leaves either the old file or the new one, never half of one.
 func (f *Folder) WriteFile(name string, b []byte) error {
-	tmp := f.Path(name + ".tmp")
-	w, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, FilePerm)
+	p, err := f.Begin(name)
 	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	if serr := w.Sync(); err == nil {
-		err = serr
-	}
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, f.Path(name))
-	}
-	if err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	return f.syncDir()
+	if _, err := p.Write(b); err != nil {
+		p.Abort()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return p.Commit()
 }
 
 // WriteJSON writes v as indented JSON to name (see [Folder.WriteFile]).

@@ -13,29 +13,51 @@ import (
 
 // The journal (journal.jsonl) records each irreversible step of an import before and after
 // it happens, one JSON line each, synced to disk before the step goes on. After a crash or
-// kill -9 at any point, resume replays it ([Folder.ReadJournal]) to know, per part of
-// to_import.csv, which Bulk job holds it and how far it got, and asks Salesforce for the
-// rest.
+// kill -9 at any point, resume replays it ([Folder.ReadJournal]) to know, per part, which
+// Bulk job holds it and how far it got, and asks Salesforce for the rest.
+//
+// Parts: the plan's parts are byte ranges of to_import.csv; the load adds parts as it goes
+// (a part Salesforce refused as too large is split in two, the rows still open after a job
+// go to a follow-up part), each a file of its own under parts/.
 
 // Journal event names.
 const (
-	EvPlanned      = "planned"       // the plan is complete; parts are in plan.json
-	EvLoadStart    = "load-start"    // the import was confirmed
-	EvJobCreated   = "job-created"   // part -> job id (recorded right after the create call)
-	EvUploaded     = "uploaded"      // the part's bytes were accepted (201)
-	EvClosed       = "closed"        // UploadComplete was accepted
-	EvAbandoned    = "abandoned"     // a job whose upload state was unknown was aborted
-	EvJobDone      = "job-done"      // the job reached a terminal state
-	EvResultsStart = "results-start" // results are being appended; sizes before appending
-	EvResultsDone  = "results-done"  // the part's results are in the result files
-	EvFinished     = "finished"      // ledger, summary and report are final
+	EvPlanned    = "planned"     // the plan is complete; Plan holds its seal id
+	EvLoadStart  = "load-start"  // the import was confirmed
+	EvJobCreated = "job-created" // part -> job id (recorded right after the create call)
+	EvUploaded   = "uploaded"    // the part's bytes were accepted (201)
+	EvClosed     = "closed"      // UploadComplete was accepted
+	EvAbandoned  = "abandoned"   // a job that will not be used (upload state unknown, interrupted, refused)
+	EvJobDone    = "job-done"    // the job reached a terminal state (State, Note: its errorMessage)
+	EvSaved      = "saved"       // the job's result files are in jobs/ (Sizes: rows per kind)
+	EvPartAdded  = "part-added"  // a new part: Part, Root, File, Sizes["rows"], Parts: the parts it follows up
+	EvSplit      = "split"       // Part was refused as too large; its rows went to two new parts
+	EvResolved   = "resolved"    // Part's fate was read from Salesforce's records (its job was gone)
+	EvFinished   = "finished"    // ledger, summary and report are final
+	// EvLost: the journal was missing when a load went on; plan parts without a job are
+	// resolved from the org's records, as their fate is unknown.
+	EvLost = "lost"
+)
+
+// Pseudo-states of a part besides the Bulk job states.
+const (
+	// StateRefused: Salesforce refused the part as too large and it was too small to split
+	// again; its rows end unprocessed.
+	StateRefused = "Refused"
+	// StateResolved: the part's fate was read from the org's records.
+	StateResolved = "Resolved"
 )
 
 // JournalEntry is one line of the journal.
 type JournalEntry struct {
 	Time  time.Time        `json:"time"`
 	Event string           `json:"event"`
+	Plan  string           `json:"plan,omitempty"` // planned: the plan's seal id
 	Part  int              `json:"part,omitempty"`
+	Root  int              `json:"root,omitempty"`
+	Parts []int            `json:"parts,omitempty"`
+	File  string           `json:"file,omitempty"`
+	Sum   string           `json:"sum,omitempty"` // part-added: the SHA-256 of File
 	Job   string           `json:"job,omitempty"`
 	State string           `json:"state,omitempty"`
 	Note  string           `json:"note,omitempty"`
@@ -48,13 +70,60 @@ type Journal struct {
 	now func() time.Time
 }
 
-// OpenJournal opens the folder's journal for appending; now stamps the entries.
-func (f *Folder) OpenJournal(now func() time.Time) (*Journal, error) {
+// OpenJournal opens the folder's journal for appending; now stamps the entries. A torn or
+// garbage last line (a crash in the middle of a write) is cut off first, so the next entry
+// starts on a line of its own; cut says how many bytes went.
+func (f *Folder) OpenJournal(now func() time.Time) (j *Journal, cut int64, err error) {
+	if cut, err = f.repairJournal(); err != nil {
+		return nil, 0, err
+	}
 	w, err := os.OpenFile(f.Path(JournalFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, FilePerm)
 	if err != nil {
-		return nil, fmt.Errorf("open journal: %w", err)
+		return nil, 0, fmt.Errorf("open journal: %w", err)
 	}
-	return &Journal{f: w, now: now}, nil
+	return &Journal{f: w, now: now}, cut, nil
+}
+
+// repairJournal truncates the journal after its last good line.
+func (f *Folder) repairJournal() (int64, error) {
+	b, err := os.ReadFile(f.Path(JournalFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read journal: %w", err)
+	}
+	good := goodPrefix(b)
+	if good == len(b) {
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			// A whole last entry that lost only its newline: end it.
+			w, err := os.OpenFile(f.Path(JournalFile), os.O_WRONLY|os.O_APPEND, FilePerm)
+			if err != nil {
+				return 0, fmt.Errorf("repair journal: %w", err)
+			}
+			defer w.Close()
+			_, err = w.Write([]byte{'\n'})
+			return 0, err
+		}
+		return 0, nil
+	}
+	if err := os.Truncate(f.Path(JournalFile), int64(good)); err != nil {
+		return 0, fmt.Errorf("repair journal: %w", err)
+	}
+	return int64(len(b) - good), nil
+}
+
+// goodPrefix is the length of b up to the end of its last line that decodes, when only the
+// last line is bad; len(b) otherwise (then ReadJournal reports the bad line).
+func goodPrefix(b []byte) int {
+	body := bytes.TrimRight(b, "\n")
+	i := bytes.LastIndexByte(body, '\n') + 1 // start of the last line
+	last := body[i:]
+	var e JournalEntry
+	if len(last) > 0 && (json.Unmarshal(last, &e) != nil || e.Event == "") {
+		return i
+	}
+	return len(b)
 }
 
 // Add appends e and syncs it to disk.
@@ -76,60 +145,77 @@ func (j *Journal) Add(e JournalEntry) error {
 // Close closes the journal file.
 func (j *Journal) Close() error { return j.f.Close() }
 
-// PartState is what the journal says about one part of to_import.csv.
+// PartState is what the journal says about one part.
 type PartState struct {
-	Job          string // the job currently holding the part ("" = none yet)
-	Uploaded     bool
-	Closed       bool
-	Done         bool
-	State        string // terminal state
-	ResultsStart map[string]int64
-	ResultsDone  bool
-	// ResultsCounts holds the rows per result file and "created", "updated",
-	// "already_newer".
-	ResultsCounts map[string]int64
-	Abandoned     []string
+	Root  int    // the plan part whose rows it holds (itself for a plan part)
+	File  string // an added part's data file under parts/ ("" for a plan part)
+	Rows  int    // an added part's rows (a plan part's are in plan.json)
+	Note  string // why an added part was added
+	Follo []int  // the parts whose open rows it holds
+	Sum   string // an added part's SHA-256
+
+	Job       string // the job currently holding the part ("" = none yet)
+	Uploaded  bool
+	Closed    bool
+	Done      bool
+	State     string // terminal state
+	JobError  string // the job's errorMessage
+	Saved     bool   // its results are in jobs/
+	Counts    map[string]int64
+	Abandoned []string
+	Split     bool // refused as too large: its rows are in two smaller parts
+	Resolved  bool // its fate was read from the org's records
+	Followed  bool // its open rows went to a follow-up part
 }
 
 // JournalState is the replayed journal.
 type JournalState struct {
+	PlanID                     string // the seal id of the plan the journal belongs to
 	Planned, Started, Finished bool
+	LoadStart                  time.Time
 	Parts                      map[int]*PartState
+	// Missing: there is no journal at all (deleted): nothing is known of the load.
+	Missing bool
+	// Lost: the journal was missing once; plan parts without a job are resolved.
+	Lost bool
 }
 
 // Part returns the state of part i (1-based), creating an empty one.
 func (s *JournalState) Part(i int) *PartState {
 	p := s.Parts[i]
 	if p == nil {
-		p = &PartState{}
+		p = &PartState{Root: i}
 		s.Parts[i] = p
 	}
 	return p
 }
 
-// ReadJournal replays the folder's journal. A missing journal is an empty state. A last
-// line cut short by a crash is ignored; any other bad line is an error.
+// MaxPart returns the highest part number the journal knows, at least n.
+func (s *JournalState) MaxPart(n int) int {
+	for i := range s.Parts {
+		n = max(n, i)
+	}
+	return n
+}
+
+// ReadJournal replays the folder's journal. A missing journal is an empty state with
+// Missing set. A torn or garbage last line is ignored; any other bad line is an error.
 func (f *Folder) ReadJournal() (*JournalState, error) {
 	st := &JournalState{Parts: map[int]*PartState{}}
 	b, err := os.ReadFile(f.Path(JournalFile))
 	if errors.Is(err, fs.ErrNotExist) {
+		st.Missing = true
 		return st, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
+	b = b[:goodPrefix(b)]
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	n := 0
-	complete := len(b) == 0 || b[len(b)-1] == '\n'
-	lines := bytes.Count(b, []byte{'\n'})
-	for sc.Scan() {
-		n++
+	for n := 1; sc.Scan(); n++ {
 		var e JournalEntry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			if n == lines+1 && !complete {
-				break // the write a crash interrupted
-			}
 			return nil, fmt.Errorf("%s line %d: %w", f.Path(JournalFile), n, err)
 		}
 		if err := st.apply(e); err != nil {
@@ -140,33 +226,49 @@ func (f *Folder) ReadJournal() (*JournalState, error) {
 }
 
 func (st *JournalState) apply(e JournalEntry) error {
+	p := st.Part(e.Part)
 	switch e.Event {
 	case EvPlanned:
-		st.Planned = true
+		st.Planned, st.PlanID = true, e.Plan
 	case EvLoadStart:
 		st.Started = true
+		if !st.Lost { // after a lost journal, when the load began is unknown
+			st.LoadStart = e.Time
+		}
 	case EvJobCreated:
-		p := st.Part(e.Part)
-		*p = PartState{Job: e.Job, Abandoned: p.Abandoned}
+		p.Job, p.Uploaded, p.Closed, p.Done, p.State, p.JobError, p.Saved = e.Job, false, false, false, "", "", false
 	case EvUploaded:
-		st.Part(e.Part).Uploaded = true
+		p.Uploaded = true
 	case EvClosed:
-		st.Part(e.Part).Closed = true
+		p.Closed = true
 	case EvAbandoned:
-		p := st.Part(e.Part)
-		*p = PartState{Abandoned: append(p.Abandoned, e.Job)}
+		p.Abandoned = append(p.Abandoned, e.Job)
+		p.Job, p.Uploaded, p.Closed = "", false, false
 	case EvJobDone:
-		p := st.Part(e.Part)
-		p.Done, p.State = true, e.State
-	case EvResultsStart:
-		st.Part(e.Part).ResultsStart = e.Sizes
-	case EvResultsDone:
-		p := st.Part(e.Part)
-		p.ResultsDone, p.ResultsCounts = true, e.Sizes
+		p.Done, p.State, p.JobError = true, e.State, e.Note
+		if e.State == StateRefused {
+			p.Saved, p.Counts = true, e.Sizes
+		}
+	case EvSaved:
+		p.Saved, p.Counts = true, e.Sizes
+	case EvPartAdded:
+		p.Root, p.File, p.Rows, p.Note, p.Follo, p.Sum = e.Root, e.File, int(e.Sizes["rows"]), e.Note, e.Parts, e.Sum
+		for _, from := range e.Parts {
+			st.Part(from).Followed = true
+		}
+	case EvSplit:
+		p.Split = true
+	case EvResolved:
+		p.Resolved, p.Done, p.Saved, p.State, p.Counts = true, true, true, StateResolved, e.Sizes
 	case EvFinished:
 		st.Finished = true
+	case EvLost:
+		st.Lost = true
 	default:
 		return fmt.Errorf("unknown event %q", e.Event)
+	}
+	if e.Part == 0 {
+		delete(st.Parts, 0)
 	}
 	return nil
 }

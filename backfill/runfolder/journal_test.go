@@ -8,44 +8,119 @@ import (
 	"time"
 )
 
-func TestJournalReplay(t *testing.T) {
-	folder := &Folder{Dir: t.TempDir()}
-	j, err := folder.OpenJournal(func() time.Time { return time.Unix(0, 0).UTC() })
-	if err != nil {
-		t.Fatal(err)
+func epoch() time.Time { return time.Unix(0, 0).UTC() }
+
+func writeJournal(t *testing.T, folder *Folder, entries ...JournalEntry) {
+	t.Helper()
+	j, cut, err := folder.OpenJournal(epoch)
+	if err != nil || cut != 0 {
+		t.Fatalf("OpenJournal: cut %d, %v", cut, err)
 	}
-	for _, e := range []JournalEntry{
-		{Event: EvPlanned}, {Event: EvLoadStart},
-		{Event: EvJobCreated, Part: 1, Job: "750A"}, {Event: EvUploaded, Part: 1, Job: "750A"}, {Event: EvClosed, Part: 1, Job: "750A"},
-		{Event: EvJobCreated, Part: 2, Job: "750B"},
-		{Event: EvAbandoned, Part: 2, Job: "750B"},
-		{Event: EvJobCreated, Part: 2, Job: "750C"}, {Event: EvUploaded, Part: 2, Job: "750C"},
-		{Event: EvJobDone, Part: 1, Job: "750A", State: "JobComplete"},
-		{Event: EvResultsStart, Part: 1, Job: "750A", Sizes: map[string]int64{"success.csv": 10}},
-	} {
+	defer j.Close()
+	for _, e := range entries {
 		if err := j.Add(e); err != nil {
 			t.Fatal(err)
 		}
 	}
-	j.Close()
-	// A crash in the middle of a write leaves half a line: it is ignored.
-	f, _ := os.OpenFile(folder.Path(JournalFile), os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString(`{"event":"results-do`)
-	f.Close()
+}
 
+func TestJournalReplay(t *testing.T) {
+	folder := &Folder{Dir: t.TempDir()}
+	writeJournal(t, folder,
+		JournalEntry{Event: EvPlanned, Plan: "p1"}, JournalEntry{Event: EvLoadStart},
+		JournalEntry{Event: EvJobCreated, Part: 1, Job: "750A"}, JournalEntry{Event: EvUploaded, Part: 1, Job: "750A"},
+		JournalEntry{Event: EvClosed, Part: 1, Job: "750A"},
+		JournalEntry{Event: EvJobCreated, Part: 2, Job: "750B"},
+		JournalEntry{Event: EvAbandoned, Part: 2, Job: "750B"},
+		JournalEntry{Event: EvJobCreated, Part: 2, Job: "750C"}, JournalEntry{Event: EvUploaded, Part: 2, Job: "750C"},
+		JournalEntry{Event: EvJobDone, Part: 1, Job: "750A", State: "JobComplete"},
+		JournalEntry{Event: EvSaved, Part: 1, Job: "750A", Sizes: map[string]int64{"success": 10}},
+		JournalEntry{Event: EvPartAdded, Part: 3, Root: 1, Parts: []int{1}, File: "parts/part-3.csv", Sum: "ab", Sizes: map[string]int64{"rows": 4}},
+		JournalEntry{Event: EvSplit, Part: 2},
+		JournalEntry{Event: EvJobDone, Part: 4, State: StateRefused, Sizes: map[string]int64{"unprocessed": 2}},
+		JournalEntry{Event: EvResolved, Part: 5, Sizes: map[string]int64{"success": 1}},
+	)
 	st, err := folder.ReadJournal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !st.Planned || !st.Started || st.Finished {
+	if !st.Planned || st.PlanID != "p1" || !st.Started || st.Finished || st.Missing || !st.LoadStart.Equal(epoch()) {
 		t.Errorf("flags: %+v", st)
 	}
-	p1, p2 := st.Parts[1], st.Parts[2]
-	if p1.Job != "750A" || !p1.Uploaded || !p1.Closed || !p1.Done || p1.State != "JobComplete" || p1.ResultsStart["success.csv"] != 10 || p1.ResultsDone {
+	p1, p2, p3 := st.Parts[1], st.Parts[2], st.Parts[3]
+	if p1.Job != "750A" || !p1.Uploaded || !p1.Closed || !p1.Done || p1.State != "JobComplete" || !p1.Saved || p1.Counts["success"] != 10 || !p1.Followed {
 		t.Errorf("part 1: %+v", p1)
 	}
-	if p2.Job != "750C" || !p2.Uploaded || p2.Closed || strings.Join(p2.Abandoned, ",") != "750B" {
+	if p2.Job != "750C" || !p2.Uploaded || p2.Closed || strings.Join(p2.Abandoned, ",") != "750B" || !p2.Split {
 		t.Errorf("part 2: %+v", p2)
+	}
+	if p3.Root != 1 || p3.File != "parts/part-3.csv" || p3.Rows != 4 || p3.Sum != "ab" || len(p3.Follo) != 1 {
+		t.Errorf("part 3: %+v", p3)
+	}
+	if p4 := st.Parts[4]; !p4.Done || !p4.Saved || p4.Counts["unprocessed"] != 2 {
+		t.Errorf("part 4 (refused): %+v", p4)
+	}
+	if p5 := st.Parts[5]; !p5.Resolved || !p5.Done || p5.State != StateResolved {
+		t.Errorf("part 5 (resolved): %+v", p5)
+	}
+	if st.MaxPart(2) != 5 {
+		t.Errorf("MaxPart = %d", st.MaxPart(2))
+	}
+}
+
+// A crash or a full disk in the middle of a write leaves a torn last line: reading ignores
+// it, and opening the journal for appending cuts it off, so the next entry starts on a line
+// of its own and every later read succeeds.
+func TestJournalTornLastLine(t *testing.T) {
+	for name, tail := range map[string]string{
+		"torn":            `{"event":"job-cre`,
+		"garbage":         "\x00\x00\x00\x00",
+		"garbage line":    "not json at all\n",
+		"no event":        "{}\n",
+		"torn after good": `{"event":"closed","part":1}` + "\n" + `{"ev`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			folder := &Folder{Dir: t.TempDir()}
+			writeJournal(t, folder, JournalEntry{Event: EvPlanned, Plan: "p"}, JournalEntry{Event: EvLoadStart})
+			f, _ := os.OpenFile(folder.Path(JournalFile), os.O_APPEND|os.O_WRONLY, 0)
+			f.WriteString(tail)
+			f.Close()
+			if _, err := folder.ReadJournal(); err != nil {
+				t.Fatalf("read with a torn line: %v", err)
+			}
+			j, cut, err := folder.OpenJournal(epoch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cut == 0 {
+				t.Errorf("cut = 0, want the torn line's bytes")
+			}
+			j.Add(JournalEntry{Event: EvFinished})
+			j.Close()
+			st, err := folder.ReadJournal()
+			if err != nil {
+				t.Fatalf("read after the append: %v", err)
+			}
+			if !st.Finished || st.PlanID != "p" {
+				t.Errorf("state after repair: %+v", st)
+			}
+		})
+	}
+}
+
+// A last entry that lost only its newline is kept (and ended).
+func TestJournalLastLineWithoutNewline(t *testing.T) {
+	folder := &Folder{Dir: t.TempDir()}
+	os.WriteFile(folder.Path(JournalFile), []byte(`{"event":"planned","plan":"p"}`+"\n"+`{"event":"load-start"}`), 0o600)
+	j, cut, err := folder.OpenJournal(epoch)
+	if err != nil || cut != 0 {
+		t.Fatalf("cut %d, err %v", cut, err)
+	}
+	j.Add(JournalEntry{Event: EvFinished})
+	j.Close()
+	st, err := folder.ReadJournal()
+	if err != nil || !st.Started || !st.Finished {
+		t.Fatalf("state %+v, err %v", st, err)
 	}
 }
 
@@ -55,52 +130,26 @@ func TestJournalRejectsCorruption(t *testing.T) {
 	if _, err := folder.ReadJournal(); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("err = %v, want an error naming line 2", err)
 	}
-	os.WriteFile(filepath.Join(folder.Dir, JournalFile), []byte("{\"event\":\"teleported\"}\n"), 0o600)
+	os.WriteFile(filepath.Join(folder.Dir, JournalFile), []byte("{\"event\":\"teleported\"}\n{\"event\":\"planned\"}\n"), 0o600)
 	if _, err := folder.ReadJournal(); err == nil || !strings.Contains(err.Error(), "unknown event") {
 		t.Errorf("err = %v, want unknown event", err)
 	}
 }
 
-func TestResultsTable(t *testing.T) {
+func TestJournalMissing(t *testing.T) {
+	st, err := (&Folder{Dir: t.TempDir()}).ReadJournal()
+	if err != nil || !st.Missing || st.Started {
+		t.Fatalf("state %+v, err %v", st, err)
+	}
+}
+
+// After a lost journal, the time a recreated journal's load-start carries is not when the
+// load began: LoadStart stays unknown.
+func TestJournalLostKeepsLoadStartUnknown(t *testing.T) {
 	folder := &Folder{Dir: t.TempDir()}
-	job1 := `"sf__Id","sf__Created","ns__Ext__c","ns__Name__c"
-"a0B1","true","k2","=SUM(A1)"
-"a0B2","false","k1","Bob"
-`
-	job2 := `"sf__Id","sf__Created","ns__Ext__c","ns__Name__c"
-"a0B3","true","k3","Cy"
-`
-	failed := `"sf__Id","sf__Error","ns__Ext__c","ns__Name__c"
-"","FIELD_CUSTOM_VALIDATION_EXCEPTION:Cannot update record due to old timestamp:--","k4","D"
-"","REQUIRED_FIELD_MISSING:Required fields are missing: [ns__Email__c]:ns__Email__c --","-k5","E"
-`
-	unprocessed := `"ns__Ext__c","ns__Name__c"
-"k6","F"
-`
-	for _, x := range []struct{ file, body string }{{SuccessFile, job1}, {SuccessFile, job2}, {ErrorFile, failed}, {UnprocessedFile, unprocessed}} {
-		if _, err := folder.AppendResults(x.file, strings.NewReader(x.body)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, _ := os.ReadFile(folder.Path(SuccessFile))
-	if got := string(b); got != "sf__Id,sf__Created,ns__Ext__c,ns__Name__c\na0B1,true,k2,'=SUM(A1)\na0B2,false,k1,Bob\na0B3,true,k3,Cy\n" {
-		t.Errorf("success.csv:\n%s", got)
-	}
-	tab, err := folder.ReadResults("NS__EXT__C", nil, map[string]int64{SuccessFile: -1, ErrorFile: -1, UnprocessedFile: -1}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{"k1": "updated a0B2", "k2": "created a0B1", "k3": "created a0B3",
-		"k4":  "already_newer FIELD_CUSTOM_VALIDATION_EXCEPTION:Cannot update record due to old timestamp:--",
-		"-k5": "failed REQUIRED_FIELD_MISSING:Required fields are missing: [ns__Email__c]:ns__Email__c --",
-		"k6":  "unprocessed the job ended before Salesforce processed this row"}
-	for k, w := range want {
-		o, d, ok := tab.Lookup(k)
-		if !ok || o.String()+" "+d != w {
-			t.Errorf("lookup(%s) = %v %q %v, want %q", k, o, d, ok, w)
-		}
-	}
-	if _, _, ok := tab.Lookup("k7"); ok {
-		t.Errorf("k7 was never uploaded")
+	writeJournal(t, folder, JournalEntry{Event: EvPlanned, Plan: "p"}, JournalEntry{Event: EvLost}, JournalEntry{Event: EvLoadStart})
+	st, err := folder.ReadJournal()
+	if err != nil || !st.Lost || !st.Started || !st.LoadStart.IsZero() {
+		t.Fatalf("state %+v, err %v", st, err)
 	}
 }

@@ -20,6 +20,8 @@ type Plan struct {
 	// Flags are the values of the flags that shaped the plan (export, since, date-column,
 	// object, mapping, update-stale, ...): import --plan refuses to change them.
 	Flags map[string]string `json:"flags"`
+	// Seal records the files, org, user and version the plan was made with.
+	Seal *Seal `json:"seal"`
 }
 
 // Part is a byte range of to_import.csv's records uploaded as one Bulk job (the header is

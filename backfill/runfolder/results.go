@@ -1,67 +1,84 @@
 package runfolder
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/northpass-tools/backfill/csvdiff"
 )
 
-// ResultKind is one of the three result files of an import, one set for all jobs, with
-// Salesforce's own columns first (sf__Id, sf__Created / sf__Error), then the uploaded
-// columns.
+// Results of an import. Each Bulk job's three result CSVs are saved as Salesforce sends them
+// under jobs/ (jobs/<job id>-success.csv, -failed.csv, -unprocessed.csv, as the sf CLI names
+// them), raw: they feed follow-up jobs and the final files. When the load is done, the final
+// success.csv, error.csv and unprocessed.csv hold each row once, with its last outcome, in
+// Data Loader's form: Salesforce's own columns first (sf__Id, sf__Created / sf__Error), then
+// the uploaded columns, formula cells neutralised for spreadsheets.
+
+// ResultKind is one of a job's three result files.
 type ResultKind struct {
-	File string // SuccessFile, ErrorFile or UnprocessedFile
-	API  string // the Bulk API 2.0 result resource it comes from
+	File  string // the final file: SuccessFile, ErrorFile or UnprocessedFile
+	API   string // the Bulk API 2.0 result resource
+	Short string // its name under jobs/
 }
 
 // ResultKinds lists the result files in the order they are fetched.
 var ResultKinds = []ResultKind{
-	{SuccessFile, "successfulResults"},
-	{ErrorFile, "failedResults"},
-	{UnprocessedFile, "unprocessedrecords"},
+	{SuccessFile, "successfulResults", "success"},
+	{ErrorFile, "failedResults", "failed"},
+	{UnprocessedFile, "unprocessedrecords", "unprocessed"},
+}
+
+// JobsDir holds every job's raw result files.
+const JobsDir = "jobs"
+
+// JobFile is where a job's (or a pseudo-job's, such as "part-3-resolved") result file of
+// kind k is saved.
+func JobFile(job string, k ResultKind) string {
+	return filepath.Join(JobsDir, job+"-"+k.Short+".csv")
 }
 
 // OldTimestamp is the Northpass package's refusal of a record older than the one stored:
 // expected, not a failure (DOMAIN.md section 1).
 const OldTimestamp = "old timestamp"
 
-// ResultCounts is what one job's result file held.
+// LockRow is the error of a row Salesforce could not lock (another batch of the job held
+// its parent): worth sending again.
+const LockRow = "UNABLE_TO_LOCK_ROW"
+
+// ResultCounts is what one result file held.
 type ResultCounts struct {
-	Rows, Created, AlreadyNewer int
+	Rows, Created, AlreadyNewer, LockFailures int
 }
 
-// AppendResults copies one job's result CSV (as Salesforce sends it: fully quoted, any row
-// order) onto the end of the folder's result file name, writing the header only into an
-// empty file and neutralising formula cells (these files are opened in spreadsheets).
-func (f *Folder) AppendResults(name string, r io.Reader) (c ResultCounts, err error) {
-	w, err := os.OpenFile(f.Path(name), os.O_WRONLY|os.O_CREATE|os.O_APPEND, FilePerm)
+// SaveResults saves one result CSV (r, as Salesforce sends it) as the folder's file name,
+// through a temporary file renamed into place, and counts its rows. NUL bytes are dropped.
+func (f *Folder) SaveResults(name string, r io.Reader) (ResultCounts, error) {
+	p, err := f.Begin(name)
 	if err != nil {
+		return ResultCounts{}, err
+	}
+	c, err := copyResults(p, r)
+	if err != nil {
+		p.Abort()
 		return c, err
 	}
-	defer func() {
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	st, err := w.Stat()
-	if err != nil {
-		return c, err
-	}
+	return c, p.Commit()
+}
+
+// copyResults copies a result CSV record by record (so that it is checked to parse),
+// counting rows, rows created, old-timestamp refusals and lock failures.
+func copyResults(w io.Writer, r io.Reader) (c ResultCounts, err error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	cw := csvdiff.NewWriter(w, true)
-	first := true
+	cw := csv.NewWriter(w)
 	createdCol, errCol := -1, -1
-	var rec [][]byte
-	for {
+	for first := true; ; first = false {
 		fields, err := cr.Read()
 		if err == io.EOF {
 			break
@@ -69,30 +86,30 @@ func (f *Folder) AppendResults(name string, r io.Reader) (c ResultCounts, err er
 		if err != nil {
 			return c, fmt.Errorf("parse Salesforce results: %w", err)
 		}
+		for i := range fields {
+			fields[i] = strings.ReplaceAll(fields[i], "\x00", "")
+		}
 		if first {
-			first = false
 			createdCol, errCol = column(fields, "sf__Created"), column(fields, "sf__Error")
-			if st.Size() > 0 {
-				continue
-			}
 		} else {
 			c.Rows++
 			if strings.EqualFold(at(fields, createdCol), "true") {
 				c.Created++
 			}
-			if strings.Contains(strings.ToLower(at(fields, errCol)), OldTimestamp) {
+			e := at(fields, errCol)
+			if strings.Contains(strings.ToLower(e), OldTimestamp) {
 				c.AlreadyNewer++
 			}
+			if strings.HasPrefix(e, LockRow) {
+				c.LockFailures++
+			}
 		}
-		rec = rec[:0]
-		for _, s := range fields {
-			rec = append(rec, []byte(strings.ReplaceAll(s, "\x00", "")))
-		}
-		if err := cw.Write(rec); err != nil {
+		if err := cw.Write(fields); err != nil {
 			return c, err
 		}
 	}
-	return c, cw.Flush()
+	cw.Flush()
+	return c, cw.Error()
 }
 
 func column(header []string, name string) int {
@@ -111,59 +128,47 @@ func at(rec []string, i int) string {
 	return rec[i]
 }
 
-// Results maps each uploaded external id of one part to its final outcome and detail.
+// Results maps each uploaded external id of one part (and its follow-ups) to its outcome,
+// its detail and the source (the attempt) it came from. Memory is bounded by the rows of
+// one part, however large the import.
 type Results struct {
 	set *csvdiff.KeySet
+	val []byte
 }
 
-// ReadResults reads one part's rows of the result files into a table keyed by the external
-// id column (extField): the bytes from start[file] to end[file] (-1: to the end of the file).
-// Rows are matched by that value because Salesforce returns results in any order; reading one
-// part at a time keeps memory bounded by the size of a Bulk job, however large the import.
-func (f *Folder) ReadResults(extField string, start, end map[string]int64, sizeHint int) (*Results, error) {
-	t := &Results{set: csvdiff.NewKeySet(sizeHint, false)}
-	for _, k := range ResultKinds {
-		r, err := os.Open(f.Path(k.File))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		err = t.readSection(r, k.File, extField, start[k.File], end[k.File])
-		r.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Path(k.File), err)
-		}
-	}
-	return t, nil
+// NewResults returns an empty table for about sizeHint keys; fold compares keys
+// case-insensitively.
+func NewResults(sizeHint int, fold bool) *Results {
+	return &Results{set: csvdiff.NewKeySet(sizeHint, fold)}
 }
 
-// readSection reads the header line of r and the records between from and to.
-func (t *Results) readSection(r *os.File, file, extField string, from, to int64) error {
-	br := bufio.NewReader(io.NewSectionReader(r, 0, 1<<20))
-	header, err := br.ReadBytes('\n')
-	if err != nil {
-		return nil // empty file: no results of this kind
-	}
-	if from < int64(len(header)) {
-		from = int64(len(header))
-	}
-	if to < 0 {
-		st, err := r.Stat()
-		if err != nil {
-			return err
-		}
-		to = st.Size()
-	}
-	if to <= from {
+// AddFile reads the folder's saved result file name, of kind k, into the table under source.
+// Keys already in the table keep their entry: add the newest attempt first. A missing file
+// adds nothing.
+func (t *Results) AddFile(f *Folder, name string, k ResultKind, extField string, source uint16) error {
+	return eachResult(f, name, extField, func(key string, rec []string, id, created, sfErr int) error {
+		o, detail := resultOutcome(k.File, rec, id, created, sfErr)
+		t.val = append(append(t.val[:0], byte(o), byte(source>>8), byte(source)), detail...)
+		return t.set.Add([]byte(key), t.val)
+	})
+}
+
+// eachResult calls fn for every row of a saved result file with its key and the columns of
+// sf__Id, sf__Created and sf__Error (-1 when absent).
+func eachResult(f *Folder, name, extField string, fn func(key string, rec []string, id, created, sfErr int) error) error {
+	return eachResultHeader(f, name, extField, func([]string) {}, fn)
+}
+
+// eachResultHeader is eachResult that first gives onHeader the file's header.
+func eachResultHeader(f *Folder, name, extField string, onHeader func([]string), fn func(key string, rec []string, id, created, sfErr int) error) error {
+	r, err := os.Open(f.Path(name))
+	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	return t.Read(io.MultiReader(bytes.NewReader(header), io.NewSectionReader(r, from, to-from)), file, extField)
-}
-
-// Read adds the rows of one result file (name says which kind) to the table.
-func (t *Results) Read(r io.Reader, file, extField string) error {
+	if err != nil {
+		return err
+	}
+	defer r.Close()
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
@@ -172,28 +177,25 @@ func (t *Results) Read(r io.Reader, file, extField string) error {
 		return nil
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", f.Path(name), err)
 	}
+	onHeader(header)
 	key, id, created, sfErr := column(header, extField), column(header, "sf__Id"), column(header, "sf__Created"), column(header, "sf__Error")
 	if key < 0 {
-		return fmt.Errorf("no %s column in the results", extField)
+		return fmt.Errorf("%s: no %s column in the results", f.Path(name), extField)
 	}
-	var val []byte
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", f.Path(name), err)
 		}
-		if key >= len(rec) {
-			continue
-		}
-		o, detail := resultOutcome(file, rec, id, created, sfErr)
-		val = append(append(val[:0], byte(o)), detail...)
-		if err := t.set.Add([]byte(csvdiff.Unneutralize(rec[key])), val); err != nil {
-			return err
+		if key < len(rec) {
+			if err := fn(rec[key], rec, id, created, sfErr); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -202,11 +204,11 @@ func resultOutcome(file string, rec []string, id, created, sfErr int) (Outcome, 
 	switch file {
 	case SuccessFile:
 		if strings.EqualFold(at(rec, created), "true") {
-			return Created, csvdiff.Unneutralize(at(rec, id))
+			return Created, at(rec, id)
 		}
-		return Updated, csvdiff.Unneutralize(at(rec, id))
+		return Updated, at(rec, id)
 	case ErrorFile:
-		detail := csvdiff.Unneutralize(at(rec, sfErr))
+		detail := at(rec, sfErr)
 		if strings.Contains(strings.ToLower(detail), OldTimestamp) {
 			return AlreadyNewer, detail
 		}
@@ -215,11 +217,52 @@ func resultOutcome(file string, rec []string, id, created, sfErr int) (Outcome, 
 	return Unprocessed, "the job ended before Salesforce processed this row"
 }
 
-// Lookup returns the outcome of key and its detail.
-func (t *Results) Lookup(key string) (Outcome, string, bool) {
+// Lookup returns the outcome of key, its detail and the source it came from.
+func (t *Results) Lookup(key string) (o Outcome, detail string, source uint16, ok bool) {
 	v, ok := t.set.Lookup([]byte(key))
-	if !ok || len(v) == 0 {
-		return 0, "", false
+	if !ok || len(v) < 3 {
+		return 0, "", 0, false
 	}
-	return Outcome(v[0]), string(v[1:]), true
+	return Outcome(v[0]), string(v[3:]), uint16(v[1])<<8 | uint16(v[2]), true
+}
+
+// Len returns the keys in the table.
+func (t *Results) Len() int { return t.set.Len() }
+
+// FinalHeader is the header of the final result file of kind k for uploaded columns fields:
+// Salesforce's own columns first, as Data Loader writes them.
+func FinalHeader(k ResultKind, fields []string) []string {
+	switch k.File {
+	case SuccessFile:
+		return append([]string{"sf__Id", "sf__Created"}, fields...)
+	case ErrorFile:
+		return append([]string{"sf__Id", "sf__Error"}, fields...)
+	}
+	return append([]string(nil), fields...)
+}
+
+// CopyWinners appends to w, in the columns of header, the rows of the saved result file
+// name whose key's entry came from source: each row reaches the final files once, from its
+// last attempt. Columns are matched by name (a column the file lacks is left empty). It
+// returns the rows copied.
+func (t *Results) CopyWinners(f *Folder, name, extField string, source uint16, header []string, w *csvdiff.Writer) (int, error) {
+	n := 0
+	rec := make([][]byte, len(header))
+	var from []int // header column -> file column
+	err := eachResultHeader(f, name, extField, func(fileHeader []string) {
+		from = make([]int, len(header))
+		for i, h := range header {
+			from[i] = column(fileHeader, h)
+		}
+	}, func(key string, fields []string, _, _, _ int) error {
+		if _, _, src, ok := t.Lookup(key); !ok || src != source {
+			return nil
+		}
+		for i, j := range from {
+			rec[i] = []byte(at(fields, j))
+		}
+		n++
+		return w.Write(rec)
+	})
+	return n, err
 }

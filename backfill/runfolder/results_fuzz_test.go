@@ -2,23 +2,26 @@ package runfolder
 
 import (
 	"bytes"
+	"encoding/csv"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/northpass-tools/backfill/csvdiff"
 )
 
-// The Bulk results parser: appendResults copies Salesforce's result CSVs into the run folder
-// (neutralising formula cells), loadResults reads them back into a table keyed by the
-// external id. These fuzz targets check it never panics and that every key comes back with
-// exactly the outcome its result file implies.
+// The Bulk results path: SaveResults keeps each job's result CSVs as Salesforce sends them,
+// a Results table reads them back keyed by the external id (the newest attempt winning), and
+// CopyWinners writes each row once into the final files (neutralising formula cells). These
+// fuzz targets check it never panics and that every key comes back with exactly the outcome
+// its last result implies.
 
 const fuzzExt = "nplms__External_Id__c"
 
-// FuzzResultsParse feeds arbitrary bytes to appendResults as one result file of each kind,
-// then reads them back with loadResults: neither may panic, and appendResults never counts
-// more created or already-newer rows than rows.
+// FuzzResultsParse feeds arbitrary bytes to SaveResults as one result file of each kind,
+// then reads them back into a table: neither may panic, and SaveResults never counts more
+// created or already-newer rows than rows.
 func FuzzResultsParse(f *testing.F) {
 	for _, s := range []string{
 		`"sf__Id","sf__Created","nplms__External_Id__c","Name"` + "\n" + `"a0E000000000001AAA","true","k1","x"` + "\n",
@@ -33,18 +36,22 @@ func FuzzResultsParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		folder := &Folder{Dir: t.TempDir()}
-		for _, k := range ResultKinds {
-			c, err := folder.AppendResults(k.File, bytes.NewReader(in))
+		table := NewResults(0, true)
+		for i, k := range ResultKinds {
+			name := JobFile("750x", k)
+			c, err := folder.SaveResults(name, bytes.NewReader(in))
 			if err != nil {
+				if folder.Has(name) {
+					t.Fatalf("%s: a refused file was kept", name)
+				}
 				continue
 			}
-			if c.Created > c.Rows || c.AlreadyNewer > c.Rows || c.Created < 0 || c.AlreadyNewer < 0 {
+			if c.Created > c.Rows || c.AlreadyNewer > c.Rows || c.LockFailures > c.Rows || c.Created < 0 {
 				t.Fatalf("%s: %+v", k.File, c)
 			}
+			table.AddFile(folder, name, k, fuzzExt, uint16(i))
 		}
-		if table, err := folder.ReadResults(fuzzExt, map[string]int64{}, map[string]int64{}, 0); err == nil {
-			table.Lookup("k1")
-		}
+		table.Lookup("k1")
 	})
 }
 
@@ -54,13 +61,13 @@ type resultCase struct {
 	want           Outcome
 }
 
-// FuzzResultsRoundTrip writes success, failed and unprocessed result files for two jobs the
-// way Salesforce sends them (fully quoted, reversed order), appends them to a run folder and
-// reads each job's section back: every key must come back exactly, with the outcome implied
+// FuzzResultsRoundTrip writes success, failed and unprocessed result files for two attempts
+// the way Salesforce sends them (fully quoted, reversed order) and reads them back: every key
+// must come back exactly, with the outcome implied by its last result
 // (sf__Created true: created, false: updated; sf__Error with "old timestamp": already_newer,
-// else failed; unprocessed: unprocessed) and its detail (sf__Id, or sf__Error), and no key
-// of the other job. keys holds the keys separated by NUL (Salesforce results never carry
-// NUL: appendResults strips it); kinds picks each key's result.
+// else failed; unprocessed: unprocessed) and its detail (sf__Id, or sf__Error), and reach the
+// final files once. keys holds the keys separated by NUL (Salesforce results never carry
+// NUL: SaveResults strips it); kinds picks each key's result.
 func FuzzResultsRoundTrip(f *testing.F) {
 	f.Add("k1\x00k2\x00k3\x00k4\x00k5", []byte{0, 1, 2, 3, 4})
 	f.Add("=1+1\x00+SUM(A1)\x00-2\x00@cmd\x00\tx\x00\rx\x00'=x\x00''-y\x00'\x00'plain", []byte{0, 1, 2, 3, 4, 3, 2, 1, 0, 4})
@@ -101,70 +108,97 @@ func FuzzResultsRoundTrip(f *testing.F) {
 	})
 }
 
+// checkResultsRoundTrip loads cases in two attempts, as a follow-up does: the first gives
+// every key a lock failure or leaves it unprocessed, the second (the follow-up) gives half of
+// them their final result. The table must give every key its last result, and the final
+// files must hold every key once, from that result, neutralised for spreadsheets.
 func checkResultsRoundTrip(t *testing.T, cases []resultCase) {
 	t.Helper()
 	folder := &Folder{Dir: t.TempDir()}
 	half := len(cases) / 2
-	parts := [][]resultCase{cases[:half], cases[half:]}
-	starts := make([]map[string]int64, len(parts))
-	for p, part := range parts {
-		starts[p] = map[string]int64{}
+	first := make([]resultCase, len(cases))
+	for i, c := range cases {
+		first[i] = resultCase{key: c.key, want: Unprocessed}
+		if i%2 == 0 {
+			first[i] = resultCase{key: c.key, want: Failed, sfErr: LockRow + ":unable to obtain exclusive access to this record:--"}
+		}
+	}
+	attempts := []struct {
+		job   string
+		cases []resultCase
+	}{{"750first", first}, {"750second", cases[:half]}}
+	for _, a := range attempts {
 		for _, k := range ResultKinds {
-			starts[p][k.File] = folder.Size(k.File)
-			body, wantRows, wantCreated, wantNewer := salesforceResults(k.File, part)
-			c, err := folder.AppendResults(k.File, strings.NewReader(body))
-			rows, created, newer := c.Rows, c.Created, c.AlreadyNewer
+			body, wantRows, wantCreated, wantNewer := salesforceResults(k.File, a.cases)
+			c, err := folder.SaveResults(JobFile(a.job, k), strings.NewReader(body))
 			if err != nil {
-				t.Fatalf("appendResults(%s): %v\n%s", k.File, err, body)
+				t.Fatalf("SaveResults(%s): %v\n%s", k.File, err, body)
 			}
-			if rows != wantRows || created != wantCreated || newer != wantNewer {
-				t.Errorf("appendResults(%s) = %d rows, %d created, %d already newer; want %d, %d, %d",
-					k.File, rows, created, newer, wantRows, wantCreated, wantNewer)
+			if c.Rows != wantRows || c.Created != wantCreated || c.AlreadyNewer != wantNewer {
+				t.Errorf("SaveResults(%s) = %+v; want %d rows, %d created, %d already newer", k.File, c, wantRows, wantCreated, wantNewer)
 			}
 		}
 	}
-	for p, part := range parts {
-		end := map[string]int64{}
+	table := NewResults(len(cases), false)
+	for src := len(attempts) - 1; src >= 0; src-- { // newest first
 		for _, k := range ResultKinds {
-			end[k.File] = -1
-			if p+1 < len(parts) {
-				end[k.File] = starts[p+1][k.File]
+			if err := table.AddFile(folder, JobFile(attempts[src].job, k), k, fuzzExt, uint16(src)); err != nil {
+				t.Fatal(err)
 			}
 		}
-		table, err := folder.ReadResults(fuzzExt, starts[p], end, len(part))
+	}
+	for i, c := range cases {
+		want, src := c, uint16(1)
+		if i >= half {
+			want, src = first[i], 0
+		}
+		wantDetail := want.id
+		switch want.want {
+		case AlreadyNewer, Failed:
+			wantDetail = want.sfErr
+		case Unprocessed:
+			wantDetail = "the job ended before Salesforce processed this row"
+		}
+		o, detail, gotSrc, ok := table.Lookup(c.key)
+		if !ok || o != want.want || detail != wantDetail || gotSrc != src {
+			t.Errorf("key %q = %v %q from %d (found %v), want %v %q from %d", c.key, o, detail, gotSrc, ok, want.want, wantDetail, src)
+		}
+	}
+	seen := map[string]string{}
+	for _, k := range ResultKinds {
+		var buf bytes.Buffer
+		w := csvdiff.NewWriter(&buf, true)
+		header := FinalHeader(k, []string{fuzzExt, "Name"})
+		w.WriteStrings(header...)
+		for src, a := range attempts {
+			if _, err := table.CopyWinners(folder, JobFile(a.job, k), fuzzExt, uint16(src), header, w); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.Flush()
+		r := csv.NewReader(&buf)
+		r.FieldsPerRecord = -1
+		recs, err := r.ReadAll()
 		if err != nil {
-			t.Fatalf("loadResults(part %d): %v", p+1, err)
+			t.Fatalf("final %s: %v", k.File, err)
 		}
-		for _, c := range part {
-			o, detail, ok := table.Lookup(c.key)
-			wantDetail := c.id
-			switch c.want {
-			case AlreadyNewer, Failed:
-				wantDetail = c.sfErr
-			case Unprocessed:
-				wantDetail = "the job ended before Salesforce processed this row"
+		col := column(recs[0], fuzzExt)
+		for _, rec := range recs[1:] {
+			key := csvdiff.Unneutralize(rec[col])
+			if prev, dup := seen[key]; dup {
+				t.Errorf("key %q in %s and %s", key, prev, k.File)
 			}
-			if !ok || o != c.want || detail != wantDetail {
-				t.Errorf("part %d: key %q = %v %q (found %v), want %v %q", p+1, c.key, o, detail, ok, c.want, wantDetail)
-			}
-		}
-		for _, c := range parts[1-p] {
-			if o, _, ok := table.Lookup(c.key); ok {
-				t.Errorf("part %d: key %q of the other part found (%v)", p+1, c.key, o)
-			}
+			seen[key] = k.File
 		}
 	}
-	if t.Failed() {
-		for _, k := range ResultKinds {
-			b, _ := os.ReadFile(folder.Path(k.File))
-			t.Logf("%s:\n%s", k.File, b)
-		}
+	if len(seen) != len(cases) {
+		t.Errorf("final files hold %d keys, want %d", len(seen), len(cases))
 	}
 }
 
 // salesforceResults renders the result CSV of kind file for cases as Salesforce sends it:
 // every value quoted, rows in reverse order. It returns the rows, created and already-newer
-// counts appendResults should report.
+// counts SaveResults should report.
 func salesforceResults(file string, cases []resultCase) (body string, rows, created, newer int) {
 	var b strings.Builder
 	line := func(fields ...string) {

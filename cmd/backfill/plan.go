@@ -13,6 +13,7 @@ import (
 // terminal, the question before an import).
 func (e *env) setupJob(cfg *backfill.Config, lo logOptions) (func(), error) {
 	cfg.Org.Credentials = sfclient.CredentialsFromEnv(e.getenv)
+	cfg.Version = version
 	log, err := newLogger(e.stderr, lo, e.stderrTerminal)
 	if err != nil {
 		return nil, backfill.UsageError("", "%v", err)

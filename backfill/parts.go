@@ -1,0 +1,185 @@
+package backfill
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/northpass-tools/backfill/backfill/runfolder"
+)
+
+// A load's parts. The plan's parts are byte ranges of to_import.csv (1 to len(plan.Parts));
+// the load adds parts as it goes, each a CSV file of its own under parts/ with the same
+// header: the halves of a part Salesforce refused as too large, and the follow-up of a part
+// family's rows still open after a job (lock failures, rows a failed job never processed,
+// rows of a job that vanished).
+
+// partsDir holds the added parts' files.
+const partsDir = "parts"
+
+// isPlanPart reports whether part n is one of the plan's.
+func (l *loader) isPlanPart(n int) bool { return n <= len(l.p.info.Parts) }
+
+// partRows returns part n's row count.
+func (l *loader) partRows(n int) int {
+	if l.isPlanPart(n) {
+		return l.p.info.Parts[n-1].Rows
+	}
+	return l.st.Part(n).Rows
+}
+
+// openPart returns part n's CSV (the header, then its records) and its size in bytes.
+func (l *loader) openPart(n int) (io.ReadCloser, int64, error) {
+	folder := l.p.folder
+	if !l.isPlanPart(n) {
+		f, err := os.Open(folder.Path(l.st.Part(n).File))
+		if err != nil {
+			return nil, 0, err
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, 0, err
+		}
+		return f, st.Size(), nil
+	}
+	f, err := os.Open(folder.Path(runfolder.ToImportFile))
+	if err != nil {
+		return nil, 0, err
+	}
+	info, pt := l.p.info, l.p.info.Parts[n-1]
+	r := io.MultiReader(io.NewSectionReader(f, 0, info.HeaderBytes), io.NewSectionReader(f, pt.Start, pt.End-pt.Start))
+	return readCloser{r, f}, info.HeaderBytes + pt.End - pt.Start, nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// eachPartRow calls fn with every record of part n (the header's fields are the plan's) and
+// its external id. rec is reused between calls.
+func (l *loader) eachPartRow(n int, fn func(key string, rec []string) error) error {
+	r, _, err := l.openPart(n)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return eachCSVRow(r, l.p.info.ExternalIDField, fn)
+}
+
+// partKeys are the keys of part n, for the existence lookup.
+func (l *loader) partKeys(n int) *csvKeys {
+	return &csvKeys{
+		open: func() (io.ReadCloser, error) {
+			r, _, err := l.openPart(n)
+			return r, err
+		},
+		field: l.p.info.ExternalIDField, n: l.partRows(n), fold: l.p.info.FoldKeys,
+	}
+}
+
+// addPart writes a new part holding the rows of part src that keep says, journals it and
+// returns its number; rows 0 means no row was kept (no part is added).
+func (l *loader) addPart(src, root int, from []int, note string, keep func(key string, i int) bool) (int, int, error) {
+	n := l.lastPart() + 1
+	name := filepath.Join(partsDir, fmt.Sprintf("part-%d.csv", n))
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(l.p.info.Fields)
+	rows, i := 0, 0
+	err := l.eachPartRow(src, func(key string, rec []string) error {
+		i++
+		if keep(key, i-1) {
+			rows++
+			return w.Write(rec)
+		}
+		return nil
+	})
+	w.Flush()
+	if err == nil {
+		err = w.Error()
+	}
+	if err != nil || rows == 0 {
+		return 0, 0, err
+	}
+	if err := l.p.folder.WriteFile(name, buf.Bytes()); err != nil {
+		return 0, 0, err
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	e := runfolder.JournalEntry{Event: runfolder.EvPartAdded, Part: n, Root: root, Parts: from, File: name,
+		Note: note, Sum: hex.EncodeToString(sum[:]), Sizes: map[string]int64{"rows": int64(rows)}}
+	if err := l.j.Add(e); err != nil {
+		return 0, 0, err
+	}
+	p := l.st.Part(n)
+	p.Root, p.File, p.Rows, p.Note, p.Follo, p.Sum = root, name, rows, note, from, e.Sum
+	for _, f := range from {
+		l.st.Part(f).Followed = true
+	}
+	return n, rows, nil
+}
+
+// family returns the parts holding rows of plan part root, newest first.
+func (l *loader) family(root int) []int {
+	var out []int
+	for n := l.lastPart(); n >= 1; n-- {
+		if n == root || (!l.isPlanPart(n) && l.st.Part(n).Root == root) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// results reads what every part of root's family says of its rows into one table, the
+// newest attempt winning; source is the part number.
+func (l *loader) results(root int) (*runfolder.Results, error) {
+	t := runfolder.NewResults(l.partRows(root), l.p.info.FoldKeys)
+	for _, n := range l.family(root) {
+		for _, k := range runfolder.ResultKinds {
+			if name := l.resultFile(n, k); name != "" {
+				if err := t.AddFile(l.p.folder, name, k, l.p.info.ExternalIDField, uint16(n)); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return t, nil
+}
+
+// resultFile is where the result of kind k of part n is saved, "" when it has none: its
+// job's file, or for a part settled without a job, the file that settled it.
+func (l *loader) resultFile(n int, k runfolder.ResultKind) string {
+	ps := l.st.Part(n)
+	switch {
+	case ps.Resolved && k.File == runfolder.SuccessFile:
+		return runfolder.JobFile(resolvedName(n), k)
+	case ps.State == runfolder.StateRefused && k.File == runfolder.UnprocessedFile:
+		return runfolder.JobFile(refusedName(n), k)
+	case ps.Saved && ps.Job != "" && !ps.Resolved:
+		return runfolder.JobFile(ps.Job, k)
+	}
+	return ""
+}
+
+// partSize returns the bytes part n uploads, its header included.
+func (l *loader) partSize(n int) int64 {
+	if l.isPlanPart(n) {
+		pt := l.p.info.Parts[n-1]
+		return l.p.info.HeaderBytes + pt.End - pt.Start
+	}
+	return l.p.folder.Size(l.st.Part(n).File)
+}
+
+// refusedName names the pseudo-job whose unprocessed file holds the rows of part n,
+// refused as too large.
+func refusedName(n int) string { return fmt.Sprintf("part-%d-refused", n) }
+
+// resolvedName names the pseudo-job whose success file holds the rows of part n found
+// loaded in the org.
+func resolvedName(n int) string { return fmt.Sprintf("part-%d-resolved", n) }

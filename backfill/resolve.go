@@ -1,0 +1,134 @@
+package backfill
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"hash/maphash"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/northpass-tools/backfill/backfill/runfolder"
+	"github.com/northpass-tools/backfill/csvdiff"
+	"github.com/northpass-tools/backfill/sfclient"
+)
+
+// When the fate of a part's rows is unknown (its job is gone: Salesforce deletes jobs 7 days
+// after they end; or the journal was lost), resolve asks Salesforce which of the part's keys
+// now hold exactly the planned values, records those as loaded (created when the record was
+// created after the load started, updated otherwise) in a result file of their own, and
+// leaves the rest open: the follow-up round loads them in a new job. The same existence
+// question as plan's (one batched query or scan), the same canonical comparison.
+
+func (l *loader) resolve(ctx context.Context, n int, why string) error {
+	l.log.Warn("the part's fate is unknown; asking Salesforce which of its rows are loaded", zap.Int("part", n), zap.String("why", why))
+	ps := l.st.Part(n)
+	if ps.Job != "" && !ps.Saved {
+		if err := l.abandon(n, why); err != nil {
+			return err
+		}
+	}
+	info := l.p.info
+	cols := planColumns(info)
+	ex := &existingSet{set: csvdiff.NewKeySet(l.partRows(n), info.FoldKeys), seed: maphash.MakeSeed()}
+	q := existenceQuery{Object: info.Object, ExtField: info.ExternalIDField, Fields: []string{"CreatedDate"}}
+	for i, c := range cols {
+		if c.Field != info.ExternalIDField {
+			ex.compared = append(ex.compared, comparedField{col: i, field: c.Field, typ: c.Type})
+			q.Fields = append(q.Fields, c.Field)
+		}
+	}
+	since := l.loadStart()
+	created := map[string]bool{}
+	_, err := lookup(ctx, l.sf, q, l.partKeys(n), l.p.cfg, func(r sfclient.Record) error {
+		key := r.String(info.ExternalIDField)
+		if t, ok := r.Time("CreatedDate"); ok && !t.Before(since) {
+			created[foldKey(key, info.FoldKeys)] = true
+		}
+		return ex.add(key, r.String("Id"), func(field string) any { v, _ := r.Get(field); return v })
+	})
+	if err != nil {
+		return fmt.Errorf("look up the rows of part %d: %w", n, err)
+	}
+	rows, fresh, err := l.writeResolved(n, ex, created)
+	if err != nil {
+		return err
+	}
+	l.log.Info("part resolved from the org's records", zap.Int("part", n), zap.Int("loaded", rows), zap.Int("created", fresh),
+		zap.Int("still_to_load", l.partRows(n)-rows))
+	ps.Resolved, ps.Done, ps.Saved, ps.State = true, true, true, runfolder.StateResolved
+	counts := map[string]int64{"success": int64(rows), "created": int64(fresh), "updated": int64(rows - fresh)}
+	ps.Counts = counts
+	return l.j.Add(runfolder.JournalEntry{Event: runfolder.EvResolved, Part: n, Note: why, Sizes: counts})
+}
+
+// writeResolved writes, in the form of a success result file, the rows of part n whose
+// record holds every planned (non-empty) value, and returns how many, and how many of
+// those records were created since the load started.
+func (l *loader) writeResolved(n int, ex *existingSet, created map[string]bool) (rows, fresh int, err error) {
+	out, err := l.p.folder.Begin(runfolder.JobFile(resolvedName(n), runfolder.ResultKinds[0]))
+	if err != nil {
+		return 0, 0, err
+	}
+	w := csv.NewWriter(out)
+	w.Write(runfolder.FinalHeader(runfolder.ResultKinds[0], l.p.info.Fields))
+	err = l.eachPartRow(n, func(key string, rec []string) error {
+		id, hashes, ok := ex.lookup([]byte(key))
+		if !ok {
+			return nil
+		}
+		for i, c := range ex.compared {
+			if v := rec[c.col]; v != "" && ex.differs(hashes, i, []byte(v)) {
+				return nil // the record does not hold what the plan loads: not loaded by us
+			}
+		}
+		rows++
+		c := created[foldKey(key, l.p.info.FoldKeys)]
+		if c {
+			fresh++
+		}
+		return w.Write(append([]string{id, strconv.FormatBool(c)}, rec...))
+	})
+	w.Flush()
+	if err == nil {
+		err = w.Error()
+	}
+	if err != nil {
+		out.Abort()
+		return 0, 0, err
+	}
+	return rows, fresh, out.Commit()
+}
+
+// planColumns are to_import.csv's columns with their field types (the plan's mapping,
+// with the columns a .sdl sets as constants typed as text).
+func planColumns(info *runfolder.Plan) []runfolder.Mapping {
+	types := map[string]string{}
+	for _, m := range info.Mapping {
+		types[m.Field] = m.Type
+	}
+	out := make([]runfolder.Mapping, len(info.Fields))
+	for i, f := range info.Fields {
+		out[i] = runfolder.Mapping{Field: f, Type: types[f]}
+	}
+	return out
+}
+
+// loadStart is when the load began: records created since were created by it. Without a
+// journal, when the plan was made.
+func (l *loader) loadStart() time.Time {
+	if !l.st.LoadStart.IsZero() {
+		return l.st.LoadStart
+	}
+	return l.p.summary.FinishedAt
+}
+
+func foldKey(k string, fold bool) string {
+	if fold {
+		return strings.ToLower(k)
+	}
+	return k
+}

@@ -1,0 +1,119 @@
+package runfolder
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// A plan is sealed: plan.json records the SHA-256 of every file import --plan and resume
+// read, the org and user it was made for, the tool version, and a hash of plan.json itself.
+// A file changed since (a ledger sorted and saved by a spreadsheet, a part's byte range
+// edited) or a login to another org is refused before anything is written to Salesforce.
+
+// Seal is plan.json's seal.
+type Seal struct {
+	// ID names the plan; the journal's first line carries it, so a journal from another
+	// plan is recognised.
+	ID          string `json:"id"`
+	OrgID       string `json:"org_id"`
+	OrgName     string `json:"org_name,omitempty"`
+	User        string `json:"user"`
+	InstanceURL string `json:"instance_url"`
+	Version     string `json:"version"`
+	// Files maps each sealed file to its SHA-256 when the plan was made.
+	Files map[string]string `json:"files"`
+	// Plan is the SHA-256 of plan.json written with this field empty.
+	Plan string `json:"plan"`
+}
+
+// SealedFiles are the files of a plan that import --plan and resume read.
+var SealedFiles = []string{ToImportFile, LedgerFile, SummaryFile}
+
+// keptAs is where import keeps a plan file it replaces with the import's own.
+var keptAs = map[string]string{LedgerFile: PlanLedgerFile, SummaryFile: PlanSummaryFile}
+
+// ErrSealBroken is the cause of [Folder.CheckSeal]'s errors.
+var ErrSealBroken = errors.New("the plan's seal is broken")
+
+// SealError names the file that changed since the plan was made.
+type SealError struct {
+	File string // the file, as it is named now
+	Why  string
+}
+
+func (e *SealError) Error() string { return e.File + " " + e.Why }
+func (e *SealError) Unwrap() error { return ErrSealBroken }
+
+// NewSealID returns a random plan id.
+func NewSealID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// WritePlan seals p (s gives the org, user and version; the files are hashed now) and writes
+// plan.json.
+func (f *Folder) WritePlan(p *Plan, s Seal, files ...string) error {
+	s.Files = map[string]string{}
+	for _, name := range files {
+		sum, err := f.SHA256(name)
+		if err != nil {
+			return fmt.Errorf("seal the plan: %w", err)
+		}
+		s.Files[name] = sum
+	}
+	s.Plan = ""
+	p.Seal = &s
+	sum, err := planHash(p)
+	if err != nil {
+		return err
+	}
+	p.Seal.Plan = sum
+	return f.WriteJSON(PlanFile, p)
+}
+
+func planHash(p *Plan) (string, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:]), nil
+}
+
+// CheckSeal checks that plan.json (p, as read) and every sealed file are as the plan left
+// them: a file import has replaced is checked where import kept it (plan-ledger.csv,
+// plan-summary.json). A difference is a *[SealError].
+func (f *Folder) CheckSeal(p *Plan) error {
+	if p.Seal == nil {
+		return &SealError{File: f.Path(PlanFile), Why: "has no seal: it was made by an older backfill or by hand"}
+	}
+	want := p.Seal.Plan
+	p.Seal.Plan = ""
+	got, err := planHash(p)
+	p.Seal.Plan = want
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return &SealError{File: f.Path(PlanFile), Why: "changed since the plan was made"}
+	}
+	for name, sum := range p.Seal.Files {
+		file := name
+		if kept, ok := keptAs[name]; ok && f.Has(kept) {
+			file = kept
+		}
+		have, err := f.SHA256(file)
+		if err != nil {
+			return &SealError{File: f.Path(file), Why: "is missing"}
+		}
+		if have != sum {
+			return &SealError{File: f.Path(file), Why: "changed since the plan was made"}
+		}
+	}
+	return nil
+}
