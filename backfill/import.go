@@ -89,6 +89,9 @@ func (p *planRun) guardLoad(ctx context.Context) error {
 	if rep == nil {
 		rep = runChecks(ctx, p.sf, p.cfg, checkScope{ids: blockingChecks, plan: p.info})
 	}
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: the checks that failed did not really run
+	}
 	if len(rep.Failed()) > 0 {
 		return &PreflightError{Report: rep}
 	}

@@ -42,8 +42,16 @@ func newLoader(p *planRun, j *runfolder.Journal, st *runfolder.JournalState) *lo
 	return &loader{p: p, j: j, st: st, sf: p.sf, log: p.log, created: map[string]bool{}}
 }
 
-// maxFollowUps bounds the follow-up rounds of a part family (after its first job).
-const maxFollowUps = 3
+// Follow-up rounds of a part family (after its first job) are bounded: rows that failed with
+// UNABLE_TO_LOCK_ROW go again at most maxLockRounds times (DESIGN.md section 10); rows no job
+// processed (aborted or failed jobs, jobs that vanished with their rows not in the org) at
+// most maxOtherRounds times, and not after a job failed twice with the same error.
+const (
+	maxLockRounds  = 3
+	maxOtherRounds = 10
+	retryLock      = "lock"
+	retryOther     = "unprocessed"
+)
 
 func (l *loader) run(ctx context.Context) error {
 	for round := 1; ; round++ {
@@ -151,7 +159,7 @@ func isGone(err error) bool {
 func (l *loader) send(ctx context.Context, n int) error {
 	ps := l.st.Part(n)
 	if size := l.partSize(n); l.refusedAt > 0 && size >= l.refusedAt && ps.Job == "" {
-		return l.split(n, fmt.Errorf("%w: a part of %d bytes was refused, this one has %d", errTooLarge, l.refusedAt, size))
+		return l.split(ctx, n, fmt.Errorf("%w: a part of %d bytes was refused, this one has %d", errTooLarge, l.refusedAt, size))
 	}
 	for attempt := 1; !ps.Uploaded; attempt++ {
 		if ps.Job == "" {
@@ -170,7 +178,7 @@ func (l *loader) send(ctx context.Context, n int) error {
 			if size := l.partSize(n); l.refusedAt == 0 || size < l.refusedAt {
 				l.refusedAt = size
 			}
-			return l.split(n, err)
+			return l.split(ctx, n, err)
 		case errors.Is(err, sfclient.ErrUploadInterrupted) && attempt < 3:
 			// sfclient aborted the job because the upload's fate is unknown: start over with
 			// a new job.
@@ -187,7 +195,8 @@ func (l *loader) send(ctx context.Context, n int) error {
 
 func (l *loader) close(ctx context.Context, n int) error {
 	ps := l.st.Part(n)
-	if _, err := l.sf.CloseJob(ctx, ps.Job); err != nil {
+	// Like create, the close is not cut short by an interruption: its outcome must be known.
+	if _, err := l.sf.CloseJob(context.WithoutCancel(ctx), ps.Job); err != nil {
 		return fmt.Errorf("close job %s: %w", ps.Job, err)
 	}
 	ps.Closed = true
@@ -203,41 +212,50 @@ func tooLarge(err error) bool {
 
 var errTooLarge = errors.New("too large for this org")
 
-// splitFloorRows: a part of fewer rows is not split again. When Salesforce refuses even
-// parts this small, something else is wrong; their rows end unprocessed, in
-// unprocessed.csv, rather than costing a job per row.
-const splitFloorRows = 100
+// splitFloorBytes: a part smaller than this is not split again. Salesforce takes 100 MB
+// per job; a refusal of parts this small is not about size, and splitting on would cost a
+// job per row. Their rows end unprocessed, in unprocessed.csv, ready to load again.
+const splitFloorBytes = 32 << 10
 
 // split gives the rows of part n, refused as too large, to two new parts of half its rows
-// each. A part below the floor is not split: it ends refused, its rows unprocessed (a copy
+// each. A part below the floor (one row, or splitFloorBytes) is not split: it ends refused, its rows unprocessed (a copy
 // of the part is saved as its unprocessed result, so unprocessed.csv holds them).
-func (l *loader) split(n int, cause error) error {
+func (l *loader) split(ctx context.Context, n int, cause error) error {
 	ps := l.st.Part(n)
 	if ps.Job != "" {
+		// The refused job holds no data: abort it so that it does not sit Open in the org.
+		if _, err := l.sf.AbortJob(ctx, ps.Job); err != nil && !isGone(err) {
+			l.log.Warn("could not abort the job of a refused upload", zap.String("job", ps.Job), zap.Error(err))
+		}
 		if err := l.abandon(n, "refused as too large: "+cause.Error()); err != nil {
 			return err
 		}
 	}
 	rows := l.partRows(n)
-	if rows < splitFloorRows {
+	if rows < 2 || l.partSize(n) < splitFloorBytes {
 		return l.refuse(n, cause)
 	}
-	if err := l.j.Add(runfolder.JournalEntry{Event: runfolder.EvSplit, Part: n, Note: cause.Error()}); err != nil {
-		return err
-	}
-	ps.Split = true
-	half := rows / 2
-	note := fmt.Sprintf("half of part %d, which Salesforce refused as too large", n)
-	for _, keep := range []func(string, int) bool{
+	// Both halves are written, then one journal entry makes the split: a crash before it
+	// leaves the part whole, never half split.
+	half, next := rows/2, l.lastPart()+1
+	e := runfolder.JournalEntry{Event: runfolder.EvSplit, Part: n, Root: ps.Root,
+		Note: fmt.Sprintf("half of part %d, which Salesforce refused as too large (%v)", n, cause)}
+	for i, keep := range []func(string, int) bool{
 		func(_ string, i int) bool { return i < half },
 		func(_ string, i int) bool { return i >= half },
 	} {
-		m, _, err := l.addPart(n, ps.Root, nil, note, keep)
+		added, err := l.writePart(next+i, n, keep)
 		if err != nil {
 			return err
 		}
-		l.log.Info("part split", zap.Int("part", n), zap.Int("into", m), zap.Int("rows", l.partRows(m)))
+		e.Added = append(e.Added, added)
 	}
+	if err := l.j.Add(e); err != nil {
+		return err
+	}
+	l.st.Apply(e)
+	l.log.Info("part split", zap.Int("part", n), zap.Int("into", next), zap.Int("and", next+1),
+		zap.Int("rows", e.Added[0].Rows), zap.Int("and_rows", e.Added[1].Rows))
 	return nil
 }
 
@@ -275,7 +293,10 @@ func (l *loader) abandon(n int, why string) error {
 // create makes a new upsert job for part n and journals it right away.
 func (l *loader) create(ctx context.Context, n int) error {
 	info := l.p.info
-	job, err := l.sf.CreateIngestJob(ctx, sfclient.JobSpec{Object: info.Object, Operation: "upsert", ExternalIDFieldName: info.ExternalIDField})
+	// An interruption does not cut the create short: a job created in Salesforce whose answer
+	// was lost could not be aborted, as nobody would know its id. The client's own timeouts
+	// still bound the call.
+	job, err := l.sf.CreateIngestJob(context.WithoutCancel(ctx), sfclient.JobSpec{Object: info.Object, Operation: "upsert", ExternalIDFieldName: info.ExternalIDField})
 	if err != nil {
 		return fmt.Errorf("create job: %w", err)
 	}
@@ -436,12 +457,15 @@ func (l *loader) followUps() (int, error) {
 }
 
 func (l *loader) followUp(root int) (bool, error) {
-	fam := l.family(root)
-	var latest, rounds []int // parts not followed up yet; parts that are follow-ups
-	for _, n := range fam {
+	var latest []int // parts not followed up yet
+	lockRounds, otherRounds := 0, 0
+	for _, n := range l.family(root) {
 		ps := l.st.Part(n)
-		if len(ps.Follo) > 0 {
-			rounds = append(rounds, n)
+		switch {
+		case len(ps.Follo) > 0 && ps.Retry == retryLock:
+			lockRounds++
+		case len(ps.Follo) > 0:
+			otherRounds++
 		}
 		if ps.Split || ps.Followed || ps.State == runfolder.StateRefused {
 			continue
@@ -451,42 +475,55 @@ func (l *loader) followUp(root int) (bool, error) {
 		}
 		latest = append(latest, n)
 	}
-	if len(latest) == 0 || len(rounds) >= maxFollowUps || l.failedTwice(latest) {
+	if len(latest) == 0 {
+		return false, nil
+	}
+	// Which open rows may go again: lock failures for maxLockRounds, rows never processed
+	// for maxOtherRounds unless a job failed twice the same way.
+	sendLock, sendOther := lockRounds < maxLockRounds, otherRounds < maxOtherRounds && !l.failedTwice(latest)
+	if !sendLock && !sendOther {
 		return false, nil
 	}
 	t, err := l.results(root)
 	if err != nil {
 		return false, err
 	}
+	fold := l.p.info.FoldKeys
 	open, why := map[string]bool{}, map[string]int{}
 	err = l.eachPartRow(root, func(key string, _ []string) error {
 		o, detail, src, found := t.Lookup(key)
+		var cause string
 		switch {
 		case found && l.st.Part(int(src)).State == runfolder.StateRefused:
 			return nil // refused as too large even at the floor: sending it again fails again
-		case !found:
-			why["no result"]++
-		case o == runfolder.Unprocessed:
-			why["unprocessed"]++
-		case o == runfolder.Failed && strings.HasPrefix(detail, runfolder.LockRow):
-			why[runfolder.LockRow]++
+		case !found && sendOther:
+			cause = "no result"
+		case found && o == runfolder.Unprocessed && sendOther:
+			cause = "unprocessed"
+		case found && o == runfolder.Failed && strings.HasPrefix(detail, runfolder.LockRow) && sendLock:
+			cause = runfolder.LockRow
 		default:
 			return nil
 		}
-		open[strings.ToLower(key)] = true
+		why[cause]++
+		open[foldKey(key, fold)] = true
 		return nil
 	})
 	if err != nil || len(open) == 0 {
 		return false, err
 	}
 	sort.Ints(latest)
-	note := fmt.Sprintf("follow-up %d of part %d: %s", len(rounds)+1, root, describeOpen(why))
-	_, rows, err := l.addPart(root, root, latest, note, func(key string, _ int) bool { return open[strings.ToLower(key)] })
+	retry := retryOther
+	if why[runfolder.LockRow] > 0 {
+		retry = retryLock
+	}
+	note := fmt.Sprintf("follow-up %d of part %d: %s", lockRounds+otherRounds+1, root, describeOpen(why))
+	added, err := l.addFollowUp(root, latest, note, retry, func(key string, _ int) bool { return open[foldKey(key, fold)] })
 	if err != nil {
 		return false, err
 	}
-	l.log.Info("rows sent again in a follow-up job", zap.Int("part", root), zap.Int("rows", rows), zap.String("why", describeOpen(why)))
-	return rows > 0, nil
+	l.log.Info("rows sent again in a follow-up job", zap.Int("part", root), zap.Int("rows", added.Rows), zap.String("why", describeOpen(why)))
+	return added.Rows > 0, nil
 }
 
 // failedTwice reports parts whose job failed with the same error as the job they follow up:

@@ -84,19 +84,19 @@ func (l *loader) partKeys(n int) *csvKeys {
 	}
 }
 
-// addPart writes a new part holding the rows of part src that keep says, journals it and
-// returns its number; rows 0 means no row was kept (no part is added).
-func (l *loader) addPart(src, root int, from []int, note string, keep func(key string, i int) bool) (int, int, error) {
-	n := l.lastPart() + 1
-	name := filepath.Join(partsDir, fmt.Sprintf("part-%d.csv", n))
+// writePart writes part n's file: the header and the rows of part src that keep says. The
+// journal entry that makes it a part comes after (a part file without one is an orphan the
+// next write of that number replaces). It returns the file's name, rows and SHA-256.
+func (l *loader) writePart(n, src int, keep func(key string, i int) bool) (runfolder.AddedPart, error) {
+	added := runfolder.AddedPart{Part: n, File: filepath.Join(partsDir, fmt.Sprintf("part-%d.csv", n))}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.Write(l.p.info.Fields)
-	rows, i := 0, 0
+	i := 0
 	err := l.eachPartRow(src, func(key string, rec []string) error {
 		i++
 		if keep(key, i-1) {
-			rows++
+			added.Rows++
 			return w.Write(rec)
 		}
 		return nil
@@ -105,24 +105,29 @@ func (l *loader) addPart(src, root int, from []int, note string, keep func(key s
 	if err == nil {
 		err = w.Error()
 	}
-	if err != nil || rows == 0 {
-		return 0, 0, err
-	}
-	if err := l.p.folder.WriteFile(name, buf.Bytes()); err != nil {
-		return 0, 0, err
+	if err == nil && added.Rows > 0 {
+		err = l.p.folder.WriteFile(added.File, buf.Bytes())
 	}
 	sum := sha256.Sum256(buf.Bytes())
-	e := runfolder.JournalEntry{Event: runfolder.EvPartAdded, Part: n, Root: root, Parts: from, File: name,
-		Note: note, Sum: hex.EncodeToString(sum[:]), Sizes: map[string]int64{"rows": int64(rows)}}
+	added.Sum = hex.EncodeToString(sum[:])
+	return added, err
+}
+
+// addFollowUp adds a part holding the rows of plan part root that keep says, following up
+// the parts from (retry says why: lock failures or rows never processed), and returns it (Rows 0: no row was kept, no part was added).
+func (l *loader) addFollowUp(root int, from []int, note, retry string, keep func(key string, i int) bool) (runfolder.AddedPart, error) {
+	added, err := l.writePart(l.lastPart()+1, root, keep)
+	if err != nil || added.Rows == 0 {
+		return added, err
+	}
+	added.Retry = retry
+	e := runfolder.JournalEntry{Event: runfolder.EvPartAdded, Part: added.Part, Root: root, Parts: from, Note: note,
+		Added: []runfolder.AddedPart{added}}
 	if err := l.j.Add(e); err != nil {
-		return 0, 0, err
+		return added, err
 	}
-	p := l.st.Part(n)
-	p.Root, p.File, p.Rows, p.Note, p.Follo, p.Sum = root, name, rows, note, from, e.Sum
-	for _, f := range from {
-		l.st.Part(f).Followed = true
-	}
-	return n, rows, nil
+	l.st.Apply(e)
+	return added, nil
 }
 
 // family returns the parts holding rows of plan part root, newest first.

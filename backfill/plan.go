@@ -84,6 +84,9 @@ func makePlan(ctx context.Context, cfg *Config, command string, rl *runLog) (*pl
 	}
 	// What an import of this plan would refuse on, read-only, for the summary.
 	p.preflight = runChecks(ctx, p.sf, cfg, checkScope{ids: blockingChecks, idx: p.idx, header: p.target.header, target: p.target})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	p.log.Info("export scanned", zap.String("file", cfg.Export), zap.Int("rows", p.idx.Rows()),
 		zap.String("key_column", p.idx.Header.KeyName()), zap.Strings("date_columns", p.idx.Header.DateNames()),
 		zap.Int("candidates", p.idx.NumCandidates()))

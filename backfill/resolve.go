@@ -26,11 +26,8 @@ import (
 func (l *loader) resolve(ctx context.Context, n int, why string) error {
 	l.log.Warn("the part's fate is unknown; asking Salesforce which of its rows are loaded", zap.Int("part", n), zap.String("why", why))
 	ps := l.st.Part(n)
-	if ps.Job != "" && !ps.Saved {
-		if err := l.abandon(n, why); err != nil {
-			return err
-		}
-	}
+	// The vanished job stays the part's until the resolved entry: a crash before it resolves
+	// the part again, never sends it as if it had not been sent.
 	info := l.p.info
 	cols := planColumns(info)
 	ex := &existingSet{set: csvdiff.NewKeySet(l.partRows(n), info.FoldKeys), seed: maphash.MakeSeed()}
@@ -41,7 +38,7 @@ func (l *loader) resolve(ctx context.Context, n int, why string) error {
 			q.Fields = append(q.Fields, c.Field)
 		}
 	}
-	since := l.loadStart()
+	since := l.loadStart().Truncate(time.Second) // CreatedDate has whole seconds at best
 	created := map[string]bool{}
 	_, err := lookup(ctx, l.sf, q, l.partKeys(n), l.p.cfg, func(r sfclient.Record) error {
 		key := r.String(info.ExternalIDField)

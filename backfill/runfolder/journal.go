@@ -30,8 +30,8 @@ const (
 	EvAbandoned  = "abandoned"   // a job that will not be used (upload state unknown, interrupted, refused)
 	EvJobDone    = "job-done"    // the job reached a terminal state (State, Note: its errorMessage)
 	EvSaved      = "saved"       // the job's result files are in jobs/ (Sizes: rows per kind)
-	EvPartAdded  = "part-added"  // a new part: Part, Root, File, Sizes["rows"], Parts: the parts it follows up
-	EvSplit      = "split"       // Part was refused as too large; its rows went to two new parts
+	EvPartAdded  = "part-added"  // a follow-up part of plan part Root (Added), holding the open rows of Parts
+	EvSplit      = "split"       // Part was refused as too large; its rows went to the two parts in Added
 	EvResolved   = "resolved"    // Part's fate was read from Salesforce's records (its job was gone)
 	EvFinished   = "finished"    // ledger, summary and report are final
 	// EvLost: the journal was missing when a load went on; plan parts without a job are
@@ -50,18 +50,29 @@ const (
 
 // JournalEntry is one line of the journal.
 type JournalEntry struct {
-	Time  time.Time        `json:"time"`
-	Event string           `json:"event"`
-	Plan  string           `json:"plan,omitempty"` // planned: the plan's seal id
-	Part  int              `json:"part,omitempty"`
-	Root  int              `json:"root,omitempty"`
-	Parts []int            `json:"parts,omitempty"`
-	File  string           `json:"file,omitempty"`
-	Sum   string           `json:"sum,omitempty"` // part-added: the SHA-256 of File
+	Time  time.Time `json:"time"`
+	Event string    `json:"event"`
+	Plan  string    `json:"plan,omitempty"` // planned: the plan's seal id
+	Part  int       `json:"part,omitempty"`
+	Root  int       `json:"root,omitempty"`
+	Parts []int     `json:"parts,omitempty"`
+	// Added are the parts a part-added or split entry adds, their files already written.
+	Added []AddedPart      `json:"added,omitempty"`
 	Job   string           `json:"job,omitempty"`
 	State string           `json:"state,omitempty"`
 	Note  string           `json:"note,omitempty"`
 	Sizes map[string]int64 `json:"sizes,omitempty"`
+}
+
+// AddedPart is a part the load added: a CSV file of its own under parts/.
+type AddedPart struct {
+	Part int    `json:"part"`
+	File string `json:"file"`
+	Rows int    `json:"rows"`
+	Sum  string `json:"sum"` // the file's SHA-256
+	// Retry says why a follow-up part was added: "lock" (it holds rows that failed with
+	// UNABLE_TO_LOCK_ROW) or "unprocessed" (rows no job processed).
+	Retry string `json:"retry,omitempty"`
 }
 
 // Journal appends entries to journal.jsonl, syncing each. It is not safe for concurrent use.
@@ -153,6 +164,7 @@ type PartState struct {
 	Note  string // why an added part was added
 	Follo []int  // the parts whose open rows it holds
 	Sum   string // an added part's SHA-256
+	Retry string // why a follow-up part was added (AddedPart.Retry)
 
 	Job       string // the job currently holding the part ("" = none yet)
 	Uploaded  bool
@@ -196,6 +208,19 @@ func (s *JournalState) MaxPart(n int) int {
 		n = max(n, i)
 	}
 	return n
+}
+
+// add records the parts of e, holding rows of plan part root.
+func (st *JournalState) add(e JournalEntry, root int, follows []int) {
+	for _, a := range e.Added {
+		p := st.Part(a.Part)
+		p.Root, p.File, p.Rows, p.Sum, p.Note, p.Follo, p.Retry = root, a.File, a.Rows, a.Sum, e.Note, follows, a.Retry
+	}
+}
+
+// Apply replays one entry the caller has just journaled.
+func (st *JournalState) Apply(e JournalEntry) {
+	st.apply(e) // an error is an unknown event, which the journal's writers never write
 }
 
 // ReadJournal replays the folder's journal. A missing journal is an empty state with
@@ -252,12 +277,13 @@ func (st *JournalState) apply(e JournalEntry) error {
 	case EvSaved:
 		p.Saved, p.Counts = true, e.Sizes
 	case EvPartAdded:
-		p.Root, p.File, p.Rows, p.Note, p.Follo, p.Sum = e.Root, e.File, int(e.Sizes["rows"]), e.Note, e.Parts, e.Sum
 		for _, from := range e.Parts {
 			st.Part(from).Followed = true
 		}
+		st.add(e, e.Root, e.Parts)
 	case EvSplit:
 		p.Split = true
+		st.add(e, p.Root, nil)
 	case EvResolved:
 		p.Resolved, p.Done, p.Saved, p.State, p.Counts = true, true, true, StateResolved, e.Sizes
 	case EvFinished:

@@ -35,8 +35,8 @@ func TestJournalReplay(t *testing.T) {
 		JournalEntry{Event: EvJobCreated, Part: 2, Job: "750C"}, JournalEntry{Event: EvUploaded, Part: 2, Job: "750C"},
 		JournalEntry{Event: EvJobDone, Part: 1, Job: "750A", State: "JobComplete"},
 		JournalEntry{Event: EvSaved, Part: 1, Job: "750A", Sizes: map[string]int64{"success": 10}},
-		JournalEntry{Event: EvPartAdded, Part: 3, Root: 1, Parts: []int{1}, File: "parts/part-3.csv", Sum: "ab", Sizes: map[string]int64{"rows": 4}},
-		JournalEntry{Event: EvSplit, Part: 2},
+		JournalEntry{Event: EvPartAdded, Part: 3, Root: 1, Parts: []int{1}, Added: []AddedPart{{Part: 3, File: "parts/part-3.csv", Sum: "ab", Rows: 4}}},
+		JournalEntry{Event: EvSplit, Part: 2, Added: []AddedPart{{Part: 6, File: "parts/part-6.csv", Rows: 1}, {Part: 7, File: "parts/part-7.csv", Rows: 2}}},
 		JournalEntry{Event: EvJobDone, Part: 4, State: StateRefused, Sizes: map[string]int64{"unprocessed": 2}},
 		JournalEntry{Event: EvResolved, Part: 5, Sizes: map[string]int64{"success": 1}},
 	)
@@ -63,7 +63,10 @@ func TestJournalReplay(t *testing.T) {
 	if p5 := st.Parts[5]; !p5.Resolved || !p5.Done || p5.State != StateResolved {
 		t.Errorf("part 5 (resolved): %+v", p5)
 	}
-	if st.MaxPart(2) != 5 {
+	if p6, p7 := st.Parts[6], st.Parts[7]; p6.Root != 2 || p6.Rows != 1 || p7.File != "parts/part-7.csv" || len(p7.Follo) != 0 {
+		t.Errorf("halves of part 2: %+v %+v", p6, p7)
+	}
+	if st.MaxPart(2) != 7 {
 		t.Errorf("MaxPart = %d", st.MaxPart(2))
 	}
 }

@@ -182,6 +182,10 @@ func eachResultHeader(f *Folder, name, extField string, onHeader func([]string),
 	onHeader(header)
 	key, id, created, sfErr := column(header, extField), column(header, "sf__Id"), column(header, "sf__Created"), column(header, "sf__Error")
 	if key < 0 {
+		// Salesforce sends a header of its own columns only for a job that processed no row.
+		if _, err := cr.Read(); err == io.EOF {
+			return nil
+		}
 		return fmt.Errorf("%s: no %s column in the results", f.Path(name), extField)
 	}
 	for {

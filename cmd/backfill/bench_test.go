@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -27,10 +26,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv("BACKFILL_CHILD") == "1" {
 		var stdout bytes.Buffer
 		e := &env{stdout: &stdout, stderr: os.Stderr, getenv: os.Getenv}
-		err := e.main(context.Background(), os.Args[1:])
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "backfill:", err)
-		}
+		err := e.main(interruptible(os.Stderr), os.Args[1:])
+		printError(os.Stderr, err)
 		if f := os.Getenv("BACKFILL_CHILD_RSS_FILE"); f != "" {
 			writePeakRSS(f)
 		}

@@ -16,16 +16,19 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("import", "backfill import --export FILE [flags]\n  backfill import --plan DIR [flags]", `
 Plan (as backfill plan does), show the plan summary, ask to confirm (skip with --yes), then
 upsert the rows on the external id through the Bulk API 2.0 (a new job every 100 MB), wait
-for the jobs and write success.csv, error.csv and unprocessed.csv. The ledger ends with the
-final outcome of every row: created, updated, already_newer (Salesforce holds newer data:
-"Cannot update record due to old timestamp"), failed or unprocessed. Exit code 3 when any row
-failed or was left unprocessed.
+for the jobs and write success.csv, error.csv and unprocessed.csv (each row once, with its
+last result). Rows that failed with UNABLE_TO_LOCK_ROW, or that a job never processed, go
+again in follow-up jobs; a part Salesforce refuses as too large is split in two. The ledger
+ends with the final outcome of every row: created, updated, already_newer (Salesforce holds
+newer data: "Cannot update record due to old timestamp"), failed or unprocessed. Exit code 3
+when any row failed or was left unprocessed.
 
 --plan DIR loads exactly the plan reviewed in DIR (written by backfill plan), after checking
-that its to_import.csv is unchanged and that the login is for the same org, and re-checking
-which records exist. Every step is journaled: an import stopped at any point (even kill -9)
-is finished with backfill resume DIR, without duplicates; running import again is also safe
-(the upsert creates nothing twice).`+orgHelp)
+its seal (to_import.csv, ledger.csv, summary.json and plan.json unchanged, the login for the
+same org: URL and Organization Id) and re-checking which records exist. One command at a
+time writes a run folder (a second one exits 2). Every step is journaled: an import stopped at
+any point (Ctrl-C exits 130; even kill -9) is finished with backfill resume DIR, without
+duplicates; running import again is also safe (the upsert creates nothing twice).`+orgHelp)
 	addExportFlags(fs, &cfg, &ef)
 	addTargetFlags(fs, &cfg)
 	fs.BoolVar(&cfg.UpdateStale, "update-stale", false, "also upsert rows Salesforce has with different values")
@@ -73,9 +76,12 @@ func runResume(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("resume", "backfill resume DIR [flags]", `
 Finish an import that was interrupted (network loss, Ctrl-C, kill -9, a closed laptop) from its
 run folder. The journal says which Bulk job holds each part of to_import.csv and how far it
-got; resume asks Salesforce for each job's state, never sends a part again into a job that
-may hold it, waits for the jobs, collects their results and writes the final ledger,
-summary and report.`+orgHelp)
+got; resume checks the plan's seal, asks Salesforce for each job's state (Open,
+UploadComplete, InProgress, JobComplete, Failed, Aborted or gone after Salesforce's 7-day
+retention), never sends a part again into a job that may hold it, waits for the jobs,
+collects their results and writes the final ledger, summary and report. Where a job is gone
+(or the journal was lost), it asks Salesforce which of the part's rows hold the planned
+values and loads only the rest. Resuming a finished import sends nothing.`+orgHelp)
 	addOrgFlags(fs, &cfg)
 	addFormatFlag(fs, &format)
 	fs.BoolVar(&cfg.SkipPreflight, "skip-preflight", false, "finish without running preflight's blocking checks first")

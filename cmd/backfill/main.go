@@ -21,15 +21,30 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx := interruptible(os.Stderr)
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
 		stdinTerminal: isTerminal(os.Stdin), stderrTerminal: isTerminal(os.Stderr)}
 	err := e.main(ctx, os.Args[1:])
-	stop()
 	if err != nil {
 		printError(os.Stderr, err)
 		os.Exit(backfill.ExitCode(err))
 	}
+}
+
+// interruptible returns the context of a command: the first Ctrl-C (or SIGTERM) cancels it,
+// and the command stops cleanly: it finishes the step in flight, journals it and exits 130.
+// A second one ends the process at once, which is as safe as kill -9.
+func interruptible(stderr io.Writer) context.Context {
+	ctx, stop := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		fmt.Fprintln(stderr, "backfill: interrupted; stopping after the current step (Ctrl-C again to quit at once)")
+		stop()
+	}()
+	return ctx
 }
 
 // printError writes err as the last lines on stderr: "backfill: what went wrong" and, when
@@ -123,6 +138,6 @@ func (e *env) usage(w io.Writer, cmds map[string]command) {
 	}
 	b.WriteString("\nRun 'backfill <command> --help' for the flags of a command.\n")
 	b.WriteString("Exit codes: 0 done; 1 runtime error; 2 usage or unusable input; 3 some rows failed or\n")
-	b.WriteString("were left unprocessed; 4 preflight failed.\n")
+	b.WriteString("were left unprocessed; 4 preflight failed; 130 interrupted (Ctrl-C; resume finishes an import).\n")
 	io.WriteString(w, b.String())
 }

@@ -53,8 +53,9 @@ func TestKillThenResume(t *testing.T) {
 	}
 }
 
-// TestKillDuringPlan: a kill before the plan is complete leaves nothing to resume; resume
-// says so, and running the import again is safe.
+// TestKillDuringPlan: a kill before the plan is complete leaves only DIR.partial, never a
+// folder that looks finished; resume says there is nothing there, and running the import
+// again with the same --out replaces the partial folder.
 func TestKillDuringPlan(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
@@ -66,15 +67,26 @@ func TestKillDuringPlan(t *testing.T) {
 		t.Fatal("the import finished before the kill")
 	}
 	srv.SetLatency(0)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s exists after a kill during the plan", dir)
+	}
 	tok := token(srv.AccessToken())
 	if _, _, code := runCLIEnv(t, tok, "resume", dir, "--instance-url", srv.URL, "-q"); code != backfill.ExitUsage {
 		t.Errorf("resume of an unfinished plan: exit %d, want 2", code)
 	}
-	dir2 := filepath.Join(t.TempDir(), "run2")
-	if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir2, "--yes", "-q"); code != 0 {
+	if _, err := os.Stat(dir + runfolder.PartialSuffix); err == nil { // killed after the folder was started
+		if _, stderr, code := runCLIEnv(t, tok, "resume", dir+runfolder.PartialSuffix, "--instance-url", srv.URL, "-q"); code != backfill.ExitUsage ||
+			!strings.Contains(stderr, "unfinished run folder") {
+			t.Errorf("resume of the .partial folder: exit %d %s", code, stderr)
+		}
+	}
+	if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"); code != 0 {
 		t.Fatalf("import again: exit %d %s", code, stderr)
 	}
-	checkOrgAndLedger(t, srv, dir2, 12+22)
+	checkOrgAndLedger(t, srv, dir, 12+22)
+	if _, err := os.Stat(dir + runfolder.PartialSuffix); !os.IsNotExist(err) {
+		t.Errorf("the .partial folder survived the re-run")
+	}
 }
 
 // runAndKill starts the test binary as backfill with args and sends it SIGKILL as soon as
@@ -82,8 +94,26 @@ func TestKillDuringPlan(t *testing.T) {
 // process ended on its own.
 func runAndKill(t *testing.T, srv *sftest.Server, endpoint string, args ...string) bool {
 	t.Helper()
+	r := runAndSignal(t, srv.AccessToken(), func() bool { return srv.Calls()[endpoint] > 0 }, syscall.SIGKILL, args...)
+	return r.signaled
+}
+
+// childRun is how a child backfill ended.
+type childRun struct {
+	code     int  // exit code (-1 when killed)
+	signaled bool // the signal was sent before the child ended on its own
+	stderr   string
+	pid      int
+}
+
+// runAndSignal starts the test binary as backfill with args (SF_ACCESS_TOKEN=token) and
+// sends it sig as soon as when() holds, then waits for it to end.
+func runAndSignal(t *testing.T, token string, when func() bool, sig syscall.Signal, args ...string) childRun {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "BACKFILL_CHILD=1", "SF_ACCESS_TOKEN="+srv.AccessToken())
+	cmd.Env = append(os.Environ(), "BACKFILL_CHILD=1", "SF_ACCESS_TOKEN="+token)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -91,25 +121,27 @@ func runAndKill(t *testing.T, srv *sftest.Server, endpoint string, args ...strin
 	go func() { done <- cmd.Wait() }()
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(60 * time.Second)
+	r := childRun{pid: cmd.Process.Pid}
 	for {
 		select {
 		case err := <-done:
 			t.Logf("child ended on its own: %v", err)
-			return false
+			r.code, r.stderr = cmd.ProcessState.ExitCode(), stderr.String()
+			return r
 		case <-deadline:
 			cmd.Process.Kill()
 			t.Fatal("timed out waiting for the child")
 		case <-tick.C:
-			if srv.Calls()[endpoint] > 0 {
-				cmd.Process.Signal(syscall.SIGKILL)
-				err := <-done
-				ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
-				if !ok || !ws.Signaled() {
-					t.Logf("child ended before the kill: %v", err)
-					return false
+			if when() {
+				cmd.Process.Signal(sig)
+				<-done
+				r.signaled, r.code, r.stderr = true, cmd.ProcessState.ExitCode(), stderr.String()
+				if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); sig == syscall.SIGKILL && (!ok || !ws.Signaled()) {
+					t.Logf("child ended before the kill")
+					r.signaled = false
 				}
-				return true
+				return r
 			}
 		}
 	}
