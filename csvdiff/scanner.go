@@ -264,7 +264,10 @@ func (s *scanner) rejectLine(why error) (record, error) {
 }
 
 // parseQuoted is the slow path for records with quotes, possibly spanning lines. final says
-// no more input will come.
+// no more input will come. It stays one function on purpose: it is a byte-level state
+// machine (in a field, in quotes, after a closing quote, at a line end) whose states share
+// the field buffer and the position; split into functions, each byte would cross a call and
+// the states' hand-offs would be spread over several places that must agree.
 func (s *scanner) parseQuoted(data []byte, final bool) (record, error) {
 	comma := s.comma
 	s.unq = s.unq[:0]
