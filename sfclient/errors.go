@@ -83,8 +83,12 @@ func (e *APIError) Error() string {
 	if len(e.Fields) > 0 {
 		b.WriteString(" (fields: " + strings.Join(e.Fields, ", ") + ")")
 	}
-	if e.isRequestLimit() && e.Usage.Max > 0 {
-		fmt.Fprintf(&b, " (api-usage %d/%d in the last 24 hours; wait for the allocation to recover or ask for a higher limit)", e.Usage.Used, e.Usage.Max)
+	if u := e.Usage; e.isRequestLimit() && u.Max > 0 {
+		fmt.Fprintf(&b, " (api-usage %d/%d", u.Used, u.Max)
+		if u.AppMax > 0 {
+			fmt.Fprintf(&b, ", per-app-api-usage %d/%d for %s", u.AppUsed, u.AppMax, u.AppName)
+		}
+		b.WriteString(" in the last 24 hours; wait for the allocation to recover or ask for a higher limit)")
 	}
 	return b.String()
 }
@@ -364,29 +368,57 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 }
 
 // LimitInfo is the org's API usage as the Sforce-Limit-Info header reports it
-// ("api-usage=18/5000": Used requests of Max in the rolling 24 hours).
+// ("api-usage=25/5000; per-app-api-usage=17/250(appName=sample-connected-app)"): Used
+// requests of Max in the rolling 24 hours, and, when the session belongs to a connected app
+// with its own allocation, that app's usage (AppUsed of AppMax; zero when absent).
 type LimitInfo struct {
-	Used, Max int
+	Used, Max       int
+	AppName         string
+	AppUsed, AppMax int
 }
 
-// parseLimitInfo parses "api-usage=18/5000[, per-app-api-usage=...]".
-func parseLimitInfo(v string) (LimitInfo, bool) {
-	for _, part := range strings.Split(v, ",") {
-		part = strings.TrimSpace(part)
-		rest, ok := strings.CutPrefix(part, "api-usage=")
-		if !ok {
+// parseLimitInfo parses Sforce-Limit-Info. Its parts are separated by semicolons in the
+// documentation (REST API Developer Guide, "Limit Info Header") and by commas in some
+// answers; both are accepted, with any spaces. ok is false without a valid api-usage part;
+// a malformed per-app part is ignored.
+func parseLimitInfo(v string) (info LimitInfo, ok bool) {
+	parts := strings.FieldsFunc(v, func(r rune) bool { return r == ';' || r == ',' })
+	for _, part := range parts {
+		key, val, found := strings.Cut(part, "=")
+		if !found {
 			continue
 		}
-		u, m, ok := strings.Cut(rest, "/")
-		if !ok {
-			return LimitInfo{}, false
+		switch strings.ToLower(strings.TrimSpace(key)) {
+		case "api-usage":
+			if used, max, good := parseUsage(val); good && !ok {
+				info.Used, info.Max, ok = used, max, true
+			}
+		case "per-app-api-usage":
+			// 17/250(appName=sample-connected-app)
+			usage, app, _ := strings.Cut(val, "(")
+			name, closed := strings.CutSuffix(strings.TrimSpace(app), ")")
+			name, named := strings.CutPrefix(name, "appName=")
+			if used, max, good := parseUsage(usage); good && closed && named {
+				info.AppName, info.AppUsed, info.AppMax = strings.TrimSpace(name), used, max
+			}
 		}
-		used, err1 := strconv.Atoi(strings.TrimSpace(u))
-		max, err2 := strconv.Atoi(strings.TrimSpace(m))
-		if err1 != nil || err2 != nil {
-			return LimitInfo{}, false
-		}
-		return LimitInfo{Used: used, Max: max}, true
 	}
-	return LimitInfo{}, false
+	if !ok {
+		return LimitInfo{}, false
+	}
+	return info, true
+}
+
+// parseUsage parses "25/5000" (spaces allowed): used >= 0 of max > 0.
+func parseUsage(v string) (used, max int, ok bool) {
+	u, m, found := strings.Cut(v, "/")
+	if !found {
+		return 0, 0, false
+	}
+	used, err1 := strconv.Atoi(strings.TrimSpace(u))
+	max, err2 := strconv.Atoi(strings.TrimSpace(m))
+	if err1 != nil || err2 != nil || used < 0 || max <= 0 {
+		return 0, 0, false
+	}
+	return used, max, true
 }

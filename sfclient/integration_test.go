@@ -37,6 +37,16 @@ func emulated(t *testing.T, opts ...sftest.Option) (*sftest.Server, *sfclient.Cl
 	return s, c
 }
 
+// demoJWTKey returns the private key of the demo seed's connected app.
+func demoJWTKey(t *testing.T) []byte {
+	t.Helper()
+	key, err := os.ReadFile("../testdata/orgs/demo-jwt-key.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
 func emuConfig(s *sftest.Server, cr sfclient.Credentials) sfclient.Config {
 	return sfclient.Config{
 		InstanceURL:  s.URL,
@@ -443,6 +453,24 @@ func TestEmulatorFaults(t *testing.T) {
 		}
 		if s.Calls()["query"] != 1 {
 			t.Errorf("query calls %d, want 1", s.Calls()["query"])
+		}
+	})
+	t.Run("RequestLimitPerApp", func(t *testing.T) {
+		// A connected app's session: the 403 carries the documented semicolon form
+		// "api-usage=15000/15000; per-app-api-usage=0/15000(appName=Backfill Demo)".
+		s := sftest.NewServer(t)
+		c, err := sfclient.New(t.Context(), emuConfig(s, sfclient.Credentials{ClientID: demoClientID, Username: demoUser, JWTKey: demoJWTKey(t)}), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetAPIRequestsRemaining(0)
+		_, err = c.Limits(t.Context())
+		want := "(api-usage 15000/15000, per-app-api-usage 0/15000 for Backfill Demo in the last 24 hours;"
+		if !errors.Is(err, sfclient.ErrRequestLimit) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("Limits = %v\nwant ErrRequestLimit with %q", err, want)
+		}
+		if li, ok := c.LastLimitInfo(); !ok || li.Used != 15000 || li.AppName != "Backfill Demo" {
+			t.Errorf("LastLimitInfo = %+v, %v", li, ok)
 		}
 	})
 	t.Run("BareTokenExpired", func(t *testing.T) {

@@ -112,17 +112,72 @@ func TestSafeCallRecoversSimpleforcePanic(t *testing.T) {
 	}
 }
 
+// TestParseLimitInfo: the documented examples of the REST API Developer Guide, "Limit Info
+// Header" (developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_api_usage.htm),
+// the emulator's form, the comma form, extra spaces, garbage and missing parts.
 func TestParseLimitInfo(t *testing.T) {
-	for in, want := range map[string]LimitInfo{
-		"api-usage=18/5000": {18, 5000},
-		"per-app-api-usage=1/10(appName=x), api-usage=10018/100000": {10018, 100000},
-	} {
-		if got, ok := parseLimitInfo(in); !ok || got != want {
-			t.Errorf("parseLimitInfo(%q) = %v, %v; want %v", in, got, ok, want)
+	tests := []struct {
+		in     string
+		want   LimitInfo
+		wantOK bool
+	}{
+		{"api-usage=25/5000", LimitInfo{Used: 25, Max: 5000}, true}, // the guide
+		{"api-usage=25/5000; per-app-api-usage=17/250(appName=sample-connected-app)", // the guide
+			LimitInfo{Used: 25, Max: 5000, AppName: "sample-connected-app", AppUsed: 17, AppMax: 250}, true},
+		{"api-usage=18/5000", LimitInfo{Used: 18, Max: 5000}, true}, // SALESFORCE.md section 0
+		{"api-usage=3/15000; per-app-api-usage=2/15000(appName=Backfill Demo)", // sftest
+			LimitInfo{Used: 3, Max: 15000, AppName: "Backfill Demo", AppUsed: 2, AppMax: 15000}, true},
+		{"per-app-api-usage=1/10(appName=x), api-usage=10018/100000",
+			LimitInfo{Used: 10018, Max: 100000, AppName: "x", AppUsed: 1, AppMax: 10}, true},
+		{"  api-usage = 25 / 5000 ;per-app-api-usage= 17/250 (appName=sample-connected-app) ;",
+			LimitInfo{Used: 25, Max: 5000, AppName: "sample-connected-app", AppUsed: 17, AppMax: 250}, true},
+		{"API-Usage=5000/5000", LimitInfo{Used: 5000, Max: 5000}, true},
+		{"api-usage=25/5000; per-app-api-usage=17(appName=x)", LimitInfo{Used: 25, Max: 5000}, true},
+		{"api-usage=25/5000; per-app-api-usage=17/250", LimitInfo{Used: 25, Max: 5000}, true},
+		{"api-usage=25/5000; per-app-api-usage=x/250(appName=x)", LimitInfo{Used: 25, Max: 5000}, true},
+		{"garbage", LimitInfo{}, false},
+		{"", LimitInfo{}, false},
+		{"api-usage=", LimitInfo{}, false},
+		{"api-usage=25", LimitInfo{}, false},
+		{"api-usage=x/5000", LimitInfo{}, false},
+		{"api-usage=25/5000x", LimitInfo{}, false},
+		{"api-usage=25/0", LimitInfo{}, false},
+		{"api-usage=-1/5000", LimitInfo{}, false},
+		{"per-app-api-usage=17/250(appName=sample-connected-app)", LimitInfo{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseLimitInfo(tt.in)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("parseLimitInfo(%q)\n got  %+v, %v\n want %+v, %v", tt.in, got, ok, tt.want, tt.wantOK)
 		}
 	}
-	if _, ok := parseLimitInfo("garbage"); ok {
-		t.Error("parseLimitInfo(garbage) ok")
+}
+
+// TestRequestLimitMessage: REQUEST_LIMIT_EXCEEDED keeps its figures whichever separator the
+// header uses.
+func TestRequestLimitMessage(t *testing.T) {
+	tests := []struct {
+		header string
+		want   []string
+	}{
+		{"api-usage=5000/5000", []string{"(api-usage 5000/5000 in the last 24 hours;"}},
+		{"api-usage=5000/5000; per-app-api-usage=17/250(appName=sample-connected-app)",
+			[]string{"(api-usage 5000/5000, per-app-api-usage 17/250 for sample-connected-app in the last 24 hours;"}},
+		{"per-app-api-usage=250/250(appName=x), api-usage=120/5000", []string{"api-usage 120/5000, per-app-api-usage 250/250 for x"}},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest("GET", "https://x.my.salesforce.com/services/data/v62.0/limits", nil)
+		resp := &http.Response{StatusCode: 403, Header: http.Header{"Content-Type": {"application/json"},
+			"Sforce-Limit-Info": {tt.header}}, Body: nopBody(fixture(t, "error_request_limit.json")), Request: req}
+		err := checkResponse(resp)
+		if !errors.Is(err, ErrRequestLimit) {
+			t.Fatalf("%s: checkResponse = %v, want ErrRequestLimit", tt.header, err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error\n%v\nlacks %q", tt.header, err, w)
+			}
+		}
 	}
 }
 
