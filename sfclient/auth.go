@@ -1,17 +1,13 @@
 package sfclient
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -272,64 +268,6 @@ func parseIdentityURL(v string) (org, user string) {
 		return parts[len(parts)-2], parts[len(parts)-1]
 	}
 	return "", ""
-}
-
-// sfOrgDisplay is the JSON of `sf org display --json`.
-type sfOrgDisplay struct {
-	Status  int    `json:"status"`
-	Name    string `json:"name"`
-	Message string `json:"message"`
-	Result  struct {
-		AccessToken string `json:"accessToken"`
-		InstanceURL string `json:"instanceUrl"`
-		Username    string `json:"username"`
-		APIVersion  string `json:"apiVersion"`
-		ID          string `json:"id"`
-		Alias       string `json:"alias"`
-	} `json:"result"`
-}
-
-// loginSFCLI runs `sf org display --target-org ALIAS --json`. The CLI refreshes its own
-// tokens, so running it again is how this flow re-authenticates.
-func (c *Client) loginSFCLI(ctx context.Context) (session, error) {
-	c.count(CallAuth)
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, c.cfg.SFCommand, "org", "display", "--target-org", c.cfg.TargetOrg, "--json")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	var out sfOrgDisplay
-	body := stdout.Bytes()
-	if i := bytes.IndexByte(body, '{'); i > 0 {
-		body = body[i:] // tolerate warnings printed before the JSON
-	}
-	decErr := json.Unmarshal(body, &out)
-	switch {
-	case decErr == nil && out.Status != 0:
-		return session{}, fmt.Errorf("sf org display --target-org %s: %s%s (run 'sf org login web --alias %s' to log in)",
-			c.cfg.TargetOrg, prefixed(out.Name), redact(truncate(out.Message, 300)), c.cfg.TargetOrg)
-	case runErr != nil:
-		var ee *exec.Error
-		if errors.As(runErr, &ee) || errors.Is(runErr, fs.ErrNotExist) || errors.Is(runErr, fs.ErrPermission) {
-			return session{}, fmt.Errorf("run the Salesforce CLI (%s) for --target-org: %w; install it or use SF_* credentials", c.cfg.SFCommand, runErr)
-		}
-		return session{}, fmt.Errorf("sf org display --target-org %s: %w: %s", c.cfg.TargetOrg, runErr, redact(truncate(strings.TrimSpace(stderr.String()), 300)))
-	case decErr != nil:
-		return session{}, fmt.Errorf("sf org display --target-org %s: unexpected output: %w", c.cfg.TargetOrg, decErr)
-	}
-	r := out.Result
-	if r.AccessToken == "" || r.InstanceURL == "" {
-		return session{}, fmt.Errorf("sf org display --target-org %s: no access token or instance URL (is the org connected? run 'sf org login web --alias %s')", c.cfg.TargetOrg, c.cfg.TargetOrg)
-	}
-	return session{token: r.AccessToken, instanceURL: r.InstanceURL, username: r.Username, orgID: r.ID}, nil
-}
-
-func prefixed(name string) string {
-	if name == "" {
-		return ""
-	}
-	return name + ": "
 }
 
 // loginSOAP uses simpleforce's SOAP partner login(). simpleforce escapes only the password;

@@ -35,7 +35,7 @@ const (
 // Call kinds: the keys of [Client.CallCounts]. Every HTTP request (each retry and replay
 // included) and every Salesforce CLI invocation counts once under its kind.
 const (
-	CallAuth        = "auth"         // token endpoint, SOAP login, `sf org display`
+	CallAuth        = "auth"         // token endpoint, SOAP login, each `sf` command (two per --target-org login)
 	CallQuery       = "query"        // one SOQL page (first page and each nextRecordsUrl)
 	CallTooling     = "tooling"      // one Tooling SOQL page
 	CallDescribe    = "describe"     // describe global and sObject describe
@@ -73,8 +73,10 @@ type Config struct {
 	Sandbox bool
 	// APIVersion such as "62.0" (a leading "v" is accepted). Empty means [DefaultAPIVersion].
 	APIVersion string
-	// TargetOrg, when set, reuses a Salesforce CLI login: `sf org display --target-org
-	// TargetOrg --json`. It takes precedence over every credential.
+	// TargetOrg, when set, reuses a Salesforce CLI login: the instance URL from `sf org
+	// display --target-org TargetOrg --json`, the token from `sf org auth show-access-token
+	// --target-org TargetOrg --json` (or, with a CLI older than 2.136.8, which lacks it, from
+	// org display). It takes precedence over every credential.
 	TargetOrg string
 	// SFCommand is the Salesforce CLI executable; empty means "sf" (looked up in PATH).
 	SFCommand string
@@ -441,8 +443,12 @@ func (c *Client) expiredError(err error) error {
 	switch c.flow {
 	case FlowAccessToken:
 		return fmt.Errorf("the access token in SF_ACCESS_TOKEN has expired or was revoked; get a new one "+
-			"(e.g. run 'sf org login web' then 'sf org display --target-org ALIAS --json', or use --target-org ALIAS "+
+			"(e.g. run 'sf org login web' then 'sf org auth show-access-token --target-org ALIAS --json', or use --target-org ALIAS "+
 			"or an OAuth flow so backfill can log in again): %w", err)
+	case FlowSFCLI:
+		// sf hands out its stored token even when it cannot refresh it.
+		return &cliError{msg: fmt.Sprintf("the Salesforce CLI login for --target-org %s has expired or was revoked (sf could not refresh it): %v",
+			c.cfg.TargetOrg, err), fix: sfFix(sfExpired, c.cfg.TargetOrg), kind: sfExpired, err: err}
 	default:
 		return fmt.Errorf("session expired again right after logging in: %w", err)
 	}

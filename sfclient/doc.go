@@ -13,6 +13,13 @@
 // INVALID_SESSION_ID the client logs in again once and replays the call; a bare access token
 // cannot be renewed, so its expiry is reported with instructions instead.
 //
+// A Salesforce CLI login takes the instance URL from `sf org display` and the token from
+// `sf org auth show-access-token` (org display hides it since CLI 2.136.8; with older CLIs,
+// which lack show-access-token, org display's token is used). A redacted or empty token is
+// never sent. [LoginFix] turns a refused login (a blocked or uninstalled app, a user not
+// pre-authorized, a wrong key, secret, clock or audience, an unknown or expired CLI alias)
+// into a one-line fix for the Salesforce admin.
+//
 // # Errors, retries and accounting
 //
 // Every non-2xx answer becomes an *[APIError] in one place, whatever the body (JSON error

@@ -166,7 +166,7 @@ func TestBareAccessTokenExpiry(t *testing.T) {
 	if !errors.Is(err, sfclient.ErrSessionExpired) {
 		t.Fatalf("Limits = %v, want ErrSessionExpired", err)
 	}
-	for _, want := range []string{"SF_ACCESS_TOKEN", "sf org display", "--target-org"} {
+	for _, want := range []string{"SF_ACCESS_TOKEN", "sf org auth show-access-token", "--target-org"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
@@ -381,55 +381,6 @@ func TestWaitJobRealTimer(t *testing.T) {
 	}
 	if time.Since(start) > 5*time.Second {
 		t.Error("WaitJob did not stop at the deadline")
-	}
-}
-
-func TestSFCLI(t *testing.T) {
-	f := newFake(t)
-	f.expiringLimits()
-	dir := t.TempDir()
-	argsFile := filepath.Join(dir, "args")
-	out := strings.ReplaceAll(string(f.fixture("sf_org_display.json")), "https://yourInstance.my.salesforce.com", f.srv.URL)
-	script := filepath.Join(dir, "sf")
-	writeScript(t, script, fmt.Sprintf("echo \"$@\" >> %s\ncat <<'EOF'\n%s\nEOF\n", argsFile, out))
-	cfg := f.config()
-	cfg.Credentials = sfclient.Credentials{}
-	cfg.InstanceURL = ""
-	cfg.TargetOrg = "prod"
-	cfg.SFCommand = script
-	c := f.client(cfg)
-	if c.AuthFlow() != sfclient.FlowSFCLI || c.InstanceURL() != f.srv.URL {
-		t.Errorf("flow %s, instance %s", c.AuthFlow(), c.InstanceURL())
-	}
-	b, _ := os.ReadFile(argsFile)
-	if got := strings.TrimSpace(string(b)); got != "org display --target-org prod --json" {
-		t.Errorf("sf args = %q", got)
-	}
-	if _, err := c.Limits(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-
-	t.Run("Error", func(t *testing.T) {
-		bad := filepath.Join(dir, "sf-bad")
-		writeScript(t, bad, `echo '{"status":1,"name":"NamedOrgNotFoundError","message":"No authorization information found for nope."}'; exit 1`)
-		cfg.SFCommand, cfg.TargetOrg = bad, "nope"
-		_, err := sfclient.New(t.Context(), cfg, nil)
-		if err == nil || !strings.Contains(err.Error(), "No authorization information found") || !strings.Contains(err.Error(), "sf org login web") {
-			t.Errorf("New = %v", err)
-		}
-	})
-	t.Run("Missing", func(t *testing.T) {
-		cfg.SFCommand = filepath.Join(dir, "no-such-sf")
-		if _, err := sfclient.New(t.Context(), cfg, nil); err == nil || !strings.Contains(err.Error(), "Salesforce CLI") {
-			t.Errorf("New = %v", err)
-		}
-	})
-}
-
-func writeScript(t *testing.T, path, body string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -181,6 +181,26 @@ func TestRequestLimitMessage(t *testing.T) {
 	}
 }
 
+// TestLoginFixesShape: every fix is one line of at most 200 characters, and the table's
+// entries each match on something.
+func TestLoginFixesShape(t *testing.T) {
+	fixes := []string{sfFix(sfOther, "prod"), sfFix(sfUnknownAlias, "prod"), sfFix(sfExpired, "prod"), LoginFix(ErrNoSFCLI)}
+	for _, f := range loginFixes {
+		if f.code == "" && f.desc == "" {
+			t.Errorf("fix %q matches nothing", f.fix)
+		}
+		if f.desc != strings.ToLower(f.desc) {
+			t.Errorf("description %q must be lower case", f.desc)
+		}
+		fixes = append(fixes, f.fix)
+	}
+	for _, f := range fixes {
+		if f == "" || len(f) > 200 || strings.ContainsAny(f, "\r\n") {
+			t.Errorf("fix (%d bytes) is empty, too long or not one line: %q", len(f), f)
+		}
+	}
+}
+
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	if got := parseRetryAfter("7", now); got != 7*time.Second {
