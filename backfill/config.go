@@ -51,8 +51,11 @@ type Config struct {
 	ExternalIDField string          // --external-id-field: overrides discovery
 	MappingFile     string          // --mapping: a Data Loader .sdl file
 	UpdateStale     bool            // --update-stale
-	Yes             bool            // --yes: do not ask before loading
-	PlanDir         string          // --plan DIR (import): load this reviewed plan
+	// OrderBy (--order-by) is the export column each part's rows are ordered by, "" for the
+	// learner email column, [OrderNone] to keep the export's order.
+	OrderBy string
+	Yes     bool   // --yes: do not ask before loading
+	PlanDir string // --plan DIR (import): load this reviewed plan
 	// PlanFlags are the flags given with --plan that would shape a plan (name -> value);
 	// import --plan refuses them, naming the plan's own value.
 	PlanFlags map[string]string
@@ -221,10 +224,10 @@ func (c *Config) shapingFlags() map[string]string {
 		"key-column": c.KeyColumn, "updated-column": c.UpdatedColumn, "date-format": c.DateFormat, "encoding": c.Encoding,
 		"object": c.Object, "external-id-field": c.ExternalIDField, "mapping": c.MappingFile,
 		"update-stale": strconv.FormatBool(c.UpdateStale), "skipped-before-cutoff": strconv.FormatBool(c.SkippedBeforeCutoff),
-		"out": c.Out,
+		"out": c.Out, "order-by": c.OrderBy,
 	}
 }
 
 // ShapingFlags names the flags that shape a plan: import --plan accepts none of them.
 var ShapingFlags = []string{"export", "since", "date-column", "key-column", "updated-column", "date-format", "encoding",
-	"object", "external-id-field", "mapping", "update-stale", "skipped-before-cutoff", "out"}
+	"object", "external-id-field", "mapping", "update-stale", "skipped-before-cutoff", "out", "order-by"}

@@ -144,6 +144,9 @@ func targetForExport(ctx context.Context, sf Salesforce, cfg *Config) (*Target, 
 	if err := t.mapExport(cfg, h); err != nil {
 		return nil, asUsage(err)
 	}
+	if _, err := t.orderColumn(cfg.OrderBy); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 
@@ -178,12 +181,20 @@ func (p *planRun) write(ctx context.Context, ex *existingSet, command string, st
 	}
 	p.summary = sum
 
+	parts := rows.parts(out.toImport.Offset())
+	if col, _ := p.target.orderColumn(cfg.OrderBy); col >= 0 && len(parts) > 0 {
+		if err := orderParts(p.folder, rows.hdrLen, parts, col); err != nil {
+			return err
+		}
+		c := p.target.Columns[col]
+		sum.OrderBy = fmt.Sprintf("%s (%s)", c.Column, c.Field.Name)
+	}
 	sha, err := p.folder.SHA256(runfolder.ToImportFile)
 	if err != nil {
 		return err
 	}
 	p.info = &runfolder.Plan{Export: cfg.Export, Object: p.target.Object, ExternalIDField: p.target.ExternalIDField,
-		Fields: rows.header(&p.idx.Header), HeaderBytes: rows.hdrLen, ToImportSHA256: sha, Parts: rows.parts(out.toImport.Offset()),
+		Fields: rows.header(&p.idx.Header), HeaderBytes: rows.hdrLen, ToImportSHA256: sha, Parts: parts,
 		Mapping: sum.Mapping, UpdateStale: cfg.UpdateStale, InstanceURL: p.sf.InstanceURL(), APIVersion: p.sf.APIVersion(),
 		FoldKeys: p.target.foldKeys(), Flags: cfg.shapingFlags()}
 	if err := finishSummary(cfg, p.folder, p.summary); err != nil {

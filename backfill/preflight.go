@@ -158,12 +158,15 @@ var (
 // Limit estimates of check 5. They are deliberately generous: a failed load half way is
 // worse than a warning.
 const (
-	apiCallsBase        = 10    // login, discovery, describe, count, job creation...
-	apiCallsPerQuery    = 250   // candidate keys per existence query (real queries hold more)
-	apiCallsPerPart     = 5     // create, upload, close, poll, results per 100 MB Bulk job
-	apiCallsNoExport    = 25    // without --export: discovery, a count and a few queries
-	bulkRowsPerBatch    = 10000 // Salesforce counts Bulk API 2.0 ingest in batches of 10,000 records
-	limitWarnPercentage = 10    // warn when less than this share of a daily limit is left
+	apiCallsBase     = 10    // login, discovery, describe, count, job creation...
+	apiCallsPerQuery = 250   // candidate keys per existence query (real queries hold more)
+	apiCallsPerPart  = 5     // create, upload, close, poll, results per 100 MB Bulk job
+	apiCallsNoExport = 25    // without --export: discovery, a count and a few queries
+	bulkRowsPerBatch = 10000 // Salesforce counts Bulk API 2.0 ingest in batches of 10,000 records
+	// followUpBatches is the margin per job for a follow-up job (lock failures, rows an
+	// aborted job never processed): small, one batch.
+	followUpBatches     = 1
+	limitWarnPercentage = 10 // warn when less than this share of a daily limit is left
 )
 
 // Fix texts, from the reconnection guide (DOMAIN.md sections 2, 5 and 6).
@@ -705,10 +708,10 @@ func (p *preflight) estimate() (api, batches int64, basis string) {
 	if pl := p.scope.plan; pl != nil {
 		n := int64(pl.Rows())
 		for _, pt := range pl.Parts {
-			batches += ceilDiv(int64(pt.Rows), bulkRowsPerBatch)
+			batches += ceilDiv(int64(pt.Rows), bulkRowsPerBatch) + followUpBatches
 		}
 		api = apiCallsBase + ceilDiv(n, apiCallsPerQuery) + apiCallsPerPart*int64(len(pl.Parts))
-		return api, batches, fmt.Sprintf("the plan's %s rows in %d Bulk job(s)", group(n), len(pl.Parts))
+		return api, batches, fmt.Sprintf("the plan's %s rows in %d Bulk job(s); batches: 1 per 10,000 rows of each job, plus 1 per job for a follow-up", group(n), len(pl.Parts))
 	}
 	if p.idx == nil {
 		return apiCallsNoExport, 1, "estimate without --export; pass it to size the load"
@@ -723,8 +726,8 @@ func (p *preflight) estimate() (api, batches int64, basis string) {
 		}
 	}
 	api = apiCallsBase + ceilDiv(n, apiCallsPerQuery) + apiCallsPerPart*parts
-	batches = ceilDiv(n, bulkRowsPerBatch)
-	return api, batches, fmt.Sprintf("%s candidate rows in %d Bulk job(s)", group(n), parts)
+	batches = ceilDiv(n, bulkRowsPerBatch) + followUpBatches*parts
+	return api, batches, fmt.Sprintf("%s candidate rows in %d Bulk job(s); batches: 1 per 10,000 rows, plus 1 per job for a follow-up", group(n), parts)
 }
 
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }

@@ -91,7 +91,7 @@ func TestPreflight(t *testing.T) {
 			config: func(cfg *backfill.Config) { cfg.Export = pfExport },
 			want: with(map[int]want{
 				4: pass(pfObject + " (Enrollment) with upsert key nplms__External_Id__c; 11 export columns map to fields this user can write, every required field is mapped"),
-				5: pass("needs about 16;", "DailyBulkApiBatches 15,000 of 15,000 remaining, needs about 1 (30 candidate rows in 1 Bulk job(s))"),
+				5: pass("needs about 16;", "DailyBulkApiBatches 15,000 of 15,000 remaining, needs about 2 (30 candidate rows in 1 Bulk job(s); batches: 1 per 10,000 rows, plus 1 per job for a follow-up)"),
 			}),
 		},
 		{
@@ -501,5 +501,43 @@ func TestPreflightUnusableExport(t *testing.T) {
 	rep, err := backfill.Preflight(t.Context(), cfg)
 	if rep != nil || backfill.ExitCode(err) != backfill.ExitUsage {
 		t.Fatalf("Preflight = %v, %v (exit %d); want no report, exit 2", rep, err, backfill.ExitCode(err))
+	}
+}
+
+// Check 1 explains Salesforce's 2026 login refusals with a one-line fix: an uninstalled or
+// blocked app, a user not admin approved, an External Client App not installed.
+func TestPreflightLoginRefusalsExplained(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		app  func(*sftest.ConnectedApp)
+		msg  string
+		fix  string
+	}{
+		{"blocked app", func(a *sftest.ConnectedApp) { a.Blocked = true }, "OAUTH_APP_BLOCKED", "use an External Client App installed in this org"},
+		{"not admin approved", func(a *sftest.ConnectedApp) { a.AdminApprovedOnly = true }, "invalid_grant", "pre-authorize the user for the JWT flow"},
+		{"ECA not installed", func(a *sftest.ConnectedApp) { a.ExternalClientApp = true }, "OAUTH_EC_APP_NOT_FOUND", "install the External Client App in this org"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			seed := sftest.DemoSeed()
+			c.app(&seed.ConnectedApps[0])
+			srv := sftest.NewServer(t, sftest.WithSeed(seed))
+			cfg := backfill.DefaultConfig()
+			cfg.Org = sfclient.Config{InstanceURL: srv.URL, LoginURL: srv.URL, Credentials: sfclient.Credentials{ClientID: "3MVG9backfill.demo.client.id",
+				Username: "northpass.integration@demo.example.com", JWTKeyFile: "../testdata/orgs/demo-jwt-key.pem"}}
+			rep, stdout, err := runPreflight(t, cfg, "table")
+			if backfill.ExitCode(err) != backfill.ExitPreflight {
+				t.Fatalf("exit %d (%v)", backfill.ExitCode(err), err)
+			}
+			wants := map[int]want{1: {status: backfill.CheckFail, msg: []string{c.msg}, fix: []string{c.fix}}}
+			for id := 2; id <= 6; id++ {
+				wants[id] = want{status: backfill.CheckSkip}
+			}
+			checkPreflightReport(t, rep, wants)
+			if !strings.Contains(stdout, "fix: ") {
+				t.Errorf("stdout:\n%s", stdout)
+			}
+		})
 	}
 }

@@ -54,10 +54,16 @@ func connect(ctx context.Context, cfg *Config) (Salesforce, error) {
 	return c, nil
 }
 
-// loginHint says, in one line, what to do about a failed login or bad login flags.
+// loginHint says, in one line, what to do about a failed login or bad login flags: the fix
+// for Salesforce's reason when sfclient knows it (a blocked app, a user not admin approved,
+// an External Client App not installed, a wrong audience, an IP restriction, a Salesforce CLI
+// login to renew, ...), else where to look.
 func loginHint(err error) string {
 	if errors.Is(err, sfclient.ErrNoSFCLI) {
 		return "install the Salesforce CLI (npm install --global @salesforce/cli), or log in with SF_* variables instead of --target-org"
+	}
+	if fix := sfclient.LoginFix(err); fix != "" {
+		return fix
 	}
 	return "check --target-org / --instance-url and the SF_* environment variables (backfill plan --help lists them)"
 }

@@ -23,7 +23,10 @@ type Summary struct {
 	DateLayouts []DateLayout `json:"date_layouts,omitempty"`
 	// Keys says how keys were compared: "case-insensitively" (Salesforce's default for
 	// External ID fields) or "case-sensitively".
-	Keys     string              `json:"keys"`
+	Keys string `json:"keys"`
+	// OrderBy names the column each Bulk job's rows are ordered by ("" when in the export's
+	// order): one learner's enrollments share a batch, so they do not lock each other.
+	OrderBy  string              `json:"order_by,omitempty"`
 	Mapping  []runfolder.Mapping `json:"mapping,omitempty"`
 	Unmapped []string            `json:"unmapped_columns,omitempty"`
 	Export   InputInfo           `json:"export"`

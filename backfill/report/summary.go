@@ -65,6 +65,9 @@ func writeChoices(b *strings.Builder, s *backfill.Summary) {
 	if s.Keys != "" {
 		fmt.Fprintf(b, "keys:          compared %s\n", s.Keys)
 	}
+	if s.OrderBy != "" {
+		fmt.Fprintf(b, "order:         rows of each Bulk job ordered by %s, so one learner's rows share a batch\n", s.OrderBy)
+	}
 	bom := ""
 	if s.Export.BOM {
 		bom = " with BOM"

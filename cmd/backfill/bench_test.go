@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("BACKFILL_CHILD") == "1" {
 		var stdout bytes.Buffer
 		e := &env{stdout: &stdout, stderr: os.Stderr, getenv: os.Getenv}
-		err := e.main(interruptible(os.Stderr), os.Args[1:])
+		err := e.main(interruptible(os.Stderr, os.Args[1:]), os.Args[1:])
 		printError(os.Stderr, err)
 		if f := os.Getenv("BACKFILL_CHILD_RSS_FILE"); f != "" {
 			writePeakRSS(f)

@@ -108,11 +108,12 @@ func checkFormat(format string) error {
 // they are read from the environment (SF_ACCESS_TOKEN, SF_CLIENT_ID, SF_CLIENT_SECRET,
 // SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN, SF_JWT_KEY_FILE, SF_REFRESH_TOKEN).
 func addOrgFlags(fs *pflag.FlagSet, cfg *backfill.Config) {
-	fs.StringVarP(&cfg.Org.TargetOrg, "target-org", "o", "", "reuse a Salesforce CLI login (alias or username; runs `sf org display --json`)")
+	fs.StringVarP(&cfg.Org.TargetOrg, "target-org", "o", "", "reuse a Salesforce CLI login (alias or username; runs `sf org display` and `sf org auth show-access-token`)")
 	fs.StringVar(&cfg.Org.InstanceURL, "instance-url", "", "the org's URL, e.g. https://acme.my.salesforce.com (required with SF_ACCESS_TOKEN)")
 	fs.StringVar(&cfg.Org.LoginURL, "login-url", "", "OAuth login host (default https://login.salesforce.com, or https://test.salesforce.com with --sandbox)")
 	fs.BoolVar(&cfg.Org.Sandbox, "sandbox", false, "the org is a sandbox (login host test.salesforce.com; preflight checks IsSandbox)")
 	fs.StringVar(&cfg.Org.APIVersion, "api-version", sfclient.DefaultAPIVersion, "Salesforce API version")
+	fs.StringVar(&cfg.Org.JWTAudience, "jwt-audience", "", "the aud of the JWT bearer assertion, for an Experience Cloud site (default https://login.salesforce.com, or https://test.salesforce.com for a sandbox)")
 }
 
 // addTargetFlags binds the flags that override discovery.
@@ -120,6 +121,7 @@ func addTargetFlags(fs *pflag.FlagSet, cfg *backfill.Config) {
 	fs.StringVar(&cfg.Object, "object", "", "the Enrollment object's API name (default: discovered: the object labelled \"Enrollment\" in the Northpass package's namespace)")
 	fs.StringVar(&cfg.ExternalIDField, "external-id-field", "", "the upsert key field (default: discovered: the External ID field labelled \"External id\")")
 	fs.StringVar(&cfg.MappingFile, "mapping", "", "a Data Loader .sdl mapping file (CSV Header=Field__c lines); default: match headers to API names, then labels")
+	fs.StringVar(&cfg.OrderBy, "order-by", "", "order each Bulk job's rows by this column, so one learner's rows share a batch (fewer UNABLE_TO_LOCK_ROW); \"none\" keeps the export's order (default: the learner email column)")
 }
 
 const orgHelp = `
@@ -127,5 +129,8 @@ Authentication, in order of preference: --target-org ALIAS (a Salesforce CLI log
 SF_ACCESS_TOKEN with --instance-url; OAuth JWT bearer (SF_CLIENT_ID, SF_USERNAME,
 SF_JWT_KEY_FILE); a refresh token (SF_CLIENT_ID, SF_REFRESH_TOKEN); client credentials
 (SF_CLIENT_ID, SF_CLIENT_SECRET); username-password (SF_CLIENT_ID, SF_CLIENT_SECRET,
-SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN). Secrets are read from the environment only.
-Instance and login URLs must be https (loopback http is allowed for backfill org).`
+SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN). SF_CLIENT_ID is the consumer key of an External
+Client App installed in the org (new connected apps cannot be created since Spring '26; the
+README shows the set-up for a non-admin integration user). Secrets are read from the
+environment only. Instance and login URLs must be https (loopback http is allowed for
+backfill org).`

@@ -21,7 +21,7 @@ import (
 )
 
 func main() {
-	ctx := interruptible(os.Stderr)
+	ctx := interruptible(os.Stderr, os.Args[1:])
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
 		stdinTerminal: isTerminal(os.Stdin), stderrTerminal: isTerminal(os.Stderr)}
 	err := e.main(ctx, os.Args[1:])
@@ -33,15 +33,19 @@ func main() {
 
 // interruptible returns the context of a command: the first Ctrl-C (or SIGTERM) cancels it,
 // and the command stops cleanly: it finishes the step in flight, journals it and exits 130.
-// A second one ends the process at once, which is as safe as kill -9.
-func interruptible(stderr io.Writer) context.Context {
+// A second one ends the process at once, which is as safe as kill -9. `backfill org` is
+// meant to be stopped that way, so it is not told about.
+func interruptible(stderr io.Writer, args []string) context.Context {
+	serving := len(args) > 0 && args[0] == "org"
 	ctx, stop := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sigs
 		signal.Reset(os.Interrupt, syscall.SIGTERM)
-		fmt.Fprintln(stderr, "backfill: interrupted; stopping after the current step (Ctrl-C again to quit at once)")
+		if !serving {
+			fmt.Fprintln(stderr, "backfill: interrupted; stopping after the current step (Ctrl-C again to quit at once)")
+		}
 		stop()
 	}()
 	return ctx
