@@ -4,22 +4,24 @@ import (
 	"bytes"
 	"encoding/csv"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/northpass-tools/backfill/csvdiff"
 )
 
-// partRows must split what csvdiff.Writer writes exactly as encoding/csv reads it, and
-// fieldAt must find the same field, whatever the values hold (commas, quotes, newlines,
-// empty fields, formula characters).
-func TestPartRowsAgreesWithEncodingCSV(t *testing.T) {
+// fieldAt must find the field encoding/csv reads, whatever the values hold (commas, quotes,
+// newlines, empty fields, formula characters), in records as csvdiff.Writer writes them; and
+// partOrder must write back every record, byte for byte, ordered by that field.
+func TestPartOrderAgreesWithEncodingCSV(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	pieces := []string{"a", "Ann@Example.com", ",", `"`, "\n", "", " ", "=1+1", "é", "x,y", `""`, "\r"}
+	pieces := []string{"a", "Ann@Example.com", "ann@example.com", ",", `"`, "\n", "", " ", "=1+1", "é", "x,y", `""`, "B"}
 	for round := range 200 {
-		var buf bytes.Buffer
-		w := csvdiff.NewWriter(&buf, false)
+		col := rng.IntN(3)
+		o := &partOrder{col: col}
 		var want [][]string
+		w := csvdiff.NewWriter(nil, false)
 		for range 1 + rng.IntN(20) {
 			rec := make([]string, 1+rng.IntN(4))
 			for i := range rec {
@@ -27,34 +29,58 @@ func TestPartRowsAgreesWithEncodingCSV(t *testing.T) {
 				for range rng.IntN(4) {
 					b.WriteString(pieces[rng.IntN(len(pieces))])
 				}
-				rec[i] = strings.ReplaceAll(b.String(), "\r", "") // to_import.csv has no CR
+				rec[i] = b.String()
 			}
 			rec[0] = "k" + rec[0] // a row's external id is never empty
-			if err := w.WriteStrings(rec...); err != nil {
-				t.Fatal(err)
+			raw := w.AppendRecord(nil, nil, rec...)
+			o.add(raw)
+			r := o.rows[len(o.rows)-1]
+			key := ""
+			if col < len(rec) {
+				key = rec[col]
+			}
+			got := string(o.buf[r.keyOff:r.keyEnd])
+			if unq := strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(got, `"`), `"`), `""`, `"`); got != key && unq != key {
+				t.Fatalf("round %d: field %d of %q is %q, want %q", round, col, raw, got, key)
 			}
 			want = append(want, rec)
 		}
-		w.Flush()
-		data := buf.Bytes()
-		col := rng.IntN(3)
-		rows, err := partRows(data, col, nil)
-		if err != nil || len(rows) != len(want) {
-			t.Fatalf("round %d: %d rows (%v), want %d\n%q", round, len(rows), err, len(want), data)
+		var buf bytes.Buffer
+		out := csvdiff.NewWriter(&buf, false)
+		n := len(want)
+		if err := o.writeTo(out, n); err != nil {
+			t.Fatal(err)
 		}
-		for i, r := range rows {
-			got, err := csv.NewReader(bytes.NewReader(data[r.off:r.end])).Read()
-			if err != nil || strings.Join(got, "\x00") != strings.Join(want[i], "\x00") {
-				t.Fatalf("round %d row %d: %q (%v), want %q", round, i, got, err, want[i])
+		out.Flush()
+		cr := csv.NewReader(&buf)
+		cr.FieldsPerRecord = -1
+		got, err := cr.ReadAll()
+		if err != nil || len(got) != n {
+			t.Fatalf("round %d: %d records (%v), want %d", round, len(got), err, n)
+		}
+		var prev []byte
+		for i, rec := range got {
+			raw := w.AppendRecord(nil, nil, rec...)
+			from, to := fieldAt(raw, col)
+			if key := raw[from:to]; i > 0 && foldCompare(key, prev) < 0 {
+				t.Fatalf("round %d: record %d key %q after %q", round, i, key, prev)
+			} else {
+				prev = key
 			}
-			key := ""
-			if col < len(want[i]) {
-				key = want[i][col]
+		}
+		joined := func(recs [][]string) []string {
+			var out []string
+			for _, r := range recs {
+				out = append(out, strings.Join(r, "\x00"))
 			}
-			raw := string(data[r.keyOff:r.keyEnd])
-			if unq := strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(raw, `"`), `"`), `""`, `"`); raw != key && unq != key {
-				t.Fatalf("round %d row %d col %d: key %q, want %q", round, i, col, raw, key)
-			}
+			slices.Sort(out)
+			return out
+		}
+		if !slices.Equal(joined(got), joined(want)) {
+			t.Fatalf("round %d: the records changed", round)
+		}
+		if len(o.rows) != 0 || len(o.buf) != 0 {
+			t.Fatalf("round %d: %d rows left", round, len(o.rows))
 		}
 	}
 }

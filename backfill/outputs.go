@@ -14,6 +14,8 @@ import (
 type importLayout interface {
 	header(h *csvdiff.Header) []string
 	write(w *csvdiff.Writer, h *csvdiff.Header, r *csvdiff.Row) error
+	// finish writes what the layout still holds, after the last row.
+	finish(w *csvdiff.Writer) error
 }
 
 // exportLayout keeps the export's own header and every value byte for byte: what `clean`
@@ -21,6 +23,8 @@ type importLayout interface {
 type exportLayout struct{}
 
 func (exportLayout) header(h *csvdiff.Header) []string { return h.Names }
+
+func (exportLayout) finish(*csvdiff.Writer) error { return nil }
 
 func (exportLayout) write(w *csvdiff.Writer, h *csvdiff.Header, r *csvdiff.Row) error {
 	if h.RawIsCanonical() {
@@ -124,6 +128,9 @@ func (o *outputs) Row(r *csvdiff.Row) error {
 // Close flushes and closes every file.
 func (o *outputs) Close() error {
 	var errs []error
+	if o.toImport != nil {
+		errs = append(errs, o.layout.finish(o.toImport))
+	}
 	if o.ledger != nil {
 		errs = append(errs, o.ledger.Flush())
 	}

@@ -154,7 +154,8 @@ func targetForExport(ctx context.Context, sf Salesforce, cfg *Config) (*Target, 
 // report and the journal's first line.
 func (p *planRun) write(ctx context.Context, ex *existingSet, command string, started time.Time) error {
 	cfg := p.cfg
-	rows := newPlanRows(p.target, ex, p.idx, cfg.UpdateStale, maxUploadBytes(cfg))
+	orderCol, _ := p.target.orderColumn(cfg.OrderBy) // checked when the target was found
+	rows := newPlanRows(p.target, ex, p.idx, cfg.UpdateStale, maxUploadBytes(cfg), orderCol)
 	out, err := newOutputs(p.folder, p.idx, rows, cfg.SkippedBeforeCutoff)
 	if err != nil {
 		return err
@@ -182,11 +183,8 @@ func (p *planRun) write(ctx context.Context, ex *existingSet, command string, st
 	p.summary = sum
 
 	parts := rows.parts(out.toImport.Offset())
-	if col, _ := p.target.orderColumn(cfg.OrderBy); col >= 0 && len(parts) > 0 {
-		if err := orderParts(p.folder, rows.hdrLen, parts, col); err != nil {
-			return err
-		}
-		c := p.target.Columns[col]
+	if orderCol >= 0 {
+		c := p.target.Columns[orderCol]
 		sum.OrderBy = fmt.Sprintf("%s (%s)", c.Column, c.Field.Name)
 	}
 	sha, err := p.folder.SHA256(runfolder.ToImportFile)
@@ -256,10 +254,16 @@ type planRows struct {
 	partRows  int
 	hdrLen    int64 // bytes of to_import.csv's header line
 	sawFirst  bool
+	order     *partOrder // nil: rows in the export's order
+	rec       []byte
 }
 
-func newPlanRows(t *Target, ex *existingSet, idx *csvdiff.Index, updateStale bool, maxPart int64) *planRows {
+func newPlanRows(t *Target, ex *existingSet, idx *csvdiff.Index, updateStale bool, maxPart int64, orderCol int) *planRows {
 	pr := &planRows{t: t, ex: ex, updateStale: updateStale, maxPart: maxPart, vals: make([][]byte, len(t.Columns))}
+	if orderCol >= 0 {
+		// One allocation of a whole part: growing by doubling would hold two copies at once.
+		pr.order = &partOrder{col: orderCol, buf: make([]byte, 0, maxPart)}
+	}
 	for _, c := range t.Columns {
 		pr.dps = append(pr.dps, idx.DateParserFor(c.Index)) // each column's own date order
 	}
@@ -342,21 +346,22 @@ func (pr *planRows) write(w *csvdiff.Writer, _ *csvdiff.Header, r *csvdiff.Row) 
 			return err
 		}
 	}
-	start := w.Offset()
 	if !pr.sawFirst {
-		pr.hdrLen, pr.sawFirst = start, true
+		pr.hdrLen, pr.sawFirst = w.Offset(), true
 	}
-	var err error
-	if len(pr.t.Constants) == 0 {
-		err = w.Write(pr.vals)
-	} else {
+	var extra []string
+	if len(pr.t.Constants) > 0 {
 		consts := pr.t.constantFields()
-		extra := make([]string, len(consts))
+		extra = make([]string, len(consts))
 		for i, f := range consts {
 			extra[i] = pr.t.Constants[f]
 		}
-		err = w.Write(pr.vals, extra...)
 	}
+	if pr.order != nil {
+		return pr.writeOrdered(w, extra)
+	}
+	start := w.Offset()
+	err := w.Write(pr.vals, extra...)
 	// A part is at most maxPart bytes with its header; a record that would pass the limit
 	// starts the next part.
 	if pr.partRows > 0 && pr.hdrLen+(w.Offset()-pr.partStart) > pr.maxPart {
@@ -368,6 +373,36 @@ func (pr *planRows) write(w *csvdiff.Writer, _ *csvdiff.Header, r *csvdiff.Row) 
 	}
 	pr.partRows++
 	return err
+}
+
+// writeOrdered adds the row to the part held in memory; when the part is full it is written,
+// in order, and the row starts the next one.
+func (pr *planRows) writeOrdered(w *csvdiff.Writer, extra []string) error {
+	o := pr.order
+	pr.rec = w.AppendRecord(pr.rec[:0], pr.vals, extra...)
+	o.add(pr.rec)
+	if n := len(o.rows) - 1; n > 0 && pr.hdrLen+o.size() > pr.maxPart {
+		return pr.flushPart(w, n)
+	}
+	return nil
+}
+
+// flushPart writes the first n rows held in memory, in order, as the next part.
+func (pr *planRows) flushPart(w *csvdiff.Writer, n int) error {
+	start := w.Offset()
+	if err := pr.order.writeTo(w, n); err != nil {
+		return err
+	}
+	pr.partList = append(pr.partList, runfolder.Part{Start: start, End: w.Offset(), Rows: n})
+	return nil
+}
+
+// finish writes the rows still held in memory as the last part.
+func (pr *planRows) finish(w *csvdiff.Writer) error {
+	if pr.order == nil || len(pr.order.rows) == 0 {
+		return nil
+	}
+	return pr.flushPart(w, len(pr.order.rows))
 }
 
 // parts closes the last part at end and returns them all.

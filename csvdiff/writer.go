@@ -32,7 +32,11 @@ func NewWriter(w io.Writer, neutralize bool) *Writer {
 
 // Write writes one record made of fields followed by extra.
 func (w *Writer) Write(fields [][]byte, extra ...string) error {
-	b := w.buf[:0]
+	return w.writeLine(w.AppendRecord(w.buf[:0], fields, extra...))
+}
+
+// AppendRecord appends to b the record [Writer.Write] would write, without its newline.
+func (w *Writer) AppendRecord(b []byte, fields [][]byte, extra ...string) []byte {
 	for i, f := range fields {
 		if i > 0 {
 			b = append(b, ',')
@@ -45,7 +49,7 @@ func (w *Writer) Write(fields [][]byte, extra ...string) error {
 		}
 		b = w.appendField(b, []byte(e))
 	}
-	return w.writeLine(b)
+	return b
 }
 
 // WriteStrings writes one record of strings.
