@@ -62,6 +62,11 @@ type Config struct {
 	// SkipPreflight (--skip-preflight) loads without running preflight's blocking checks
 	// first; the summary says what was skipped.
 	SkipPreflight bool
+	// Force (undo --force) also undoes records changed in Salesforce after the import.
+	Force bool
+	// KeepUpdatedAt (undo --keep-updated-at) restores records without moving their Updated
+	// At back, which the Northpass package refuses.
+	KeepUpdatedAt bool
 
 	// Hooks connect the job to its presentation (progress, the confirmation prompt, the
 	// report); the zero value is silent and cannot ask.

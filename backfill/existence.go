@@ -151,8 +151,8 @@ type csvKeys struct {
 	open  func() (io.ReadCloser, error)
 	field string
 	n     int
-	fold  bool            // keys compare case-insensitively
-	set   *csvdiff.KeySet // built on the first Has
+	fold  bool // keys compare case-insensitively
+	lazySet
 }
 
 // toImportKeys are the keys of the plan's to_import.csv.
@@ -186,11 +186,16 @@ func (k *csvKeys) Each(fn func([]byte) bool) error {
 	return err
 }
 
-func (k *csvKeys) Has(key []byte) (bool, error) {
-	if k.set == nil {
-		set := csvdiff.NewKeySet(k.n, k.fold)
+func (k *csvKeys) Has(key []byte) (bool, error) { return k.has(k.Each, k.n, k.fold, key) }
+
+// lazySet gives a key source its Has: a set of its keys, built on the first call.
+type lazySet struct{ set *csvdiff.KeySet }
+
+func (l *lazySet) has(each func(func([]byte) bool) error, n int, fold bool, key []byte) (bool, error) {
+	if l.set == nil {
+		set := csvdiff.NewKeySet(n, fold)
 		var aerr error
-		err := k.Each(func(key []byte) bool {
+		err := each(func(key []byte) bool {
 			aerr = set.Add(key, nil)
 			return aerr == nil
 		})
@@ -200,9 +205,9 @@ func (k *csvKeys) Has(key []byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		k.set = set
+		l.set = set
 	}
-	_, ok := k.set.Lookup(key)
+	_, ok := l.set.Lookup(key)
 	return ok, nil
 }
 

@@ -40,7 +40,7 @@ func (p *planRun) finish(ctx context.Context, l *loader) error {
 		{runfolder.LedgerFile, "final outcome of every data row (the plan's: plan-ledger.csv)"},
 	}
 	for _, k := range runfolder.ResultKinds {
-		sum.Files = append(sum.Files, RunFile{k.File, fmt.Sprintf("%s: %s", plural(fin.rows[k.File], "row"), runfolder.Describe(k.File))})
+		sum.Files = append(sum.Files, RunFile{k.File, fmt.Sprintf("%s: %s", Plural(fin.rows[k.File], "row"), runfolder.Describe(k.File))})
 	}
 	sum.Files = append(sum.Files, []RunFile{
 		{runfolder.ToImportFile, "exactly what was uploaded (parts/ holds the parts the load added)"},
@@ -95,7 +95,7 @@ type finalFiles struct {
 // are read one plan part (and the parts that followed it up) at a time, matched by key, so
 // memory is bounded by a part's rows however large the import.
 func (l *loader) finalFiles() (*finalFiles, error) {
-	folder := l.p.folder
+	folder := l.folder
 	fin := &finalFiles{stats: newStats(nil), rows: map[string]int{}}
 	ledger, err := folder.Begin(runfolder.LedgerFile)
 	if err != nil {
@@ -119,7 +119,7 @@ func (l *loader) finalFiles() (*finalFiles, error) {
 		}
 		out = append(out, p)
 		ws[k.File] = p.CSV(true)
-		if err := ws[k.File].WriteStrings(runfolder.FinalHeader(k, l.p.info.Fields)...); err != nil {
+		if err := ws[k.File].WriteStrings(runfolder.FinalHeader(k, l.plan.Fields)...); err != nil {
 			return nil, err
 		}
 	}
@@ -129,10 +129,10 @@ func (l *loader) finalFiles() (*finalFiles, error) {
 		o, detail := e.Outcome, e.Detail
 		if o.Planned() {
 			for left == 0 {
-				if root++; root > len(l.p.info.Parts) {
+				if root++; root > len(l.plan.Parts) {
 					return fmt.Errorf("internal error: the ledger has more rows to load than the plan's parts")
 				}
-				left = l.p.info.Parts[root-1].Rows
+				left = l.plan.Parts[root-1].Rows
 				var err error
 				if table, err = l.finalRoot(root, ws, fin); err != nil {
 					return err
@@ -153,7 +153,7 @@ func (l *loader) finalFiles() (*finalFiles, error) {
 		fin.counts.Add(o)
 		return lw.Write(e.Line, []byte(e.Key), o, detail)
 	})
-	if err == nil && (root != len(l.p.info.Parts) || left != 0) {
+	if err == nil && (root != len(l.plan.Parts) || left != 0) {
 		err = fmt.Errorf("internal error: the ledger has fewer rows to load than the plan's parts")
 	}
 	if err == nil {
@@ -180,14 +180,14 @@ func (l *loader) finalRoot(root int, ws map[string]*csvdiff.Writer, fin *finalFi
 	if err != nil {
 		return nil, err
 	}
-	ext := l.p.info.ExternalIDField
+	ext := l.plan.ExternalIDField
 	for _, n := range l.family(root) {
 		for _, k := range runfolder.ResultKinds {
 			name := l.resultFile(n, k)
 			if name == "" {
 				continue
 			}
-			rows, err := t.CopyWinners(l.p.folder, name, ext, uint16(n), runfolder.FinalHeader(k, l.p.info.Fields), ws[k.File])
+			rows, err := t.CopyWinners(l.folder, name, ext, uint16(n), runfolder.FinalHeader(k, l.plan.Fields), ws[k.File])
 			if err != nil {
 				return nil, err
 			}

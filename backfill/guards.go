@@ -30,7 +30,7 @@ func dateLayouts(idx *csvdiff.Index) ([]DateLayout, []Warning) {
 		out = append(out, DateLayout{Column: l.Column, Layout: l.Describe(), Order: l.Order.String(), Assumed: l.Assumed})
 		if l.Assumed {
 			ws = append(ws, Warning{Kind: "date-order", Count: l.Slash,
-				Message: fmt.Sprintf("column %q: none of its %s N/N/YYYY dates has a number over 12, so month-first (US) was assumed", l.Column, group(int64(l.Slash))),
+				Message: fmt.Sprintf("column %q: none of its %s N/N/YYYY dates has a number over 12, so month-first (US) was assumed", l.Column, Group(int64(l.Slash))),
 				Fix:     "check a few rows; if the dates are day-first, run again with --date-format d/M/yyyy (add H:mm when they have times)"})
 		}
 	}
@@ -51,7 +51,7 @@ func rejectedWarnings(sum *Summary) []Warning {
 			continue
 		}
 		if len(top) < 3 {
-			top = append(top, fmt.Sprintf("%s (%s)", r.Reason, plural(r.Count, "row")))
+			top = append(top, fmt.Sprintf("%s (%s)", r.Reason, Plural(r.Count, "row")))
 		}
 		switch {
 		case strings.Contains(r.Reason, csvdiff.ErrInvalidUTF8.Error()):
@@ -63,7 +63,7 @@ func rejectedWarnings(sum *Summary) []Warning {
 	var ws []Warning
 	if encoding > 0 {
 		ws = append(ws, Warning{Kind: "encoding", Count: encoding,
-			Message: fmt.Sprintf("%s rejected as invalid UTF-8: the file looks like it was saved by Excel on Windows", plural(encoding, "row")),
+			Message: fmt.Sprintf("%s rejected as invalid UTF-8: the file looks like it was saved by Excel on Windows", Plural(encoding, "row")),
 			Fix:     "run again with --encoding windows-1252"})
 	}
 	share := percentOf(rejected, sum.Rows)
@@ -76,7 +76,7 @@ func rejectedWarnings(sum *Summary) []Warning {
 			fix = "run again with --encoding windows-1252"
 		}
 		ws = append(ws, Warning{Kind: "rejected", Count: rejected, Reasons: top, Fix: fix,
-			Message: fmt.Sprintf("%s of %s (%.1f%%) %s rejected", plural(rejected, "row"), group(int64(sum.Rows)), share, wasWere(rejected))})
+			Message: fmt.Sprintf("%s of %s (%.1f%%) %s rejected", Plural(rejected, "row"), Group(int64(sum.Rows)), share, wasWere(rejected))})
 	}
 	return ws
 }
@@ -103,8 +103,8 @@ func checkRejected(cfg *Config, sum *Summary, code int, what string) error {
 	hint := fmt.Sprintf("read the WARNING above and %s; fix the export or how it is read, or allow it with --max-rejected %.0f",
 		runfolder.RejectsFile, math.Ceil(share))
 	return &ExitError{Code: code, Hint: hint, Err: &wrapErr{err: ErrTooManyRejected,
-		msg: fmt.Sprintf("%s of %s (%.1f%%) rejected, above --max-rejected %g%%: %s", plural(rejected, "row"),
-			group(int64(sum.Rows)), share, cfg.maxRejected(), what)}}
+		msg: fmt.Sprintf("%s of %s (%.1f%%) rejected, above --max-rejected %g%%: %s", Plural(rejected, "row"),
+			Group(int64(sum.Rows)), share, cfg.maxRejected(), what)}}
 }
 
 func (c *Config) maxRejected() float64 {
@@ -119,14 +119,6 @@ func percentOf(n, total int) float64 {
 		return 0
 	}
 	return 100 * float64(n) / float64(total)
-}
-
-// plural writes "1 row", "2 rows", with thousands separators.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return group(int64(n)) + " " + noun + "s"
 }
 
 // wrapErr is a message that wraps a sentinel without repeating its text.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -57,6 +58,11 @@ func Import(ctx context.Context, cfg Config) (*Summary, error) {
 // it replays the journal, asks Salesforce for the state of every job it had created, and
 // goes on from there. It never re-sends a part whose job may have its data.
 func Resume(ctx context.Context, cfg Config, dir string) (*Summary, error) {
+	if UndoInProgress(dir) {
+		cfg.Yes = true // it was confirmed when it started
+		sum, _, err := Undo(ctx, cfg, dir)
+		return sum, err
+	}
 	rl := withRunLog(&cfg)
 	defer rl.close()
 	p, err := loadPlan(ctx, &cfg, dir, "resume", false, rl)
@@ -75,6 +81,21 @@ func Resume(ctx context.Context, cfg Config, dir string) (*Summary, error) {
 		}
 	}
 	return p.load(ctx)
+}
+
+// UndoInProgress reports whether dir holds an undo whose jobs started and did not finish:
+// resume finishes it (with [Undo]).
+func UndoInProgress(dir string) bool {
+	folder, err := runfolder.Open(dir)
+	if err != nil || !folder.Has(runfolder.UndoFile) {
+		return false
+	}
+	for _, name := range []string{runfolder.UndoDeleteJournal, runfolder.UndoUpdateJournal} {
+		if st, err := folder.ReadJournalFile(name); err == nil && st.Started && !st.Finished {
+			return true
+		}
+	}
+	return false
 }
 
 // guardLoad runs preflight's blocking checks before anything is written to Salesforce
@@ -124,19 +145,15 @@ func (p *planRun) confirm() error {
 // sealed files changed since it was made, a journal from another plan, or a login to
 // another org. The lock is held on success.
 func loadPlan(ctx context.Context, cfg *Config, dir, command string, recheck bool, rl *runLog) (p *planRun, err error) {
-	folder, err := openPlanFolder(cfg, dir, command)
-	if err != nil {
+	if p, err = openPlanned(cfg, dir, command); err != nil {
 		return nil, err
 	}
+	folder := p.folder
 	defer func() {
 		if err != nil {
 			folder.Unlock()
 		}
 	}()
-	p = &planRun{cfg: cfg, log: cfg.logger(), folder: folder, info: &runfolder.Plan{}, summary: &Summary{}}
-	if err := folder.ReadJSON(runfolder.PlanFile, p.info); err != nil {
-		return nil, UsageError("pass a run folder written by backfill plan", "%s is not a plan folder: %v", dir, err)
-	}
 	if err := p.refuseShapingFlags(); err != nil {
 		return nil, err
 	}
@@ -164,13 +181,7 @@ func loadPlan(ctx context.Context, cfg *Config, dir, command string, recheck boo
 			return nil, err
 		}
 	}
-	if cfg.Org.InstanceURL == "" && cfg.Org.TargetOrg == "" {
-		cfg.Org.InstanceURL = p.info.InstanceURL
-	}
-	if p.sf, err = connect(ctx, cfg); err != nil {
-		return nil, err
-	}
-	if err := p.checkOrg(ctx); err != nil {
+	if err := p.login(ctx); err != nil {
 		return nil, err
 	}
 	if recheck {
@@ -179,6 +190,33 @@ func loadPlan(ctx context.Context, cfg *Config, dir, command string, recheck boo
 		}
 	}
 	return p, nil
+}
+
+// openPlanned opens the plan folder dir for command: its lock, then plan.json. The lock is
+// held on success.
+func openPlanned(cfg *Config, dir, command string) (*planRun, error) {
+	folder, err := openPlanFolder(cfg, dir, command)
+	if err != nil {
+		return nil, err
+	}
+	p := &planRun{cfg: cfg, log: cfg.logger(), folder: folder, info: &runfolder.Plan{}, summary: &Summary{}}
+	if err := folder.ReadJSON(runfolder.PlanFile, p.info); err != nil {
+		folder.Unlock()
+		return nil, UsageError("pass a run folder written by backfill plan", "%s is not a plan folder: %v", dir, err)
+	}
+	return p, nil
+}
+
+// login logs in (to the plan's instance unless told otherwise) and refuses another org.
+func (p *planRun) login(ctx context.Context) error {
+	if p.cfg.Org.InstanceURL == "" && p.cfg.Org.TargetOrg == "" {
+		p.cfg.Org.InstanceURL = p.info.InstanceURL
+	}
+	var err error
+	if p.sf, err = connect(ctx, p.cfg); err != nil {
+		return err
+	}
+	return p.checkOrg(ctx)
 }
 
 // openPlanFolder opens dir and takes its lock for command.
@@ -307,14 +345,19 @@ func sameHost(a, b string) bool {
 // recheck asks Salesforce again which of the planned keys exist now. Rows created since the
 // plan (by the live sync, say) are still upserted: the upsert matches them on the external id
 // and never duplicates, and the Northpass package refuses data older than what it holds
-// (already_newer). The count is logged.
+// (already_newer). The count is logged. Before a load starts, what those records hold is
+// kept in before-import.csv: what the load overwrites, for undo.
 func (p *planRun) recheck(ctx context.Context) error {
-	keys := toImportKeys(p.folder, p.info)
-	found := 0
-	_, err := lookup(ctx, p.sf, existenceQuery{Object: p.info.Object, ExtField: p.info.ExternalIDField}, keys, p.cfg,
-		func(sfclient.Record) error { found++; return nil })
+	name := runfolder.BeforeImportFile + ".recheck" // scratch: the load started already
+	if !p.journal.Started {
+		name = runfolder.BeforeImportFile
+	}
+	found, err := writeBefore(ctx, p.sf, p.cfg, p.folder, p.info, toImportKeys(p.folder, p.info), name)
 	if err != nil {
 		return fmt.Errorf("re-check %s: %w", p.info.Object, err)
+	}
+	if p.journal.Started {
+		os.Remove(p.folder.Path(name))
 	}
 	planned := p.summary.Count(runfolder.ToUpdate)
 	p.log.Info("existence re-checked", zap.Int("planned_updates", planned), zap.Int("now_existing", found))
@@ -391,12 +434,12 @@ func (p *planRun) stopped(ctx context.Context, l *loader, err error) error {
 		running := l.running()
 		msg := "interrupted"
 		if aborted > 0 {
-			msg += fmt.Sprintf(": aborted %s that this command had left Open", plural(aborted, "job"))
+			msg += fmt.Sprintf(": aborted %s that this command had left Open", Plural(aborted, "job"))
 		}
-		hint := fmt.Sprintf("run backfill resume %s to finish the import", dir)
+		hint := fmt.Sprintf("run backfill resume %s to finish", dir)
 		if running > 0 {
-			hint = fmt.Sprintf("%s still running in Salesforce, left alone: backfill resume %s collects the results and finishes the import",
-				plural(running, "job"), dir)
+			hint = fmt.Sprintf("%s still running in Salesforce, left alone: backfill resume %s collects the results and finishes",
+				Plural(running, "job"), dir)
 		}
 		return &ExitError{Code: ExitInterrupted, Err: errors.New(msg), Hint: hint}
 	}
@@ -427,11 +470,11 @@ func (p *planRun) final() (*Summary, error) {
 	}
 	var what, hints []string
 	if failed > 0 {
-		what = append(what, plural(failed, "row")+" failed")
+		what = append(what, Plural(failed, "row")+" failed")
 		hints = append(hints, fmt.Sprintf("%s holds the failed rows with Salesforce's error: fix the data and load it again", p.folder.Path(runfolder.ErrorFile)))
 	}
 	if unprocessed > 0 {
-		what = append(what, plural(unprocessed, "row")+" left unprocessed")
+		what = append(what, Plural(unprocessed, "row")+" left unprocessed")
 		hints = append(hints, fmt.Sprintf("%s holds the unprocessed rows, ready to load again", p.folder.Path(runfolder.UnprocessedFile)))
 	}
 	return sum, &ExitError{Code: ExitRowsFailed, Err: errors.New(strings.Join(what, " and ")), Hint: strings.Join(hints, "; ")}

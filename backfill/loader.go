@@ -21,11 +21,19 @@ import (
 // jobs, save their results, then give the rows still open (lock failures, rows a failed job
 // never processed) to follow-up parts, until none is open or the rounds are used up.
 type loader struct {
-	p   *planRun
-	j   *runfolder.Journal
-	st  *runfolder.JournalState
-	sf  Salesforce
-	log *zap.Logger
+	p      *planRun // the import's plan (nil for an undo)
+	plan   *runfolder.Plan
+	file   string // the data file the plan's parts are byte ranges of
+	op     string // the Bulk operation: upsert, update or delete
+	folder *runfolder.Folder
+	cfg    *Config
+	j      *runfolder.Journal
+	st     *runfolder.JournalState
+	sf     Salesforce
+	log    *zap.Logger
+	// fallbackStart is when the load is taken to have started when the journal does not
+	// say (it was lost): records created since count as created by it.
+	fallbackStart time.Time
 
 	mu        sync.Mutex
 	processed map[int]int64 // rows processed so far, per part, for progress
@@ -38,9 +46,18 @@ type loader struct {
 	refusedAt int64
 }
 
+// newLoader returns the loader of an import: upserts of to_import.csv's parts.
 func newLoader(p *planRun, j *runfolder.Journal, st *runfolder.JournalState) *loader {
-	return &loader{p: p, j: j, st: st, sf: p.sf, log: p.log, created: map[string]bool{}}
+	return &loader{p: p, plan: p.info, file: runfolder.ToImportFile, op: opUpsert, folder: p.folder, cfg: p.cfg,
+		j: j, st: st, sf: p.sf, log: p.log, fallbackStart: p.summary.FinishedAt, created: map[string]bool{}}
 }
+
+// The Bulk operations a loader runs.
+const (
+	opUpsert = "upsert"
+	opUpdate = "update"
+	opDelete = "delete"
+)
 
 // Follow-up rounds of a part family (after its first job) are bounded: rows that failed with
 // UNABLE_TO_LOCK_ROW go again at most maxLockRounds times (DESIGN.md section 10); rows no job
@@ -92,7 +109,7 @@ func (l *loader) isPending(n int) bool {
 }
 
 // lastPart is the highest part number: the plan's, then those the load added.
-func (l *loader) lastPart() int { return l.st.MaxPart(len(l.p.info.Parts)) }
+func (l *loader) lastPart() int { return l.st.MaxPart(len(l.plan.Parts)) }
 
 // sendAll makes sure every pending part is held by a closed job (or settled otherwise),
 // including the parts a split adds on the way. Every part is sent before any is waited
@@ -267,12 +284,12 @@ func (l *loader) refuse(n int, cause error) error {
 		return err
 	}
 	k := runfolder.ResultKinds[2]
-	c, err := l.p.folder.SaveResults(runfolder.JobFile(refusedName(n), k), r)
+	c, err := l.folder.SaveResults(runfolder.JobFile(refusedName(n), k), r)
 	r.Close()
 	if err != nil {
 		return fmt.Errorf("save the refused part %d: %w", n, err)
 	}
-	msg := fmt.Sprintf("Salesforce refused the upload of part %d (%s) as too large: %v", n, plural(l.partRows(n), "row"), cause)
+	msg := fmt.Sprintf("Salesforce refused the upload of part %d (%s) as too large: %v", n, Plural(l.partRows(n), "row"), cause)
 	l.log.Warn("part refused; its rows end unprocessed (see unprocessed.csv)", zap.Int("part", n), zap.String("why", msg))
 	counts := map[string]int64{k.Short: int64(c.Rows)}
 	ps.Done, ps.Saved, ps.State, ps.JobError, ps.Counts = true, true, runfolder.StateRefused, msg, counts
@@ -292,11 +309,15 @@ func (l *loader) abandon(n int, why string) error {
 
 // create makes a new upsert job for part n and journals it right away.
 func (l *loader) create(ctx context.Context, n int) error {
-	info := l.p.info
+	info := l.plan
 	// An interruption does not cut the create short: a job created in Salesforce whose answer
 	// was lost could not be aborted, as nobody would know its id. The client's own timeouts
 	// still bound the call.
-	job, err := l.sf.CreateIngestJob(context.WithoutCancel(ctx), sfclient.JobSpec{Object: info.Object, Operation: "upsert", ExternalIDFieldName: info.ExternalIDField})
+	spec := sfclient.JobSpec{Object: info.Object, Operation: l.op}
+	if l.op == opUpsert {
+		spec.ExternalIDFieldName = info.ExternalIDField
+	}
+	job, err := l.sf.CreateIngestJob(context.WithoutCancel(ctx), spec)
 	if err != nil {
 		return fmt.Errorf("create job: %w", err)
 	}
@@ -318,7 +339,7 @@ func (l *loader) upload(ctx context.Context, n int) error {
 		return err
 	}
 	defer r.Close()
-	m := l.p.cfg.progress().Start(fmt.Sprintf("upload part %d", n), size, "bytes")
+	m := l.cfg.progress().Start(fmt.Sprintf("upload part %d", n), size, "bytes")
 	defer m.Done()
 	return l.sf.UploadJobData(ctx, l.st.Part(n).Job, &meteredReader{r: r, m: m})
 }
@@ -338,7 +359,7 @@ func (l *loader) waitAll(ctx context.Context) error {
 		return nil
 	}
 	l.processed = map[int]int64{}
-	l.meter = l.p.cfg.progress().Start("Salesforce processes the rows", total, "rows")
+	l.meter = l.cfg.progress().Start("Salesforce processes the rows", total, "rows")
 	defer l.meter.Done()
 	for _, n := range waiting {
 		if err := l.wait(ctx, n); err != nil {
@@ -398,7 +419,7 @@ func (l *loader) saveAll(ctx context.Context) error {
 // interrupted download is simply made again).
 func (l *loader) save(ctx context.Context, n int) error {
 	ps := l.st.Part(n)
-	m := l.p.cfg.progress().Start(fmt.Sprintf("download the results of part %d", n), int64(l.partRows(n)), "rows")
+	m := l.cfg.progress().Start(fmt.Sprintf("download the results of part %d", n), int64(l.partRows(n)), "rows")
 	defer m.Done()
 	counts := map[string]int64{}
 	for _, k := range runfolder.ResultKinds {
@@ -431,7 +452,7 @@ func (l *loader) fetch(ctx context.Context, jobID string, k runfolder.ResultKind
 		pw.CloseWithError(err)
 		errc <- err
 	}()
-	c, err := l.p.folder.SaveResults(runfolder.JobFile(jobID, k), pr)
+	c, err := l.folder.SaveResults(runfolder.JobFile(jobID, k), pr)
 	pr.CloseWithError(io.ErrClosedPipe)
 	if derr := <-errc; derr != nil && !errors.Is(derr, io.ErrClosedPipe) {
 		return c, derr // the download's own error says more than the pipe's
@@ -444,7 +465,7 @@ func (l *loader) fetch(ctx context.Context, jobID string, k runfolder.ResultKind
 // left and its jobs did not fail the same way twice. It returns the parts added.
 func (l *loader) followUps() (int, error) {
 	added := 0
-	for root := 1; root <= len(l.p.info.Parts); root++ {
+	for root := 1; root <= len(l.plan.Parts); root++ {
 		ok, err := l.followUp(root)
 		if err != nil {
 			return added, err
@@ -488,7 +509,7 @@ func (l *loader) followUp(root int) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	fold := l.p.info.FoldKeys
+	fold := l.plan.FoldKeys
 	open, why := map[string]bool{}, map[string]int{}
 	err = l.eachPartRow(root, func(key string, _ []string) error {
 		o, detail, src, found := t.Lookup(key)
@@ -547,7 +568,7 @@ func describeOpen(why map[string]int) string {
 	var parts []string
 	for _, k := range []string{runfolder.LockRow, "unprocessed", "no result"} {
 		if n := why[k]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %s", plural(n, "row"), map[string]string{
+			parts = append(parts, fmt.Sprintf("%s %s", Plural(n, "row"), map[string]string{
 				runfolder.LockRow: "failed with UNABLE_TO_LOCK_ROW", "unprocessed": "unprocessed", "no result": "without a result"}[k]))
 		}
 	}

@@ -23,19 +23,19 @@ import (
 const partsDir = "parts"
 
 // isPlanPart reports whether part n is one of the plan's.
-func (l *loader) isPlanPart(n int) bool { return n <= len(l.p.info.Parts) }
+func (l *loader) isPlanPart(n int) bool { return n <= len(l.plan.Parts) }
 
 // partRows returns part n's row count.
 func (l *loader) partRows(n int) int {
 	if l.isPlanPart(n) {
-		return l.p.info.Parts[n-1].Rows
+		return l.plan.Parts[n-1].Rows
 	}
 	return l.st.Part(n).Rows
 }
 
 // openPart returns part n's CSV (the header, then its records) and its size in bytes.
 func (l *loader) openPart(n int) (io.ReadCloser, int64, error) {
-	folder := l.p.folder
+	folder := l.folder
 	if !l.isPlanPart(n) {
 		f, err := os.Open(folder.Path(l.st.Part(n).File))
 		if err != nil {
@@ -48,11 +48,11 @@ func (l *loader) openPart(n int) (io.ReadCloser, int64, error) {
 		}
 		return f, st.Size(), nil
 	}
-	f, err := os.Open(folder.Path(runfolder.ToImportFile))
+	f, err := os.Open(folder.Path(l.file))
 	if err != nil {
 		return nil, 0, err
 	}
-	info, pt := l.p.info, l.p.info.Parts[n-1]
+	info, pt := l.plan, l.plan.Parts[n-1]
 	r := io.MultiReader(io.NewSectionReader(f, 0, info.HeaderBytes), io.NewSectionReader(f, pt.Start, pt.End-pt.Start))
 	return readCloser{r, f}, info.HeaderBytes + pt.End - pt.Start, nil
 }
@@ -70,7 +70,7 @@ func (l *loader) eachPartRow(n int, fn func(key string, rec []string) error) err
 		return err
 	}
 	defer r.Close()
-	return eachCSVRow(r, l.p.info.ExternalIDField, fn)
+	return eachCSVRow(r, l.plan.ExternalIDField, fn)
 }
 
 // partKeys are the keys of part n, for the existence lookup.
@@ -80,7 +80,7 @@ func (l *loader) partKeys(n int) *csvKeys {
 			r, _, err := l.openPart(n)
 			return r, err
 		},
-		field: l.p.info.ExternalIDField, n: l.partRows(n), fold: l.p.info.FoldKeys,
+		field: l.plan.ExternalIDField, n: l.partRows(n), fold: l.plan.FoldKeys,
 	}
 }
 
@@ -91,7 +91,7 @@ func (l *loader) writePart(n, src int, keep func(key string, i int) bool) (runfo
 	added := runfolder.AddedPart{Part: n, File: filepath.Join(partsDir, fmt.Sprintf("part-%d.csv", n))}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write(l.p.info.Fields)
+	w.Write(l.plan.Fields)
 	i := 0
 	err := l.eachPartRow(src, func(key string, rec []string) error {
 		i++
@@ -106,7 +106,7 @@ func (l *loader) writePart(n, src int, keep func(key string, i int) bool) (runfo
 		err = w.Error()
 	}
 	if err == nil && added.Rows > 0 {
-		err = l.p.folder.WriteFile(added.File, buf.Bytes())
+		err = l.folder.WriteFile(added.File, buf.Bytes())
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	added.Sum = hex.EncodeToString(sum[:])
@@ -144,11 +144,11 @@ func (l *loader) family(root int) []int {
 // results reads what every part of root's family says of its rows into one table, the
 // newest attempt winning; source is the part number.
 func (l *loader) results(root int) (*runfolder.Results, error) {
-	t := runfolder.NewResults(l.partRows(root), l.p.info.FoldKeys)
+	t := runfolder.NewResults(l.partRows(root), l.plan.FoldKeys)
 	for _, n := range l.family(root) {
 		for _, k := range runfolder.ResultKinds {
 			if name := l.resultFile(n, k); name != "" {
-				if err := t.AddFile(l.p.folder, name, k, l.p.info.ExternalIDField, uint16(n)); err != nil {
+				if err := t.AddFile(l.folder, name, k, l.plan.ExternalIDField, uint16(n)); err != nil {
 					return nil, err
 				}
 			}
@@ -175,10 +175,10 @@ func (l *loader) resultFile(n int, k runfolder.ResultKind) string {
 // partSize returns the bytes part n uploads, its header included.
 func (l *loader) partSize(n int) int64 {
 	if l.isPlanPart(n) {
-		pt := l.p.info.Parts[n-1]
-		return l.p.info.HeaderBytes + pt.End - pt.Start
+		pt := l.plan.Parts[n-1]
+		return l.plan.HeaderBytes + pt.End - pt.Start
 	}
-	return l.p.folder.Size(l.st.Part(n).File)
+	return l.folder.Size(l.st.Part(n).File)
 }
 
 // refusedName names the pseudo-job whose unprocessed file holds the rows of part n,

@@ -172,7 +172,7 @@ func (p *planRun) write(ctx context.Context, ex *existingSet, command string, st
 	sum.Object, sum.ExternalIDField = p.target.Object, p.target.ExternalIDField
 	sum.Mapping, sum.Unmapped = p.target.mappingSummary()
 	sum.RunFolder = p.folder.Name()
-	sum.Files = append(out.Files(), files(runfolder.ReportFile, runfolder.PlanFile, runfolder.RunLogFile)...)
+	sum.Files = append(out.Files(), files(runfolder.ReportFile, runfolder.PlanFile, runfolder.BeforeFile, runfolder.RunLogFile)...)
 	sum.ByDay, sum.Reasons = out.stats.Days(), out.stats.Reasons()
 	sum.APICalls = p.sf.CallCounts()
 	sum.DateLayouts, sum.Warnings = dateLayouts(p.idx)
@@ -195,6 +195,11 @@ func (p *planRun) write(ctx context.Context, ex *existingSet, command string, st
 		Fields: rows.header(&p.idx.Header), HeaderBytes: rows.hdrLen, ToImportSHA256: sha, Parts: parts,
 		Mapping: sum.Mapping, UpdateStale: cfg.UpdateStale, InstanceURL: p.sf.InstanceURL(), APIVersion: p.sf.APIVersion(),
 		FoldKeys: p.target.foldKeys(), Flags: cfg.shapingFlags()}
+	toUpdate := &ledgerKeys{folder: p.folder, name: runfolder.LedgerFile, outcomes: map[runfolder.Outcome]bool{runfolder.ToUpdate: true},
+		n: sum.Count(runfolder.ToUpdate), fold: p.info.FoldKeys}
+	if _, err := writeBefore(ctx, p.sf, cfg, p.folder, p.info, toUpdate, runfolder.BeforeFile); err != nil {
+		return err
+	}
 	if err := finishSummary(cfg, p.folder, p.summary); err != nil {
 		return err
 	}

@@ -682,7 +682,7 @@ func (p *preflight) limits(ctx context.Context) result {
 			st = worse(st, CheckWarn)
 			continue
 		}
-		s := fmt.Sprintf("%s %s of %s remaining, needs about %s", l.name, group(v.Remaining), group(v.Max), group(l.need))
+		s := fmt.Sprintf("%s %s of %s remaining, needs about %s", l.name, Group(v.Remaining), Group(v.Max), Group(l.need))
 		switch {
 		case v.Remaining < l.need:
 			s += " (not enough)"
@@ -711,7 +711,7 @@ func (p *preflight) estimate() (api, batches int64, basis string) {
 			batches += ceilDiv(int64(pt.Rows), bulkRowsPerBatch) + followUpBatches
 		}
 		api = apiCallsBase + ceilDiv(n, apiCallsPerQuery) + apiCallsPerPart*int64(len(pl.Parts))
-		return api, batches, fmt.Sprintf("the plan's %s rows in %d Bulk job(s); batches: 1 per 10,000 rows of each job, plus 1 per job for a follow-up", group(n), len(pl.Parts))
+		return api, batches, fmt.Sprintf("the plan's %s rows in %d Bulk job(s); batches: 1 per 10,000 rows of each job, plus 1 per job for a follow-up", Group(n), len(pl.Parts))
 	}
 	if p.idx == nil {
 		return apiCallsNoExport, 1, "estimate without --export; pass it to size the load"
@@ -727,7 +727,7 @@ func (p *preflight) estimate() (api, batches int64, basis string) {
 	}
 	api = apiCallsBase + ceilDiv(n, apiCallsPerQuery) + apiCallsPerPart*parts
 	batches = ceilDiv(n, bulkRowsPerBatch) + followUpBatches*parts
-	return api, batches, fmt.Sprintf("%s candidate rows in %d Bulk job(s); batches: 1 per 10,000 rows, plus 1 per job for a follow-up", group(n), parts)
+	return api, batches, fmt.Sprintf("%s candidate rows in %d Bulk job(s); batches: 1 per 10,000 rows, plus 1 per job for a follow-up", Group(n), parts)
 }
 
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
@@ -739,24 +739,6 @@ func worse(a, b CheckStatus) CheckStatus {
 		return b
 	}
 	return a
-}
-
-// group formats n with thousands separators.
-func group(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // sync is check 6, the guide's "Verify Data Sync": the newest Enrollment last modified by

@@ -16,6 +16,9 @@ import (
 	"github.com/northpass-tools/backfill/sfclient"
 )
 
+// bulkNull is the Bulk API's value that empties a field in an update (an empty cell leaves it).
+const bulkNull = "#N/A"
+
 // When the fate of a part's rows is unknown (its job is gone: Salesforce deletes jobs 7 days
 // after they end; or the journal was lost), resolve asks Salesforce which of the part's keys
 // now hold exactly the planned values, records those as loaded (created when the record was
@@ -28,7 +31,7 @@ func (l *loader) resolve(ctx context.Context, n int, why string) error {
 	ps := l.st.Part(n)
 	// The vanished job stays the part's until the resolved entry: a crash before it resolves
 	// the part again, never sends it as if it had not been sent.
-	info := l.p.info
+	info := l.plan
 	cols := planColumns(info)
 	ex := &existingSet{set: csvdiff.NewKeySet(l.partRows(n), info.FoldKeys), seed: maphash.MakeSeed()}
 	q := existenceQuery{Object: info.Object, ExtField: info.ExternalIDField, Fields: []string{"CreatedDate"}}
@@ -40,7 +43,7 @@ func (l *loader) resolve(ctx context.Context, n int, why string) error {
 	}
 	since := l.loadStart().Truncate(time.Second) // CreatedDate has whole seconds at best
 	created := map[string]bool{}
-	_, err := lookup(ctx, l.sf, q, l.partKeys(n), l.p.cfg, func(r sfclient.Record) error {
+	_, err := lookup(ctx, l.sf, q, l.partKeys(n), l.cfg, func(r sfclient.Record) error {
 		key := r.String(info.ExternalIDField)
 		if t, ok := r.Time("CreatedDate"); ok && !t.Before(since) {
 			created[foldKey(key, info.FoldKeys)] = true
@@ -63,27 +66,38 @@ func (l *loader) resolve(ctx context.Context, n int, why string) error {
 }
 
 // writeResolved writes, in the form of a success result file, the rows of part n whose
-// record holds every planned (non-empty) value, and returns how many, and how many of
-// those records were created since the load started.
+// record holds every planned (non-empty) value (for a delete: whose record is gone), and
+// returns how many, and how many of those records were created since the load started.
 func (l *loader) writeResolved(n int, ex *existingSet, created map[string]bool) (rows, fresh int, err error) {
-	out, err := l.p.folder.Begin(runfolder.JobFile(resolvedName(n), runfolder.ResultKinds[0]))
+	out, err := l.folder.Begin(runfolder.JobFile(resolvedName(n), runfolder.ResultKinds[0]))
 	if err != nil {
 		return 0, 0, err
 	}
 	w := csv.NewWriter(out)
-	w.Write(runfolder.FinalHeader(runfolder.ResultKinds[0], l.p.info.Fields))
+	w.Write(runfolder.FinalHeader(runfolder.ResultKinds[0], l.plan.Fields))
 	err = l.eachPartRow(n, func(key string, rec []string) error {
 		id, hashes, ok := ex.lookup([]byte(key))
-		if !ok {
+		switch {
+		case l.op == opDelete && ok:
+			return nil // still in the org: not deleted
+		case l.op == opDelete:
+			id = key
+		case !ok:
 			return nil
 		}
 		for i, c := range ex.compared {
-			if v := rec[c.col]; v != "" && ex.differs(hashes, i, []byte(v)) {
+			v := rec[c.col]
+			if v == bulkNull {
+				v = "" // an update that empties the field
+			} else if v == "" {
+				continue // an empty cell leaves the value as it was
+			}
+			if ex.differs(hashes, i, []byte(v)) {
 				return nil // the record does not hold what the plan loads: not loaded by us
 			}
 		}
 		rows++
-		c := created[foldKey(key, l.p.info.FoldKeys)]
+		c := created[foldKey(key, l.plan.FoldKeys)]
 		if c {
 			fresh++
 		}
@@ -103,10 +117,7 @@ func (l *loader) writeResolved(n int, ex *existingSet, created map[string]bool) 
 // planColumns are to_import.csv's columns with their field types (the plan's mapping,
 // with the columns a .sdl sets as constants typed as text).
 func planColumns(info *runfolder.Plan) []runfolder.Mapping {
-	types := map[string]string{}
-	for _, m := range info.Mapping {
-		types[m.Field] = m.Type
-	}
+	types := fieldTypes(info)
 	out := make([]runfolder.Mapping, len(info.Fields))
 	for i, f := range info.Fields {
 		out[i] = runfolder.Mapping{Field: f, Type: types[f]}
@@ -120,7 +131,7 @@ func (l *loader) loadStart() time.Time {
 	if !l.st.LoadStart.IsZero() {
 		return l.st.LoadStart
 	}
-	return l.p.summary.FinishedAt
+	return l.fallbackStart
 }
 
 func foldKey(k string, fold bool) string {

@@ -545,6 +545,10 @@ func TestSealedPlanRefusesEdits(t *testing.T) {
 		runfolder.ToImportFile: func(dir string) {
 			writeFile(t, dir, runfolder.ToImportFile, readFile(t, dir, runfolder.ToImportFile)+"extra,row\n")
 		},
+		// The before-image undo restores from.
+		runfolder.BeforeFile: func(dir string) {
+			writeFile(t, dir, runfolder.BeforeFile, readFile(t, dir, runfolder.BeforeFile)+"k,a0E000000000001AAA\n")
+		},
 		runfolder.SummaryFile: func(dir string) {
 			writeFile(t, dir, runfolder.SummaryFile, strings.Replace(readFile(t, dir, runfolder.SummaryFile), `"rows": 45`, `"rows": 44`, 1))
 		},

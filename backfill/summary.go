@@ -41,7 +41,11 @@ type Summary struct {
 	Warnings []Warning `json:"warnings,omitempty"`
 	// Preflight holds the blocking preflight checks that did not pass (plan shows what an
 	// import would refuse on).
-	Preflight  []Check   `json:"preflight,omitempty"`
+	Preflight []Check `json:"preflight,omitempty"`
+	// Verify lists the `backfill verify` runs of an import, oldest first.
+	Verify []VerifyRun `json:"verify,omitempty"`
+	// Undo is the last `backfill undo` of an import (its dry run, or the undo itself).
+	Undo       *UndoRun  `json:"undo,omitempty"`
 	RunFolder  string    `json:"run_folder"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`

@@ -63,7 +63,7 @@ func Run(ctx context.Context, cfg backfill.Config, opts Options, w io.Writer) er
 		PollInterval: 100 * time.Millisecond, MaxPollInterval: 500 * time.Millisecond}
 
 	fmt.Fprintf(w, "backfill demo: a demo Northpass org is running at %s (an emulator; nothing leaves this machine)\n", srv.URL)
-	fmt.Fprintf(w, "\n== 1/3 preflight: is the org ready?\n\n")
+	fmt.Fprintf(w, "\n== 1/4 preflight: is the org ready?\n\n")
 	rep, err := backfill.Preflight(ctx, cfg)
 	if rep != nil {
 		if perr := report.PrintPreflight(w, rep, "table"); perr != nil {
@@ -73,16 +73,29 @@ func Run(ctx context.Context, cfg backfill.Config, opts Options, w io.Writer) er
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n== 2/3 plan: the dry run people review (changes nothing)\n\n")
+	fmt.Fprintf(w, "\n== 2/4 plan: the dry run people review (changes nothing)\n\n")
 	sum, err := backfill.Plan(ctx, cfg)
 	if err := show(w, sum, err); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n== 3/3 import: load exactly the reviewed plan (backfill import --plan %s --yes)\n\n", cfg.Out)
+	fmt.Fprintf(w, "\n== 3/4 import: load exactly the reviewed plan (backfill import --plan %s --yes)\n\n", cfg.Out)
 	imp := cfg
 	imp.PlanDir, imp.Export, imp.Yes = cfg.Out, "", true
 	sum, err = backfill.Import(ctx, imp)
-	return show(w, sum, err)
+	if err := show(w, sum, err); err != nil && backfill.ExitCode(err) != backfill.ExitRowsFailed {
+		return err
+	}
+	fmt.Fprintf(w, "\n== 4/4 verify: read every loaded record back and compare it with the upload (backfill verify %s)\n\n", cfg.Out)
+	ver := cfg
+	ver.Export = ""
+	_, run, err := backfill.Verify(ctx, ver, cfg.Out)
+	if run != nil {
+		if perr := report.PrintVerify(w, cfg.Out, run, "table"); perr != nil && err == nil {
+			err = perr
+		}
+		fmt.Fprintf(w, "\nto take it back: backfill undo %s (a dry run; --yes to do it)\n", cfg.Out)
+	}
+	return err
 }
 
 func show(w io.Writer, sum *backfill.Summary, err error) error {

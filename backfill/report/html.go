@@ -53,6 +53,80 @@ type reportView struct {
 	Unmapped []string
 	APICalls []apiCallRow
 	Files    []fileRow
+	Verify   []checkView
+	Undo     *checkView
+}
+
+// checkView is a verify or an undo of the import, for the report.
+type checkView struct {
+	At, Verdict, Tone, File string
+	DryRun                  bool
+	Days                    int
+	Rows                    []countRow
+	Examples                []string
+}
+
+type countRow struct {
+	Outcome, Meaning string
+	N                string
+	Zero             bool
+}
+
+var checkMeanings = map[string]string{
+	backfill.VerifyMatch:        "Salesforce holds every value uploaded",
+	backfill.VerifyNewer:        "Salesforce holds a later Updated At than the upload (counts as a match)",
+	backfill.VerifyDiffers:      "some field holds another value (verify.csv names the fields and both values)",
+	backfill.VerifyMissing:      "no record with the external id",
+	"delete":                    "created by the import: will be deleted",
+	"restore":                   "updated by the import: will get its values back",
+	"skip":                      "changed after the import, or nothing to restore: left alone (--force undoes changed ones)",
+	"gone":                      "created by the import, already deleted",
+	"same":                      "updated by the import, already back to its values before it",
+	backfill.UndoDeleted:        "deleted (in the Recycle Bin)",
+	backfill.UndoRestored:       "its values before the import are back",
+	backfill.UndoRestoreRefused: "the package refused to move Updated At back (--keep-updated-at restores the rest)",
+	backfill.UndoSkippedChanged: "changed after the import: left alone",
+	backfill.UndoFailed:         "Salesforce refused (undo-ledger.csv says why)",
+}
+
+func countRows(counts map[string]int, order []string) []countRow {
+	var out []countRow
+	for _, o := range order {
+		out = append(out, countRow{Outcome: o, Meaning: checkMeanings[o], N: backfill.Group(counts[o]), Zero: counts[o] == 0})
+	}
+	return out
+}
+
+func verifyViews(runs []backfill.VerifyRun) []checkView {
+	var out []checkView
+	for _, r := range runs {
+		v := checkView{At: r.At.UTC().Format("2006-01-02 15:04 UTC"), File: r.File, Examples: r.Examples, Verdict: "every record matches", Tone: "ok",
+			Rows: countRows(r.Outcomes, []string{backfill.VerifyMatch, backfill.VerifyNewer, backfill.VerifyDiffers, backfill.VerifyMissing})}
+		if !r.OK() {
+			v.Verdict, v.Tone = "some records differ or are missing", "bad"
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func undoView(u *backfill.UndoRun) *checkView {
+	if u == nil {
+		return nil
+	}
+	v := &checkView{At: u.At.UTC().Format("2006-01-02 15:04 UTC"), File: u.File, DryRun: u.DryRun, Days: u.RecycleBinDays, Examples: u.Examples}
+	switch {
+	case u.DryRun:
+		v.Verdict, v.Tone = "nothing changed yet", "warn"
+		v.Rows = countRows(u.Planned, []string{"delete", "restore", "skip", "gone", "same"})
+	case u.OK():
+		v.Verdict, v.Tone = "everything undone", "ok"
+		v.Rows = countRows(u.Outcomes, []string{backfill.UndoDeleted, backfill.UndoRestored, backfill.UndoRestoreRefused, backfill.UndoSkippedChanged, backfill.UndoFailed})
+	default:
+		v.Verdict, v.Tone = "not everything was undone", "bad"
+		v.Rows = countRows(u.Outcomes, []string{backfill.UndoDeleted, backfill.UndoRestored, backfill.UndoRestoreRefused, backfill.UndoSkippedChanged, backfill.UndoFailed})
+	}
+	return v
 }
 
 type verdict struct {
@@ -125,6 +199,8 @@ func newReportView(s *backfill.Summary) *reportView {
 		Days:     newDayChart(s.ByDay, s.Cutoff),
 		Mapping:  s.Mapping,
 		Unmapped: s.Unmapped,
+		Verify:   verifyViews(s.Verify),
+		Undo:     undoView(s.Undo),
 	}
 	if !s.StartedAt.IsZero() && !s.FinishedAt.IsZero() {
 		v.Took = fmtDuration(s.FinishedAt.Sub(s.StartedAt))

@@ -597,3 +597,36 @@ func TestPrintSummaryImport(t *testing.T) {
 	}
 	golden(t, filepath.Join("..", "..", "testdata", "golden", "report-import", "stdout.txt"), buf.Bytes())
 }
+
+// TestReportProveAndUndo: an import's report shows the verify and undo commands for its
+// folder, each verify run and the last undo with their counts and verdicts.
+func TestReportProveAndUndo(t *testing.T) {
+	s := importSummary()
+	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	s.Verify = []backfill.VerifyRun{
+		{File: "verify.csv", At: at, Records: 30, Outcomes: map[string]int{"match": 30}},
+		{File: "verify-2.csv", At: at.Add(time.Hour), Records: 30, Outcomes: map[string]int{"match": 28, "differs": 1, "missing": 1},
+			Examples: []string{"k1: differs (nplms__Status__c: uploaded \"done\", Salesforce \"<b>\")"}},
+	}
+	s.Undo = &backfill.UndoRun{At: at.Add(2 * time.Hour), DryRun: true, File: "undo-plan.csv", RecycleBinDays: 15,
+		Planned: map[string]int{"delete": 25, "restore": 4, "skip": 1}}
+	var b strings.Builder
+	if err := report.Render(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := html.Parse(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prove := textOf(findID(doc, "prove"))
+	for _, want := range []string{"backfill verify " + s.RunFolder, "backfill undo " + s.RunFolder, "every record matches",
+		"some records differ or are missing", "verify-2.csv", `Salesforce "<b>"`, "Undo plan (dry run: nothing changed)", "delete 25 created by the import",
+		"Recycle Bin for 15 days"} {
+		if !strings.Contains(strings.ReplaceAll(prove, "\n", ""), want) {
+			t.Errorf("prove section lacks %q:\n%s", want, prove)
+		}
+	}
+	if strings.Contains(b.String(), "<b>\"") {
+		t.Errorf("an example was not escaped")
+	}
+}

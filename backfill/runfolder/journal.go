@@ -85,19 +85,25 @@ type Journal struct {
 // garbage last line (a crash in the middle of a write) is cut off first, so the next entry
 // starts on a line of its own; cut says how many bytes went.
 func (f *Folder) OpenJournal(now func() time.Time) (j *Journal, cut int64, err error) {
-	if cut, err = f.repairJournal(); err != nil {
+	return f.OpenJournalFile(JournalFile, now)
+}
+
+// OpenJournalFile is [Folder.OpenJournal] for the journal in file name (an undo keeps its
+// own journals).
+func (f *Folder) OpenJournalFile(name string, now func() time.Time) (j *Journal, cut int64, err error) {
+	if cut, err = f.repairJournal(name); err != nil {
 		return nil, 0, err
 	}
-	w, err := os.OpenFile(f.Path(JournalFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, FilePerm)
+	w, err := os.OpenFile(f.Path(name), os.O_WRONLY|os.O_CREATE|os.O_APPEND, FilePerm)
 	if err != nil {
 		return nil, 0, fmt.Errorf("open journal: %w", err)
 	}
 	return &Journal{f: w, now: now}, cut, nil
 }
 
-// repairJournal truncates the journal after its last good line.
-func (f *Folder) repairJournal() (int64, error) {
-	b, err := os.ReadFile(f.Path(JournalFile))
+// repairJournal truncates the journal name after its last good line.
+func (f *Folder) repairJournal(name string) (int64, error) {
+	b, err := os.ReadFile(f.Path(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
@@ -108,7 +114,7 @@ func (f *Folder) repairJournal() (int64, error) {
 	if good == len(b) {
 		if len(b) > 0 && b[len(b)-1] != '\n' {
 			// A whole last entry that lost only its newline: end it.
-			w, err := os.OpenFile(f.Path(JournalFile), os.O_WRONLY|os.O_APPEND, FilePerm)
+			w, err := os.OpenFile(f.Path(name), os.O_WRONLY|os.O_APPEND, FilePerm)
 			if err != nil {
 				return 0, fmt.Errorf("repair journal: %w", err)
 			}
@@ -118,7 +124,7 @@ func (f *Folder) repairJournal() (int64, error) {
 		}
 		return 0, nil
 	}
-	if err := os.Truncate(f.Path(JournalFile), int64(good)); err != nil {
+	if err := os.Truncate(f.Path(name), int64(good)); err != nil {
 		return 0, fmt.Errorf("repair journal: %w", err)
 	}
 	return int64(len(b) - good), nil
@@ -225,9 +231,12 @@ func (st *JournalState) Apply(e JournalEntry) {
 
 // ReadJournal replays the folder's journal. A missing journal is an empty state with
 // Missing set. A torn or garbage last line is ignored; any other bad line is an error.
-func (f *Folder) ReadJournal() (*JournalState, error) {
+func (f *Folder) ReadJournal() (*JournalState, error) { return f.ReadJournalFile(JournalFile) }
+
+// ReadJournalFile is [Folder.ReadJournal] for the journal in file name.
+func (f *Folder) ReadJournalFile(name string) (*JournalState, error) {
 	st := &JournalState{Parts: map[int]*PartState{}}
-	b, err := os.ReadFile(f.Path(JournalFile))
+	b, err := os.ReadFile(f.Path(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		st.Missing = true
 		return st, nil
@@ -241,10 +250,10 @@ func (f *Folder) ReadJournal() (*JournalState, error) {
 	for n := 1; sc.Scan(); n++ {
 		var e JournalEntry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", f.Path(JournalFile), n, err)
+			return nil, fmt.Errorf("%s line %d: %w", f.Path(name), n, err)
 		}
 		if err := st.apply(e); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", f.Path(JournalFile), n, err)
+			return nil, fmt.Errorf("%s line %d: %w", f.Path(name), n, err)
 		}
 	}
 	return st, sc.Err()

@@ -31,7 +31,7 @@ type Seal struct {
 }
 
 // SealedFiles are the files of a plan that import --plan and resume read.
-var SealedFiles = []string{ToImportFile, LedgerFile, SummaryFile}
+var SealedFiles = []string{ToImportFile, LedgerFile, SummaryFile, BeforeFile}
 
 // keptAs is where import keeps a plan file it replaces with the import's own.
 var keptAs = map[string]string{LedgerFile: PlanLedgerFile, SummaryFile: PlanSummaryFile}

@@ -86,21 +86,17 @@ values and loads only the rest. Resuming a finished import sends nothing.`+orgHe
 	addFormatFlag(fs, &format)
 	fs.BoolVar(&cfg.SkipPreflight, "skip-preflight", false, "finish without running preflight's blocking checks first")
 	addLogFlags(fs, &lo)
-	if err := parseFlags(fs, e, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return backfill.UsageError("run 'backfill resume --help'", "resume takes one run folder")
-	}
-	if err := checkFormat(format); err != nil {
-		return err
-	}
-	done, err := e.setupJob(&cfg, lo)
+	dir, done, err := e.folderCommand(fs, args, &cfg, lo, format)
 	if err != nil {
 		return err
 	}
 	defer done()
-	sum, err := backfill.Resume(ctx, cfg, fs.Arg(0))
+	if backfill.UndoInProgress(dir) {
+		cfg.Yes = true // the undo was confirmed when it started
+		_, run, err := backfill.Undo(ctx, cfg, dir)
+		return e.printUndo(dir, run, format, err)
+	}
+	sum, err := backfill.Resume(ctx, cfg, dir)
 	return e.printSummary(sum, format, e.printBlocked(sum, err))
 }
 

@@ -91,7 +91,9 @@ func commands() map[string]command {
 		"preflight": {"check the org is ready (packages, integration user, object, limits, live sync); reads only", runPreflight},
 		"import":    {"plan, confirm, then upsert through the Bulk API 2.0 (or --plan DIR: load a reviewed plan)", runImport},
 		"demo":      {"run preflight, plan and import on the sample export against a local demo org", runDemo},
-		"resume":    {"finish an interrupted import from its run folder", runResume},
+		"resume":    {"finish an interrupted import (or undo) from its run folder", runResume},
+		"verify":    {"prove an import: read back every record it loaded and compare it with the upload", runVerify},
+		"undo":      {"take an import back: delete what it created, restore what it updated (dry run without --yes)", runUndo},
 		"version":   {"print version and build info", runVersion},
 	}
 }

@@ -192,3 +192,47 @@ func fileSizeOr0(path string) int64 {
 	}
 	return st.Size()
 }
+
+// TestKillDuringUndoThenResume: an undo killed with SIGKILL in the middle of its delete job is
+// finished by backfill resume: exactly the records the import created are deleted, once.
+func TestKillDuringUndoThenResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	t.Parallel()
+	for _, step := range []string{"ingest-create", "ingest-upload", "ingest-get"} {
+		t.Run(step, func(t *testing.T) {
+			t.Parallel()
+			srv := sftest.NewServer(t)
+			before := len(srv.Records("nplms__Enrollment__c"))
+			dir := filepath.Join(t.TempDir(), "run")
+			tok := token(srv.AccessToken())
+			if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"); code != 0 {
+				t.Fatalf("import: exit %d %s", code, stderr)
+			}
+			srv.SetLatency(30 * time.Millisecond)
+			srv.SetJobDelay(200 * time.Millisecond)
+			calls := srv.Calls()[step]
+			r := runAndSignal(t, srv.AccessToken(), func() bool { return srv.Calls()[step] > calls }, syscall.SIGKILL,
+				"undo", dir, "--yes", "--instance-url", srv.URL, "-q")
+			if !r.signaled {
+				t.Fatalf("the undo ended before the kill: exit %d %s", r.code, r.stderr)
+			}
+			srv.SetLatency(0)
+			srv.SetJobDelay(0)
+			stdout, stderr, code := runCLIEnv(t, tok, "resume", dir, "--instance-url", srv.URL, "-q")
+			if code != 0 {
+				t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, "backfill undo: ") || !strings.Contains(stdout, "deleted ") {
+				t.Errorf("resume of an undo prints:\n%s", stdout)
+			}
+			if n := len(srv.Records("nplms__Enrollment__c")); n != before {
+				t.Errorf("org has %d Enrollments after the undo, %d before the import", n, before)
+			}
+			if n := len(srv.DeletedRecords("nplms__Enrollment__c")); n != 22 {
+				t.Errorf("%d records in the Recycle Bin, want the 22 the import created", n)
+			}
+		})
+	}
+}

@@ -1,0 +1,147 @@
+package backfill
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/northpass-tools/backfill/backfill/runfolder"
+	"github.com/northpass-tools/backfill/sfclient"
+)
+
+// The before-image: what a record held before an import overwrote it, so that `undo` can
+// put it back. plan writes before.csv for the rows it plans to update (sealed with the
+// plan); import --plan re-reads every planned record that exists just before loading
+// (the re-check) and writes before-import.csv: what the load actually overwrites, records
+// the live sync created since the plan included. Both are key, Id, then the plan's fields
+// (the external id excepted) in Bulk API value forms; an empty cell is an empty field.
+
+// beforeHeader is the header of a before-image file for the plan's fields.
+func beforeHeader(info *runfolder.Plan) []string {
+	h := []string{"key", "Id"}
+	for _, f := range info.Fields {
+		if f != info.ExternalIDField {
+			h = append(h, f)
+		}
+	}
+	return h
+}
+
+// writeBefore asks Salesforce for the records of keys and writes their values to name.
+func writeBefore(ctx context.Context, sf Salesforce, cfg *Config, folder *runfolder.Folder, info *runfolder.Plan, keys keySource, name string) (int, error) {
+	header := beforeHeader(info)
+	types := fieldTypes(info)
+	out, err := folder.Begin(name)
+	if err != nil {
+		return 0, err
+	}
+	defer out.Abort()
+	w := out.CSV(false)
+	if err := w.WriteStrings(header...); err != nil {
+		return 0, err
+	}
+	q := existenceQuery{Object: info.Object, ExtField: info.ExternalIDField, Fields: header[2:]}
+	n := 0
+	rec := make([]string, len(header))
+	_, err = lookup(ctx, sf, q, keys, cfg, func(r sfclient.Record) error {
+		rec[0], rec[1] = r.String(info.ExternalIDField), r.String("Id")
+		for i, f := range header[2:] {
+			v, _ := r.Get(f)
+			rec[i+2] = sfCanonical(types[f], v)
+		}
+		n++
+		return w.WriteStrings(rec...)
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read the records' values before the load (%s): %w", name, err)
+	}
+	return n, out.Commit()
+}
+
+// fieldTypes maps the plan's fields to their types (the columns a .sdl sets as constants
+// are text).
+func fieldTypes(info *runfolder.Plan) map[string]string {
+	types := map[string]string{}
+	for _, m := range info.Mapping {
+		types[m.Field] = m.Type
+	}
+	return types
+}
+
+// beforeImage is a before-image file read into memory: key -> Id and values. It holds only
+// the records an import updated, which an undo restores.
+type beforeImage struct {
+	header []string
+	rows   map[string][]string // folded or exact key -> row (key, Id, values)
+	fold   bool
+}
+
+// readBefore reads the before-image an undo restores from: before-import.csv when import
+// --plan wrote it, else the plan's before.csv. A missing file is an empty image.
+func readBefore(folder *runfolder.Folder, fold bool) (*beforeImage, string, error) {
+	name := runfolder.BeforeImportFile
+	if !folder.Has(name) {
+		name = runfolder.BeforeFile
+	}
+	b := &beforeImage{rows: map[string][]string{}, fold: fold}
+	f, err := os.Open(folder.Path(name))
+	if os.IsNotExist(err) {
+		return b, name, nil
+	}
+	if err != nil {
+		return nil, name, err
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	if b.header, err = cr.Read(); err != nil {
+		return nil, name, fmt.Errorf("%s: %w", folder.Path(name), err)
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return b, name, nil
+		}
+		if err != nil {
+			return nil, name, fmt.Errorf("%s: %w", folder.Path(name), err)
+		}
+		b.rows[foldKey(rec[0], fold)] = rec
+	}
+}
+
+// get returns the before-image of key, if recorded.
+func (b *beforeImage) get(key string) ([]string, bool) {
+	r, ok := b.rows[foldKey(key, b.fold)]
+	return r, ok
+}
+
+// ledgerKeys are the keys of a ledger's rows with the given outcomes.
+type ledgerKeys struct {
+	folder   *runfolder.Folder
+	name     string
+	outcomes map[runfolder.Outcome]bool
+	n        int
+	fold     bool
+	lazySet
+}
+
+func (k *ledgerKeys) Len() int { return k.n }
+
+func (k *ledgerKeys) Each(fn func([]byte) bool) error {
+	err := k.folder.ReadLedger(k.name, func(e runfolder.Entry) error {
+		if k.outcomes[e.Outcome] && !fn([]byte(e.Key)) {
+			return errStopEach
+		}
+		return nil
+	})
+	if err == errStopEach {
+		return nil
+	}
+	return err
+}
+
+func (k *ledgerKeys) Has(key []byte) (bool, error) { return k.has(k.Each, k.n, k.fold, key) }

@@ -1,0 +1,812 @@
+package backfill
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/northpass-tools/backfill/backfill/runfolder"
+	"github.com/northpass-tools/backfill/csvdiff"
+	"github.com/northpass-tools/backfill/sfclient"
+)
+
+// `backfill undo DIR` takes an import back: the records it created are deleted (a Bulk
+// delete job; they go to the Recycle Bin), the records it updated are restored to their
+// before-image (a Bulk update job). A record changed in Salesforce after the import is left
+// alone unless --force. Without --yes it only writes and prints the undo plan. The jobs are
+// journaled like an import's, so `backfill resume DIR` finishes an interrupted undo.
+
+// Undo outcomes (the outcome column of undo-ledger.csv).
+const (
+	UndoDeleted        = "deleted"
+	UndoRestored       = "restored"
+	UndoRestoreRefused = "restore_refused" // the package refused to move Updated At back
+	UndoSkippedChanged = "skipped_changed" // changed in Salesforce after the import; --force undoes it
+	UndoFailed         = "failed"
+)
+
+// Undo plan actions (the action column of undo-plan.csv).
+const (
+	actionDelete  = "delete"
+	actionRestore = "restore"
+	actionSkip    = "skip"
+	actionGone    = "gone" // a created record no longer in Salesforce: nothing left to undo
+	actionSame    = "same" // an updated record that holds its before-image again: nothing left to undo
+)
+
+// recycleBinDays is how long Salesforce keeps deleted records in the Recycle Bin.
+const recycleBinDays = 15
+
+// UndoRun is `backfill undo`'s plan and, once it ran, its outcomes, as summary.json keeps it.
+type UndoRun struct {
+	At     time.Time `json:"at"`
+	DryRun bool      `json:"dry_run"`
+	Force  bool      `json:"force,omitempty"`
+	// KeepUpdatedAt: restores leave the Updated At field as the import set it.
+	KeepUpdatedAt bool `json:"keep_updated_at,omitempty"`
+	// Planned counts undo-plan.csv's actions: delete, restore, skip.
+	Planned map[string]int `json:"planned"`
+	// Outcomes counts undo-ledger.csv's outcomes, once the undo ran.
+	Outcomes map[string]int `json:"outcomes,omitempty"`
+	File     string         `json:"file"` // undo-plan.csv, or undo-ledger.csv once it ran
+	// BeforeImage is the file the restores come from (before-import.csv or before.csv).
+	BeforeImage string `json:"before_image"`
+	// WouldBeRefused counts restores that move Updated At back, which the package refuses.
+	WouldBeRefused int            `json:"would_be_refused,omitempty"`
+	RecycleBinDays int            `json:"recycle_bin_days"`
+	Jobs           []JobSummary   `json:"jobs,omitempty"`
+	APICalls       map[string]int `json:"api_calls,omitempty"`
+	Examples       []string       `json:"examples,omitempty"`
+}
+
+// OK reports whether everything was undone.
+func (u *UndoRun) OK() bool {
+	return u.Outcomes[UndoRestoreRefused]+u.Outcomes[UndoSkippedChanged]+u.Outcomes[UndoFailed] == 0
+}
+
+// undoPlan is undo.json: what the undo loads, sealed like a plan.
+type undoPlan struct {
+	ID            string            `json:"id"`
+	At            time.Time         `json:"at"`
+	Force         bool              `json:"force"`
+	KeepUpdatedAt bool              `json:"keep_updated_at"`
+	Delete        runfolder.Plan    `json:"delete"`
+	Update        runfolder.Plan    `json:"update"`
+	Files         map[string]string `json:"files"` // SHA-256 of undo-plan.csv, undo-delete.csv, undo-update.csv
+	Run           UndoRun           `json:"run"`
+}
+
+// undoFiles are the files undo.json seals.
+var undoFiles = []string{runfolder.UndoPlanFile, runfolder.UndoDeleteFile, runfolder.UndoUpdateFile}
+
+// Undo runs `backfill undo DIR`. Without cfg.Yes (and nobody to confirm) it writes the undo
+// plan and changes nothing. It returns the import's summary with the undo in it, and an
+// [ExitError] of [ExitRowsFailed] when something was not undone.
+func Undo(ctx context.Context, cfg Config, dir string) (*Summary, *UndoRun, error) {
+	rl := withRunLog(&cfg)
+	defer rl.close()
+	p, err := openImported(ctx, &cfg, dir, "undo", rl)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer p.folder.Unlock()
+	up, started, finished, err := p.readUndo()
+	if err != nil {
+		return nil, nil, err
+	}
+	if finished {
+		// An earlier undo is complete: its files are kept in undo-N/, and this one is planned
+		// afresh (say with --force, for the records the first one left alone).
+		if err := archiveUndo(p.folder); err != nil {
+			return nil, nil, err
+		}
+		started = false
+	}
+	if !started {
+		if up, err = p.planUndo(ctx); err != nil {
+			return nil, nil, err
+		}
+		ok, err := p.confirmUndo(up)
+		if err != nil || !ok {
+			return p.summary, p.summary.Undo, err
+		}
+	}
+	run, err := p.runUndo(ctx, up)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !run.OK() {
+		return p.summary, run, undoIncomplete(p.folder, run)
+	}
+	return p.summary, run, nil
+}
+
+func undoIncomplete(folder *runfolder.Folder, run *UndoRun) error {
+	var what, fix []string
+	if n := run.Outcomes[UndoSkippedChanged]; n > 0 {
+		what = append(what, Plural(n, "record")+" changed after the import, left alone")
+		fix = append(fix, "--force undoes those too")
+	}
+	if n := run.Outcomes[UndoRestoreRefused]; n > 0 {
+		what = append(what, Plural(n, "restore")+" refused (the package does not let Updated At move back)")
+		fix = append(fix, "--keep-updated-at restores the other fields")
+	}
+	if n := run.Outcomes[UndoFailed]; n > 0 {
+		what = append(what, Plural(n, "record")+" failed")
+	}
+	return &ExitError{Code: ExitRowsFailed, Err: errors.New("not everything was undone: " + strings.Join(what, "; ")),
+		Hint: fmt.Sprintf("%s says why for each record; %s", folder.Path(run.File), strings.Join(append(fix, "a new undo plans the rest"), "; "))}
+}
+
+// readUndo reads undo.json, checking its seal, and reports whether its jobs have started and
+// whether they all finished.
+func (p *planRun) readUndo() (up *undoPlan, started, finished bool, err error) {
+	if !p.folder.Has(runfolder.UndoFile) {
+		return nil, false, false, nil
+	}
+	up = &undoPlan{}
+	if err := p.folder.ReadJSON(runfolder.UndoFile, up); err != nil {
+		return nil, false, false, err
+	}
+	finished = true
+	for _, name := range []string{runfolder.UndoDeleteJournal, runfolder.UndoUpdateJournal} {
+		st, err := p.folder.ReadJournalFile(name)
+		if err != nil {
+			return nil, false, false, err
+		}
+		started = started || st.Started
+		finished = finished && st.Finished
+	}
+	if !started {
+		return up, false, false, nil // a dry run's plan: planned again
+	}
+	for _, name := range undoFiles {
+		sum, err := p.folder.SHA256(name)
+		if err != nil || sum != up.Files[name] {
+			return nil, false, false, &ExitError{Code: ExitUsage, Err: &runfolder.SealError{File: p.folder.Path(name), Why: "changed since the undo was planned"},
+				Hint: "put the file back as it was; an undo never runs a changed plan"}
+		}
+	}
+	return up, true, finished, nil
+}
+
+// archiveUndo moves a finished undo's files into the next free undo-N/ folder.
+func archiveUndo(folder *runfolder.Folder) error {
+	for i := 1; ; i++ {
+		dir := fmt.Sprintf("undo-%d", i)
+		if folder.Has(dir) {
+			continue
+		}
+		if err := os.Mkdir(folder.Path(dir), runfolder.DirPerm); err != nil {
+			return err
+		}
+		for _, name := range append(undoFiles, runfolder.UndoFile, runfolder.UndoLedgerFile, runfolder.UndoDeleteJournal, runfolder.UndoUpdateJournal) {
+			if folder.Has(name) {
+				if err := folder.Rename(name, filepath.Join(dir, name)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// confirmUndo asks before anything is written; without --yes and nobody to ask, the undo
+// plan is kept as a dry run.
+func (p *planRun) confirmUndo(up *undoPlan) (bool, error) {
+	run := up.Run
+	p.summary.Undo = &run
+	n := run.Planned[actionDelete] + run.Planned[actionRestore]
+	if n > 0 && !p.cfg.Yes && p.cfg.Hooks.Confirm != nil {
+		s := *p.summary
+		s.Command = "undo"
+		ok, err := p.cfg.Hooks.Confirm(&s)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	if n == 0 || !p.cfg.Yes {
+		return false, p.saveSummary()
+	}
+	return true, nil
+}
+
+// undoState is what undo knows of one record the import loaded.
+type undoState struct {
+	sf      *existingSet    // Id and field hashes of the records as they are now
+	changed *csvdiff.KeySet // key -> why it changed after the import
+	types   map[string]string
+}
+
+// planUndo decides, for every record the import created or updated, what undo does, and
+// writes undo-plan.csv, undo-delete.csv, undo-update.csv and undo.json.
+func (p *planRun) planUndo(ctx context.Context) (*undoPlan, error) {
+	info := p.info
+	before, beforeName, err := readBefore(p.folder, info.FoldKeys)
+	if err != nil {
+		return nil, err
+	}
+	state, err := p.readCurrent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	updField := p.updatedField()
+	up := &undoPlan{ID: runfolder.NewSealID(), At: p.cfg.now(), Force: p.cfg.Force, KeepUpdatedAt: p.cfg.KeepUpdatedAt}
+	up.Run = UndoRun{At: up.At, DryRun: true, Force: up.Force, KeepUpdatedAt: up.KeepUpdatedAt, File: runfolder.UndoPlanFile,
+		BeforeImage: beforeName, RecycleBinDays: recycleBinDays, Planned: map[string]int{actionDelete: 0, actionRestore: 0, actionSkip: 0, actionGone: 0, actionSame: 0}}
+	fields := beforeHeader(info)[2:]
+	if up.KeepUpdatedAt {
+		fields = without(fields, updField)
+	}
+	w, err := newUndoWriters(p.folder, fields)
+	if err != nil {
+		return nil, err
+	}
+	defer w.abort()
+	uploaded, err := p.uploadedUpdates()
+	if err != nil {
+		return nil, err
+	}
+	err = p.folder.ReadLedger(runfolder.LedgerFile, func(e runfolder.Entry) error {
+		if e.Outcome != runfolder.Created && e.Outcome != runfolder.Updated {
+			return nil
+		}
+		action, id, detail := p.undoAction(e, state, before, uploaded, updField, up)
+		up.Run.Planned[action]++
+		if (action == actionRestore || action == actionSkip) && len(up.Run.Examples) < 5 {
+			up.Run.Examples = append(up.Run.Examples, fmt.Sprintf("%s: %s (%s)", e.Key, action, detail))
+		}
+		return w.add(e.Key, action, id, detail, restoreRow(info, fields, before, uploaded, e.Key, action))
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := w.commit(p.folder, up, info, fields, maxUploadBytes(p.cfg)); err != nil {
+		return nil, err
+	}
+	if up.Files, err = sealFiles(p.folder, undoFiles); err != nil {
+		return nil, err
+	}
+	if err := p.folder.WriteJSON(runfolder.UndoFile, up); err != nil {
+		return nil, err
+	}
+	p.log.Info("undo planned", zap.Any("planned", up.Run.Planned), zap.String("before_image", beforeName))
+	return up, nil
+}
+
+// undoAction decides what undo does with one record the import loaded.
+func (p *planRun) undoAction(e runfolder.Entry, state *undoState, before *beforeImage, uploaded map[string][]string,
+	updField string, up *undoPlan) (action, id, detail string) {
+	id, hashes, found := state.sf.lookup([]byte(e.Key))
+	switch {
+	case !found && e.Outcome == runfolder.Created:
+		return actionGone, e.Detail, "already deleted (by an earlier undo, or in Salesforce since the import)"
+	case !found:
+		return actionSkip, e.Detail, "no longer in Salesforce: deleted since the import, nothing to restore"
+	}
+	if b, ok := before.get(e.Key); ok && e.Outcome == runfolder.Updated &&
+		holdsBefore(state, hashes, before.header, b, uploaded[foldKey(e.Key, p.info.FoldKeys)], p.info, updField, up.KeepUpdatedAt) {
+		return actionSame, id, "already holds its values from before the import (an earlier undo restored it)"
+	}
+	if why, changed := state.changed.Lookup([]byte(e.Key)); changed && !up.Force {
+		return actionSkip, id, "changed after the import (" + string(why) + "); --force undoes it too"
+	}
+	if e.Outcome == runfolder.Created {
+		return actionDelete, id, fmt.Sprintf("created by the import; to the Recycle Bin (restorable for %d days)", recycleBinDays)
+	}
+	b, ok := before.get(e.Key)
+	if !ok {
+		return actionSkip, id, "no before-image: the record did not exist when the plan was made and was created before the load; left as it is"
+	}
+	detail = "back to its values before the import"
+	if updField != "" && !up.KeepUpdatedAt {
+		if old, now := b[colIndexOf(before.header, updField)], uploadedValue(p.info, uploaded[foldKey(e.Key, p.info.FoldKeys)], updField); old != "" && now != "" && old < now {
+			up.Run.WouldBeRefused++
+			detail += fmt.Sprintf("; %s moves back from %s to %s, which the Northpass package refuses (--keep-updated-at restores the other fields)", updField, now, old)
+		}
+	}
+	return actionRestore, b[1], detail
+}
+
+// holdsBefore reports whether a record holds its before-image again in every field the
+// import set (Updated At aside when restores keep it).
+func holdsBefore(state *undoState, hashes []byte, header, b, up []string, info *runfolder.Plan, updField string, keepUpdatedAt bool) bool {
+	for i, c := range state.sf.compared {
+		if uploadedValue(info, up, c.field) == "" || (keepUpdatedAt && c.field == updField) {
+			continue
+		}
+		if state.sf.differs(hashes, i, []byte(b[colIndexOf(header, c.field)])) {
+			return false
+		}
+	}
+	return true
+}
+
+func colIndexOf(header []string, name string) int {
+	for i, h := range header {
+		if h == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func uploadedValue(info *runfolder.Plan, rec []string, field string) string {
+	for i, f := range info.Fields {
+		if f == field && i < len(rec) {
+			return rec[i]
+		}
+	}
+	return ""
+}
+
+func without(fields []string, name string) []string {
+	var out []string
+	for _, f := range fields {
+		if f != name {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// restoreRow is the undo-update.csv row of a restore: for each field the import set (a
+// non-empty upload), its before value, or #N/A to empty it; other fields stay as they are
+// (an empty cell).
+func restoreRow(info *runfolder.Plan, fields []string, before *beforeImage, uploaded map[string][]string, key, action string) []string {
+	if action != actionRestore {
+		return nil
+	}
+	b, _ := before.get(key)
+	up := uploaded[foldKey(key, before.fold)]
+	row := make([]string, len(fields))
+	for i, f := range fields {
+		if uploadedValue(info, up, f) == "" {
+			continue
+		}
+		if v := b[colIndexOf(before.header, f)]; v != "" {
+			row[i] = v
+		} else {
+			row[i] = bulkNull
+		}
+	}
+	return row
+}
+
+// uploadedUpdates reads the uploaded rows of the records the import updated: undo restores
+// only the fields the import set.
+func (p *planRun) uploadedUpdates() (map[string][]string, error) {
+	keys := &ledgerKeys{folder: p.folder, name: runfolder.LedgerFile, outcomes: map[runfolder.Outcome]bool{runfolder.Updated: true},
+		n: p.summary.Count(runfolder.Updated), fold: p.info.FoldKeys}
+	out := map[string][]string{}
+	if keys.Len() == 0 {
+		return out, nil
+	}
+	r, err := os.Open(p.folder.Path(runfolder.ToImportFile))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	err = eachCSVRow(r, p.info.ExternalIDField, func(key string, rec []string) error {
+		if ok, err := keys.Has([]byte(key)); err != nil || !ok {
+			return err
+		}
+		out[foldKey(key, p.info.FoldKeys)] = append([]string(nil), rec...)
+		return nil
+	})
+	return out, err
+}
+
+// readCurrent reads the records the import loaded as they are now, and notes those changed
+// after the import finished: LastModifiedDate after it, or a field that no longer holds
+// the uploaded value.
+func (p *planRun) readCurrent(ctx context.Context) (*undoState, error) {
+	info := p.info
+	keys := p.loadedKeys()
+	cols := planColumns(info)
+	st := &undoState{sf: &existingSet{set: csvdiff.NewKeySet(keys.Len(), info.FoldKeys), seed: maphash.MakeSeed()},
+		changed: csvdiff.NewKeySet(0, info.FoldKeys), types: fieldTypes(info)}
+	q := existenceQuery{Object: info.Object, ExtField: info.ExternalIDField, Fields: []string{"LastModifiedDate"}}
+	for i, c := range cols {
+		if c.Field != info.ExternalIDField {
+			st.sf.compared = append(st.sf.compared, comparedField{col: i, field: c.Field, typ: c.Type})
+			q.Fields = append(q.Fields, c.Field)
+		}
+	}
+	finished := p.summary.FinishedAt
+	modified := csvdiff.NewKeySet(0, info.FoldKeys)
+	var ts [8]byte
+	_, err := lookup(ctx, p.sf, q, keys, p.cfg, func(r sfclient.Record) error {
+		key := r.String(info.ExternalIDField)
+		if t, ok := r.Time("LastModifiedDate"); ok && t.After(finished) {
+			binary.LittleEndian.PutUint64(ts[:], uint64(t.UnixNano()))
+			if err := modified.Add([]byte(key), ts[:]); err != nil {
+				return err
+			}
+		}
+		return st.sf.add(key, r.String("Id"), func(field string) any { v, _ := r.Get(field); return v })
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the loaded records: %w", err)
+	}
+	r, err := os.Open(p.folder.Path(runfolder.ToImportFile))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	err = eachCSVRow(r, info.ExternalIDField, func(key string, rec []string) error {
+		_, hashes, ok := st.sf.lookup([]byte(key))
+		if !ok {
+			return nil
+		}
+		var why []string
+		if t, ok := modified.Lookup([]byte(key)); ok {
+			why = append(why, "last modified "+time.Unix(0, int64(binary.LittleEndian.Uint64(t))).UTC().Format(time.RFC3339))
+		}
+		for i, c := range st.sf.compared {
+			if v := rec[c.col]; v != "" && st.sf.differs(hashes, i, []byte(v)) {
+				why = append(why, c.field+" differs from what the import loaded")
+			}
+		}
+		if len(why) == 0 {
+			return nil
+		}
+		return st.changed.Add([]byte(key), []byte(strings.Join(why, ", ")))
+	})
+	return st, err
+}
+
+// sealFiles returns the SHA-256 of each file.
+func sealFiles(folder *runfolder.Folder, names []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, n := range names {
+		sum, err := folder.SHA256(n)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = sum
+	}
+	return out, nil
+}
+
+// undoWriters write undo-plan.csv, undo-delete.csv and undo-update.csv, cutting the two
+// load files into parts as plan cuts to_import.csv.
+type undoWriters struct {
+	plan, del, upd *runfolder.Pending
+	pw, dw, uw     *csvdiff.Writer
+	dParts, uParts partCutter
+}
+
+func newUndoWriters(folder *runfolder.Folder, fields []string) (*undoWriters, error) {
+	w := &undoWriters{}
+	var err error
+	for _, f := range []struct {
+		name   string
+		p      **runfolder.Pending
+		w      **csvdiff.Writer
+		header []string
+	}{
+		{runfolder.UndoPlanFile, &w.plan, &w.pw, []string{"key", "action", "id", "detail"}},
+		{runfolder.UndoDeleteFile, &w.del, &w.dw, []string{"Id"}},
+		{runfolder.UndoUpdateFile, &w.upd, &w.uw, append([]string{"Id"}, fields...)},
+	} {
+		if *f.p, err = folder.Begin(f.name); err != nil {
+			w.abort()
+			return nil, err
+		}
+		*f.w = (*f.p).CSV(f.name == runfolder.UndoPlanFile) // the load files go to Salesforce as they are
+		if err := (*f.w).WriteStrings(f.header...); err != nil {
+			w.abort()
+			return nil, err
+		}
+	}
+	w.dParts.hdr, w.uParts.hdr = w.dw.Offset(), w.uw.Offset()
+	return w, nil
+}
+
+func (w *undoWriters) add(key, action, id, detail string, restore []string) error {
+	if err := w.pw.WriteStrings(key, action, id, detail); err != nil {
+		return err
+	}
+	switch action {
+	case actionDelete:
+		start := w.dw.Offset()
+		if err := w.dw.WriteStrings(id); err != nil {
+			return err
+		}
+		w.dParts.add(start, w.dw.Offset())
+	case actionRestore:
+		start := w.uw.Offset()
+		if err := w.uw.WriteStrings(append([]string{id}, restore...)...); err != nil {
+			return err
+		}
+		w.uParts.add(start, w.uw.Offset())
+	}
+	return nil
+}
+
+// commit writes the files and fills the undo plan's two loads.
+func (w *undoWriters) commit(folder *runfolder.Folder, up *undoPlan, info *runfolder.Plan, fields []string, maxPart int64) error {
+	for _, cw := range []*csvdiff.Writer{w.pw, w.dw, w.uw} {
+		if err := cw.Flush(); err != nil {
+			return err
+		}
+	}
+	for _, p := range []*runfolder.Pending{w.plan, w.del, w.upd} {
+		if err := p.Commit(); err != nil {
+			return err
+		}
+	}
+	types := fieldTypes(info)
+	var mapping []runfolder.Mapping
+	for _, f := range fields {
+		mapping = append(mapping, runfolder.Mapping{Field: f, Type: types[f]})
+	}
+	up.Delete = runfolder.Plan{Object: info.Object, ExternalIDField: "Id", Fields: []string{"Id"}, HeaderBytes: w.dParts.hdr,
+		Parts: w.dParts.cut(maxPart), InstanceURL: info.InstanceURL, APIVersion: info.APIVersion}
+	up.Update = runfolder.Plan{Object: info.Object, ExternalIDField: "Id", Fields: append([]string{"Id"}, fields...), HeaderBytes: w.uParts.hdr,
+		Parts: w.uParts.cut(maxPart), Mapping: mapping, InstanceURL: info.InstanceURL, APIVersion: info.APIVersion}
+	return nil
+}
+
+func (w *undoWriters) abort() {
+	for _, p := range []*runfolder.Pending{w.plan, w.del, w.upd} {
+		if p != nil {
+			p.Abort()
+		}
+	}
+}
+
+// partCutter cuts a file's records into parts of at most max bytes with the header.
+type partCutter struct {
+	hdr  int64
+	recs []int64 // record end offsets
+	from int64
+}
+
+func (c *partCutter) add(start, end int64) {
+	if len(c.recs) == 0 {
+		c.from = start
+	}
+	c.recs = append(c.recs, end)
+}
+
+func (c *partCutter) cut(max int64) []runfolder.Part {
+	var parts []runfolder.Part
+	start, rows := c.from, 0
+	for i, end := range c.recs {
+		if rows > 0 && c.hdr+end-start > max {
+			parts = append(parts, runfolder.Part{Start: start, End: c.recs[i-1], Rows: rows})
+			start, rows = c.recs[i-1], 0
+		}
+		rows++
+	}
+	if rows > 0 {
+		parts = append(parts, runfolder.Part{Start: start, End: c.recs[len(c.recs)-1], Rows: rows})
+	}
+	return parts
+}
+
+// runUndo runs (or finishes) the undo's delete and update jobs, then writes undo-ledger.csv.
+func (p *planRun) runUndo(ctx context.Context, up *undoPlan) (*UndoRun, error) {
+	if !p.cfg.SkipPreflight {
+		rep := runChecks(ctx, p.sf, p.cfg, checkScope{ids: []int{checkLogin, checkLimits}, plan: &up.Delete})
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if len(rep.Failed()) > 0 {
+			return nil, &PreflightError{Report: rep}
+		}
+	}
+	loads := []struct {
+		plan    *runfolder.Plan
+		file    string
+		op      string
+		journal string
+	}{
+		{&up.Delete, runfolder.UndoDeleteFile, opDelete, runfolder.UndoDeleteJournal},
+		{&up.Update, runfolder.UndoUpdateFile, opUpdate, runfolder.UndoUpdateJournal},
+	}
+	var loaders []*loader
+	for _, ld := range loads {
+		l, err := p.undoLoader(ld.plan, ld.file, ld.op, ld.journal, up)
+		if err != nil {
+			return nil, err
+		}
+		defer l.j.Close()
+		loaders = append(loaders, l)
+		if l.st.Finished || len(ld.plan.Parts) == 0 {
+			continue
+		}
+		if err := l.run(ctx); err != nil {
+			return nil, p.stopped(ctx, l, err)
+		}
+	}
+	run, err := p.finishUndo(ctx, up, loaders[0], loaders[1])
+	if err != nil {
+		return nil, p.stopped(ctx, loaders[1], err)
+	}
+	for _, l := range loaders {
+		if !l.st.Finished {
+			if err := l.j.Add(runfolder.JournalEntry{Event: runfolder.EvFinished}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return run, nil
+}
+
+// undoLoader opens one of the undo's journals and returns its loader.
+func (p *planRun) undoLoader(plan *runfolder.Plan, file, op, journal string, up *undoPlan) (*loader, error) {
+	st, err := p.folder.ReadJournalFile(journal)
+	if err != nil {
+		return nil, err
+	}
+	j, cut, err := p.folder.OpenJournalFile(journal, p.cfg.now)
+	if err != nil {
+		return nil, err
+	}
+	if cut > 0 {
+		p.log.Warn("the undo's journal ended in a torn line; the line was cut off", zap.String("journal", journal), zap.Int64("bytes", cut))
+	}
+	for _, e := range []runfolder.JournalEntry{{Event: runfolder.EvPlanned, Plan: up.ID}, {Event: runfolder.EvLoadStart}} {
+		if (e.Event == runfolder.EvPlanned && st.Planned) || (e.Event == runfolder.EvLoadStart && st.Started) {
+			continue
+		}
+		if err := j.Add(e); err != nil {
+			j.Close()
+			return nil, err
+		}
+		st.Apply(e)
+	}
+	if st.PlanID != up.ID {
+		j.Close()
+		return nil, UsageError("put the undo's own journal back", "%s belongs to another undo", p.folder.Path(journal))
+	}
+	return &loader{plan: plan, file: file, op: op, folder: p.folder, cfg: p.cfg, j: j, st: st, sf: p.sf, log: p.log,
+		fallbackStart: up.At, created: map[string]bool{}}, nil
+}
+
+// finishUndo writes undo-ledger.csv from undo-plan.csv and the jobs' results, and records
+// the undo in summary.json and report.html.
+func (p *planRun) finishUndo(ctx context.Context, up *undoPlan, del, upd *loader) (*UndoRun, error) {
+	run := up.Run
+	run.DryRun, run.File = false, runfolder.UndoLedgerFile
+	run.Outcomes = map[string]int{UndoDeleted: 0, UndoRestored: 0, UndoRestoreRefused: 0, UndoSkippedChanged: 0, UndoFailed: 0}
+	run.Examples = nil
+	out, err := p.folder.Begin(runfolder.UndoLedgerFile)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Abort()
+	w := out.CSV(true)
+	if err := w.WriteStrings("key", "outcome", "detail"); err != nil {
+		return nil, err
+	}
+	walkers := map[string]*resultWalker{actionDelete: {l: del}, actionRestore: {l: upd}}
+	err = eachUndoAction(p.folder, func(key, action, id, detail string) error {
+		o := UndoSkippedChanged
+		switch action {
+		case actionGone:
+			o = UndoDeleted
+		case actionSame:
+			o = UndoRestored
+		}
+		if wk := walkers[action]; wk != nil {
+			res, d, found, err := wk.next(id)
+			if err != nil {
+				return err
+			}
+			o, detail = undoOutcome(action, res, d, found, detail)
+		}
+		run.Outcomes[o]++
+		if o != UndoDeleted && o != UndoRestored && len(run.Examples) < 5 {
+			run.Examples = append(run.Examples, fmt.Sprintf("%s: %s (%s)", key, o, detail))
+		}
+		return w.WriteStrings(key, o, detail)
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = out.Commit()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", runfolder.UndoLedgerFile, err)
+	}
+	for _, l := range []*loader{del, upd} {
+		for _, j := range l.jobSummaries(ctx) {
+			if j.Note == "" {
+				j.Note = map[string]string{opDelete: "delete the records the import created", opUpdate: "restore the records the import updated"}[l.op]
+			}
+			run.Jobs = append(run.Jobs, j)
+		}
+	}
+	run.APICalls = p.sf.CallCounts()
+	p.summary.Undo = &run
+	if err := p.saveSummary(); err != nil {
+		return nil, err
+	}
+	p.log.Info("undo finished", zap.Any("outcomes", run.Outcomes))
+	return &run, nil
+}
+
+// undoOutcome turns a job's result for one record into its undo outcome.
+func undoOutcome(action string, o runfolder.Outcome, detail string, found bool, planned string) (string, string) {
+	switch {
+	case !found || o == runfolder.Unprocessed:
+		return UndoFailed, "Salesforce did not process it: " + detail
+	case o == runfolder.Created || o == runfolder.Updated:
+		if action == actionDelete {
+			return UndoDeleted, fmt.Sprintf("in the Recycle Bin for %d days", recycleBinDays)
+		}
+		return UndoRestored, planned
+	case o == runfolder.AlreadyNewer:
+		return UndoRestoreRefused, detail
+	case action == actionDelete && strings.HasPrefix(detail, "ENTITY_IS_DELETED"):
+		return UndoDeleted, "it was already deleted"
+	}
+	return UndoFailed, detail
+}
+
+// eachUndoAction reads undo-plan.csv.
+func eachUndoAction(folder *runfolder.Folder, fn func(key, action, id, detail string) error) error {
+	f, err := os.Open(folder.Path(runfolder.UndoPlanFile))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	if _, err := cr.Read(); err != nil {
+		return err
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(rec) != 4 {
+			return fmt.Errorf("%s: a line of %d fields", folder.Path(runfolder.UndoPlanFile), len(rec))
+		}
+		if err := fn(csvdiff.Unneutralize(rec[0]), rec[1], rec[2], csvdiff.Unneutralize(rec[3])); err != nil {
+			return err
+		}
+	}
+}
+
+// resultWalker looks up the results of a load's rows in the order of its data file: one
+// plan part (and the parts that followed it up) at a time.
+type resultWalker struct {
+	l          *loader
+	root, left int
+	t          *runfolder.Results
+}
+
+func (w *resultWalker) next(key string) (runfolder.Outcome, string, bool, error) {
+	for w.left == 0 {
+		if w.root++; w.root > len(w.l.plan.Parts) {
+			return 0, "", false, fmt.Errorf("internal error: more rows than the parts of %s hold", w.l.file)
+		}
+		w.left = w.l.plan.Parts[w.root-1].Rows
+		var err error
+		if w.t, err = w.l.results(w.root); err != nil {
+			return 0, "", false, err
+		}
+	}
+	w.left--
+	o, d, _, ok := w.t.Lookup(key)
+	return o, d, ok, nil
+}
