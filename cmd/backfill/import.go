@@ -86,7 +86,7 @@ values and loads only the rest. Resuming a finished import sends nothing.`+orgHe
 	addFormatFlag(fs, &format)
 	fs.BoolVar(&cfg.SkipPreflight, "skip-preflight", false, "finish without running preflight's blocking checks first")
 	addLogFlags(fs, &lo)
-	dir, done, err := e.folderCommand(fs, args, &cfg, lo, format)
+	dir, done, err := e.folderCommand(fs, args, &cfg, &lo, &format)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ record matches, 3 otherwise.`+orgHelp)
 	addOrgFlags(fs, &cfg)
 	addFormatFlag(fs, &format)
 	addLogFlags(fs, &lo)
-	dir, done, err := e.folderCommand(fs, args, &cfg, lo, format)
+	dir, done, err := e.folderCommand(fs, args, &cfg, &lo, &format)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ Exit code 0 when everything was undone, 3 otherwise.`+orgHelp)
 	fs.BoolVar(&cfg.SkipPreflight, "skip-preflight", false, "undo without checking the login and the limits first")
 	addFormatFlag(fs, &format)
 	addLogFlags(fs, &lo)
-	dir, done, err := e.folderCommand(fs, args, &cfg, lo, format)
+	dir, done, err := e.folderCommand(fs, args, &cfg, &lo, &format)
 	if err != nil {
 		return err
 	}
@@ -86,17 +86,18 @@ func (e *env) printUndo(dir string, run *backfill.UndoRun, format string, err er
 
 // folderCommand parses the flags of a command that takes one run folder (resume, verify,
 // undo), checks them and sets the job up; done ends it.
-func (e *env) folderCommand(fs *pflag.FlagSet, args []string, cfg *backfill.Config, lo logOptions, format string) (string, func(), error) {
+// lo and format are read after the flags are parsed into them.
+func (e *env) folderCommand(fs *pflag.FlagSet, args []string, cfg *backfill.Config, lo *logOptions, format *string) (string, func(), error) {
 	if err := parseFlags(fs, e, args); err != nil {
 		return "", nil, err
 	}
 	if fs.NArg() != 1 {
 		return "", nil, backfill.UsageError(fmt.Sprintf("run 'backfill %s --help'", fs.Name()), "%s takes one run folder", fs.Name())
 	}
-	if err := checkFormat(format); err != nil {
+	if err := checkFormat(*format); err != nil {
 		return "", nil, err
 	}
-	done, err := e.setupJob(cfg, lo)
+	done, err := e.setupJob(cfg, *lo)
 	if err != nil {
 		return "", nil, err
 	}
