@@ -126,8 +126,19 @@ func lookup(ctx context.Context, sf Salesforce, q existenceQuery, ks keySource, 
 	m := cfg.progress().Start("check which records exist", int64(ks.Len()), "keys")
 	defer m.Done()
 	err = eachChunk(ks, func(keys []string) error {
-		err := sfclient.InBatches(prefix, "", keys, func(soql string) error { return sf.Query(ctx, soql, fn) })
-		m.Add(int64(len(keys)))
+		batches := 0
+		sfclient.InBatches(prefix, "", keys, func(string) error { batches++; return nil })
+		done := 0
+		err := sfclient.InBatches(prefix, "", keys, func(soql string) error {
+			if err := sf.Query(ctx, soql, fn); err != nil {
+				return err
+			}
+			// The keys of one chunk are spread evenly over its queries.
+			n := len(keys) * (done + 1) / batches
+			m.Add(int64(n - len(keys)*done/batches))
+			done++
+			return nil
+		})
 		return err
 	})
 	if err != nil {

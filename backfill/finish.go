@@ -3,6 +3,8 @@ package backfill
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/northpass-tools/backfill/backfill/runfolder"
@@ -16,7 +18,11 @@ import (
 // under a temporary name and renamed into place.
 func (p *planRun) finish(ctx context.Context, l *loader) error {
 	folder := p.folder
-	for _, mv := range []struct{ from, to string }{{runfolder.LedgerFile, runfolder.PlanLedgerFile}, {runfolder.SummaryFile, runfolder.PlanSummaryFile}} {
+	for _, mv := range []struct{ from, to string }{{runfolder.LedgerFile, runfolder.PlanLedgerFile},
+		{runfolder.SummaryFile, runfolder.PlanSummaryFile}, {runfolder.ReportFile, runfolder.PlanReportFile}} {
+		if mv.from == runfolder.ReportFile && !folder.Has(mv.from) {
+			continue // no report was rendered
+		}
 		if !folder.Has(mv.to) {
 			if err := folder.Rename(mv.from, mv.to); err != nil {
 				return fmt.Errorf("keep the plan's %s: %w", mv.from, err)
@@ -32,11 +38,15 @@ func (p *planRun) finish(ctx context.Context, l *loader) error {
 	sum.Rows = fin.counts.Total()
 	sum.Outcomes = fin.counts.Map()
 	sum.Reasons = append(planReasons(p.summary.Reasons), fin.stats.Reasons()...)
+	if fin.days != nil {
+		sum.ByDay = finalDays(p.summary.ByDay, fin.days)
+	}
 	sum.APICalls = mergeCalls(p.summary.APICalls, p.sf.CallCounts())
 	sum.Jobs = l.jobSummaries(ctx)
 	sum.Files = []RunFile{
 		{runfolder.SummaryFile, "counts and choices (the plan's: plan-summary.json)"},
 		{runfolder.ReportFile, runfolder.Describe(runfolder.ReportFile)},
+		{runfolder.PlanReportFile, runfolder.Describe(runfolder.PlanReportFile)},
 		{runfolder.LedgerFile, "final outcome of every data row (the plan's: plan-ledger.csv)"},
 	}
 	for _, k := range runfolder.ResultKinds {
@@ -86,7 +96,82 @@ func (p *planRun) loadWarnings(l *loader) []Warning {
 type finalFiles struct {
 	counts runfolder.Counts
 	stats  *Stats
-	rows   map[string]int // rows per final result file
+	rows   map[string]int            // rows per final result file
+	days   map[string]map[string]int // day -> final outcome of the planned rows -> rows
+}
+
+func (f *finalFiles) day(day string, o runfolder.Outcome) {
+	if f.days == nil {
+		f.days = map[string]map[string]int{}
+	}
+	m := f.days[day]
+	if m == nil {
+		m = map[string]int{}
+		f.days[day] = m
+	}
+	m[o.String()]++
+}
+
+// dayColumns are the to_import.csv columns of the export's cutoff date columns: a row's
+// day is its latest date among them, as plan counted it.
+func (p *planRun) dayColumns() []int {
+	var out []int
+	for _, dc := range p.summary.DateColumns {
+		for _, m := range p.info.Mapping {
+			if csvdiff.Canonical(m.Column) != csvdiff.Canonical(dc) {
+				continue
+			}
+			for i, f := range p.info.Fields {
+				if f == m.Field {
+					out = append(out, i)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// rowDay is the latest YYYY-MM-DD among a to_import.csv row's date columns (Bulk forms
+// start with it: 2025-12-01 or 2025-12-01T09:00:00.000Z, in UTC).
+func rowDay(rec []string, cols []int) string {
+	day := ""
+	for _, c := range cols {
+		if c < len(rec) && len(rec[c]) >= 10 && rec[c][:10] > day {
+			day = rec[c][:10]
+		}
+	}
+	return day
+}
+
+// finalDays is the plan's per-day counts with each planned row's final outcome in place of
+// to_insert and to_update.
+func finalDays(plan []DayCount, final map[string]map[string]int) []DayCount {
+	byDay := map[string]map[string]int{}
+	for _, d := range plan {
+		m := map[string]int{}
+		for o, n := range d.Outcomes {
+			if o != runfolder.ToInsert.String() && o != runfolder.ToUpdate.String() {
+				m[o] = n
+			}
+		}
+		byDay[d.Day] = m
+	}
+	for day, outs := range final {
+		m := byDay[day]
+		if m == nil {
+			m = map[string]int{}
+			byDay[day] = m
+		}
+		for o, n := range outs {
+			m[o] += n
+		}
+	}
+	out := make([]DayCount, 0, len(byDay))
+	for day, m := range byDay {
+		out = append(out, DayCount{Day: day, Outcomes: m})
+	}
+	slices.SortFunc(out, func(a, b DayCount) int { return strings.Compare(a.Day, b.Day) })
+	return out
 }
 
 // finalFiles rewrites ledger.csv from plan-ledger.csv, giving every planned row the outcome of
@@ -125,7 +210,13 @@ func (l *loader) finalFiles() (*finalFiles, error) {
 	}
 	root, left := 0, 0
 	var table *runfolder.Results
+	m := l.cfg.progress().Start("write the final ledger and result files", int64(l.p.summary.Rows), "rows")
+	defer m.Done()
+	seen := 0
 	err = folder.ReadLedger(runfolder.PlanLedgerFile, func(e runfolder.Entry) error {
+		if seen++; seen%10000 == 0 {
+			m.Set(int64(seen))
+		}
 		o, detail := e.Outcome, e.Detail
 		if o.Planned() {
 			for left == 0 {
@@ -196,8 +287,16 @@ func (l *loader) finalRoot(root int, ws map[string]*csvdiff.Writer, fin *finalFi
 	}
 	unp := ws[runfolder.UnprocessedFile]
 	var rec [][]byte
+	dayCols := l.p.dayColumns()
 	err = l.eachPartRow(root, func(key string, fields []string) error {
-		if _, _, _, ok := t.Lookup(key); ok {
+		o, _, _, ok := t.Lookup(key)
+		if !ok {
+			o = runfolder.Unprocessed
+		}
+		if day := rowDay(fields, dayCols); day != "" {
+			fin.day(day, o)
+		}
+		if ok {
 			return nil
 		}
 		rec = rec[:0]

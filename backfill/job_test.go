@@ -211,6 +211,21 @@ func TestImportFailuresAndOldTimestamps(t *testing.T) {
 	if !strings.Contains(string(b), "Learner is archived") {
 		t.Errorf("error.csv:\n%s", b)
 	}
+	// The per-day counts carry each row's final outcome: the failed row is not "to load".
+	byDay := map[string]int{}
+	for _, d := range sum.ByDay {
+		for o, n := range d.Outcomes {
+			byDay[o] += n
+		}
+	}
+	for _, o := range []string{"created", "updated", "already_newer", "failed"} {
+		if byDay[o] != sum.Outcomes[o] {
+			t.Errorf("per-day %s: %d, the summary says %d", o, byDay[o], sum.Outcomes[o])
+		}
+	}
+	if byDay["to_insert"]+byDay["to_update"] != 0 {
+		t.Errorf("per-day counts still hold planned rows: %v", byDay)
+	}
 }
 
 func TestImportReviewedPlan(t *testing.T) {

@@ -17,6 +17,7 @@ const (
 	UnprocessedFile   = "unprocessed.csv"   // rows of jobs that ended before processing them
 	PlanLedgerFile    = "plan-ledger.csv"   // the plan's ledger, kept by import
 	PlanSummaryFile   = "plan-summary.json" // the plan's summary, kept by import
+	PlanReportFile    = "plan-report.html"  // the reviewed plan's report, kept by import
 	BeforeFile        = "before.csv"        // what the records plan updates held (the before-image)
 	BeforeImportFile  = "before-import.csv" // what the records import --plan overwrote held
 	VerifyFile        = "verify.csv"        // verify's outcome per loaded record (then verify-2.csv, ...)
@@ -48,6 +49,7 @@ var descriptions = map[string]string{
 	UnprocessedFile:   "rows of jobs that ended before processing them (the uploaded columns)",
 	PlanLedgerFile:    "the reviewed plan's ledger",
 	PlanSummaryFile:   "the reviewed plan's summary",
+	PlanReportFile:    "the reviewed plan's report",
 	BeforeFile:        "what the records to update held before (for undo)",
 	BeforeImportFile:  "what the records import overwrote held, read just before loading (for undo)",
 	VerifyFile:        "one line per loaded record: match, differs, missing or newer",

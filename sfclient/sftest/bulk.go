@@ -37,9 +37,13 @@ type ingestJob struct {
 	closedAt                          time.Time
 	delay                             time.Duration
 	processed, failed                 int
-	errorMessage                      string
-	header                            []string
-	success, failures, unprocessed    [][]string
+	// uploadRows counts the upload's lines after the header; shown is what
+	// numberRecordsProcessed says while the job is InProgress: Salesforce reports its
+	// internal batches as they finish, so the count grows before the job completes.
+	uploadRows, shown              int
+	errorMessage                   string
+	header                         []string
+	success, failures, unprocessed [][]string
 	jobLife
 }
 
@@ -72,7 +76,11 @@ func (j *ingestJob) info(full bool) *ordered {
 		if j.processed > 0 {
 			ms = 40 + j.processed/10
 		}
-		o.set("numberRecordsProcessed", j.processed).set("numberRecordsFailed", j.failed).set("retries", 0).
+		processed := j.processed
+		if j.state == StateInProgress {
+			processed = j.shown
+		}
+		o.set("numberRecordsProcessed", processed).set("numberRecordsFailed", j.failed).set("retries", 0).
 			set("totalProcessingTime", ms).set("apiActiveProcessingTime", ms).set("apexProcessingTime", 0)
 		if j.state == StateFailed {
 			o.set("errorMessage", j.errorMessage)
@@ -229,6 +237,7 @@ func handleIngestUpload(c *call) {
 		return
 	}
 	j.data, j.uploadedBytes = data, len(data)
+	j.uploadRows = max(0, bytes.Count(data, []byte("\n"))-1)
 	j.uploaded = true
 	j.modstamp = s.org.now().UTC().Truncate(time.Second)
 	c.w.WriteHeader(http.StatusCreated)
@@ -345,6 +354,7 @@ func (o *org) advanceJobs(s *Server) {
 			o.process(s, j)
 		case el >= j.delay/2:
 			j.state = StateInProgress
+			j.shown = int(int64(j.uploadRows) * int64(el-j.delay/2) / int64(j.delay-j.delay/2))
 		}
 	}
 	for _, j := range o.queryJobs {
