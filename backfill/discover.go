@@ -213,6 +213,10 @@ func (t *Target) chooseExternalID(override string) error {
 	case len(labelled) > 1:
 		return targetErr("choose one with --external-id-field", "several External ID fields labelled \"External id\" on %s: %s", t.Object, strings.Join(labelled, ", "))
 	}
+	if len(all) == 0 {
+		return targetErr("check --object: the Northpass Enrollment object has an External ID field; an upsert needs one",
+			"%s has no External ID field: it cannot be upserted", t.Object)
+	}
 	return targetErr("name it with --external-id-field; External ID fields: "+strings.Join(all, ", "),
 		"no External ID field labelled \"External id\" on %s", t.Object)
 }

@@ -373,12 +373,12 @@ func (p *planRun) recheck(ctx context.Context) error {
 func (p *planRun) load(ctx context.Context) (*Summary, error) {
 	st := p.journal
 	if st.Finished {
-		p.log.Info("this import is already complete: nothing to resume", zap.String("run_folder", p.folder.Dir))
-		sum, err := p.final()
-		if err != nil {
-			err = &ExitError{Code: ExitCode(err), Err: fmt.Errorf("the import in %s was already complete: %w", p.folder.Dir, err), Hint: Hint(err)}
-		}
-		return sum, err
+		// Nothing to do, and nothing went wrong now: exit 0, saying so. The outcomes printed
+		// are the import's, as it ended.
+		sum, _ := p.final()
+		return sum, &ExitError{Code: ExitOK,
+			Err:  fmt.Errorf("the import in %s was already complete: nothing was sent; the summary above is how it ended", p.folder.Dir),
+			Hint: fmt.Sprintf("backfill verify %s proves what is in Salesforce now", p.folder.Dir)}
 	}
 	j, cut, err := p.folder.OpenJournal(p.cfg.now)
 	if err != nil {

@@ -285,7 +285,7 @@ func TestImportReviewedPlan(t *testing.T) {
 	}
 	// Importing the same plan again is safe: already finished, nothing sent.
 	creates := srv.Calls()["ingest-create"]
-	if _, err := backfill.Import(t.Context(), wire(imp)); err != nil {
+	if _, err := backfill.Import(t.Context(), wire(imp)); backfill.ExitCode(err) != backfill.ExitOK {
 		t.Fatal(err)
 	}
 	if srv.Calls()["ingest-create"] != creates {

@@ -147,15 +147,15 @@ func (o *outputs) Close() error {
 
 // Files lists the files written, for the summary.
 func (o *outputs) Files() []RunFile {
-	skipped := fmt.Sprintf("%d rows left out after the cutoff (duplicates, already present)", o.n.skipped)
+	skipped := Plural(o.n.skipped, "row") + " left out after the cutoff (duplicates, already present)"
 	if o.beforeCutoff {
-		skipped = fmt.Sprintf("%d rows left out (before the cutoff, duplicates, already present)", o.n.skipped)
+		skipped = Plural(o.n.skipped, "row") + " left out (before the cutoff, duplicates, already present)"
 	}
 	return []RunFile{
 		{runfolder.SummaryFile, runfolder.Describe(runfolder.SummaryFile)},
 		{runfolder.LedgerFile, runfolder.Describe(runfolder.LedgerFile)},
-		{runfolder.ToImportFile, fmt.Sprintf("%d rows to load", o.n.toImport)},
+		{runfolder.ToImportFile, Plural(o.n.toImport, "row") + " to load"},
 		{runfolder.SkippedFile, skipped},
-		{runfolder.RejectsFile, fmt.Sprintf("%d rows that cannot be used, with the reason", o.n.rejects)},
+		{runfolder.RejectsFile, Plural(o.n.rejects, "row") + " that cannot be used, with the reason"},
 	}
 }

@@ -363,7 +363,12 @@ func runChecks(ctx context.Context, sf Salesforce, cfg *Config, scope checkScope
 			res = c.run(p, ctx)
 		}
 		p.rep.add(c, res)
-		p.log.Info("preflight check", zap.Int("id", c.id), zap.String("check", c.name), zap.String("status", string(res.status)),
+		// The checklist (or the summary) shows every check; the log repeats only what needs a look.
+		level := zap.DebugLevel
+		if res.status == CheckWarn || res.status == CheckFail {
+			level = zap.WarnLevel
+		}
+		p.log.Log(level, "preflight check", zap.Int("id", c.id), zap.String("check", c.name), zap.String("status", string(res.status)),
 			zap.String("message", res.msg))
 	}
 	return p.rep

@@ -179,7 +179,7 @@ func openCSV(r io.Reader, file, encoding string, delim byte) (*scanner, Header, 
 	data := sc.buf[:sc.end]
 	switch {
 	case len(bytes.TrimSpace(data)) == 0:
-		return nil, h, &FileError{File: file, Err: errors.New("the file is empty: no header row"), Hint: "export the CSV again from CE (Data Export > Email CSV) and pass that file"}
+		return nil, h, &FileError{File: file, Err: errors.New("the file is empty: no header row"), Hint: exportAgain}
 	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
 		h.BOM = true
 		sc.pos = 3
@@ -386,6 +386,13 @@ func scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 	return x, nil
 }
 
+// exportAgain is the fix for an export that holds nothing; existingAgain the same for the
+// --existing file.
+const (
+	exportAgain   = "export the CSV again from CE (Data Export > Email CSV) and pass that file"
+	existingAgain = "export the Enrollment records again (a Salesforce report or a Data Loader export with the External Id column) and pass that file"
+)
+
 // usable refuses an export with no data rows, or whose every row was rejected: that is a
 // file read the wrong way (dates, encoding, delimiter), never "0 rows, done".
 func (x *Index) usable() error {
@@ -393,7 +400,7 @@ func (x *Index) usable() error {
 	switch {
 	case len(x.rows) == 0:
 		return &FileError{File: file, Line: x.Header.Line, Err: errors.New("the file has a header but no data rows"),
-			Hint: "export the CSV again from CE (Data Export > Email CSV) and pass that file"}
+			Hint: exportAgain}
 	case rejected < len(x.rows):
 		return nil
 	}
@@ -487,6 +494,9 @@ func (x *Index) classify(sc *scanner, rec *record, num int) (Outcome, []byte, wi
 			e.Value = string(value)
 		}
 		return e
+	}
+	if rec.err != nil && rec.col == 0 {
+		return Rejected, nil, w, rowErr(0, rec.err, nil)
 	}
 	if rec.err != nil {
 		return Rejected, nil, w, rowErr(0, fmt.Errorf("%w at byte %d of the row", rec.err, rec.col), nil)

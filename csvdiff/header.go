@@ -226,7 +226,12 @@ func resolveColumn(file string, line int, headers []string, name string, aliases
 		msg = fmt.Sprintf("no %s found (looked for a header like %q)", what, displayAlias(aliases[0]))
 	}
 	hint := fmt.Sprintf("name the column with %s; the headers are: %s", flag, quoteList(headers))
-	if c := closest(headers, want); c != "" {
+	switch c := closest(headers, want); {
+	case c != "" && what == "key column" && Canonical(c) == "id":
+		// The record Id is Salesforce's own, never the external id.
+		hint = fmt.Sprintf("%q is the record Id, not the external id: export the External Id field too, or name the key column with %s; the headers are: %s",
+			c, flag, quoteList(headers))
+	case c != "":
 		hint = fmt.Sprintf("did you mean %q? Pass %s %q; the headers are: %s", c, flag, c, quoteList(headers))
 	}
 	var err error = errors.New(msg)

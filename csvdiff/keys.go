@@ -2,6 +2,7 @@ package csvdiff
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -42,6 +43,10 @@ func ReadKeys(ctx context.Context, r io.Reader, opts KeysOptions) (*KeySet, Keys
 		file = "existing"
 	}
 	sc, h, err := openCSV(r, file, opts.Encoding, 0)
+	var fe *FileError
+	if errors.As(err, &fe) && fe.Hint == exportAgain {
+		fe.Hint = existingAgain // this file comes from Salesforce, not from CE
+	}
 	if err != nil {
 		return nil, info, err
 	}

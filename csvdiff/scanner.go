@@ -3,6 +3,7 @@ package csvdiff
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"unicode/utf8"
 )
@@ -10,17 +11,22 @@ import (
 // Sentinel reasons a row is rejected. They are wrapped in a [*RowError] that carries the
 // position.
 var (
-	ErrFieldCount         = errors.New("wrong number of fields")
-	ErrUnterminatedQuote  = errors.New("unterminated quoted field")
-	ErrQuote              = errors.New("extraneous text after a closing quote")
-	ErrInvalidUTF8        = errors.New("invalid UTF-8")
-	ErrMissingKey         = errors.New("missing key")
-	ErrBadDate            = errors.New("unparseable date")
-	ErrEmptyDate          = errors.New("empty cutoff date")
-	ErrRecordTooLong      = errors.New("record too long")
-	errNeedMore           = errors.New("need more data")
-	defaultMaxRecordBytes = 4 << 20
+	ErrFieldCount        = errors.New("wrong number of fields")
+	ErrUnterminatedQuote = errors.New("unterminated quoted field")
+	ErrQuote             = errors.New("extraneous text after a closing quote")
+	ErrInvalidUTF8       = errors.New("invalid UTF-8")
+	ErrMissingKey        = errors.New("missing key")
+	ErrBadDate           = errors.New("unparseable date")
+	ErrEmptyDate         = errors.New("empty cutoff date")
+	ErrRecordTooLong     = fmt.Errorf("row longer than %d MB, the most one row may hold (a field that big is not learning data; check the file)", MaxRecordBytes>>20)
+	errNeedMore          = errors.New("need more data")
 )
+
+// MaxRecordBytes is the most one row (or the header) may hold: 16 MB, as Salesforce's
+// largest text field holds 131,072 characters and a row of the export a few hundred bytes.
+// Longer rows are rejected with [ErrRecordTooLong]; the buffer grows only as far as a row
+// needs, so the limit costs nothing.
+const MaxRecordBytes = 16 << 20
 
 // record is one CSV record as the scanner found it. Its slices are valid until the next call
 // to scanner.next.
@@ -57,7 +63,7 @@ type scanner struct {
 }
 
 func newScanner(r io.Reader, comma byte) *scanner {
-	return &scanner{r: r, buf: make([]byte, 64<<10), comma: comma, line: 1, maxRecord: defaultMaxRecordBytes}
+	return &scanner{r: r, buf: make([]byte, 64<<10), comma: comma, line: 1, maxRecord: MaxRecordBytes}
 }
 
 // fill reads more data, compacting or growing the buffer. It returns false at EOF (or on a
@@ -177,6 +183,9 @@ func (s *scanner) parse() (record, error) {
 	if nl < 0 {
 		lineEnd = len(data)
 	}
+	if lineEnd > s.maxRecord {
+		return s.rejectLine(ErrRecordTooLong)
+	}
 	line := data[:lineEnd]
 	if bytes.IndexByte(line, '"') < 0 {
 		rec := record{line: s.line}
@@ -244,7 +253,7 @@ func (s *scanner) rejectLine(why error) (record, error) {
 			data = s.buf[s.pos:s.end]
 			nl = bytes.IndexByte(data, '\n')
 		}
-		rec := record{line: s.line, err: why, col: 1}
+		rec := record{line: s.line, err: why} // no column: the whole row is too long
 		if nl < 0 {
 			nl = len(data)
 		}
@@ -259,6 +268,9 @@ func (s *scanner) rejectLine(why error) (record, error) {
 		raw = raw[:n-1]
 	}
 	rec := record{raw: raw, line: s.line, err: why, col: 1}
+	if why == ErrRecordTooLong {
+		rec.raw, rec.col = raw[:min(len(raw), 200)], 0 // no column: the whole row is too long
+	}
 	s.advance(nl, 1)
 	return rec, nil
 }

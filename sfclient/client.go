@@ -154,8 +154,7 @@ func (cfg Config) Validate() error {
 	}
 	if flow == FlowSFCLI {
 		if _, err := exec.LookPath(cfg.sfCommand()); err != nil {
-			return fmt.Errorf("%w: --target-org uses the Salesforce CLI (%s), which is not installed or not on PATH; "+
-				"install it (npm install --global @salesforce/cli) or log in with SF_* variables", ErrNoSFCLI, cfg.sfCommand())
+			return fmt.Errorf("%w: --target-org needs it (%q is not on PATH)", ErrNoSFCLI, cfg.sfCommand())
 		}
 	}
 	return nil

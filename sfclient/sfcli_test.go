@@ -301,7 +301,8 @@ func TestSFCLIMissing(t *testing.T) {
 			if fix := sfclient.LoginFix(err); !strings.Contains(fix, "npm install --global @salesforce/cli") {
 				t.Errorf("LoginFix = %q", fix)
 			}
-			if !strings.Contains(err.Error(), "npm install --global @salesforce/cli") || strings.Contains(err.Error(), "\n") {
+			// The error says what is wrong; the fix (above) says what to do.
+			if !strings.Contains(err.Error(), "the Salesforce CLI (sf) is not installed") || strings.Contains(err.Error(), "\n") {
 				t.Errorf("error %q", err)
 			}
 		})

@@ -45,6 +45,11 @@ type Options struct {
 // Run runs the demo, printing its story to w. cfg carries the logger and hooks; its org,
 // export and run folder are the demo's.
 func Run(ctx context.Context, cfg backfill.Config, opts Options, w io.Writer) error {
+	if opts.Export != "" { // checked before the org starts: a wrong path is a usage error
+		if st, err := os.Stat(opts.Export); err != nil || st.IsDir() {
+			return backfill.UsageError("pass an export CSV file, or leave --export out for the sample", "--export %s: not a readable file", opts.Export)
+		}
+	}
 	export, cleanup, err := exportPath(opts.Export)
 	if err != nil {
 		return err

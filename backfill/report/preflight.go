@@ -57,7 +57,7 @@ func PrintPreflight(w io.Writer, rep *backfill.PreflightReport, format string) e
 			fmt.Fprintf(&b, "         fix: %s\n", c.Fix)
 		}
 	}
-	fmt.Fprintf(&b, "\n%d passed, %d warnings, %d failed, %d skipped: ", n[0], n[1], n[2], n[3])
+	fmt.Fprintf(&b, "\n%d passed, %s, %d failed, %d skipped: ", n[0], backfill.Plural(n[1], "warning"), n[2], n[3])
 	switch {
 	case !rep.Passed:
 		b.WriteString("not ready; follow the fix lines, then run backfill preflight again\n")

@@ -20,7 +20,7 @@ func PrintSummary(w io.Writer, s *backfill.Summary, format string) error {
 		return enc.Encode(s)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "backfill %s: %d rows in %s\n\n", s.Command, s.Rows, s.Export.File)
+	fmt.Fprintf(&b, "backfill %s: %s in %s\n\n", s.Command, backfill.Plural(s.Rows, "row"), s.Export.File)
 	writeOutcomes(&b, s)
 	writeWarnings(&b, s)
 	writeChoices(&b, s)
@@ -45,9 +45,9 @@ func writeOutcomes(b *strings.Builder, s *backfill.Summary) {
 		if n == 0 && !alwaysShown(o, s.Command) {
 			continue
 		}
-		fmt.Fprintf(b, "  %-14s %10d %7s\n", o, n, percent(n, s.Rows))
+		fmt.Fprintf(b, "  %-14s %10s %7s\n", o, backfill.Group(n), percent(n, s.Rows))
 	}
-	fmt.Fprintf(b, "  %-14s %10d %7s\n", "total", s.Rows, percent(s.Rows, s.Rows))
+	fmt.Fprintf(b, "  %-14s %10s %7s\n", "total", backfill.Group(s.Rows), percent(s.Rows, s.Rows))
 	b.WriteString("\n")
 }
 
@@ -81,9 +81,10 @@ func writeChoices(b *strings.Builder, s *backfill.Summary) {
 		if e.IDColumn != "" {
 			id = fmt.Sprintf("Id column %q", e.IDColumn)
 		}
-		fmt.Fprintf(b, "existing:      %s: %d rows, %d of them match rows to load (key column %q, %s)", e.File, e.Rows, e.Matching, e.KeyColumn, id)
+		fmt.Fprintf(b, "existing:      %s: %s, %s of them match rows to load (key column %q, %s)", e.File, backfill.Plural(e.Rows, "row"),
+			backfill.Group(e.Matching), e.KeyColumn, id)
 		if e.Skipped > 0 {
-			fmt.Fprintf(b, ", %d rows without a usable key skipped", e.Skipped)
+			fmt.Fprintf(b, ", %s without a usable key skipped", backfill.Plural(e.Skipped, "row"))
 		}
 		b.WriteString("\n")
 	}
@@ -120,8 +121,13 @@ func writeWarnings(b *strings.Builder, s *backfill.Summary) {
 
 func writeJobs(b *strings.Builder, s *backfill.Summary) {
 	for _, j := range s.Jobs {
-		fmt.Fprintf(b, "%-15s%s %s: %d rows, %d processed, %d created, %d updated, %d already newer, %d failed, %d unprocessed\n",
-			fmt.Sprintf("job %d:", j.Part), j.ID, j.State, j.Rows, j.Processed, j.Created, j.Updated, j.AlreadyNewer, j.Failed, j.Unprocessed)
+		g := backfill.Group[int]
+		fmt.Fprintf(b, "%-15s%s %s: %s, %s processed, %s created, %s updated, %s already newer, %s failed, %s unprocessed\n",
+			fmt.Sprintf("job %d:", j.Part), j.ID, j.State, backfill.Plural(j.Rows, "row"), g(j.Processed), g(j.Created), g(j.Updated),
+			g(j.AlreadyNewer), g(j.Failed), g(j.Unprocessed))
+		if j.Note != "" {
+			fmt.Fprintf(b, "               %s\n", j.Note)
+		}
 		if j.ErrorMessage != "" {
 			fmt.Fprintf(b, "               error: %s\n", j.ErrorMessage)
 		}

@@ -16,7 +16,7 @@ import (
 // under jobs/ (jobs/<job id>-success.csv, -failed.csv, -unprocessed.csv, as the sf CLI names
 // them), raw: they feed follow-up jobs and the final files. When the load is done, the final
 // success.csv, error.csv and unprocessed.csv hold each row once, with its last outcome, in
-// Data Loader's form: Salesforce's own columns first (sf__Id, sf__Created / sf__Error), then
+// the Bulk API 2.0's result columns: Salesforce's own columns first (sf__Id, sf__Created / sf__Error), then
 // the uploaded columns, formula cells neutralised for spreadsheets.
 
 // ResultKind is one of a job's three result files.

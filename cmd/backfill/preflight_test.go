@@ -63,7 +63,7 @@ func TestPreflightCommand(t *testing.T) {
 			name: "CutoffAfterNewestWarns",
 			args: []string{"--since", "2026-02-01"},
 			code: 0,
-			want: []string{"! WARN  6. Live sync: ", "before the cutoff 2026-02-01T00:00:00Z", "5 passed, 1 warnings, 0 failed, 0 skipped: ready, but read the warnings"},
+			want: []string{"! WARN  6. Live sync: ", "before the cutoff 2026-02-01T00:00:00Z", "5 passed, 1 warning, 0 failed, 0 skipped: ready, but read the warnings"},
 		},
 		{
 			name: "MissingObjectFails",
