@@ -21,7 +21,9 @@ rejects.csv and summary.json, and prints a summary table.
 
 Outcomes: rejected, before_cutoff, duplicate, exists, to_insert.`)
 	addExportFlags(fs, &cfg, &ef)
-	fs.StringVar(&cfg.Existing, "existing", "", "CSV of the records already in Salesforce (required)")
+	fs.StringVar(&cfg.Existing, "existing", "", "CSV of the records already in Salesforce")
+	markRequired(fs, "export", "(required)")
+	markRequired(fs, "existing", "(required)")
 	fs.StringVar(&cfg.ExistingKeyColumn, "existing-key-column", "", "its key column (default: the \"External Id\" column)")
 	fs.StringVar(&cfg.ExistingIDColumn, "existing-id-column", "", "its Salesforce Id column, shown in the ledger; \"-\" for none (default: an \"Id\" column when present)")
 	fs.BoolVar(&cfg.CaseSensitiveKeys, "case-sensitive-keys", false, "compare keys case-sensitively (default: case-insensitively, as Salesforce compares External ID fields unless they are \"Unique, case-sensitive\")")

@@ -15,13 +15,17 @@ import (
 // pflag is the flag parser the project chose (GNU-style long flags and -x shorthands, as the
 // sf CLI and Data Loader users expect); it is used in this package only.
 
-// newFlagSet returns a ContinueOnError flag set whose --help prints usage and description.
+// newFlagSet returns a ContinueOnError flag set whose --help prints usage, description and
+// the flags (flagUsages; no Flags section when there are none).
 func newFlagSet(name, usage, description string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SortFlags = false
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, "Usage:\n  %s\n\n%s\n\nFlags:\n%s", usage, strings.TrimSpace(description), fs.FlagUsages())
+		fmt.Fprintf(w, "Usage:\n  %s\n\n%s\n", usage, strings.TrimSpace(description))
+		if flags := flagUsages(fs); flags != "" {
+			fmt.Fprintf(w, "\nFlags:\n%s", flags)
+		}
 	}
 	return fs
 }
@@ -59,7 +63,7 @@ type exportFlags struct {
 }
 
 func addExportFlags(fs *pflag.FlagSet, cfg *backfill.Config, ef *exportFlags) {
-	fs.StringVar(&cfg.Export, "export", "", "the emailed CE Data Export CSV (required)")
+	fs.StringVar(&cfg.Export, "export", "", "the emailed CE Data Export CSV")
 	fs.StringVar(&ef.since, "since", cfg.Since.Format("2006-01-02T15:04:05Z07:00"), "cutoff: rows dated on or after it are kept; a bare date means midnight UTC")
 	fs.StringArrayVar(&cfg.DateColumns, "date-column", nil, "column the cutoff applies to (repeatable; a row is kept when any is on or after --since) (default: the \"Enrollment Date\" column)")
 	fs.StringVar(&cfg.KeyColumn, "key-column", "", "export column holding the external id (default: the \"External Id\" column)")
@@ -93,7 +97,7 @@ func (ef *exportFlags) apply(fs *pflag.FlagSet, cfg *backfill.Config) error {
 
 // addFormatFlag binds --format, the form of the stdout summary.
 func addFormatFlag(fs *pflag.FlagSet, format *string) {
-	fs.StringVar(format, "format", "table", "stdout summary: table or json (summary.json)")
+	fs.StringVar(format, "format", "table", "the summary on stdout: table or json")
 }
 
 func checkFormat(format string) error {
@@ -108,7 +112,7 @@ func checkFormat(format string) error {
 // they are read from the environment (SF_ACCESS_TOKEN, SF_CLIENT_ID, SF_CLIENT_SECRET,
 // SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN, SF_JWT_KEY_FILE, SF_REFRESH_TOKEN).
 func addOrgFlags(fs *pflag.FlagSet, cfg *backfill.Config) {
-	fs.StringVarP(&cfg.Org.TargetOrg, "target-org", "o", "", "reuse a Salesforce CLI login (alias or username; runs `sf org display` and `sf org auth show-access-token`)")
+	fs.StringVarP(&cfg.Org.TargetOrg, "target-org", "o", "", "reuse a Salesforce CLI login: its alias or username (runs sf org display and sf org auth show-access-token)")
 	fs.StringVar(&cfg.Org.InstanceURL, "instance-url", "", "the org's URL, e.g. https://acme.my.salesforce.com (required with SF_ACCESS_TOKEN)")
 	fs.StringVar(&cfg.Org.LoginURL, "login-url", "", "OAuth login host (default https://login.salesforce.com, or https://test.salesforce.com with --sandbox)")
 	fs.BoolVar(&cfg.Org.Sandbox, "sandbox", false, "the org is a sandbox (login host test.salesforce.com; preflight checks IsSandbox)")
@@ -125,6 +129,7 @@ func addTargetFlags(fs *pflag.FlagSet, cfg *backfill.Config) {
 }
 
 const orgHelp = `
+
 Authentication, in order of preference: --target-org ALIAS (a Salesforce CLI login);
 SF_ACCESS_TOKEN with --instance-url; OAuth JWT bearer (SF_CLIENT_ID, SF_USERNAME,
 SF_JWT_KEY_FILE); a refresh token (SF_CLIENT_ID, SF_REFRESH_TOKEN); client credentials

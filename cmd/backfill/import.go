@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 
 	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/report"
+	"github.com/northpass-tools/backfill/sfclient"
 )
 
 func runImport(ctx context.Context, e *env, args []string) error {
@@ -13,9 +16,9 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	var ef exportFlags
 	var lo logOptions
 	var format string
-	fs := newFlagSet("import", "backfill import --export FILE [flags]\n  backfill import --plan DIR [flags]", `
+	fs := newFlagSet("import", "backfill import --export FILE [flags]\n  backfill import --plan DIR [flags]", fmt.Sprintf(`
 Plan (as backfill plan does), show the plan summary, ask to confirm (skip with --yes), then
-upsert the rows on the external id through the Bulk API 2.0 (a new job every 100 MB), wait
+upsert the rows on the external id through the Bulk API 2.0 (a new job every %s), wait
 for the jobs and write success.csv, error.csv and unprocessed.csv (each row once, with its
 last result). Rows that failed with UNABLE_TO_LOCK_ROW, or that a job never processed, go
 again in follow-up jobs; a part Salesforce refuses as too large is split in two. The ledger
@@ -28,11 +31,14 @@ its seal (to_import.csv, ledger.csv, summary.json and plan.json unchanged, the l
 same org: URL and Organization Id) and re-checking which records exist. One command at a
 time writes a run folder (a second one exits 2). Every step is journaled: an import stopped at
 any point (Ctrl-C exits 130; even kill -9) is finished with backfill resume DIR, without
-duplicates; running import again is also safe (the upsert creates nothing twice).`+orgHelp)
+duplicates; running import again is also safe (the upsert creates nothing twice).`,
+		megabytes(sfclient.DefaultMaxUploadBytes))+orgHelp)
 	addExportFlags(fs, &cfg, &ef)
 	addTargetFlags(fs, &cfg)
 	fs.BoolVar(&cfg.UpdateStale, "update-stale", false, "also upsert rows Salesforce has with different values")
 	fs.StringVar(&cfg.PlanDir, "plan", "", "load exactly the plan reviewed in this run folder")
+	markRequired(fs, "export", "(required, or --plan)")
+	markRequired(fs, "plan", "(required, or --export)")
 	addFormatFlag(fs, &format)
 	fs.BoolVarP(&cfg.Yes, "yes", "y", false, "do not ask for confirmation")
 	addMaxRejected(fs, &ef)
@@ -108,4 +114,9 @@ func (e *env) printBlocked(sum *backfill.Summary, err error) error {
 		report.PrintPreflight(e.stdout, pe.Report, "table")
 	}
 	return err
+}
+
+// megabytes formats n bytes in decimal megabytes, as the help states sizes: "99 MB".
+func megabytes(n int64) string {
+	return strconv.FormatFloat(float64(n)/1e6, 'f', -1, 64) + " MB"
 }

@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -66,12 +65,6 @@ func printError(w io.Writer, err error) {
 // errHelp is returned after --help was printed: exit 0, print nothing more.
 var errHelp = errors.New("help requested")
 
-// command is one subcommand of backfill.
-type command struct {
-	summary string
-	run     func(ctx context.Context, e *env, args []string) error
-}
-
 // env is what a command may touch of the outside world: main builds it from the process,
 // tests build their own (so no test needs t.Setenv and tests can run in parallel).
 type env struct {
@@ -83,18 +76,27 @@ type env struct {
 	stdinTerminal, stderrTerminal bool
 }
 
-func commands() map[string]command {
-	return map[string]command{
-		"clean":     {"offline: diff the export against a CSV of existing records", runClean},
-		"org":       {"serve a local Salesforce-compatible org (the emulator) on loopback", runOrg},
-		"plan":      {"dry run: diff the export against the org and write the run folder and report", runPlan},
-		"preflight": {"check the org is ready (packages, integration user, object, limits, live sync); reads only", runPreflight},
-		"import":    {"plan, confirm, then upsert through the Bulk API 2.0 (or --plan DIR: load a reviewed plan)", runImport},
-		"demo":      {"run preflight, plan and import on the sample export against a local demo org", runDemo},
-		"resume":    {"finish an interrupted import (or undo) from its run folder", runResume},
-		"verify":    {"prove an import: read back every record it loaded and compare it with the upload", runVerify},
-		"undo":      {"take an import back: delete what it created, restore what it updated (dry run without --yes)", runUndo},
-		"version":   {"print version and build info", runVersion},
+// command is one subcommand of backfill.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+// commands lists the subcommands in the order of the work: check, plan, load, finish,
+// prove, take back; then the offline and local tools.
+func commands() []command {
+	return []command{
+		{"preflight", "check the org is ready (packages, integration user, object, limits, live sync); reads only", runPreflight},
+		{"plan", "dry run: diff the export against the org and write the run folder and report", runPlan},
+		{"import", "plan, confirm, then upsert through the Bulk API 2.0 (or --plan DIR: load a reviewed plan)", runImport},
+		{"resume", "finish an interrupted import (or undo) from its run folder", runResume},
+		{"verify", "prove an import: read back every record it loaded and compare it with the upload", runVerify},
+		{"undo", "take an import back: delete what it created, restore what it updated (dry run without --yes)", runUndo},
+		{"clean", "offline: diff the export against a CSV of existing records", runClean},
+		{"org", "serve a local Salesforce-compatible org (the emulator) on loopback", runOrg},
+		{"demo", "run preflight, plan and import on the sample export against a local demo org", runDemo},
+		{"version", "print version and build info", runVersion},
 	}
 }
 
@@ -106,44 +108,61 @@ func (e *env) main(ctx context.Context, args []string) error {
 }
 
 func (e *env) run(ctx context.Context, args []string) error {
-	cmds := commands()
 	if len(args) == 0 {
-		e.usage(e.stderr, cmds)
+		e.usage(e.stderr)
 		return backfill.UsageError("run 'backfill help' for the list of commands", "no command given")
 	}
-	name := args[0]
+	name, rest := args[0], args[1:]
 	switch name {
-	case "-h", "--help", "help":
-		e.usage(e.stdout, cmds)
+	case "help":
+		// backfill help CMD prints what backfill CMD --help prints.
+		if len(rest) > 1 {
+			return backfill.UsageError("run 'backfill help COMMAND'", "help takes one command, not %d", len(rest))
+		}
+		if len(rest) == 0 || isHelp(rest[0]) {
+			e.usage(e.stdout)
+			return nil
+		}
+		name, rest = rest[0], []string{"--help"}
+	case "-h", "--help":
+		e.usage(e.stdout)
 		return nil
 	case "--version":
 		name = "version"
 	}
-	c, ok := cmds[name]
-	if !ok {
-		return backfill.UsageError("run 'backfill help' for the list of commands", "unknown command %q", name)
+	for _, c := range commands() {
+		if c.name == name {
+			err := c.run(ctx, e, rest)
+			if errors.Is(err, errHelp) {
+				return nil
+			}
+			return err
+		}
 	}
-	err := c.run(ctx, e, args[1:])
-	if errors.Is(err, errHelp) {
-		return nil
-	}
-	return err
+	return unknownCommand(name)
 }
 
-func (e *env) usage(w io.Writer, cmds map[string]command) {
-	names := make([]string, 0, len(cmds))
-	for n := range cmds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+func isHelp(arg string) bool { return arg == "help" || arg == "-h" || arg == "--help" }
+
+// unknownCommand is the usage error for a command that does not exist.
+func unknownCommand(name string) error {
+	return backfill.UsageError("run 'backfill help' for the list of commands", "unknown command %q", name)
+}
+
+// usage prints the top-level help: the commands in the order of the work, the usual
+// sequence and the exit codes.
+func (e *env) usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("backfill loads Northpass learning data that never reached Salesforce.\n\n")
-	b.WriteString("Usage:\n  backfill <command> [flags]\n\nCommands:\n")
-	for _, n := range names {
-		fmt.Fprintf(&b, "  %-10s %s\n", n, cmds[n].summary)
+	b.WriteString("Usage:\n  backfill <command> [flags]\n  backfill help <command>\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
 	}
-	b.WriteString("\nRun 'backfill <command> --help' for the flags of a command.\n")
-	b.WriteString("Exit codes: 0 done; 1 runtime error; 2 usage or unusable input; 3 some rows failed or\n")
-	b.WriteString("were left unprocessed; 4 preflight failed; 130 interrupted (Ctrl-C; resume finishes an import).\n")
+	b.WriteString("\nUsual sequence: preflight → plan → review report.html → import --plan DIR → verify DIR\n")
+	b.WriteString("\nRun 'backfill help <command>' (or 'backfill <command> --help') for the flags of a command.\n")
+	fmt.Fprintf(&b, "Exit codes: %d done; %d runtime error; %d usage or unusable input; %d some rows failed or\n",
+		backfill.ExitOK, backfill.ExitRuntime, backfill.ExitUsage, backfill.ExitRowsFailed)
+	fmt.Fprintf(&b, "were left unprocessed; %d preflight failed; %d interrupted (Ctrl-C; resume finishes an import).\n",
+		backfill.ExitPreflight, backfill.ExitInterrupted)
 	io.WriteString(w, b.String())
 }

@@ -45,6 +45,10 @@ INVALID_SESSION_ID; a new token from the token endpoint works again), --fail-503
 first N calls with 503, --latency adds a delay to every call, --job-delay keeps Bulk jobs in
 progress for that long.`
 
+// emulatorMaxUpload is the emulator's upload limit when --max-upload-bytes is 0 (sftest's
+// SetMaxUploadBytes(0): 100 MiB, Salesforce's "100 MB"); TestOrgUploadLimit checks it.
+const emulatorMaxUpload = 100 << 20
+
 // runOrg serves the emulator until ctx is cancelled.
 func runOrg(ctx context.Context, e *env, args []string) error {
 	o := orgOptions{addr: "127.0.0.1:0"}
@@ -56,7 +60,7 @@ func runOrg(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&o.latency, "latency", 0, "delay every call by this much, e.g. 50ms")
 	fs.DurationVar(&o.jobDelay, "job-delay", 0, "keep Bulk jobs in progress for this long after they are closed, e.g. 2s")
 	fs.IntVar(&o.extraContacts, "extra-contacts", 0, "add N synthetic Contact records (to exercise query paging)")
-	fs.Int64Var(&o.maxUploadBytes, "max-upload-bytes", 0, "refuse Bulk uploads larger than this (0: Salesforce's 100 MB)")
+	fs.Int64Var(&o.maxUploadBytes, "max-upload-bytes", 0, fmt.Sprintf("refuse Bulk uploads larger than this (0: %d, Salesforce's 100 MB)", emulatorMaxUpload))
 	addLogFlags(fs, &o.log)
 	if err := parseFlags(fs, e, args); err != nil {
 		return err

@@ -45,6 +45,7 @@ rejects.csv and plan.json. Changes nothing in Salesforce; reports the API calls 
 Outcomes: rejected, before_cutoff, duplicate, exists, stale, to_insert, to_update (with
 --update-stale).`+orgHelp)
 	addExportFlags(fs, &cfg, &ef)
+	markRequired(fs, "export", "(required)")
 	addFormatFlag(fs, &format)
 	addTargetFlags(fs, &cfg)
 	fs.BoolVar(&cfg.UpdateStale, "update-stale", false, "also upsert rows Salesforce has with different values (planned as to_update)")

@@ -33,8 +33,7 @@ reconnection guide:
 
 Each check prints PASS, WARN, FAIL or SKIP (a check that needs a failed one), its finding and,
 on WARN and FAIL, a "fix:" line. --json prints the same report as JSON. Exit code 4 when any
-check fails; warnings alone exit 0. The export flags matter only with --export.
-`+orgHelp)
+check fails; warnings alone exit 0. The export flags matter only with --export.`+orgHelp)
 	addExportFlags(fs, &cfg, &ef)
 	fs.Lookup("export").Usage = "the emailed CE Data Export CSV (optional: check the column mapping and size the load)"
 	for _, name := range []string{"out", "skipped-before-cutoff"} {
