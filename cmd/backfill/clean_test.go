@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,8 +72,14 @@ func TestCleanCommandErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := []string{"clean", "--export", "../../backfill/demo/sample/export.csv", "--existing", "../../backfill/demo/sample/existing.csv",
-				"--out", filepath.Join(t.TempDir(), "run"), "-q"}
+			// The case's flags replace the defaults (a flag given twice is an error of its own).
+			args := []string{"clean", "-q"}
+			for _, d := range [][2]string{{"--export", "../../backfill/demo/sample/export.csv"},
+				{"--existing", "../../backfill/demo/sample/existing.csv"}, {"--out", filepath.Join(t.TempDir(), "run")}} {
+				if !slices.Contains(tt.args, d[0]) {
+					args = append(args, d[0], d[1])
+				}
+			}
 			args = append(args, tt.args...)
 			var stdout, stderr bytes.Buffer
 			err := run(context.Background(), args, &stdout, &stderr)

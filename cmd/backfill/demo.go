@@ -17,7 +17,7 @@ Run the whole job against a local demo org, in this process: start the emulator 
 a demo Northpass org, run preflight, plan the sample export (backfill/demo/sample/export.csv)
 into a run folder, import exactly that reviewed plan, and print the summary and where the
 report is. Nothing leaves this machine.`)
-	fs.StringVar(&opts.Export, "export", "", "an export to use instead of the sample")
+	fs.StringVarP(&opts.Export, "export", "f", "", "an export to use instead of the sample")
 	fs.StringVar(&opts.Out, "out", "", "run folder to create (default backfill-runs/demo-<UTC timestamp>)")
 	fs.DurationVar(&opts.JobDelay, "job-delay", 300*time.Millisecond, "how long the demo org takes to process a Bulk job")
 	addLogFlags(fs, &lo)

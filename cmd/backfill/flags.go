@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -23,29 +25,108 @@ func newFlagSet(name, usage, description string) *pflag.FlagSet {
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage:\n  %s\n\n%s\n", usage, strings.TrimSpace(description))
-		if flags := flagUsages(fs); flags != "" {
+		if flags := flagUsages(fs, aliasesOf(fs)); flags != "" {
 			fmt.Fprintf(w, "\nFlags:\n%s", flags)
 		}
 	}
 	return fs
 }
 
-// parseFlags parses args into fs. Help goes to stdout and returns errHelp; a bad flag is a
-// usage error (exit 2) whose message names the flag.
+// parseFlags parses args into fs. Help goes to stdout and returns errHelp. A bad flag is a
+// usage error (exit 2) whose message names the flag: an unknown one (with the flags it
+// may have meant in the hint), one given twice that does not repeat, a bad value.
 func parseFlags(fs *pflag.FlagSet, e *env, args []string) error {
+	aliases := aliasesOf(fs)
+	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if n, ok := aliases[name]; ok {
+			return pflag.NormalizedName(n)
+		}
+		return pflag.NormalizedName(name)
+	})
 	// pflag prints the error and the whole usage on a bad flag; keep the output and show it
 	// only for --help, so a typo gives one clear line instead of a screenful.
 	var out bytes.Buffer
 	fs.SetOutput(&out)
-	err := fs.Parse(args)
+	given := map[string][]string{}
+	err := fs.ParseAll(args, func(f *pflag.Flag, value string) error {
+		if len(given[f.Name]) > 0 && !repeatable(f) {
+			return &twiceError{flag: f, aliases: aliases, values: append(given[f.Name], value)}
+		}
+		given[f.Name] = append(given[f.Name], value)
+		return fs.Set(f.Name, value)
+	})
 	if errors.Is(err, pflag.ErrHelp) {
 		e.stdout.Write(out.Bytes())
 		return errHelp
 	}
 	if err != nil {
-		return backfill.UsageError(fmt.Sprintf("run 'backfill %s --help' for its flags", fs.Name()), "%s: %v", fs.Name(), err)
+		return backfill.UsageError(flagHint(fs, aliases, err), "%s: %v", fs.Name(), err)
 	}
 	return nil
+}
+
+// repeatable reports whether f may be given more than once: a list (--date-column) or a
+// count (-vv).
+func repeatable(f *pflag.Flag) bool {
+	switch f.Value.Type() {
+	case "stringArray", "stringSlice", "count":
+		return true
+	}
+	return false
+}
+
+// twiceError is a flag that does not repeat, given twice.
+type twiceError struct {
+	flag    *pflag.Flag
+	aliases map[string]string
+	values  []string
+}
+
+func (e *twiceError) Error() string {
+	name := "--" + e.flag.Name
+	if other := aliasNames(e.flag, e.aliases); len(other) > 0 {
+		name += " (or " + strings.Join(other, ", ") + ")"
+	}
+	if !takesValue(e.flag) {
+		return name + " given twice"
+	}
+	return fmt.Sprintf("%s given twice: %q, then %q", name, e.values[0], e.values[1])
+}
+
+// flagHint is the hint of a flag error from parsing fs.
+func flagHint(fs *pflag.FlagSet, aliases map[string]string, err error) string {
+	help := fmt.Sprintf("run 'backfill %s --help' for its flags", fs.Name())
+	var unknown *pflag.NotExistError
+	var twice *twiceError
+	switch {
+	case errors.As(err, &unknown):
+		typed := unknown.GetSpecifiedName()
+		if s := unknown.GetSpecifiedShortnames(); s != "" {
+			typed = s // -since: a long name after one dash
+			if len(typed) < 2 {
+				return help
+			}
+		}
+		var names []string
+		fs.VisitAll(func(f *pflag.Flag) {
+			if !f.Hidden {
+				names = append(names, f.Name)
+			}
+		})
+		names = append(names, slices.Sorted(maps.Keys(aliases))...)
+		if dym := didYouMean(suggest(typed, names), quoteFlag); dym != "" {
+			return dym + " (" + help + ")"
+		}
+	case errors.As(err, &twice):
+		var rep []string
+		fs.VisitAll(func(f *pflag.Flag) {
+			if repeatable(f) && !f.Hidden {
+				rep = append(rep, "--"+f.Name)
+			}
+		})
+		return fmt.Sprintf("give --%s once; of the flags of backfill %s, only %s may be repeated", twice.flag.Name, fs.Name(), joinList(rep, "and"))
+	}
+	return help
 }
 
 // addLogFlags binds the logging flags every command shares.
@@ -63,7 +144,7 @@ type exportFlags struct {
 }
 
 func addExportFlags(fs *pflag.FlagSet, cfg *backfill.Config, ef *exportFlags) {
-	fs.StringVar(&cfg.Export, "export", "", "the emailed CE Data Export CSV")
+	fs.StringVarP(&cfg.Export, "export", "f", "", "the emailed CE Data Export CSV")
 	fs.StringVar(&ef.since, "since", cfg.Since.Format("2006-01-02T15:04:05Z07:00"), "cutoff: rows dated on or after it are kept; a bare date means midnight UTC")
 	fs.StringArrayVar(&cfg.DateColumns, "date-column", nil, "column the cutoff applies to (repeatable; a row is kept when any is on or after --since) (default: the \"Enrollment Date\" column)")
 	fs.StringVar(&cfg.KeyColumn, "key-column", "", "export column holding the external id (default: the \"External Id\" column)")

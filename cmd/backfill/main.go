@@ -144,9 +144,23 @@ func (e *env) run(ctx context.Context, args []string) error {
 
 func isHelp(arg string) bool { return arg == "help" || arg == "-h" || arg == "--help" }
 
-// unknownCommand is the usage error for a command that does not exist.
+// unknownCommand is the usage error for a command that does not exist, with the commands
+// it may have meant in the hint.
 func unknownCommand(name string) error {
-	return backfill.UsageError("run 'backfill help' for the list of commands", "unknown command %q", name)
+	const list = "run 'backfill help' for the list of commands"
+	if strings.HasPrefix(name, "-") {
+		return backfill.UsageError("flags go after the command, as in backfill plan --export FILE; "+list,
+			"unknown command %q: a flag before the command", name)
+	}
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	hint := list
+	if dym := didYouMean(suggest(name, names), quoteCommand); dym != "" {
+		hint = dym + " (" + list + ")"
+	}
+	return backfill.UsageError(hint, "unknown command %q", name)
 }
 
 // usage prints the top-level help: the commands in the order of the work, the usual
