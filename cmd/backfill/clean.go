@@ -11,7 +11,7 @@ func runClean(ctx context.Context, e *env, args []string) error {
 	cfg := backfill.DefaultConfig()
 	var ef exportFlags
 	var lo logOptions
-	var format string
+	var out outputFlags
 	fs := newFlagSet("clean", "backfill clean --export FILE --existing FILE [flags]", `
 Offline: diff the CE Data Export against a CSV of the Enrollment records already in Salesforce
 (a report or a Data Loader export) without any API access. Writes a run folder with
@@ -28,7 +28,7 @@ Outcomes: rejected, before_cutoff, duplicate, exists, to_insert.`)
 	fs.StringVar(&cfg.ExistingIDColumn, "existing-id-column", "", "its Salesforce Id column, shown in the ledger; \"-\" for none (default: an \"Id\" column when present)")
 	fs.BoolVar(&cfg.CaseSensitiveKeys, "case-sensitive-keys", false, "compare keys case-sensitively (default: case-insensitively, as Salesforce compares External ID fields unless they are \"Unique, case-sensitive\")")
 	addMaxRejected(fs, &ef)
-	addFormatFlag(fs, &format)
+	addOutputFlags(fs, &out, "the summary on stdout: table or json")
 	addLogFlags(fs, &lo)
 	if err := parseFlags(fs, e, args); err != nil {
 		return err
@@ -39,7 +39,7 @@ Outcomes: rejected, before_cutoff, duplicate, exists, to_insert.`)
 	if err := ef.apply(fs, &cfg); err != nil {
 		return err
 	}
-	if err := checkFormat(format); err != nil {
+	if err := out.resolve(fs); err != nil {
 		return err
 	}
 	done, err := e.setupJob(&cfg, lo)
@@ -48,7 +48,7 @@ Outcomes: rejected, before_cutoff, duplicate, exists, to_insert.`)
 	}
 	defer done()
 	sum, err := backfill.Clean(ctx, cfg)
-	return e.printSummary(sum, format, err)
+	return e.printSummary(sum, out.format, err)
 }
 
 // printSummary prints sum (when the job got that far) and returns the job's error.

@@ -176,17 +176,32 @@ func (ef *exportFlags) apply(fs *pflag.FlagSet, cfg *backfill.Config) error {
 	return nil
 }
 
-// addFormatFlag binds --format, the form of the stdout summary.
-func addFormatFlag(fs *pflag.FlagSet, format *string) {
-	fs.StringVar(format, "format", "table", "the summary on stdout: table or json")
+// outputFlags are --format and --json, the form of what a command prints on stdout.
+type outputFlags struct {
+	format string
+	json   bool
 }
 
-func checkFormat(format string) error {
-	switch format {
+// addOutputFlags binds --format (usage says what it formats) and --json.
+func addOutputFlags(fs *pflag.FlagSet, o *outputFlags, usage string) {
+	fs.StringVar(&o.format, "format", "table", usage)
+	fs.BoolVar(&o.json, "json", false, "the same as --format json")
+}
+
+// resolve checks the flags once parsed and leaves the format asked for in o.format:
+// --json is --format json.
+func (o *outputFlags) resolve(fs *pflag.FlagSet) error {
+	if o.json {
+		if fs.Lookup("format").Changed && o.format != "json" {
+			return backfill.UsageError("give --json or --format, not both", "--json and --format %s disagree", o.format)
+		}
+		o.format = "json"
+	}
+	switch o.format {
 	case "table", "json":
 		return nil
 	}
-	return backfill.UsageError("use --format table or --format json", "--format %q is not known", format)
+	return backfill.UsageError("use --format table or --format json", "--format %q is not known", o.format)
 }
 
 // addOrgFlags binds the flags that say which org to talk to. Secrets never come from flags:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -240,4 +241,80 @@ func maskRun(out string, vary ...string) string {
 		out = strings.ReplaceAll(out, v, fmt.Sprintf("VARY%d", i))
 	}
 	return times.ReplaceAllString(out, "TIME")
+}
+
+// TestJSONFlag: --json prints what --format json prints, on every command that prints a
+// summary or a report. Each run gets a fresh org and folder, so the two runs see the same.
+func TestJSONFlag(t *testing.T) {
+	t.Parallel()
+	imported := [][]string{{"import", "--export", sampleExport, "--out", "DIR/run", "--yes"}}
+	tests := []struct {
+		name string
+		prep [][]string // run first, with the org's flags
+		args []string
+	}{
+		{"clean", nil, []string{"clean", "--export", sampleExport, "--existing", sampleExisting, "--out", "DIR/run"}},
+		{"preflight", nil, []string{"preflight", "--export", sampleExport}},
+		{"plan", nil, []string{"plan", "--export", sampleExport, "--out", "DIR/run"}},
+		{"import", nil, []string{"import", "--export", sampleExport, "--out", "DIR/run", "--yes"}},
+		{"resume", imported, []string{"resume", "DIR/run"}},
+		{"verify", imported, []string{"verify", "DIR/run"}},
+		{"undo", imported, []string{"undo", "DIR/run"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var outs [2]string
+			var codes [2]int
+			for i, format := range [][]string{{"--json"}, {"--format", "json"}} {
+				srv := sftest.NewServer(t)
+				dir := t.TempDir()
+				org := []string{"--instance-url", srv.URL, "-q"}
+				with := func(args []string) []string {
+					var a []string
+					for _, s := range args {
+						a = append(a, strings.ReplaceAll(s, "DIR", dir))
+					}
+					if a[0] != "clean" {
+						a = append(a, org...)
+					}
+					return a
+				}
+				for _, p := range tt.prep {
+					if _, stderr, code := runCLIEnv(t, token(srv.AccessToken()), with(p)...); code != 0 {
+						t.Fatalf("%q: exit %d\n%s", p, code, stderr)
+					}
+				}
+				args := append(with(tt.args), format...)
+				stdout, _, code := runCLIEnv(t, token(srv.AccessToken()), args...)
+				if !json.Valid([]byte(stdout)) {
+					t.Fatalf("%q: stdout is not JSON:\n%s", args, stdout)
+				}
+				outs[i], codes[i] = maskRun(stdout, dir, srv.URL), code
+			}
+			if codes[0] != codes[1] || outs[0] != outs[1] {
+				t.Errorf("--json (exit %d) and --format json (exit %d) differ:\n%s", codes[0], codes[1], firstDiff(outs[0], outs[1]))
+			}
+		})
+	}
+}
+
+// TestJSONAndFormatDisagree: --json with --format table is a usage error on every
+// command that has both.
+func TestJSONAndFormatDisagree(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"clean", "--export", sampleExport, "--existing", sampleExisting, "--out", "never-written"},
+		{"preflight"}, {"plan", "--export", sampleExport, "--out", "never-written"},
+		{"import", "--export", sampleExport, "--out", "never-written"},
+		{"resume", "dir"}, {"verify", "dir"}, {"undo", "dir"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			t.Parallel()
+			_, stderr, code := runCLI(t, append(args, "--json", "--format", "table")...)
+			if code != backfill.ExitUsage || !strings.Contains(stderr, "--json and --format table disagree") {
+				t.Errorf("exit %d\n%s", code, stderr)
+			}
+		})
+	}
 }

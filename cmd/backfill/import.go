@@ -15,7 +15,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	cfg := backfill.DefaultConfig()
 	var ef exportFlags
 	var lo logOptions
-	var format string
+	var out outputFlags
 	fs := newFlagSet("import", "backfill import --export FILE [flags]\n  backfill import --plan DIR [flags]", fmt.Sprintf(`
 Plan (as backfill plan does), show the plan summary, ask to confirm (skip with --yes), then
 upsert the rows on the external id through the Bulk API 2.0 (a new job every %s), wait
@@ -39,7 +39,7 @@ duplicates; running import again is also safe (the upsert creates nothing twice)
 	fs.StringVar(&cfg.PlanDir, "plan", "", "load exactly the plan reviewed in this run folder")
 	markRequired(fs, "export", "(required, or --plan)")
 	markRequired(fs, "plan", "(required, or --export)")
-	addFormatFlag(fs, &format)
+	addOutputFlags(fs, &out, "the summary on stdout: table or json")
 	fs.BoolVarP(&cfg.Yes, "yes", "y", false, "do not ask for confirmation")
 	addMaxRejected(fs, &ef)
 	fs.BoolVar(&cfg.SkipPreflight, "skip-preflight", false, "load without running preflight's blocking checks first (the summary says what was skipped)")
@@ -63,7 +63,7 @@ duplicates; running import again is also safe (the upsert creates nothing twice)
 	if err := ef.apply(fs, &cfg); err != nil {
 		return err
 	}
-	if err := checkFormat(format); err != nil {
+	if err := out.resolve(fs); err != nil {
 		return err
 	}
 	done, err := e.setupJob(&cfg, lo)
@@ -72,13 +72,13 @@ duplicates; running import again is also safe (the upsert creates nothing twice)
 	}
 	defer done()
 	sum, err := backfill.Import(ctx, cfg)
-	return e.printSummary(sum, format, e.printBlocked(sum, err))
+	return e.printSummary(sum, out.format, e.printBlocked(sum, err))
 }
 
 func runResume(ctx context.Context, e *env, args []string) error {
 	cfg := backfill.DefaultConfig()
 	var lo logOptions
-	var format string
+	var out outputFlags
 	fs := newFlagSet("resume", "backfill resume DIR [flags]", `
 Finish an import that was interrupted (network loss, Ctrl-C, kill -9, a closed laptop) from its
 run folder. The journal says which Bulk job holds each part of to_import.csv and how far it
@@ -89,10 +89,10 @@ collects their results and writes the final ledger, summary and report. Where a 
 (or the journal was lost), it asks Salesforce which of the part's rows hold the planned
 values and loads only the rest. Resuming a finished import sends nothing.`+orgHelp)
 	addOrgFlags(fs, &cfg)
-	addFormatFlag(fs, &format)
+	addOutputFlags(fs, &out, "the summary on stdout: table or json")
 	fs.BoolVar(&cfg.SkipPreflight, "skip-preflight", false, "finish without running preflight's blocking checks first")
 	addLogFlags(fs, &lo)
-	dir, done, err := e.folderCommand(fs, args, &cfg, &lo, &format)
+	dir, done, err := e.folderCommand(fs, args, &cfg, &lo, &out)
 	if err != nil {
 		return err
 	}
@@ -100,10 +100,10 @@ values and loads only the rest. Resuming a finished import sends nothing.`+orgHe
 	if backfill.UndoInProgress(dir) {
 		cfg.Yes = true // the undo was confirmed when it started
 		_, run, err := backfill.Undo(ctx, cfg, dir)
-		return e.printUndo(dir, run, format, err)
+		return e.printUndo(dir, run, out.format, err)
 	}
 	sum, err := backfill.Resume(ctx, cfg, dir)
-	return e.printSummary(sum, format, e.printBlocked(sum, err))
+	return e.printSummary(sum, out.format, e.printBlocked(sum, err))
 }
 
 // printBlocked prints the checklist of a load that preflight stopped, when no summary

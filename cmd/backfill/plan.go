@@ -34,7 +34,7 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	cfg := backfill.DefaultConfig()
 	var ef exportFlags
 	var lo logOptions
-	var format string
+	var out outputFlags
 	fs := newFlagSet("plan", "backfill plan --export FILE [flags]", `
 Dry run: read the export, discover the Enrollment object and its fields in Salesforce, look
 up which candidate keys already exist (SOQL), and write a run folder people can review:
@@ -46,7 +46,7 @@ Outcomes: rejected, before_cutoff, duplicate, exists, stale, to_insert, to_updat
 --update-stale).`+orgHelp)
 	addExportFlags(fs, &cfg, &ef)
 	markRequired(fs, "export", "(required)")
-	addFormatFlag(fs, &format)
+	addOutputFlags(fs, &out, "the summary on stdout: table or json")
 	addTargetFlags(fs, &cfg)
 	fs.BoolVar(&cfg.UpdateStale, "update-stale", false, "also upsert rows Salesforce has with different values (planned as to_update)")
 	addMaxRejected(fs, &ef)
@@ -61,7 +61,7 @@ Outcomes: rejected, before_cutoff, duplicate, exists, stale, to_insert, to_updat
 	if err := ef.apply(fs, &cfg); err != nil {
 		return err
 	}
-	if err := checkFormat(format); err != nil {
+	if err := out.resolve(fs); err != nil {
 		return err
 	}
 	done, err := e.setupJob(&cfg, lo)
@@ -70,5 +70,5 @@ Outcomes: rejected, before_cutoff, duplicate, exists, stale, to_insert, to_updat
 	}
 	defer done()
 	sum, err := backfill.Plan(ctx, cfg)
-	return e.printSummary(sum, format, err)
+	return e.printSummary(sum, out.format, err)
 }

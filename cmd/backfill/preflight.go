@@ -11,7 +11,7 @@ func runPreflight(ctx context.Context, e *env, args []string) error {
 	cfg := backfill.DefaultConfig()
 	var ef exportFlags
 	var lo logOptions
-	var asJSON bool
+	var out outputFlags
 	fs := newFlagSet("preflight", "backfill preflight [--export FILE] [flags]", `
 Check that the org is ready for the backfill, reading only. The six checks follow the
 reconnection guide:
@@ -39,7 +39,7 @@ check fails; warnings alone exit 0. The export flags matter only with --export.`
 	for _, name := range []string{"out", "skipped-before-cutoff"} {
 		fs.MarkHidden(name) // plan's flags that preflight does not use (it writes no run folder)
 	}
-	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of the checklist")
+	addOutputFlags(fs, &out, "the report on stdout: table (the checklist) or json")
 	addTargetFlags(fs, &cfg)
 	fs.BoolVar(&cfg.UpdateStale, "update-stale", false, "the load will also update records (then mapped fields must be updateable, not only createable)")
 	addOrgFlags(fs, &cfg)
@@ -53,9 +53,8 @@ check fails; warnings alone exit 0. The export flags matter only with --export.`
 	if err := ef.apply(fs, &cfg); err != nil {
 		return err
 	}
-	format := "table"
-	if asJSON {
-		format = "json"
+	if err := out.resolve(fs); err != nil {
+		return err
 	}
 	done, err := e.setupJob(&cfg, lo)
 	if err != nil {
@@ -64,7 +63,7 @@ check fails; warnings alone exit 0. The export flags matter only with --export.`
 	defer done()
 	rep, err := backfill.Preflight(ctx, cfg)
 	if rep != nil {
-		if perr := report.PrintPreflight(e.stdout, rep, format); perr != nil && err == nil {
+		if perr := report.PrintPreflight(e.stdout, rep, out.format); perr != nil && err == nil {
 			err = perr
 		}
 	}

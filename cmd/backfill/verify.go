@@ -13,7 +13,7 @@ import (
 func runVerify(ctx context.Context, e *env, args []string) error {
 	cfg := backfill.DefaultConfig()
 	var lo logOptions
-	var format string
+	var out outputFlags
 	fs := newFlagSet("verify", "backfill verify DIR [flags]", `
 Prove an import: read back from Salesforce every record the import in DIR created or updated
 (batched IN queries on the external id, or one scan when cheaper) and compare every mapped
@@ -24,16 +24,16 @@ with the key); newer (Salesforce holds a later Updated At than the upload: count
 match). The run is added to summary.json and report.html. Reads only. Exit code 0 when every
 record matches, 3 otherwise.`+orgHelp)
 	addOrgFlags(fs, &cfg)
-	addFormatFlag(fs, &format)
+	addOutputFlags(fs, &out, "the verify run on stdout: table or json")
 	addLogFlags(fs, &lo)
-	dir, done, err := e.folderCommand(fs, args, &cfg, &lo, &format)
+	dir, done, err := e.folderCommand(fs, args, &cfg, &lo, &out)
 	if err != nil {
 		return err
 	}
 	defer done()
 	_, run, err := backfill.Verify(ctx, cfg, dir)
 	if run != nil {
-		if perr := report.PrintVerify(e.stdout, dir, run, format); perr != nil && err == nil {
+		if perr := report.PrintVerify(e.stdout, dir, run, out.format); perr != nil && err == nil {
 			err = perr
 		}
 	}
@@ -43,7 +43,7 @@ record matches, 3 otherwise.`+orgHelp)
 func runUndo(ctx context.Context, e *env, args []string) error {
 	cfg := backfill.DefaultConfig()
 	var lo logOptions
-	var format string
+	var out outputFlags
 	fs := newFlagSet("undo", "backfill undo DIR [flags]", `
 Take an import back. The records the import in DIR created are deleted (a Bulk API 2.0
 delete job: they go to the Recycle Bin, restorable for 15 days; hard delete is not offered);
@@ -63,15 +63,15 @@ Exit code 0 when everything was undone, 3 otherwise.`+orgHelp)
 	fs.BoolVar(&cfg.Force, "force", false, "also undo records changed in Salesforce after the import")
 	fs.BoolVar(&cfg.KeepUpdatedAt, "keep-updated-at", false, "restore records without moving their Updated At back (the package refuses that)")
 	fs.BoolVar(&cfg.SkipPreflight, "skip-preflight", false, "undo without checking the login and the limits first")
-	addFormatFlag(fs, &format)
+	addOutputFlags(fs, &out, "the undo plan or run on stdout: table or json")
 	addLogFlags(fs, &lo)
-	dir, done, err := e.folderCommand(fs, args, &cfg, &lo, &format)
+	dir, done, err := e.folderCommand(fs, args, &cfg, &lo, &out)
 	if err != nil {
 		return err
 	}
 	defer done()
 	_, run, err := backfill.Undo(ctx, cfg, dir)
-	return e.printUndo(dir, run, format, err)
+	return e.printUndo(dir, run, out.format, err)
 }
 
 // printUndo prints an undo, when there is one, and returns err.
@@ -86,15 +86,15 @@ func (e *env) printUndo(dir string, run *backfill.UndoRun, format string, err er
 
 // folderCommand parses the flags of a command that takes one run folder (resume, verify,
 // undo), checks them and sets the job up; done ends it.
-// lo and format are read after the flags are parsed into them.
-func (e *env) folderCommand(fs *pflag.FlagSet, args []string, cfg *backfill.Config, lo *logOptions, format *string) (string, func(), error) {
+// lo and out are read after the flags are parsed into them.
+func (e *env) folderCommand(fs *pflag.FlagSet, args []string, cfg *backfill.Config, lo *logOptions, out *outputFlags) (string, func(), error) {
 	if err := parseFlags(fs, e, args); err != nil {
 		return "", nil, err
 	}
 	if fs.NArg() != 1 {
 		return "", nil, backfill.UsageError(fmt.Sprintf("run 'backfill %s --help'", fs.Name()), "%s takes one run folder", fs.Name())
 	}
-	if err := checkFormat(*format); err != nil {
+	if err := out.resolve(fs); err != nil {
 		return "", nil, err
 	}
 	done, err := e.setupJob(cfg, *lo)
