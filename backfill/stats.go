@@ -2,9 +2,11 @@ package backfill
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/csvdiff"
@@ -20,12 +22,18 @@ type Stats struct {
 	reasons map[string]*Reason
 }
 
-// Reason is one kind of rejection or failure.
+// Reason is one kind of rejection or failure: the rows whose messages differ only by their
+// values.
 type Reason struct {
-	Outcome  string `json:"outcome"`
+	Outcome string `json:"outcome"`
+	// Reason is the message with the row's values replaced by placeholders (<value>,
+	// <email>, <Id>, <n>): Salesforce's "CODE:message", or what made backfill reject the row.
 	Reason   string `json:"reason"`
 	Count    int    `json:"count"`
-	Examples []int  `json:"example_lines"`
+	Examples []int  `json:"example_lines"` // the first few lines, in the order seen
+	// Example is the first row's message as Salesforce wrote it, when Reason left a value
+	// out of it.
+	Example string `json:"example,omitempty"`
 }
 
 // DayCount is the rows of one UTC day (by their latest cutoff date) by outcome.
@@ -34,7 +42,10 @@ type DayCount struct {
 	Outcomes map[string]int `json:"outcomes"`
 }
 
-const maxReasons = 200 // distinct reasons kept; more are counted under "other"
+const (
+	maxReasons  = 200 // distinct reasons kept; more are counted under "other"
+	maxExamples = 5   // example lines kept per reason
+)
 
 func newStats(idx *csvdiff.Index) *Stats {
 	return &Stats{idx: idx, days: map[string]map[string]int{}, reasons: map[string]*Reason{}}
@@ -44,7 +55,7 @@ func newStats(idx *csvdiff.Index) *Stats {
 func (s *Stats) observe(r *csvdiff.Row) {
 	switch r.Outcome {
 	case csvdiff.Rejected:
-		s.reason(runfolder.Rejected, rejectClass(r), r.Line)
+		s.reason(runfolder.Rejected, reasonClass{pattern: rejectClass(r)}, r.Line)
 		return
 	case csvdiff.BeforeCutoff, csvdiff.Duplicate:
 		return
@@ -64,21 +75,28 @@ func (s *Stats) day(day string, o runfolder.Outcome) {
 	m[o.String()]++
 }
 
-func (s *Stats) reason(o runfolder.Outcome, class string, line int) {
-	key := o.String() + "\x00" + class
+// reasonClass is what a reason groups rows by, and the message of the row that was seen.
+type reasonClass struct {
+	pattern string // the message without the row's values
+	example string // the message as it was, or "" when it is the pattern
+}
+
+// reason counts one row of outcome o for the reason c, at line.
+func (s *Stats) reason(o runfolder.Outcome, c reasonClass, line int) {
+	key := o.String() + "\x00" + c.pattern
 	rs := s.reasons[key]
 	if rs == nil {
 		if len(s.reasons) >= maxReasons {
-			key, class = o.String()+"\x00other", "other reasons"
+			key, c = o.String()+"\x00other", reasonClass{pattern: "other reasons"}
 			rs = s.reasons[key]
 		}
 		if rs == nil {
-			rs = &Reason{Outcome: o.String(), Reason: class}
+			rs = &Reason{Outcome: o.String(), Reason: c.pattern, Example: c.example}
 			s.reasons[key] = rs
 		}
 	}
 	rs.Count++
-	if len(rs.Examples) < 5 {
+	if len(rs.Examples) < maxExamples {
 		rs.Examples = append(rs.Examples, line)
 	}
 }
@@ -104,14 +122,95 @@ func rejectClass(r *csvdiff.Row) string {
 	return msg
 }
 
-// failureClass keeps the status code and message of an sf__Error, without the fields part
-// ("REQUIRED_FIELD_MISSING:Required fields are missing: [X]:X --").
-func failureClass(detail string) string {
-	d := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(detail), "--"))
-	if i := strings.LastIndex(d, ":"); i > 0 && strings.Count(d, ":") >= 2 {
-		d = d[:i]
+// failureClass groups an sf__Error, "CODE:message:fields --", by its status code and its
+// message without the fields part and without the row's values, so that 68 invalid email
+// addresses make one reason (other details, such as a refused job's error, are grouped by
+// their values left out too):
+//
+//	INVALID_EMAIL_ADDRESS:Email: invalid email address: bob@@x.com:Email --
+//	INVALID_EMAIL_ADDRESS:Email: invalid email address: <value>
+//
+// The message as it was (with its fields) is kept as the example.
+func failureClass(detail string) reasonClass {
+	msg := strings.TrimSpace(detail)
+	withFields := false
+	if m, ok := strings.CutSuffix(msg, "--"); ok {
+		msg, withFields = strings.TrimSpace(m), true
 	}
-	return d
+	example := strings.TrimSuffix(msg, ":")
+	if i := strings.LastIndex(msg, ":"); i > 0 && withFields && isFieldList(msg[i+1:]) {
+		msg = strings.TrimSpace(msg[:i])
+	}
+	code, text := "", msg
+	if i := strings.Index(msg, ":"); i > 0 && isStatusCode(msg[:i]) {
+		code, text = msg[:i+1], msg[i+1:]
+	}
+	c := reasonClass{pattern: code + valuePattern(text)}
+	if c.pattern != msg {
+		c.example = example
+	}
+	return c
+}
+
+// isStatusCode reports whether s looks like a Salesforce status code: REQUIRED_FIELD_MISSING.
+func isStatusCode(s string) bool {
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r == '_' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return len(s) >= 3
+}
+
+// isFieldList reports whether s is the fields part of an sf__Error: field names separated
+// by spaces or commas, or nothing.
+func isFieldList(s string) bool {
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' }) {
+		for i, r := range f {
+			if !(unicode.IsLetter(r) || r == '_' || i > 0 && unicode.IsDigit(r)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// The values Salesforce puts in its messages, most specific first: each rule replaces what
+// it matches with a placeholder the later rules do not match.
+var (
+	// Messages that end with the value: "Name: data value too large: <text> (max length=80)".
+	valueAfter = regexp.MustCompile(`(?is)(data value too large|invalid email address|value not of required type|bad value for restricted picklist field|id value of incorrect type|duplicate external id specified): .*?( \(max length=\d+\))?$`)
+	// Values inside: "Failed to deserialize field at col 5. Due to, 31/12/2025 is not a valid
+	// value for the type xsd:date", "Foreign key external ID: k-1 not found for field ...".
+	valueWithin = regexp.MustCompile(`(?s)(Due to, |Foreign key external ID: ).+?( is not a valid value| not found for field)`)
+	emailValue  = regexp.MustCompile(`[^\s:,;'"<>()\[\]]+@[^\s:,;'"<>()\[\]]*`)
+	quotedValue = regexp.MustCompile(`(^|\W)('[^']*'|"[^"]*")($|\W)`)
+	// Salesforce record Ids: 15 or 18 letters and digits, some of them digits (a0E5g000001AbCdEAK).
+	idValue     = regexp.MustCompile(`\b[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?\b`)
+	numberValue = regexp.MustCompile(`\b\d+(?:[.,:/-]\d+)*(?:T[\d:.]+Z?)?\b`)
+	// A last ": " part that is one token with a digit, an @, or a . or / inside: a value.
+	lastValue = regexp.MustCompile(`: [^\s\[<]*(?:\d|@|[./][^\s.])[^\s]*$`)
+)
+
+// valuePattern replaces the values in a Salesforce message with placeholders: the text
+// after a phrase that introduces a value, emails, quoted values, record Ids, a last ": "
+// part that is a value, then numbers and dates.
+func valuePattern(msg string) string {
+	msg = valueAfter.ReplaceAllString(msg, "$1: <value>$2")
+	msg = valueWithin.ReplaceAllString(msg, "${1}<value>$2")
+	msg = emailValue.ReplaceAllString(msg, "<email>")
+	msg = quotedValue.ReplaceAllStringFunc(msg, func(m string) string {
+		q := quotedValue.FindStringSubmatch(m)
+		return q[1] + q[2][:1] + "<value>" + q[2][:1] + q[3]
+	})
+	msg = idValue.ReplaceAllStringFunc(msg, func(m string) string {
+		if strings.ContainsAny(m, "0123456789") {
+			return "<Id>"
+		}
+		return m
+	})
+	msg = lastValue.ReplaceAllString(msg, ": <value>")
+	return numberValue.ReplaceAllString(msg, "<n>")
 }
 
 // Days returns the per-day counts in date order.
