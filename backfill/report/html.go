@@ -21,7 +21,7 @@ var reportSource string
 
 // reportTemplate is parsed once; html/template escapes every value for its context, and no
 // value reaches it as template.HTML, so nothing from the export can become markup.
-var reportTemplate = template.Must(template.New("report.html").Parse(reportSource))
+var reportTemplate = template.Must(template.New("report.html").Funcs(template.FuncMap{"group": backfill.Group[int]}).Parse(reportSource))
 
 // Render writes the report page for s to w: the self-contained page of DESIGN.md section 7
 // (inline CSS and SVG, nothing fetched). It reads s and never changes it. It is the job's
@@ -55,6 +55,9 @@ type reportView struct {
 	Files    []fileRow
 	Verify   []checkView
 	Undo     *checkView
+	// PlanReport is the reviewed plan's report in the run folder (plan-report.html), when
+	// the summary lists it.
+	PlanReport string
 }
 
 // checkView is a verify or an undo of the import, for the report.
@@ -129,13 +132,39 @@ func undoView(u *backfill.UndoRun) *checkView {
 	return v
 }
 
+// verdict is the box at the top: its colour says whether anything needs attention, and
+// Attention says what.
 type verdict struct {
-	Tone     string // ok, warn or bad: the colour of the box
-	Headline string
-	Items    []verdictItem
-	Next     string
-	Exit     int
-	ExitText string
+	Tone      string // ok, warn or bad: the colour of the box
+	Headline  string
+	Attention []attention // what needs attention, worst first; none when Tone is ok
+	Items     []verdictItem
+	Next      string
+	Exit      int
+	ExitText  string
+}
+
+// attention is one thing the verdict asks people to look at, with the command that deals
+// with it when there is one.
+type attention struct {
+	Tone    string // warn or bad
+	Text    string
+	Command []commandWord
+}
+
+// commandWord is a word of a command: flags never break at their hyphens, other words
+// (a long path) break anywhere on a narrow page.
+type commandWord struct {
+	Text string
+	Flag bool
+}
+
+func commandWords(cmd string) []commandWord {
+	var out []commandWord
+	for _, w := range strings.Fields(cmd) {
+		out = append(out, commandWord{Text: w, Flag: strings.HasPrefix(w, "-")})
+	}
+	return out
 }
 
 type verdictItem struct {
@@ -222,18 +251,22 @@ func newReportView(s *backfill.Summary) *reportView {
 	}
 	for _, f := range s.Files {
 		v.Files = append(v.Files, fileRow{Name: f.Name, Desc: f.Desc})
+		if f.Name == runfolder.PlanReportFile {
+			v.PlanReport = f.Name
+		}
 	}
 	return v
 }
 
+// newVerdict judges the run. It is green ("ok") only when every planned row loaded (for
+// plan and clean: every row is ready) and nothing needs attention; amber ("warn") for what
+// must be read but does not stop the load: stale rows, rejected rows up to
+// backfill.WarnRejectedPercent, warnings (an assumed date order, an encoding, a skipped
+// preflight); red ("bad") for failed or unprocessed rows, more rejected rows than that, or a
+// plan import would refuse (preflight). already_newer rows count as accounted for: Salesforce
+// holds newer data, so there was nothing to load.
 func newVerdict(s *backfill.Summary) verdict {
-	n := func(os ...runfolder.Outcome) int {
-		t := 0
-		for _, o := range os {
-			t += s.Outcomes[o.String()]
-		}
-		return t
-	}
+	n := s.Count
 	item := func(label string, count int, tone, note string) verdictItem {
 		return verdictItem{Label: label, N: count, Share: percent(count, s.Rows), Tone: tone, Note: note}
 	}
@@ -242,10 +275,13 @@ func newVerdict(s *backfill.Summary) verdict {
 	rejected := n(runfolder.Rejected)
 	failed, unproc := n(runfolder.Failed), n(runfolder.Unprocessed)
 	left := n(runfolder.BeforeCutoff, runfolder.Duplicate)
-	v := verdict{Tone: "ok"}
-	if s.Command == "import" || len(s.Jobs) > 0 {
+	imported := s.Command == "import" || len(s.Jobs) > 0
+	v := verdict{}
+	if imported {
 		created, updated := n(runfolder.Created), n(runfolder.Updated)
-		v.Headline = fmt.Sprintf("%d of %d rows loaded into Salesforce (%d created, %d updated).", created+updated, s.Rows, created, updated)
+		planned := created + updated + failed + unproc + n(runfolder.AlreadyNewer)
+		v.Headline = fmt.Sprintf("%s of %s loaded into Salesforce (%s created, %s updated).", backfill.Group(created+updated),
+			backfill.Plural(planned, "planned row"), backfill.Group(created), backfill.Group(updated))
 		v.Items = []verdictItem{
 			item("created", created, groupLoad, "new records"),
 			item("updated", updated, groupLoad, "existing records overwritten"),
@@ -257,9 +293,9 @@ func newVerdict(s *backfill.Summary) verdict {
 		}
 	} else {
 		load := n(runfolder.ToInsert, runfolder.ToUpdate)
-		v.Headline = fmt.Sprintf("%d of %d rows to load into Salesforce.", load, s.Rows)
+		v.Headline = fmt.Sprintf("%s of %s to load into Salesforce.", backfill.Group(load), backfill.Plural(s.Rows, "row"))
 		v.Items = []verdictItem{
-			item("to load", load, groupLoad, fmt.Sprintf("%d to insert, %d to update: to_import.csv", n(runfolder.ToInsert), n(runfolder.ToUpdate))),
+			item("to load", load, groupLoad, fmt.Sprintf("%s to insert, %s to update: to_import.csv", backfill.Group(n(runfolder.ToInsert)), backfill.Group(n(runfolder.ToUpdate)))),
 			item("already present", present, groupPresent, "in Salesforce already: left out"),
 			item("stale", stale, groupStale, "in Salesforce with different values"),
 			item("rejected", rejected, groupBad, "cannot be used: see rejects.csv"),
@@ -272,43 +308,133 @@ func newVerdict(s *backfill.Summary) verdict {
 		}
 	}
 	v.Items = append(v.Items, item("left out", left, groupSkip, "before the cutoff or duplicates"))
-	if rejected > 0 || stale > 0 {
-		v.Tone = "warn"
+	v.Attention = attentionOf(s, imported)
+	v.Tone = "ok"
+	for _, a := range v.Attention {
+		if v.Tone != "bad" {
+			v.Tone = a.Tone
+		}
 	}
-	if len(s.Warnings) > 0 {
-		v.Tone = "bad" // something must be read before the run can be trusted
-	}
-	if failed+unproc > 0 {
-		v.Tone = "bad"
-		v.Exit = backfill.ExitRowsFailed
-		v.ExitText = "finished, but some rows failed or were left unprocessed"
-	} else {
-		v.Exit = backfill.ExitOK
-		v.ExitText = "done, every row accounted for"
-	}
+	v.Exit, v.ExitText = exitOf(s, imported, v.Tone)
 	return v
 }
 
-// Chart geometry, in SVG user units (the SVG scales to the page width).
+// attentionOf lists what needs attention in s, worst first.
+func attentionOf(s *backfill.Summary, imported bool) []attention {
+	var out []attention
+	add := func(tone, cmd, format string, args ...any) {
+		out = append(out, attention{Tone: tone, Text: fmt.Sprintf(format, args...), Command: commandWords(cmd)})
+	}
+	if n := s.Count(runfolder.Failed); n > 0 {
+		add("bad", "", "%s failed: Salesforce refused %s; error.csv holds %s with its error (the reasons are below).",
+			backfill.Plural(n, "row"), verb(n, "it", "them"), verb(n, "it", "them"))
+	}
+	if n := s.Count(runfolder.Unprocessed); n > 0 {
+		add("bad", "", "%s left unprocessed: the job ended before Salesforce processed %s; unprocessed.csv holds %s, ready to load again.",
+			backfill.Plural(n, "row"), verb(n, "it", "them"), verb(n, "it", "them"))
+	}
+	if n := s.Count(runfolder.Rejected); n > 0 {
+		tone := "warn"
+		if rejectedShare(s) > backfill.WarnRejectedPercent {
+			tone = "bad"
+		}
+		add(tone, "", "%s of %s (%s) rejected: rejects.csv says why (the reasons are below).",
+			backfill.Group(n), backfill.Plural(s.Rows, "row"), percent(n, s.Rows))
+	}
+	if len(s.Preflight) > 0 && !imported {
+		add("bad", "backfill preflight", "An import would refuse this plan: %s did not pass (the warning below says which and how to fix it).",
+			backfill.Plural(len(s.Preflight), "preflight check"))
+	}
+	if n := s.Count(runfolder.Stale); n > 0 {
+		switch {
+		case s.Command == "clean":
+			add("warn", "", "%s %s from the records in --existing (stale): left out of to_import.csv (skipped.csv holds %s).",
+				backfill.Plural(n, "row"), verb(n, "differs", "differ"), verb(n, "it", "them"))
+		default:
+			cmd := "plan"
+			if imported {
+				cmd = "import"
+			}
+			add("warn", fmt.Sprintf("backfill %s --export %s … --update-stale", cmd, orDash(s.Export.File)),
+				"%s %s from Salesforce (stale); to load %s too, plan again with --update-stale:", backfill.Plural(n, "row"),
+				verb(n, "differs", "differ"), verb(n, "it", "them"))
+		}
+	}
+	warned := map[string]bool{}
+	for _, w := range s.Warnings {
+		warned[w.Kind] = true
+	}
+	for _, l := range s.DateLayouts {
+		if l.Assumed && !warned["date-order"] {
+			add("warn", "", "Column %q: no date told the order, so month-first (US) was assumed; check a few rows (--date-format d/M/yyyy if they are day-first).", l.Column)
+		}
+	}
+	if k := len(s.Warnings); k > 0 {
+		add("warn", "", "Read the %s below before trusting this run.", backfill.Plural(k, "warning"))
+	}
+	return out
+}
+
+// exitOf is the exit status of the command that wrote s, as far as the summary tells.
+func exitOf(s *backfill.Summary, imported bool, tone string) (int, string) {
+	switch {
+	case s.Count(runfolder.Failed, runfolder.Unprocessed) > 0:
+		return backfill.ExitRowsFailed, "finished, but some rows failed or were left unprocessed"
+	case !imported && rejectedShare(s) > backfill.DefaultMaxRejectedPercent:
+		// The summary does not hold --max-rejected: say what the default does.
+		share := percent(s.Count(runfolder.Rejected), s.Rows)
+		if s.Command == "clean" {
+			return backfill.ExitRowsFailed, fmt.Sprintf("more rows were rejected than the default --max-rejected (%g%%) allows: review the run folder before loading to_import.csv (status 0 if --max-rejected allowed %s)",
+				backfill.DefaultMaxRejectedPercent, share)
+		}
+		return backfill.ExitUsage, fmt.Sprintf("more rows were rejected than the default --max-rejected (%g%%) allows: import refuses to load this plan (status 0 and no refusal if --max-rejected allowed %s)",
+			backfill.DefaultMaxRejectedPercent, share)
+	case tone == "ok":
+		return backfill.ExitOK, "done, every row accounted for"
+	}
+	return backfill.ExitOK, "done, but see what needs attention above"
+}
+
+func rejectedShare(s *backfill.Summary) float64 {
+	if s.Rows == 0 {
+		return 0
+	}
+	return 100 * float64(s.Count(runfolder.Rejected)) / float64(s.Rows)
+}
+
+// verb is one when n is 1, else many: "1 row differs", "2 rows differ".
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Chart geometry, in SVG user units: each SVG scales to the width of the page (the
+// outcomes chart to at most 720 px), and the CSS sets its text from 12-13 units on wide
+// pages to 18 (outcomes) and 26 (per day) on phones, so labels leave room for that size.
 const (
-	chartW      = 960.0
-	outLabelW   = 130.0 // outcome names
-	outBarMax   = 660.0 // the longest bar
-	outRowH     = 30.0
-	outBarH     = 20.0
-	dayPlotX    = 56.0
-	dayPlotY    = 14.0
-	dayPlotW    = chartW - dayPlotX - 16
-	dayPlotH    = 220.0
-	dayH        = dayPlotY + dayPlotH + 46
+	outChartW = 640.0
+	outLabelW = 150.0 // outcome names
+	outBarMax = 300.0 // the longest bar; its count and share follow it
+	outRowH   = 30.0
+	outBarH   = 20.0
+	dayChartW = 960.0
+	dayAxisW  = 40.0 // the rotated "rows" and the gap before the y labels
+	dayDigitW = 16.5 // a digit of a y label at 26 units
+	dayCommaW = 8.0  // a comma
+	dayPlotY  = 14.0
+	dayPlotH  = 220.0
+	// Below the plot: two lines of x labels at 26 units.
+	dayH        = dayPlotY + dayPlotH + 80
 	maxDayBars  = 92  // more days than this are shown by week
 	maxWeekBars = 106 // more weeks than this are shown by month
-	maxXLabels  = 10
+	maxXLabels  = 8
 )
 
 type outcomeChart struct {
-	W, H float64
-	Bars []outcomeBar
+	W, H, LabelW float64
+	Bars         []outcomeBar
 }
 
 type outcomeBar struct {
@@ -318,7 +444,7 @@ type outcomeBar struct {
 }
 
 func newOutcomeChart(s *backfill.Summary) outcomeChart {
-	c := outcomeChart{W: chartW}
+	c := outcomeChart{W: outChartW, LabelW: outLabelW}
 	longest := 0 // the longest bar spans outBarMax; the others are to scale
 	for _, n := range s.Outcomes {
 		longest = max(longest, n)
@@ -341,16 +467,30 @@ func newOutcomeChart(s *backfill.Summary) outcomeChart {
 	return c
 }
 
-// daySeries are the stacks of the per-day chart, bottom to top.
+// daySeries are the stacks of the per-day chart, bottom to top. A plan's days hold to_insert
+// and to_update; an import's the final outcome of each planned row instead: "loaded" is
+// created and updated only, already_newer (Salesforce holds newer data) counts as already
+// present, and failed and unprocessed rows are stacks of their own.
 var daySeries = []struct {
 	class, label string
 	outcomes     []runfolder.Outcome
 }{
-	{groupLoad, "to load / loaded", []runfolder.Outcome{runfolder.ToInsert, runfolder.ToUpdate, runfolder.Created, runfolder.Updated}},
+	{groupLoad, "to load", []runfolder.Outcome{runfolder.ToInsert, runfolder.ToUpdate}},
+	{groupLoad, "loaded", []runfolder.Outcome{runfolder.Created, runfolder.Updated}},
 	{groupPresent, "already present", []runfolder.Outcome{runfolder.Exists, runfolder.AlreadyNewer}},
 	{groupStale, "stale", []runfolder.Outcome{runfolder.Stale}},
-	{groupBad, "failed / unprocessed", []runfolder.Outcome{runfolder.Failed, runfolder.Unprocessed}},
+	{groupBad, "failed", []runfolder.Outcome{runfolder.Failed}},
+	{groupUnproc, "unprocessed", []runfolder.Outcome{runfolder.Unprocessed}},
 }
+
+// finalOutcomes are the outcomes an import gives the planned rows.
+var finalOutcomes = []runfolder.Outcome{runfolder.Created, runfolder.Updated, runfolder.AlreadyNewer, runfolder.Failed, runfolder.Unprocessed}
+
+// The daySeries every chart's legend shows, even at 0: a plan's, or an import's.
+var (
+	planLegend  = []string{"to load", "already present", "stale"}
+	finalLegend = []string{"loaded", "already present", "stale"}
+)
 
 type dayChart struct {
 	Unit     string // day, week or month
@@ -367,6 +507,7 @@ type dayChart struct {
 	XLabels  []tick
 	Legend   []legendItem
 	Total    int
+	Final    bool // the days hold the import's final outcomes
 }
 
 type dayBar struct {
@@ -392,12 +533,10 @@ type tick struct {
 type legendItem struct {
 	Class, Label string
 	N            int
-	X            float64
 }
 
 func newDayChart(days []backfill.DayCount, cutoff time.Time) dayChart {
-	c := dayChart{W: chartW, H: dayH, PlotX: dayPlotX, PlotY: dayPlotY, PlotW: dayPlotW, PlotH: dayPlotH,
-		Bottom: dayPlotY + dayPlotH, MidY: dayPlotY + dayPlotH/2}
+	c := dayChart{W: dayChartW, H: dayH, PlotY: dayPlotY, PlotH: dayPlotH, Bottom: dayPlotY + dayPlotH, MidY: dayPlotY + dayPlotH/2}
 	parsed, first, last := parseDays(days)
 	if first.IsZero() {
 		return c
@@ -414,29 +553,36 @@ func newDayChart(days []backfill.DayCount, cutoff time.Time) dayChart {
 		index[t] = len(starts)
 		starts = append(starts, t)
 	}
-	buckets := make([][4]int, len(starts))
-	var totals [4]int
+	buckets := make([][]int, len(starts))
+	for i := range buckets {
+		buckets[i] = make([]int, len(daySeries))
+	}
+	totals := make([]int, len(daySeries))
 	for i, d := range days {
 		if parsed[i].IsZero() {
 			continue
 		}
-		b := &buckets[index[floor(parsed[i])]]
+		b := buckets[index[floor(parsed[i])]]
 		for k, ser := range daySeries {
 			for _, o := range ser.outcomes {
 				b[k] += d.Outcomes[o.String()]
 				totals[k] += d.Outcomes[o.String()]
 			}
 		}
+		for _, o := range finalOutcomes {
+			c.Final = c.Final || d.Outcomes[o.String()] > 0
+		}
 	}
 	c.drawBars(starts, buckets)
-	x := c.PlotX
+	always := planLegend
+	if c.Final {
+		always = finalLegend
+	}
 	for k, ser := range daySeries {
-		if k == 3 && totals[k] == 0 {
-			continue // failures only appear in the legend of imports that had some
-		}
-		c.Legend = append(c.Legend, legendItem{Class: ser.class, Label: ser.label, N: totals[k], X: x})
 		c.Total += totals[k]
-		x += 200
+		if totals[k] > 0 || slices.Contains(always, ser.label) {
+			c.Legend = append(c.Legend, legendItem{Class: ser.class, Label: ser.label, N: totals[k]})
+		}
 	}
 	c.From, c.To = start.Format(time.DateOnly), last.Format(time.DateOnly)
 	return c
@@ -477,15 +623,24 @@ func bucketing(start, last time.Time) (unit string, floor, next func(time.Time) 
 		func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }
 }
 
-// drawBars lays out one stacked bar per bucket, the y ticks and the x labels.
-func (c *dayChart) drawBars(starts []time.Time, buckets [][4]int) {
+// drawBars lays out one stacked bar per bucket, the y ticks and the x labels. The plot starts
+// right of the longest y label, so thousands separators fit at any width of the page.
+func (c *dayChart) drawBars(starts []time.Time, buckets [][]int) {
 	maxTotal := 0
 	for _, b := range buckets {
-		maxTotal = max(maxTotal, b[0]+b[1]+b[2]+b[3])
+		t := 0
+		for _, n := range b {
+			t += n
+		}
+		maxTotal = max(maxTotal, t)
 	}
 	top, step := niceScale(maxTotal)
+	label := backfill.Group(top)
+	commas := strings.Count(label, ",")
+	c.PlotX = round1(dayAxisW + dayDigitW*float64(len(label)-commas) + dayCommaW*float64(commas))
+	c.PlotW = c.W - c.PlotX - 16
 	for v := 0; v <= top; v += step {
-		c.YTicks = append(c.YTicks, tick{Pos: round1(c.Bottom - c.PlotH*float64(v)/float64(top)), Label: strconv.Itoa(v)})
+		c.YTicks = append(c.YTicks, tick{Pos: round1(c.Bottom - c.PlotH*float64(v)/float64(top)), Label: backfill.Group(v)})
 	}
 	slot := c.PlotW / float64(len(starts))
 	barW := math.Min(48, math.Max(1, slot*0.78))
@@ -504,7 +659,7 @@ func (c *dayChart) drawBars(starts []time.Time, buckets [][4]int) {
 			y -= h
 			bar.Segs = append(bar.Segs, daySeg{Class: ser.class, N: b[k], Y: round1(y), H: round1(h)})
 			bar.Total += b[k]
-			parts = append(parts, fmt.Sprintf("%d %s", b[k], ser.label))
+			parts = append(parts, backfill.Group(b[k])+" "+ser.label)
 		}
 		if len(parts) == 0 {
 			parts = []string{"no rows"}
@@ -569,9 +724,11 @@ type finalRow struct {
 	Zero                           bool
 }
 
+// reasonRow is a row of the reasons table. Lines are the example lines as plain numbers
+// (not grouped): people look them up in an editor or in ledger.csv, which write them so.
 type reasonRow struct {
-	Outcome, Group, Reason, Lines string
-	N                             int
+	Outcome, Group, Reason, Example, Lines string
+	N                                      int
 }
 
 func newReasonRow(r backfill.Reason) reasonRow {
@@ -584,7 +741,7 @@ func newReasonRow(r backfill.Reason) reasonRow {
 		s += ", …"
 	}
 	o, _ := runfolder.ParseOutcome(r.Outcome)
-	return reasonRow{Outcome: r.Outcome, Group: outcomeGroup(o), Reason: r.Reason, Lines: s, N: r.Count}
+	return reasonRow{Outcome: r.Outcome, Group: outcomeGroup(o), Reason: r.Reason, Example: r.Example, Lines: s, N: r.Count}
 }
 
 type jobRow struct {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,10 +22,13 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
-// golden compares got with the file at path, or rewrites it under -update.
-func golden(t *testing.T, path string, got []byte) {
+// compareGolden compares got with the file at path, or rewrites it under -update.
+func compareGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
 	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -42,12 +46,12 @@ func golden(t *testing.T, path string, got []byte) {
 // TestReportCleanGolden renders the report of the golden clean runs' summary.json (written
 // by backfill's TestCleanGolden), checks it against the summary, and compares the page's
 // outline (headings, chart bars, table rows, not its markup) with
-// testdata/golden/<case>/report-outline.txt.
+// testdata/golden/report-<case>/report-outline.txt.
 func TestReportCleanGolden(t *testing.T) {
 	for _, name := range []string{"clean-sample", "clean-excel-1252"} {
 		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join("..", "..", "testdata", "golden", name)
-			b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+			golden := filepath.Join("..", "..", "testdata", "golden")
+			b, err := os.ReadFile(filepath.Join(golden, name, "summary.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +63,7 @@ func TestReportCleanGolden(t *testing.T) {
 				t.Errorf("summary files %v do not list report.html", sum.Files)
 			}
 			doc := checkReport(t, nil, sum)
-			golden(t, filepath.Join(dir, "report-outline.txt"), []byte(reportOutline(doc)))
+			compareGolden(t, filepath.Join(golden, "report-"+name, "report-outline.txt"), []byte(reportOutline(doc)))
 		})
 	}
 }
@@ -84,8 +88,8 @@ func TestReportImport(t *testing.T) {
 			}
 		}
 	}
-	if got := textOf(jobs[1]); !strings.Contains(got, "took 1m30s") || !strings.Contains(got, "(4.0 KiB)") {
-		t.Errorf("job row 2 %q: want its duration (1m30s) and size (4.0 KiB)", got)
+	if got := textOf(jobs[1]); !strings.Contains(got, "took 1m30s") || !strings.Contains(got, "4.0 KiB uploaded") {
+		t.Errorf("job row 2 %q: want its duration (1m30s) and size (4.0 KiB uploaded)", got)
 	}
 	if got := textOf(jobs[2]); !strings.Contains(got, s.Jobs[2].ErrorMessage) {
 		t.Errorf("failed job row %q lacks its error message", got)
@@ -101,16 +105,15 @@ func TestReportImport(t *testing.T) {
 		t.Errorf("API calls section %q lacks bulk_ingest 17", calls)
 	}
 	verdict := textOf(findID(doc, "verdict"))
-	for _, want := range []string{"30 of 40 rows loaded", "Exit status 3", "failed or were left unprocessed"} {
+	for _, want := range []string{"30 of 34 planned rows loaded", "2 rows failed", "1 row left unprocessed", "Exit status 3", "failed or were left unprocessed"} {
 		if !strings.Contains(verdict, want) {
 			t.Errorf("verdict %q lacks %q", verdict, want)
 		}
 	}
-	legend := textOf(findClass(doc, "legend"))
-	if !strings.Contains(legend, "failed / unprocessed 3") {
-		t.Errorf("legend %q lacks the failed series", legend)
+	if legend, want := textOf(findClass(doc, "legend")), "loaded 30 already present 3 stale 0 failed 2 unprocessed 1"; legend != want {
+		t.Errorf("legend %q, want %q: failed and unprocessed rows apart from the loaded ones", legend, want)
 	}
-	golden(t, filepath.Join("..", "..", "testdata", "golden", "report-import", "report-outline.txt"), []byte(reportOutline(doc)))
+	compareGolden(t, filepath.Join("..", "..", "testdata", "golden", "report-import", "report-outline.txt"), []byte(reportOutline(doc)))
 }
 
 // TestReportDayBuckets checks the per-day chart: one bar per day from the cutoff, by week
@@ -327,7 +330,7 @@ func checkReport(t *testing.T, page []byte, s *backfill.Summary) *html.Node {
 		if got := strconv.Itoa(s.Outcomes[o]); n != got {
 			t.Errorf("bar %s: data-count %s, want %s", o, n, got)
 		}
-		if find(b, func(n *html.Node) bool { return n.Data == "rect" }) == nil || !strings.Contains(textOf(b), n) {
+		if find(b, func(n *html.Node) bool { return n.Data == "rect" }) == nil || !strings.Contains(textOf(b), backfill.Group(s.Outcomes[o])) {
 			t.Errorf("bar %s has no rect or does not show its count", o)
 		}
 	}
@@ -388,8 +391,12 @@ func checkReport(t *testing.T, page []byte, s *backfill.Summary) *html.Node {
 		for k, l := range r.Examples {
 			lines[k] = strconv.Itoa(l)
 		}
-		if c[0] != r.Outcome || c[1] != r.Reason || c[2] != strconv.Itoa(r.Count) || !strings.HasPrefix(c[3], strings.Join(lines, ", ")) {
-			t.Errorf("reason row %d = %q, want %s %q %d lines %v", i, c, r.Outcome, r.Reason, r.Count, r.Examples)
+		reason := r.Reason
+		if r.Example != "" {
+			reason += " e.g. " + r.Example
+		}
+		if c[0] != r.Outcome || c[1] != reason || c[2] != backfill.Group(r.Count) || !strings.HasPrefix(c[3], strings.Join(lines, ", ")) {
+			t.Errorf("reason row %d = %q, want %s %q %s lines %v", i, c, r.Outcome, reason, backfill.Group(r.Count), r.Examples)
 		}
 	}
 	files := textOf(findID(doc, "files"))
@@ -402,7 +409,8 @@ func checkReport(t *testing.T, page []byte, s *backfill.Summary) *html.Node {
 }
 
 // checkSelfContained fails on anything a browser would fetch or run: scripts, external
-// stylesheets, images, frames, URLs in attributes or CSS, event handlers.
+// stylesheets, images, frames, URLs in attributes or CSS, event handlers. The one link
+// allowed is to a file of the run folder, beside the report (plan-report.html).
 func checkSelfContained(t *testing.T, doc *html.Node, page []byte) {
 	t.Helper()
 	for _, s := range []string{"http://", "https://", "//cdn", "@import", "url("} {
@@ -417,12 +425,18 @@ func checkSelfContained(t *testing.T, doc *html.Node, page []byte) {
 		}
 		for _, a := range n.Attr {
 			k := strings.ToLower(a.Key)
+			if n.Data == "a" && k == "href" && runFolderFile.MatchString(a.Val) {
+				continue
+			}
 			if strings.HasPrefix(k, "on") || k == "src" || k == "srcset" || k == "href" || k == "action" || k == "formaction" {
 				t.Errorf("<%s> has a %s attribute", n.Data, a.Key)
 			}
 		}
 	}
 }
+
+// runFolderFile is a link to a file beside the report: a name, no scheme, no folder.
+var runFolderFile = regexp.MustCompile(`^[A-Za-z0-9_-]+\.(html|csv|json)$`)
 
 // reportOutline is the page's structure as text: what golden files compare.
 func reportOutline(doc *html.Node) string {
@@ -595,7 +609,7 @@ func TestPrintSummaryImport(t *testing.T) {
 	if err := report.PrintSummary(&buf, importSummary(), "table"); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, filepath.Join("..", "..", "testdata", "golden", "report-import", "stdout.txt"), buf.Bytes())
+	compareGolden(t, filepath.Join("..", "..", "testdata", "golden", "report-import", "stdout.txt"), buf.Bytes())
 }
 
 // TestReportProveAndUndo: an import's report shows the verify and undo commands for its
