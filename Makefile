@@ -82,28 +82,51 @@ jsforce-check:
 	(cd scripts/jsforce-check && { npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error; }); \
 	$(SF_CHECK_DIR)/with-org.sh "$$tmp/backfill" $(SF_NODE) scripts/jsforce-check/check.mjs
 
-## report-check: run `backfill demo` (preflight, plan and import of the sample), render its report.html with headless
-## Chromium (--dump-dom and a 1280x2000 screenshot) and check the page is not blank and its
-## charts drew bars (scripts/report-check). Skipped when chromium is absent; on Debian:
-## apt-get install -y chromium. REPORT_PNG=docs/report.png keeps the screenshot.
+## report-check: render two reports in headless Chromium, 420 and 1280 px wide, and check
+## them with scripts/report-check: the report of `backfill demo` (preflight, plan and import of
+## the sample) and the report of testdata/golden/report-large/summary.json (2,000,000 rows,
+## 300-character messages, a job error without spaces, 20 jobs). Each page is shown in a frame
+## of the width (Chromium's window is 500 px at least); --dump-dom carries what a script
+## measured in the browser and --screenshot the picture. It fails when a page is blank, its
+## charts drew no bars, the report is wider than its frame (document scrollWidth) or any
+## element sticks out of it, left or right, outside a container that scrolls sideways (the
+## jobs table does). Skipped when chromium is absent; on Debian: apt-get install -y chromium.
+## The demo's run folder is backfill-runs/demo-<UTC time>-report-check, removed at the end.
+## REPORT_IMAGES=docs/images also writes the README's pictures: report-1280.png and
+## report-420.png (the top of the demo's report) and summary.png (its plan summary in a
+## terminal).
 .PHONY: report-check
-REPORT_PNG ?=
+REPORT_IMAGES ?=
 report-check:
 	@chrome=$$(command -v chromium || command -v chromium-browser || command -v google-chrome || true); \
 	if [ -z "$$chrome" ]; then echo "report-check: skipped (chromium not found; apt-get install -y chromium)"; exit 0; fi; \
-	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	set -e; tmp=$$(mktemp -d); run=backfill-runs/demo-$$(date -u +%Y%m%dT%H%M%SZ)-report-check; \
+	trap 'rm -rf "$$tmp" "$$run"' EXIT; \
 	$(GO) build -o "$$tmp/backfill" ./cmd/backfill; \
-	"$$tmp/backfill" demo --out "$$tmp/run" --job-delay 0 > "$$tmp/demo.out"; \
-	url="file://$$tmp/run/report.html"; \
+	$(GO) build -o "$$tmp/report-check" ./scripts/report-check; \
+	"$$tmp/backfill" demo --out "$$run" --job-delay 0 > "$$tmp/demo.out"; \
+	cp "$$run/report.html" "$$tmp/demo.html"; \
+	if [ -n "$(REPORT_IMAGES)" ]; then mkdir -p "$(REPORT_IMAGES)"; fi; \
+	"$$tmp/report-check" render testdata/golden/report-large/summary.json > "$$tmp/large.html"; \
 	headless() { profile=$$(mktemp -d); \
 		timeout 120 "$$chrome" --headless --no-sandbox --disable-gpu --disable-background-networking \
 			--disable-component-update --disable-sync --no-first-run --disable-quic --hide-scrollbars \
 			--user-data-dir="$$profile" "$$@" 2>>"$$tmp/chromium.log"; rc=$$?; rm -rf "$$profile"; return $$rc; }; \
-	headless --dump-dom "$$url" > "$$tmp/dom.html" || { cat "$$tmp/chromium.log"; exit 1; }; \
-	grep -q '<title>backfill [a-z]* report</title>' "$$tmp/dom.html" || { echo "report-check: the page did not render (no title in the DOM)"; exit 1; }; \
-	headless --screenshot="$$tmp/report.png" --window-size=1280,2000 "$$url" || { cat "$$tmp/chromium.log"; exit 1; }; \
-	$(GO) run ./scripts/report-check "$$tmp/report.png"; \
-	if [ -n "$(REPORT_PNG)" ]; then cp "$$tmp/report.png" "$(REPORT_PNG)"; echo "report-check: screenshot saved as $(REPORT_PNG)"; fi; \
+	for page in demo large; do for w in 420 1280; do \
+		shot="$$tmp/$$page-$$w"; win=$$(( w < 500 ? 500 : w )); \
+		"$$tmp/report-check" frame -width $$w "$$tmp/$$page.html" > "$$shot.frame.html"; \
+		headless --window-size=$$win,12000 --dump-dom "file://$$shot.frame.html" > "$$shot.dom.html" || { cat "$$tmp/chromium.log"; exit 1; }; \
+		headless --window-size=$$win,12000 --screenshot="$$shot.png" "file://$$shot.frame.html" || { cat "$$tmp/chromium.log"; exit 1; }; \
+		save=""; height=1000; if [ $$w = 420 ]; then height=1400; fi; \
+		if [ -n "$(REPORT_IMAGES)" ] && [ $$page = demo ]; then save="$(REPORT_IMAGES)/report-$$w.png"; fi; \
+		"$$tmp/report-check" -width $$w -dom "$$shot.dom.html" $${save:+-save "$$save" -save-height $$height} "$$shot.png"; \
+	done; done; \
+	if [ -n "$(REPORT_IMAGES)" ]; then \
+		sed -n '/^== 2\/4 plan/,/^== 3\/4/p' "$$tmp/demo.out" | sed '$$d' > "$$tmp/plan.txt"; \
+		"$$tmp/report-check" terminal -title "backfill demo: the plan" "$$tmp/plan.txt" > "$$tmp/terminal.html"; \
+		headless --window-size=1000,760 --screenshot="$(REPORT_IMAGES)/summary.png" "file://$$tmp/terminal.html" || { cat "$$tmp/chromium.log"; exit 1; }; \
+		echo "report-check: saved $(REPORT_IMAGES)/summary.png"; \
+	fi; \
 	echo "report-check: ok"
 
 ## soak: plan and import of 2,000,000 rows against the emulator with random faults (5% of
