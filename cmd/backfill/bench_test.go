@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -24,9 +23,11 @@ import (
 // process of its own, and the CLI contract scripts (script_test.go) run it as `backfill`.
 func TestMain(m *testing.M) {
 	if os.Getenv("BACKFILL_CHILD") == "1" {
-		var stdout bytes.Buffer
-		e := &env{stdout: &stdout, stderr: os.Stderr, getenv: os.Getenv}
-		err := e.main(interruptible(os.Stderr, os.Args[1:]), os.Args[1:])
+		e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, stderrTerminal: isTerminal(os.Stderr)}
+		if d, err := time.ParseDuration(os.Getenv("BACKFILL_CHILD_POLL")); err == nil {
+			e.pollInterval = d
+		}
+		err := e.main(interruptible(os.Stderr, os.Args[1:], isTerminal(os.Stderr)), os.Args[1:])
 		printError(os.Stderr, err)
 		if f := os.Getenv("BACKFILL_CHILD_RSS_FILE"); f != "" {
 			writePeakRSS(f)

@@ -15,12 +15,13 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/northpass-tools/backfill/backfill"
 )
 
 func main() {
-	ctx := interruptible(os.Stderr, os.Args[1:])
+	ctx := interruptible(os.Stderr, os.Args[1:], isTerminal(os.Stderr))
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
 		stdinTerminal: isTerminal(os.Stdin), stderrTerminal: isTerminal(os.Stderr)}
 	err := e.main(ctx, os.Args[1:])
@@ -34,7 +35,9 @@ func main() {
 // and the command stops cleanly: it finishes the step in flight, journals it and exits 130.
 // A second one ends the process at once, which is as safe as kill -9. `backfill org` is
 // meant to be stopped that way, so it is not told about.
-func interruptible(stderr io.Writer, args []string) context.Context {
+//
+// On a terminal the message first clears the line, where a progress bar may be drawn.
+func interruptible(stderr io.Writer, args []string, terminal bool) context.Context {
 	serving := len(args) > 0 && args[0] == "org"
 	ctx, stop := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 1)
@@ -43,6 +46,9 @@ func interruptible(stderr io.Writer, args []string) context.Context {
 		<-sigs
 		signal.Reset(os.Interrupt, syscall.SIGTERM)
 		if !serving {
+			if terminal {
+				fmt.Fprint(stderr, "\r\033[K")
+			}
 			fmt.Fprintln(stderr, "backfill: interrupted; stopping after the current step (Ctrl-C again to quit at once)")
 		}
 		stop()
@@ -74,6 +80,8 @@ type env struct {
 	// stdinTerminal says a person can answer questions on stdin; stderrTerminal that
 	// progress bars can be drawn on stderr.
 	stdinTerminal, stderrTerminal bool
+	// pollInterval, when set, is how often Bulk jobs are polled (tests watch progress move).
+	pollInterval time.Duration
 }
 
 // command is one subcommand of backfill.

@@ -14,14 +14,25 @@ import (
 func (e *env) setupJob(cfg *backfill.Config, lo logOptions) (func(), error) {
 	cfg.Org.Credentials = sfclient.CredentialsFromEnv(e.getenv)
 	cfg.Version = version
-	log, err := newLogger(e.stderr, lo, e.stderrTerminal)
+	if e.pollInterval > 0 {
+		cfg.Org.PollInterval, cfg.Org.MaxPollInterval = e.pollInterval, e.pollInterval
+	}
+	// Progress bars and log lines share stderr: on a terminal the log writes through the
+	// progress, which clears its bar first.
+	prog := report.NewProgress(e.stderr, e.stderrTerminal)
+	logOut := e.stderr
+	if !lo.quiet && e.stderrTerminal {
+		logOut = prog.Writer()
+	}
+	log, err := newLogger(logOut, lo, e.stderrTerminal)
 	if err != nil {
 		return nil, backfill.UsageError("", "%v", err)
 	}
 	cfg.Logger = log
 	cfg.Hooks.Render = report.Render
 	if !lo.quiet {
-		cfg.Hooks.Progress = report.NewProgress(e.stderr, e.stderrTerminal)
+		prog.SetLogger(log) // without a terminal, long steps log their progress
+		cfg.Hooks.Progress = prog
 	}
 	if e.stdinTerminal && e.stdin != nil {
 		cfg.Hooks.Confirm = report.Confirm(e.stdin, e.stdout)
