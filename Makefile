@@ -28,7 +28,7 @@ lint:
 fmt-check:
 	@out=$$(gofmt -l . | grep -v '^testdata/' || true); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## demo: the README's first command: preflight, plan and import of the sample export against
+## demo: the README's first command: preflight, plan, import and verify of the sample export against
 ## a local demo org (the emulator, in process)
 demo: build
 	$(BIN) demo

@@ -103,7 +103,7 @@ func commands() []command {
 		{"undo", "take an import back: delete what it created, restore what it updated (dry run without --yes)", runUndo},
 		{"clean", "offline: diff the export against a CSV of existing records", runClean},
 		{"org", "serve a local Salesforce-compatible org (the emulator) on loopback", runOrg},
-		{"demo", "run preflight, plan and import on the sample export against a local demo org", runDemo},
+		{"demo", "run preflight, plan, import and verify on the sample export against a local demo org", runDemo},
 		{"version", "print version and build info", runVersion},
 	}
 }
