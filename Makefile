@@ -39,11 +39,24 @@ GOLDEN_PKGS := ./backfill/ ./backfill/report/ ./cmd/backfill/
 golden:
 	$(GO) test -count=1 $(GOLDEN_PKGS) -update
 
-## bench: Go benchmarks of the engine, then the 1,000,000-row reference job through the binary
-## (prints MB/s, rows/s and peak RSS; the first run generates ~320 MB of input in $$TMPDIR)
+## bench: the engine's Go benchmarks (csvdiff; BytesPerKey, the 5,000,000-row bytes-per-key
+## one, once when it exists), BenchmarkClean1M, then the reference job (csvdifftest.ReferenceJob:
+## 1,000,000 rows, 266 MB, against 900,000 existing keys; generated once per machine in $$TMPDIR)
+## three ways on the same files, by scripts/bench: backfill clean (built from this tree), DuckDB
+## doing the same job as SQL (scripts/bench/duckdb.mjs; @duckdb/node-api pinned in
+## scripts/bench/package.json, installed into scripts/bench/node_modules on first use; skipped
+## without npm) and plain Go with encoding/csv and a map (scripts/bench/naive). Medians of
+## BENCH_RUNS whole-process runs each after a warm-up, the tools alternating: wall time, peak RSS,
+## MB/s and the ratios to DuckDB, written to docs/bench.json, from which the README's Performance
+## table is rewritten. A few minutes. Not part of make test.
+BENCH_RUNS ?= 5
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 10x ./csvdiff/
+	$(GO) test -run '^$$' -bench . -skip BytesPerKey -benchtime 10x ./csvdiff/
+	if grep -qs '^func BenchmarkBytesPerKey' csvdiff/*_test.go; then \
+		$(GO) test -run '^$$' -bench BytesPerKey -benchtime 1x ./csvdiff/; fi
 	$(GO) test -run '^$$' -bench Clean1M -benchtime 3x ./cmd/backfill/
+	$(GO) run ./scripts/bench run -go $(GO) -runs $(BENCH_RUNS) -out docs/bench.json
+	$(GO) run ./scripts/bench readme -in docs/bench.json -readme README.md
 
 fuzz:
 	$(GO) test ./csvdiff -run '^$$' -fuzz FuzzClean -fuzztime 30s

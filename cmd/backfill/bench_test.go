@@ -71,35 +71,15 @@ func childPeakRSS(b *testing.B, cmd *exec.Cmd) float64 {
 	return float64(kb) / 1024
 }
 
-// benchFiles generates the 1,000,000-row export (about 266 MB) and the 900,000 existing keys
-// once per machine, in the temp dir.
+// benchFiles returns the reference job's files (csvdifftest.ReferenceJob: a 1,000,000-row
+// export, about 266 MB, against 900,000 existing keys), generated once per machine in the
+// temp dir; make bench measures DuckDB and a plain Go program on the same files.
 func benchFiles(b *testing.B) (export, existing string) {
-	cfg := csvdifftest.Config{Rows: 1000000, Existing: 900000}
-	dir := filepath.Join(os.TempDir(), "backfill-bench-v2")
-	export, existing = filepath.Join(dir, "export.csv"), filepath.Join(dir, "existing.csv")
-	if _, err := os.Stat(existing); err == nil {
-		return
+	export, existing, err := csvdifftest.CachedFiles(csvdifftest.ReferenceJob, backfill.DefaultCutoff)
+	if err != nil {
+		b.Fatal(err)
 	}
-	os.MkdirAll(dir, 0o700)
-	for _, f := range []struct {
-		path string
-		gen  func(*os.File) error
-	}{
-		{export, func(f *os.File) error { return csvdifftest.Export(f, cfg) }},
-		{existing, func(f *os.File) error { return csvdifftest.Existing(f, cfg, backfill.DefaultCutoff) }},
-	} {
-		tmp := f.path + ".tmp"
-		w, err := os.Create(tmp)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := f.gen(w); err != nil {
-			b.Fatal(err)
-		}
-		w.Close()
-		os.Rename(tmp, f.path)
-	}
-	return
+	return export, existing
 }
 
 // BenchmarkClean1M runs `backfill clean` on the issue's reference job: a 1,000,000-row

@@ -1,6 +1,9 @@
 // Package csvdifftest generates deterministic synthetic CE Data Exports and matching
 // "existing records" files for benchmarks and tests. The same Config always gives the same
 // bytes, so figures from different runs and machines compare.
+//
+// Two profiles shape the rows: [Simple], the default that tests and golden files depend on,
+// and [Reference], shaped like the reference job of DESIGN.md section 9 ([ReferenceJob]).
 package csvdifftest
 
 import (
@@ -12,17 +15,31 @@ import (
 
 // Config shapes a synthetic export.
 type Config struct {
-	Rows int    // data rows in the export
-	Seed uint64 // varies every value; 0 is a fine seed
-	// Existing is how many keys the existing file holds. Keys of rows dated before the
-	// cutoff come first (they were synced before the incident), then keys of later rows.
+	Rows    int     // data rows in the export
+	Seed    uint64  // varies every value; 0 is a fine seed
+	Profile Profile // the shape of the rows; the zero value is [Simple]
+	// Existing is how many keys the existing file holds. [Simple]: keys of rows dated
+	// before the cutoff come first (they were synced before the incident), then keys of
+	// later rows. [Reference]: see ExistingAfterPercent.
 	Existing int
 	// From and To bound the enrollment dates (uniform). Zero values mean 2024-01-01 and
-	// 2026-02-28, which puts about 12% of the rows on or after 2025-11-20.
+	// 2026-02-28 for [Simple], which puts about 12% of the rows on or after 2025-11-20, and
+	// 2024-01-01 and about 2026-03-21 for [Reference], which puts 15% there.
 	From, To time.Time
-	// DuplicatePermille and RejectPermille set the share of duplicated keys and of rows
-	// with a bad date or a missing key, per thousand rows. Zero values mean 20 and 1.
+	// DuplicatePermille and RejectPermille set, per thousand rows, the share of duplicates
+	// and of rows with a bad date or a missing key. [Simple]: duplicates repeat a recent key
+	// with later progress; zero values mean 20 and 1. [Reference]: duplicates copy a recent
+	// row byte for byte; zero values mean 10 and none.
 	DuplicatePermille, RejectPermille int
+	// RepeatPermille ([Reference] only) is the share of rows, per thousand, that repeat a
+	// recent key with a later "Updated At" (the learner went on to complete the course).
+	// Zero means 5.
+	RepeatPermille int
+	// ExistingAfterPercent ([Reference] only) is the share of the export's distinct keys
+	// dated on or after the cutoff that the existing file holds. The rest of its keys are
+	// keys of earlier rows and, when those run out, keys the export does not have. Zero
+	// means 40.
+	ExistingAfterPercent int
 }
 
 // Header is the synthetic export's header row.
@@ -40,6 +57,10 @@ var (
 )
 
 func (c *Config) defaults() {
+	if c.Profile == Reference {
+		c.referenceDefaults()
+		return
+	}
 	if c.From.IsZero() {
 		c.From = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
@@ -107,7 +128,11 @@ func Export(w io.Writer, cfg Config) error {
 	cfg.defaults()
 	bw := bufio.NewWriterSize(w, 1<<20)
 	line := make([]byte, 0, 512)
-	for i, h := range Header {
+	header, appendRow := Header, cfg.appendRow
+	if cfg.Profile == Reference {
+		header, appendRow = ReferenceHeader, cfg.appendReferenceRow
+	}
+	for i, h := range header {
 		if i > 0 {
 			line = append(line, ',')
 		}
@@ -116,7 +141,7 @@ func Export(w io.Writer, cfg Config) error {
 	line = append(line, '\n')
 	bw.Write(line)
 	for i := 0; i < cfg.Rows; i++ {
-		line = cfg.appendRow(line[:0], i)
+		line = appendRow(line[:0], i)
 		if _, err := bw.Write(line); err != nil {
 			return err
 		}
@@ -191,7 +216,8 @@ func appendLower(b []byte, s string) []byte {
 }
 
 // Existing writes a CSV of existing records ("Id,External Id"), as a Salesforce report
-// export would: cfg.Existing keys, the ones dated before the cutoff first.
+// export would: cfg.Existing keys, for [Simple] the ones dated before the cutoff first, for
+// [Reference] as ExistingAfterPercent says.
 func Existing(w io.Writer, cfg Config, cutoff time.Time) error {
 	cfg.defaults()
 	bw := bufio.NewWriterSize(w, 1<<20)
@@ -207,6 +233,12 @@ func Existing(w io.Writer, cfg Config, cutoff time.Time) error {
 		n++
 		_, err := bw.Write(line)
 		return err
+	}
+	if cfg.Profile == Reference {
+		if err := cfg.referenceExisting(emit, cutoff); err != nil {
+			return err
+		}
+		return bw.Flush()
 	}
 	for pass := 0; pass < 2 && n < cfg.Existing; pass++ {
 		for k := 0; k < cfg.Rows && n < cfg.Existing; k++ {
