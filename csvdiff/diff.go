@@ -45,6 +45,9 @@ type Options struct {
 	// orders forces, per column, the order of slash dates (a rescan after a day-first
 	// column was found).
 	orders []DateOrder
+	// chunk sets the size of the buffers the passes read into (0: bufSize); tests make it
+	// tiny so that records straddle buffers.
+	chunk int
 }
 
 // Row is one data row handed to a [Sink] or [Matcher]. Its slices are only valid during the
@@ -334,6 +337,7 @@ func scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
+	sc.chunk = opts.chunk
 	file := opts.File
 	x := &Index{Header: h, opts: opts, dates: dp, since: opts.Since.UnixNano(), dedup: newTable[winner](1 << 16),
 		dateCols: dateColumns(&h, &opts), orders: opts.orders}
@@ -469,10 +473,11 @@ func (x *Index) keyOf(sc *scanner, rec *record) []byte {
 		}
 		return trimSpace(line)
 	}
-	if len(rec.fields) != len(x.Header.Names) {
+	fields := sc.fieldsOf(rec)
+	if len(fields) != len(x.Header.Names) {
 		return nil
 	}
-	return trimSpace(rec.fields[x.Header.Key])
+	return trimSpace(fields[x.Header.Key])
 }
 
 // beats reports whether row w (later in the file) wins over the kept row v.
@@ -567,6 +572,7 @@ func (x *Index) Emit(ctx context.Context, r io.Reader, m Matcher, sink Sink) (Co
 	if strings.Join(h.Names, "\x00") != strings.Join(x.Header.Names, "\x00") {
 		return counts, fmt.Errorf("%s changed while it was being read (the header differs); run again", file)
 	}
+	sc.chunk = x.opts.chunk
 	var row Row
 	num := 0
 	err = eachRecord(ctx, sc, func(rec *record, sp *scanner) error {

@@ -7,14 +7,15 @@ import (
 )
 
 // The two passes are split over two goroutines: one reads and tokenizes records into
-// batches, the other validates, classifies and writes them. Tokenizing is about half of a
-// pass, so on two cores a pass takes little more than the longer half. A batch owns copies
-// of its records' bytes (the scanner's buffer is reused), and batches are recycled through a
-// small pool, so memory stays bounded.
+// batches, the other validates, classifies and writes them. Nothing is copied between them:
+// the reader reads straight into a batch's buffer (1 MB reads), finds the records in it and
+// hands the buffer over whole, with each record's offsets; only the part of a record cut by
+// the buffer's end is copied into the next buffer. Batches, buffers included, are recycled
+// through a small pool, so memory stays bounded.
 
 const (
-	batchRecords = 2048
-	batchPool    = 4
+	bufSize   = 1 << 20 // a batch's buffer: the size of a read
+	batchPool = 4
 )
 
 // recSpan is one record of a batch, as offsets into the batch's buffer. It holds no
@@ -23,44 +24,38 @@ const (
 type recSpan struct {
 	line     int
 	raw      [2]int32
-	fields   [2]int32 // range in batch.offs of the unescaped fields' offsets
+	spans    [2]int32 // range in batch.offs of a quoted record's field spans
 	col      int32
 	errIdx   int32 // index+1 into batch.errs; 0 for none
 	lazy     bool
-	hasField bool
+	hasSpans bool
 }
 
 type batch struct {
-	buf  []byte
-	offs []int32 // start, end pairs into buf for unescaped fields
+	buf  []byte  // the bytes the records point into
+	offs []int32 // field spans of quoted records, relative to each record's start
 	recs []recSpan
 	errs []error
 	err  error // the read error that ended the input (io.EOF at the end)
 }
 
 func (b *batch) reset() {
-	b.buf, b.offs, b.recs, b.errs, b.err = b.buf[:0], b.offs[:0], b.recs[:0], b.errs[:0], nil
+	b.offs, b.recs, b.errs, b.err = b.offs[:0], b.recs[:0], b.errs[:0], nil
 }
 
-// add copies rec into the batch.
-func (b *batch) add(rec *record) {
+// add records rec, whose raw bytes start at offset start of the buffer.
+func (b *batch) add(rec *record, start int) {
 	rs := recSpan{line: rec.line, lazy: rec.lazy, col: int32(rec.col)}
 	if rec.err != nil {
 		b.errs = append(b.errs, rec.err)
 		rs.errIdx = int32(len(b.errs))
 	}
-	start := len(b.buf)
-	b.buf = append(b.buf, rec.raw...)
-	rs.raw = [2]int32{int32(start), int32(len(b.buf))}
-	if !rec.lazy && rec.fields != nil {
-		rs.hasField = true
+	rs.raw = [2]int32{int32(start), int32(start + len(rec.raw))}
+	if rec.spans != nil {
+		rs.hasSpans = true
 		fs := len(b.offs)
-		for _, f := range rec.fields {
-			s := len(b.buf)
-			b.buf = append(b.buf, f...)
-			b.offs = append(b.offs, int32(s), int32(len(b.buf)))
-		}
-		rs.fields = [2]int32{int32(fs), int32(len(b.offs))}
+		b.offs = append(b.offs, rec.spans...)
+		rs.spans = [2]int32{int32(fs), int32(len(b.offs))}
 	}
 	b.recs = append(b.recs, rs)
 }
@@ -79,39 +74,78 @@ func eachRecord(ctx context.Context, sc *scanner, fn func(rec *record, sp *scann
 	free := make(chan *batch, batchPool)
 	full := make(chan *batch, batchPool)
 	for i := 0; i < batchPool; i++ {
-		free <- &batch{buf: make([]byte, 0, 1<<20)}
+		free <- &batch{}
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
+	size := bufSize
+	if sc.chunk > 0 {
+		size = sc.chunk // tests use tiny buffers
+	}
+	sc.minRead = max(size/16, 1)
 	go func() {
 		defer wg.Done()
 		defer close(full)
-		for {
-			var b *batch
+		var cur *batch
+		select {
+		case cur = <-free:
+		case <-stop:
+			return
+		}
+		stopped := false
+		gen := 0 // handoffs so far
+		// handoff ships the current batch with the scanner's buffer and gives the scanner
+		// the next batch's buffer, starting with the unread bytes.
+		sc.handoff = func() {
+			if stopped {
+				sc.pos, sc.end = 0, 0 // the consumer is gone: drop the data
+				return
+			}
+			gen++
+			cur.buf = sc.buf
 			select {
-			case b = <-free:
+			case full <- cur:
 			case <-stop:
+				stopped = true
+				sc.pos, sc.end = 0, 0
 				return
-			}
-			b.reset()
-			for len(b.recs) < batchRecords && len(b.buf) < 1<<20 {
-				rec, err := sc.next()
-				if err != nil {
-					b.err = err
-					break
-				}
-				if !rec.blank {
-					b.add(&rec)
-				}
 			}
 			select {
-			case full <- b:
+			case cur = <-free:
 			case <-stop:
+				stopped = true
+				sc.pos, sc.end = 0, 0
 				return
 			}
-			if b.err != nil {
+			cur.reset()
+			mem := cur.buf[:cap(cur.buf)]
+			if len(mem) < size || len(mem) > 4*size || len(mem) < sc.end-sc.pos+sc.minRead {
+				mem = make([]byte, max(size, sc.end-sc.pos+sc.minRead))
+			}
+			n := copy(mem, sc.buf[sc.pos:sc.end])
+			sc.crUpto -= sc.pos
+			sc.buf, sc.pos, sc.end = mem, 0, n
+		}
+		for !stopped {
+			start, g := sc.pos, gen
+			rec, err := sc.next()
+			if err != nil {
+				cur.err = err
+				cur.buf = sc.buf
+				select {
+				case full <- cur:
+				case <-stop:
+				}
 				return
+			}
+			if !rec.blank {
+				if gen != g {
+					// next handed the buffer over before finding this record: it starts
+					// the new buffer
+					start = 0
+				}
+				cur.add(&rec, start)
 			}
 		}
 	}()
@@ -119,7 +153,6 @@ func eachRecord(ctx context.Context, sc *scanner, fn func(rec *record, sp *scann
 
 	sp := &scanner{comma: sc.comma, nfields: sc.nfields}
 	var rec record
-	var fields [][]byte
 	n := 0
 	for b := range full {
 		for i := range b.recs {
@@ -132,12 +165,8 @@ func eachRecord(ctx context.Context, sc *scanner, fn func(rec *record, sp *scann
 			if rs.errIdx > 0 {
 				rec.err = b.errs[rs.errIdx-1]
 			}
-			if rs.hasField {
-				fields = fields[:0]
-				for k := rs.fields[0]; k < rs.fields[1]; k += 2 {
-					fields = append(fields, b.buf[b.offs[k]:b.offs[k+1]:b.offs[k+1]])
-				}
-				rec.fields = fields
+			if rs.hasSpans {
+				rec.spans = b.offs[rs.spans[0]:rs.spans[1]:rs.spans[1]]
 			}
 			if err := fn(&rec, sp); err != nil {
 				return err

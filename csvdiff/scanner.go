@@ -33,6 +33,7 @@ const MaxRecordBytes = 16 << 20
 type record struct {
 	raw    []byte   // the record's bytes without its terminator (CR of CRLF stripped)
 	fields [][]byte // unescaped fields; nil when err is set by the tokenizer
+	spans  []int32  // a quoted record's field spans in raw, not built yet (see fieldsOf)
 	line   int      // physical line where the record starts (1-based)
 	blank  bool     // an empty line: not a data row
 	err    error    // tokenizer problem (quote, too long); the record is rejected
@@ -57,9 +58,16 @@ type scanner struct {
 	// crUpto (a CR at the end of the data waits for the next byte).
 	cr     bool
 	crUpto int
-	fields [][]byte
-	unq    []byte
-	offs   []int
+	// handoff, when set, is called instead of compacting the buffer: it takes the buffer
+	// (the records returned so far point into it) and installs another that starts with
+	// buf[pos:end] (see eachRecord).
+	handoff func()
+	minRead int // with handoff: hand the buffer over when less than this is free
+	chunk   int // with handoff: the buffers' size; 0 means bufSize
+	fields  [][]byte
+	unq     []byte
+	offs    []int32
+	offsUnq []int32
 }
 
 func newScanner(r io.Reader, comma byte) *scanner {
@@ -72,7 +80,14 @@ func (s *scanner) fill() bool {
 	if s.eof {
 		return false
 	}
-	if s.pos > 0 {
+	switch {
+	case s.handoff != nil:
+		// Records handed out point into the buffer: it is never compacted, but handed
+		// over whole when it is nearly full, and reading goes on in another.
+		if s.pos > 0 && len(s.buf)-s.end < s.minRead {
+			s.handoff()
+		}
+	case s.pos > 0:
 		n := copy(s.buf, s.buf[s.pos:s.end])
 		s.crUpto -= s.pos
 		s.pos, s.end = 0, n
@@ -217,10 +232,14 @@ func (s *scanner) advance(n, lines int) {
 	s.line += lines
 }
 
-// fieldsOf returns rec's fields, splitting a lazy record on first use.
+// fieldsOf returns rec's fields, splitting a lazy record or building a quoted record's
+// values on first use.
 func (s *scanner) fieldsOf(rec *record) [][]byte {
-	if rec.lazy {
+	switch {
+	case rec.lazy:
 		rec.fields, rec.lazy = s.split(rec.raw), false
+	case rec.spans != nil:
+		rec.fields, rec.spans = s.materialize(rec.raw, rec.spans), nil
 	}
 	return rec.fields
 }
@@ -276,63 +295,115 @@ func (s *scanner) rejectLine(why error) (record, error) {
 }
 
 // parseQuoted is the slow path for records with quotes, possibly spanning lines. final says
-// no more input will come. It stays one function on purpose: it is a byte-level state
-// machine (in a field, in quotes, after a closing quote, at a line end) whose states share
-// the field buffer and the position; split into functions, each byte would cross a call and
-// the states' hand-offs would be spread over several places that must agree.
+// no more input will come. It finds the record's fields with [tokenize] and copies nothing:
+// the record carries their spans, and fieldsOf builds the values when they are needed.
 func (s *scanner) parseQuoted(data []byte, final bool) (record, error) {
-	comma := s.comma
-	s.unq = s.unq[:0]
-	s.offs = s.offs[:0]
+	t := tokenize(data, s.comma, final, s.offs[:0])
+	s.offs = t.offs
+	switch t.status {
+	case tokNeedMore:
+		return record{}, s.needMore(len(data))
+	case tokUnterminated:
+		return s.rejectLine(ErrUnterminatedQuote)
+	}
+	raw := data[:t.end]
+	if n := len(raw); n > 0 && raw[n-1] == '\r' {
+		raw = raw[:n-1]
+	}
+	if t.lines > 1 && s.nfields > 0 && len(t.offs)/2 != s.nfields {
+		// A quote opened on this line swallowed the lines after it and the result does not
+		// have the header's shape: almost always a stray quote. Reject only this physical
+		// line and read the next lines as rows of their own, so none of them is lost.
+		return s.rejectLine(ErrUnterminatedQuote)
+	}
+	rec := record{raw: raw, spans: t.offs, line: s.line}
+	if t.qerr != nil {
+		rec.err, rec.col, rec.spans = t.qerr, t.qcol, nil
+	}
+	s.advance(t.end, t.lines)
+	return rec, nil
+}
+
+// escaped marks, in a field's end offset, a quoted field with doubled quotes inside: its
+// value is its span with every "" collapsed to ".
+const escaped = 1 << 30
+
+// Results of tokenize.
+const (
+	tokOK           = iota
+	tokNeedMore     // the record does not end within data and more may come
+	tokUnterminated // a quoted field does not close before the end of the input
+)
+
+// tokens is what tokenize found.
+type tokens struct {
+	offs   []int32 // per field: start, end (| escaped) offsets into data
+	end    int     // index of the record's '\n', or len(data)
+	lines  int     // physical lines the record spans
+	qerr   error   // ErrQuote: text after a closing quote
+	qcol   int     // 1-based byte column of qerr
+	status int
+}
+
+// tokenize finds the fields of the record at the start of data, appending their spans to
+// offs. final says no more input will come. It stays one function on purpose: it is a
+// byte-level state machine (in a field, in quotes, after a closing quote, at a line end)
+// whose states share the position; split into functions, each byte would cross a call and
+// the states' hand-offs would be spread over several places that must agree. Quoted parts
+// are crossed with IndexByte, never byte by byte.
+func tokenize(data []byte, comma byte, final bool, offs []int32) tokens {
+	t := tokens{lines: 1}
 	i := 0
-	lines := 1
-	var qerr error
-	qcol := 0
 	// nextNL caches the index of the next '\n' at or after i (len(data) when none), so
 	// unquoted fields are found with two IndexByte calls instead of a byte loop.
 	nextNL := -1
 	for {
-		// start of a field
-		start := len(s.unq)
+		var fs, fe int
 		if i < len(data) && data[i] == '"' {
 			i++
+			fs = i
+			esc := 0
 			for {
 				j := bytes.IndexByte(data[i:], '"')
 				if j < 0 {
 					if !final {
-						return record{}, s.needMore(len(data))
+						t.status = tokNeedMore
+					} else {
+						t.status = tokUnterminated
 					}
-					return s.rejectLine(ErrUnterminatedQuote)
+					t.offs = offs
+					return t
 				}
-				seg := data[i : i+j]
-				lines += bytes.Count(seg, newline)
-				s.unq = append(s.unq, seg...)
+				t.lines += bytes.Count(data[i:i+j], newline)
 				i += j
 				if i+1 < len(data) && data[i+1] == '"' {
-					s.unq = append(s.unq, '"')
+					esc = escaped
 					i += 2
 					continue
 				}
 				if i+1 >= len(data) && !final {
-					return record{}, s.needMore(len(data))
+					t.status, t.offs = tokNeedMore, offs
+					return t
 				}
+				fe = i | esc
 				i++
 				break
 			}
 			// after the closing quote: delimiter, end of record, or garbage
 			if i < len(data) && data[i] != comma && data[i] != '\n' && !(data[i] == '\r' && (i+1 >= len(data) || data[i+1] == '\n')) {
-				if qerr == nil {
-					qerr, qcol = ErrQuote, i+1
+				if t.qerr == nil {
+					t.qerr, t.qcol = ErrQuote, i+1
 				}
-				// keep the garbage as part of the field up to the next delimiter or line end
+				// the garbage runs to the next delimiter or line end (the record's fields
+				// are dropped)
 				for i < len(data) && data[i] != comma && data[i] != '\n' {
-					s.unq = append(s.unq, data[i])
 					i++
 				}
 			}
 			if i < len(data) && data[i] == '\r' {
 				if i+1 >= len(data) && !final {
-					return record{}, s.needMore(len(data))
+					t.status, t.offs = tokNeedMore, offs
+					return t
 				}
 				if i+1 < len(data) && data[i+1] == '\n' {
 					i++
@@ -351,16 +422,17 @@ func (s *scanner) parseQuoted(data []byte, final bool) (record, error) {
 			if j < 0 {
 				j = nextNL - i
 			}
-			s.unq = append(s.unq, data[i:i+j]...)
+			fs, fe = i, i+j
 			i += j
-			if i < len(data) && data[i] == '\n' && len(s.unq) > start && s.unq[len(s.unq)-1] == '\r' {
-				s.unq = s.unq[:len(s.unq)-1]
+			if i < len(data) && data[i] == '\n' && fe > fs && data[fe-1] == '\r' {
+				fe--
 			}
 		}
-		s.offs = append(s.offs, start, len(s.unq))
+		offs = append(offs, int32(fs), int32(fe))
 		if i >= len(data) {
 			if !final {
-				return record{}, s.needMore(len(data))
+				t.status, t.offs = tokNeedMore, offs
+				return t
 			}
 			break
 		}
@@ -371,28 +443,44 @@ func (s *scanner) parseQuoted(data []byte, final bool) (record, error) {
 		// data[i] == '\n'
 		break
 	}
-	end := i // index of '\n' or len(data)
-	raw := data[:end]
-	if n := len(raw); n > 0 && raw[n-1] == '\r' {
-		raw = raw[:n-1]
-	}
+	t.end, t.offs = i, offs
+	return t
+}
+
+// materialize returns the fields whose spans tokenize found in raw: slices of raw, except
+// escaped fields, unescaped into s.unq.
+func (s *scanner) materialize(raw []byte, spans []int32) [][]byte {
+	s.unq = s.unq[:0]
 	f := s.fields[:0]
-	for k := 0; k < len(s.offs); k += 2 {
-		f = append(f, s.unq[s.offs[k]:s.offs[k+1]:s.offs[k+1]])
+	for k := 0; k < len(spans); k += 2 {
+		fs, fe := spans[k], spans[k+1]
+		if fe&escaped == 0 {
+			f = append(f, raw[fs:fe:fe])
+			continue
+		}
+		// Collapse each "" to ": the value goes to s.unq; its slice is taken below, once
+		// s.unq no longer moves.
+		start := len(s.unq)
+		v := raw[fs : fe&^escaped]
+		for {
+			i := bytes.IndexByte(v, '"')
+			if i < 0 || i+1 >= len(v) {
+				s.unq = append(s.unq, v...)
+				break
+			}
+			s.unq = append(s.unq, v[:i+1]...)
+			v = v[i+2:]
+		}
+		f = append(f, nil)
+		s.offsUnq = append(s.offsUnq, int32(len(f)-1), int32(start), int32(len(s.unq)))
 	}
+	for k := 0; k < len(s.offsUnq); k += 3 {
+		i, a, b := s.offsUnq[k], s.offsUnq[k+1], s.offsUnq[k+2]
+		f[i] = s.unq[a:b:b]
+	}
+	s.offsUnq = s.offsUnq[:0]
 	s.fields = f
-	if lines > 1 && s.nfields > 0 && len(f) != s.nfields {
-		// A quote opened on this line swallowed the lines after it and the result does not
-		// have the header's shape: almost always a stray quote. Reject only this physical
-		// line and read the next lines as rows of their own, so none of them is lost.
-		return s.rejectLine(ErrUnterminatedQuote)
-	}
-	rec := record{raw: raw, fields: f, line: s.line}
-	if qerr != nil {
-		rec.err, rec.col, rec.fields = qerr, qcol, nil
-	}
-	s.advance(end, lines)
-	return rec, nil
+	return f
 }
 
 // needMore decides between waiting for more input and giving up on a runaway quoted field.
