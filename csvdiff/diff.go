@@ -131,6 +131,13 @@ type winner struct {
 
 const noUpdate = math.MinInt64
 
+// The byte per row holds the provisional outcome and, in its high bit, whether the row's
+// record spans more than one physical line: the second pass reads the others line by line.
+const (
+	multiLine   Outcome = 0x80
+	outcomeMask Outcome = 0x7F
+)
+
 // Rows returns the number of data rows.
 func (x *Index) Rows() int { return len(x.rows) }
 
@@ -152,6 +159,7 @@ func (x *Index) IsCandidate(key []byte) bool { return x.dedup.Get(key) != nil }
 func (x *Index) Provisional() Counts {
 	var c Counts
 	for _, o := range x.rows {
+		o &= outcomeMask
 		if o == 0 {
 			o = ToInsert
 		}
@@ -351,7 +359,7 @@ func scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 			x.evidence[c] = &dateEvidence{}
 		}
 	}
-	err = eachRecord(ctx, sc, func(rec *record, sp *scanner) error {
+	err = eachRecord(ctx, sc, readPlan{validate: true}, func(rec *record, sp *scanner) error {
 		num := len(x.rows) + 1
 		o, key, w, rerr := x.classify(sp, rec, num)
 		if o == Rejected {
@@ -370,11 +378,14 @@ func scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 			case inserted:
 				*v = w
 			case w.beats(v):
-				x.rows[v.row] = Duplicate
+				x.rows[v.row] = x.rows[v.row]&multiLine | Duplicate
 				*v = w
 			default:
 				o = Duplicate
 			}
+		}
+		if rec.multi {
+			o |= multiLine
 		}
 		x.rows = append(x.rows, o)
 		return nil
@@ -507,7 +518,11 @@ func (x *Index) classify(sc *scanner, rec *record, num int) (Outcome, []byte, wi
 		return Rejected, nil, w, rowErr(0, fmt.Errorf("%w at byte %d of the row", rec.err, rec.col), nil)
 	}
 	fields := sc.fieldsOf(rec)
-	if ok, _ := validUTF8(rec.raw); !ok {
+	valid := rec.utf8 == utf8Valid
+	if rec.utf8 == 0 {
+		valid, _ = validUTF8(rec.raw)
+	}
+	if !valid {
 		for i, f := range fields {
 			if ok, b := validUTF8(f); !ok {
 				return Rejected, nil, w, rowErr(i+1, fmt.Errorf("%w at byte %d of the field (use --encoding windows-1252 if the file came from Excel)", ErrInvalidUTF8, b), nil)
@@ -575,15 +590,22 @@ func (x *Index) Emit(ctx context.Context, r io.Reader, m Matcher, sink Sink) (Co
 	sc.chunk = x.opts.chunk
 	var row Row
 	num := 0
-	err = eachRecord(ctx, sc, func(rec *record, sp *scanner) error {
+	plan := readPlan{rows: x.rows, key: x.Header.Key, nfields: len(x.Header.Names)}
+	err = eachRecord(ctx, sc, plan, func(rec *record, sp *scanner) error {
 		num++
 		if num > len(x.rows) {
 			return fmt.Errorf("%s changed while it was being read (it has more rows than the first pass saw); run again", file)
 		}
-		row = Row{Num: num, Line: rec.line, Raw: rec.raw, Outcome: x.rows[num-1], sc: sp}
+		row = Row{Num: num, Line: rec.line, Raw: rec.raw[:len(rec.raw):len(rec.raw)], Outcome: x.rows[num-1] & outcomeMask, sc: sp}
 		if rec.err == nil {
 			row.rec = rec
-			row.Key = x.keyOf(sp, rec)
+			switch rec.keyState {
+			case keyFound:
+				row.Key = rec.raw[rec.key[0]:rec.key[1]:rec.key[1]]
+			case keyNone:
+			default:
+				row.Key = x.keyOf(sp, rec)
+			}
 		}
 		switch row.Outcome {
 		case Rejected:

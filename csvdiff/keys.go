@@ -78,7 +78,7 @@ func ReadKeys(ctx context.Context, r io.Reader, opts KeysOptions) (*KeySet, Keys
 			info.Problems = append(info.Problems, e)
 		}
 	}
-	err = eachRecord(ctx, sc, func(rec *record, sp *scanner) error {
+	err = eachRecord(ctx, sc, readPlan{}, func(rec *record, sp *scanner) error {
 		info.Rows++
 		fields := sp.fieldsOf(rec)
 		switch {

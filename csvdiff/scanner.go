@@ -34,11 +34,22 @@ type record struct {
 	raw    []byte   // the record's bytes without its terminator (CR of CRLF stripped)
 	fields [][]byte // unescaped fields; nil when err is set by the tokenizer
 	spans  []int32  // a quoted record's field spans in raw, not built yet (see fieldsOf)
-	line   int      // physical line where the record starts (1-based)
-	blank  bool     // an empty line: not a data row
-	err    error    // tokenizer problem (quote, too long); the record is rejected
-	col    int      // 1-based column of err, when known
-	lazy   bool     // an unquoted line whose fields are not split yet (see fieldsOf)
+	// spanEnd is where the spans may end: past raw by a CR that ends the last field at the
+	// end of the input (tokenize keeps it in the field, as it has always done)
+	spanEnd int
+	line    int   // physical line where the record starts (1-based)
+	blank   bool  // an empty line: not a data row
+	err     error // tokenizer problem (quote, too long); the record is rejected
+	col     int   // 1-based column of err, when known
+	lazy    bool  // an unquoted line whose fields are not split yet (see fieldsOf)
+	multi   bool  // the record spans more than one physical line
+	// whole, when set, is a one-line record with quotes whose fields are not found yet:
+	// raw with its line's terminator, for tokenize (see nextLine)
+	whole []byte
+	// Worked out ahead by the reader (see readPlan).
+	utf8     int8
+	keyState int8
+	key      [2]int32
 }
 
 // scanner splits a byte stream into CSV records. It is tuned for the common case of a
@@ -240,8 +251,55 @@ func (s *scanner) fieldsOf(rec *record) [][]byte {
 		rec.fields, rec.lazy = s.split(rec.raw), false
 	case rec.spans != nil:
 		rec.fields, rec.spans = s.materialize(rec.raw, rec.spans), nil
+	case rec.whole != nil:
+		t := tokenize(rec.whole, s.comma, true, s.offs[:0])
+		s.offs = t.offs
+		if t.status == tokOK && t.qerr == nil && t.end >= len(rec.raw) {
+			rec.fields = s.materialize(rec.whole, t.offs)
+		}
+		rec.whole = nil
 	}
 	return rec.fields
+}
+
+// nextLine returns the next physical line as a record, or io.EOF: the second pass reads a
+// row the first pass found on one line this way, without looking for quotes across lines.
+// A line with quotes keeps them for fieldsOf (the record's whole). It returns a blank
+// record for an empty line, like next.
+func (s *scanner) nextLine() (record, error) {
+	for {
+		data := s.buf[s.pos:s.end]
+		nl := bytes.IndexByte(data, '\n')
+		if nl >= 0 || (s.eof && len(data) > 0) {
+			end, whole := nl, nl+1
+			if nl < 0 {
+				end, whole = len(data), len(data)
+			}
+			raw := data[:end]
+			if n := len(raw); n > 0 && raw[n-1] == '\r' {
+				raw = raw[:n-1]
+			}
+			rec := record{raw: raw, line: s.line, blank: len(raw) == 0}
+			if bytes.IndexByte(raw, '"') >= 0 {
+				rec.whole = data[:whole:whole]
+			} else {
+				rec.lazy = !rec.blank
+			}
+			s.advance(end, 1)
+			return rec, nil
+		}
+		if len(data) > s.maxRecord {
+			return s.next() // a row the first pass rejected as too long
+		}
+		if !s.fill() {
+			if s.rerr != nil {
+				return record{}, s.rerr
+			}
+			if s.pos >= s.end {
+				return record{}, io.EOF
+			}
+		}
+	}
 }
 
 // split cuts an unquoted line into fields. The fields alias the line.
@@ -316,7 +374,7 @@ func (s *scanner) parseQuoted(data []byte, final bool) (record, error) {
 		// line and read the next lines as rows of their own, so none of them is lost.
 		return s.rejectLine(ErrUnterminatedQuote)
 	}
-	rec := record{raw: raw, spans: t.offs, line: s.line}
+	rec := record{raw: raw, spans: t.offs, line: s.line, multi: t.lines > 1, spanEnd: t.end}
 	if t.qerr != nil {
 		rec.err, rec.col, rec.spans = t.qerr, t.qcol, nil
 	}
