@@ -1,7 +1,6 @@
 package csvdiff
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 )
@@ -13,12 +12,113 @@ import (
 // apostrophe), so that removing one apostrophe on reading gives every value back exactly.
 // Files meant for Salesforce must not be neutralized: their values stay byte for byte.
 //
-// Call Flush when done and check its error.
+// Call Flush when done and check its error. Writes to the underlying writer happen on
+// another goroutine, 256 KB at a time, while the next records are built (a large run
+// writes a hundred MB of ledger and rows); an error of the underlying writer comes back
+// from a later Write or from Flush.
 type Writer struct {
-	w          *bufio.Writer
+	w          *backgroundWriter
 	neutralize bool
 	buf        []byte
 	n          int64
+}
+
+// backgroundWriter buffers writes to w and hands each full buffer to a goroutine, so the
+// caller goes on filling a second buffer meanwhile. At most one write is in flight.
+type backgroundWriter struct {
+	w      io.Writer
+	buf    []byte
+	spare  []byte
+	flight chan error // receives the result of the write in flight; nil when none
+	err    error      // the first error: every later call returns it
+}
+
+const writerBuffer = 256 << 10
+
+// wait waits for the write in flight, if any.
+func (bw *backgroundWriter) wait() {
+	if bw.flight != nil {
+		if err := <-bw.flight; err != nil && bw.err == nil {
+			bw.err = err
+		}
+		bw.flight = nil
+	}
+}
+
+// handOff starts writing the buffer on another goroutine and continues in the spare one.
+func (bw *backgroundWriter) handOff() {
+	bw.wait()
+	if bw.err != nil {
+		return
+	}
+	out := bw.buf
+	if bw.flight == nil {
+		bw.flight = make(chan error, 1)
+	}
+	flight := bw.flight
+	go func() {
+		_, err := bw.w.Write(out)
+		flight <- err
+	}()
+	bw.buf, bw.spare = bw.spare[:0], out
+}
+
+func (bw *backgroundWriter) Write(p []byte) (int, error) {
+	if bw.err != nil {
+		return 0, bw.err
+	}
+	if bw.buf == nil {
+		bw.buf, bw.spare = make([]byte, 0, writerBuffer), make([]byte, 0, writerBuffer)
+	}
+	if len(bw.buf)+len(p) > cap(bw.buf) && len(bw.buf) > 0 {
+		bw.handOff()
+		if bw.err != nil {
+			return 0, bw.err
+		}
+	}
+	if len(p) > cap(bw.buf) {
+		// Larger than a buffer: written directly, in order after the one in flight.
+		bw.wait()
+		if bw.err != nil {
+			return 0, bw.err
+		}
+		n, err := bw.w.Write(p)
+		bw.err = err
+		return n, err
+	}
+	bw.buf = append(bw.buf, p...)
+	return len(p), nil
+}
+
+func (bw *backgroundWriter) WriteByte(c byte) error {
+	if bw.err != nil {
+		return bw.err
+	}
+	if len(bw.buf) == cap(bw.buf) {
+		if bw.buf == nil {
+			bw.buf, bw.spare = make([]byte, 0, writerBuffer), make([]byte, 0, writerBuffer)
+		} else {
+			bw.handOff()
+			if bw.err != nil {
+				return bw.err
+			}
+		}
+	}
+	bw.buf = append(bw.buf, c)
+	return nil
+}
+
+// Flush writes everything buffered and waits for it.
+func (bw *backgroundWriter) Flush() error {
+	bw.wait()
+	if bw.err != nil {
+		return bw.err
+	}
+	if len(bw.buf) > 0 {
+		_, bw.err = bw.w.Write(bw.buf)
+		bw.buf = bw.buf[:0]
+	}
+	return bw.err
 }
 
 // Offset returns the number of bytes written so far (buffered or not): the offset at which
@@ -27,7 +127,7 @@ func (w *Writer) Offset() int64 { return w.n }
 
 // NewWriter returns a Writer on w.
 func NewWriter(w io.Writer, neutralize bool) *Writer {
-	return &Writer{w: bufio.NewWriterSize(w, 256<<10), neutralize: neutralize}
+	return &Writer{w: &backgroundWriter{w: w}, neutralize: neutralize}
 }
 
 // Write writes one record made of fields followed by extra.
