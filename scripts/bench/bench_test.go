@@ -45,6 +45,7 @@ func TestReplaceBetween(t *testing.T) {
 func sampleReport() *Report {
 	return &Report{
 		Date:    "2026-11-30",
+		Commit:  "a46cb1c",
 		Machine: Machine{CPU: "AMD EPYC", Cores: 2, RAMGB: 23.5, Kernel: "6.18.44", OS: "linux/amd64", Go: "go1.26.8", DuckDB: "v1.5.6", DuckDBNodeAPI: "1.5.6-r.1", Node: "v20.20.2"},
 		Job: Job{Profile: "reference", Rows: 1000000, ExportBytes: 265864423, ExistingKeys: 900000, Cutoff: "2025-11-20T00:00:00Z",
 			Counts: Counts{Rows: 1000000, BeforeCutoff: 849450, Duplicate: 2361, Exists: 59232, ToImport: 88957}},
@@ -74,7 +75,7 @@ func TestReadmeTable(t *testing.T) {
 	contains(t, "the words under the table", strings.Join(strings.Fields(prose), " "),
 		"1,000,000 rows (265.9 MB, the reference profile of `csvdiff/csvdifftest`) against 900,000 existing keys, cutoff 2025-11-20",
 		"88,957 rows to import",
-		"Median of 5 runs. Measured 2026-11-30 on AMD EPYC, 2 cores, 23.5 GB RAM, Linux 6.18.44, go1.26.8")
+		"Median of 5 runs. Measured 2026-11-30 (backfill at a46cb1c) on AMD EPYC, 2 cores, 23.5 GB RAM, Linux 6.18.44, go1.26.8")
 
 	rep.Results[1] = Result{Tool: duckdbTool, What: "DuckDB, the same job as SQL", Skipped: "npm not found"}
 	for i := range rep.Results {
@@ -211,5 +212,14 @@ func TestDuckDBScript(t *testing.T) {
 	a, _ := sortedRows(filepath.Join(dir, "to_import.csv"))
 	if b, _ := sortedRows(filepath.Join(dir, "run", "to_import.csv")); a != b {
 		t.Error("DuckDB's to_import.csv holds other rows than backfill's")
+	}
+}
+
+func TestTreeVersion(t *testing.T) {
+	if got := treeVersion("../.."); got == "" {
+		t.Skip("not in a git checkout")
+	}
+	if got := treeVersion(t.TempDir()); got != "" {
+		t.Errorf("treeVersion outside git = %q", got)
 	}
 }

@@ -71,10 +71,10 @@ func readmeTable(rep *Report) string {
 	b.WriteString(wrap(fmt.Sprintf("%s rows (%.1f MB, the %s profile of `csvdiff/csvdifftest`) against %s existing keys, cutoff %s: "+
 		"%s rows before the cutoff, %s duplicates, %s keys already in Salesforce, %s rows to import; "+
 		"the tools agree on every count and on the rows of `to_import.csv`. %s. "+
-		"Measured %s on %s, %d cores, %.1f GB RAM, %s %s, %s, by `make bench` (figures in `docs/bench.json`).",
+		"Measured %s%s on %s, %d cores, %.1f GB RAM, %s %s, %s, by `make bench` (figures in `docs/bench.json`).",
 		thousands(j.Rows), float64(j.ExportBytes)/1e6, j.Profile, thousands(j.ExistingKeys), strings.TrimSuffix(j.Cutoff, "T00:00:00Z"),
 		thousands(j.Counts.BeforeCutoff), thousands(j.Counts.Duplicate), thousands(j.Counts.Exists), thousands(j.Counts.ToImport),
-		upperFirst(rep.Method), rep.Date, m.CPU, m.Cores, m.RAMGB, kernelName(m.OS), m.Kernel, m.Go), 100))
+		upperFirst(rep.Method), rep.Date, commit(rep.Commit), m.CPU, m.Cores, m.RAMGB, kernelName(m.OS), m.Kernel, m.Go), 100))
 	return b.String()
 }
 
@@ -148,6 +148,14 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// commit says which tree backfill was built from, "" when unknown.
+func commit(c string) string {
+	if c == "" {
+		return ""
+	}
+	return " (backfill at " + c + ")"
 }
 
 func upperFirst(s string) string {

@@ -36,7 +36,10 @@ type Counts struct {
 
 // Report is the figures file (docs/bench.json).
 type Report struct {
-	Date    string  `json:"date"` // UTC
+	Date string `json:"date"` // UTC
+	// Commit is the commit backfill was built from, "-dirty" when the tree had other
+	// uncommitted changes than bench's own output.
+	Commit  string  `json:"commit,omitempty"`
 	Machine Machine `json:"machine"`
 	Job     Job     `json:"job"`
 	Method  string  `json:"method"`
@@ -201,6 +204,7 @@ func run(o runOptions) error {
 	}
 	rep := Report{
 		Date:    time.Now().UTC().Format(time.DateOnly),
+		Commit:  treeVersion(root, o.out, "README.md"),
 		Machine: m,
 		Job: Job{Profile: o.cfg.Profile.String(), Rows: o.cfg.Rows, ExportBytes: st.Size(), ExistingKeys: o.cfg.Existing,
 			Seed: o.cfg.Seed, Cutoff: since, Counts: want},
@@ -279,6 +283,25 @@ func measure(tools []*tool, runs int, meter *rssMeter, tmp string) (Counts, erro
 		}
 	}
 	return want, nil
+}
+
+// treeVersion returns the short hash of HEAD, with "-dirty" when tracked files other than
+// outputs have uncommitted changes; "" outside git.
+func treeVersion(root string, outputs ...string) string {
+	c := commandOutput("git", "-C", root, "rev-parse", "--short", "HEAD")
+	if c == "" {
+		return ""
+	}
+	args := []string{"-C", root, "status", "--porcelain", "--untracked-files=no", "--", "."}
+	for _, o := range outputs {
+		if o != "" && !filepath.IsAbs(o) {
+			args = append(args, ":!"+filepath.ToSlash(o))
+		}
+	}
+	if commandOutput("git", args...) != "" {
+		c += "-dirty"
+	}
+	return c
 }
 
 // backfillCounts reads the counts from the run folder's summary.json.
