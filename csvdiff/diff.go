@@ -2,11 +2,14 @@ package csvdiff
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -111,7 +114,11 @@ type Index struct {
 	dates  DateParser
 	since  int64
 	rows   []Outcome // provisional; 0 marks a candidate (the winner of its key)
-	dedup  *table[winner]
+	dedup  *table    // candidate key -> winner (winnerSize bytes)
+	// lines maps rows to their physical lines: a jump where a row's line stops being the
+	// previous one's plus one (a record over several lines, a blank line), so that a
+	// winner needs no line of its own.
+	lines []lineJump
 
 	dateCols []int           // columns whose layout is decided
 	orders   []DateOrder     // per column: how slash dates are read in this pass
@@ -124,9 +131,38 @@ type Index struct {
 
 // winner is the kept row of a key. updated is its "Updated At" in Unix nanoseconds, or
 // noUpdate when it has none (dates are limited to 1800-2200, so no real value collides).
+// In the dedup table it takes winnerSize bytes: row, then updated, little-endian.
 type winner struct {
-	row, line uint32
-	updated   int64
+	row     uint32
+	updated int64
+}
+
+const winnerSize = 12
+
+func getWinner(b []byte) winner {
+	return winner{row: binary.LittleEndian.Uint32(b), updated: int64(binary.LittleEndian.Uint64(b[4:]))}
+}
+
+func putWinner(b []byte, w winner) {
+	binary.LittleEndian.PutUint32(b, w.row)
+	binary.LittleEndian.PutUint64(b[4:], uint64(w.updated))
+}
+
+// lineJump says that from row (0-based) on, a row's line is its row plus delta.
+type lineJump struct{ row, delta uint32 }
+
+// noteLine records the line of row, the next row.
+func (x *Index) noteLine(row, line int) {
+	delta := uint32(line - row)
+	if n := len(x.lines); n == 0 || x.lines[n-1].delta != delta {
+		x.lines = append(x.lines, lineJump{uint32(row), delta})
+	}
+}
+
+// lineOf returns the physical line of row (0-based).
+func (x *Index) lineOf(row uint32) int {
+	i, _ := slices.BinarySearchFunc(x.lines, row, func(j lineJump, r uint32) int { return cmp.Compare(j.row, r+1) })
+	return int(row + x.lines[i-1].delta)
 }
 
 const noUpdate = math.MinInt64
@@ -147,12 +183,12 @@ func (x *Index) NumCandidates() int { return x.dedup.Len() }
 // Candidates calls fn with every candidate key (the kept row's key after dedup) until fn
 // returns false. key is only valid during the call.
 func (x *Index) Candidates(fn func(key []byte) bool) {
-	x.dedup.each(func(k []byte, _ *winner) bool { return fn(k) })
+	x.dedup.each(func(k, _ []byte) bool { return fn(k) })
 }
 
 // IsCandidate reports whether key is the key of a row kept after validation, cutoff and
 // dedup.
-func (x *Index) IsCandidate(key []byte) bool { return x.dedup.Get(key) != nil }
+func (x *Index) IsCandidate(key []byte) bool { return x.dedup.get(key) != nil }
 
 // Provisional returns the outcome counts known after the first pass; candidates are counted
 // as [ToInsert].
@@ -347,7 +383,7 @@ func scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 	}
 	sc.chunk = opts.chunk
 	file := opts.File
-	x := &Index{Header: h, opts: opts, dates: dp, since: opts.Since.UnixNano(), dedup: newTable[winner](1 << 16),
+	x := &Index{Header: h, opts: opts, dates: dp, since: opts.Since.UnixNano(), dedup: newTable(1<<16, winnerSize),
 		dateCols: dateColumns(&h, &opts), orders: opts.orders}
 	x.dedup.fold = opts.FoldKeys
 	if len(x.orders) != len(h.Names) {
@@ -369,17 +405,18 @@ func scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 			}
 		}
 		if o == 0 {
-			w.row, w.line = uint32(num-1), uint32(rec.line)
-			v, inserted, err := x.dedup.Upsert(key)
+			w.row = uint32(num - 1)
+			b, inserted, err := x.dedup.upsert(key, winnerSize)
 			if err != nil {
 				return err
 			}
+			v := getWinner(b)
 			switch {
 			case inserted:
-				*v = w
-			case w.beats(v):
+				putWinner(b, w)
+			case w.beats(&v):
 				x.rows[v.row] = x.rows[v.row]&multiLine | Duplicate
-				*v = w
+				putWinner(b, w)
 			default:
 				o = Duplicate
 			}
@@ -387,6 +424,7 @@ func scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 		if rec.multi {
 			o |= multiLine
 		}
+		x.noteLine(num-1, rec.line)
 		x.rows = append(x.rows, o)
 		return nil
 	})
@@ -618,8 +656,8 @@ func (x *Index) Emit(ctx context.Context, r io.Reader, m Matcher, sink Sink) (Co
 				row.Key = nil
 			}
 		case Duplicate:
-			if v := x.dedup.Get(row.Key); v != nil {
-				row.Detail = "kept line " + strconv.Itoa(int(v.line))
+			if b := x.dedup.get(row.Key); b != nil {
+				row.Detail = "kept line " + strconv.Itoa(x.lineOf(getWinner(b).row))
 			}
 		case BeforeCutoff:
 		case 0:

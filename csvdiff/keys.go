@@ -71,7 +71,6 @@ func ReadKeys(ctx context.Context, r io.Reader, opts KeysOptions) (*KeySet, Keys
 	}
 	info.Header = h
 	set := NewKeySet(opts.SizeHint, opts.FoldKeys)
-	set.vals = make([]byte, 0, opts.SizeHint*18)
 	skip := func(e *RowError) {
 		info.Skipped++
 		if len(info.Problems) < 5 {
