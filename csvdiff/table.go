@@ -137,10 +137,11 @@ const hexdigits = "0123456789abcdef"
 // uuidHexAt holds the index of each hex pair in a canonical 36-byte UUID.
 var uuidHexAt = [16]int{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
 
-// probe is a key made ready for the table: its stored bytes (packed or as is) and hash.
+// probe is a key made ready for the table: its stored bytes (packed in buf, or raw) and
+// its hash. (It points into itself nowhere, so that it stays on the stack.)
 type probe struct {
 	packed bool
-	key    []byte
+	raw    []byte
 	hash   uint64
 	buf    [16]byte
 }
@@ -149,12 +150,19 @@ func (t *table) probeOf(p *probe, key []byte) {
 	key = t.lower(key)
 	p.packed = uuid(&p.buf, key)
 	if p.packed {
-		p.key = p.buf[:]
-		p.hash = maphash.Bytes(t.seed, p.key) ^ uuidMix
+		p.hash = maphash.Bytes(t.seed, p.buf[:]) ^ uuidMix
 		return
 	}
-	p.key = key
+	p.raw = key
 	p.hash = maphash.Bytes(t.seed, key)
+}
+
+// key returns p's stored bytes.
+func (p *probe) key() []byte {
+	if p.packed {
+		return p.buf[:]
+	}
+	return p.raw
 }
 
 // Len returns the number of keys.
@@ -187,7 +195,7 @@ func (t *table) find(p *probe) (slot int, found bool) {
 		}
 		if s&^0xFFFFFFFF == fp {
 			packed, k, _ := splitEntry(t.entry(uint32(s) - 1))
-			if packed == p.packed && bytes.Equal(k, p.key) {
+			if packed == p.packed && bytes.Equal(k, p.key()) {
 				return i, true
 			}
 		}
@@ -227,22 +235,27 @@ func (t *table) upsert(key []byte, pay int) (v []byte, inserted bool, err error)
 		return t.payload(slot), false, nil
 	}
 	var hdr [binary.MaxVarintLen64]byte
-	h := 1
+	h, klen := 1, 16
 	if p.packed {
 		hdr[0] = uuidHeader
 	} else {
-		h = binary.PutUvarint(hdr[:], uint64(len(p.key))*2)
+		klen = len(p.raw)
+		h = binary.PutUvarint(hdr[:], uint64(klen)*2)
 	}
-	size := h + len(p.key) + pay
+	size := h + klen + pay
 	off, e, err := t.alloc(size)
 	if err != nil {
 		return nil, false, err
 	}
 	copy(e, hdr[:h])
-	copy(e[h:], p.key)
+	if p.packed {
+		copy(e[h:], p.buf[:])
+	} else {
+		copy(e[h:], p.raw)
+	}
 	t.setSlot(slot, p.hash, off)
 	t.n++
-	v = e[h+len(p.key):]
+	v = e[h+klen:]
 	if t.n*4 > t.nslots*3 {
 		t.grow()
 	}
