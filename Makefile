@@ -52,8 +52,8 @@ golden:
 BENCH_RUNS ?= 5
 bench:
 	$(GO) test -run '^$$' -bench . -skip BytesPerKey -benchtime 10x ./csvdiff/
-	if grep -qs '^func BenchmarkBytesPerKey' csvdiff/*_test.go; then \
-		$(GO) test -run '^$$' -bench BytesPerKey -benchtime 1x ./csvdiff/; fi
+	$(GO) test -run '^$$' -bench BytesPerKey -benchtime 1x ./csvdiff/
+	$(GO) test -run '^$$' -bench PlanBytesPerKey -benchtime 1x ./backfill/
 	$(GO) test -run '^$$' -bench Clean1M -benchtime 3x ./cmd/backfill/
 	$(GO) run ./scripts/bench run -go $(GO) -runs $(BENCH_RUNS) -out docs/bench.json
 	$(GO) run ./scripts/bench readme -in docs/bench.json -readme README.md
