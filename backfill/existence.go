@@ -126,20 +126,13 @@ func lookup(ctx context.Context, sf Salesforce, q existenceQuery, ks keySource, 
 	m := cfg.progress().Start("check which records exist", int64(ks.Len()), "keys")
 	defer m.Done()
 	err = eachChunk(ks, func(keys []string) error {
-		batches := 0
-		sfclient.InBatches(prefix, "", keys, func(string) error { batches++; return nil })
-		done := 0
-		err := sfclient.InBatches(prefix, "", keys, func(soql string) error {
+		return sfclient.InBatchesN(prefix, "", keys, func(soql string, n int) error {
 			if err := sf.Query(ctx, soql, fn); err != nil {
 				return err
 			}
-			// The keys of one chunk are spread evenly over its queries.
-			n := len(keys) * (done + 1) / batches
-			m.Add(int64(n - len(keys)*done/batches))
-			done++
+			m.Add(int64(n))
 			return nil
 		})
-		return err
 	})
 	if err != nil {
 		return mode, fmt.Errorf("look up existing %s: %w", q.Object, err)

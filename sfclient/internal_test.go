@@ -295,7 +295,7 @@ func TestInBatchesProperty(t *testing.T) {
 			maxLen, maxURL = MaxSOQLLength, MaxQueryURLLength
 		}
 		var got []string
-		err := inBatches(prefix, suffix, keys, maxLen, maxURL, func(soql string) error {
+		err := inBatches(prefix, suffix, keys, maxLen, maxURL, func(soql string, count int) error {
 			if len(soql) > maxLen {
 				t.Fatalf("statement of %d chars > %d", len(soql), maxLen)
 			}
@@ -305,7 +305,11 @@ func TestInBatchesProperty(t *testing.T) {
 			if !strings.HasPrefix(soql, prefix) || !strings.HasSuffix(soql, suffix) {
 				t.Fatalf("bad statement %q", soql)
 			}
-			got = append(got, unquoteList(t, strings.TrimSuffix(strings.TrimPrefix(soql, prefix), suffix))...)
+			in := unquoteList(t, strings.TrimSuffix(strings.TrimPrefix(soql, prefix), suffix))
+			if count != len(in) {
+				t.Fatalf("told %d keys, the statement holds %d", count, len(in))
+			}
+			got = append(got, in...)
 			return nil
 		})
 		if err != nil {
@@ -315,7 +319,7 @@ func TestInBatchesProperty(t *testing.T) {
 			t.Fatalf("iteration %d: keys lost, repeated or reordered: got %d keys, want %d", iter, len(got), len(keys))
 		}
 	}
-	if err := inBatches(prefix, "", []string{strings.Repeat("x", 500)}, 300, 1000, func(string) error { return nil }); err == nil {
+	if err := inBatches(prefix, "", []string{strings.Repeat("x", 500)}, 300, 1000, func(string, int) error { return nil }); err == nil {
 		t.Error("an oversized key was accepted")
 	}
 }

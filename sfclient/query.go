@@ -331,10 +331,16 @@ const (
 // once (duplicates are not removed). It returns fn's first error, or an error when a single
 // key cannot fit in a statement.
 func InBatches(prefix, suffix string, keys []string, fn func(soql string) error) error {
+	return inBatches(prefix, suffix, keys, MaxSOQLLength, MaxQueryURLLength, func(soql string, _ int) error { return fn(soql) })
+}
+
+// InBatchesN is [InBatches] that also tells fn how many keys each statement holds (for
+// progress counted in keys).
+func InBatchesN(prefix, suffix string, keys []string, fn func(soql string, keys int) error) error {
 	return inBatches(prefix, suffix, keys, MaxSOQLLength, MaxQueryURLLength, fn)
 }
 
-func inBatches(prefix, suffix string, keys []string, maxLen, maxURL int, fn func(string) error) error {
+func inBatches(prefix, suffix string, keys []string, maxLen, maxURL int, fn func(string, int) error) error {
 	baseLen := len(prefix) + len(suffix) + 2
 	baseURL := encodedLen(prefix) + encodedLen(suffix) + 6 // %28 %29
 	var b strings.Builder
@@ -343,10 +349,10 @@ func inBatches(prefix, suffix string, keys []string, maxLen, maxURL int, fn func
 		if n == 0 {
 			return nil
 		}
-		s := prefix + "(" + b.String() + ")" + suffix
+		s, keys := prefix+"("+b.String()+")"+suffix, n
 		b.Reset()
 		n, curLen, curURL = 0, baseLen, baseURL
-		return fn(s)
+		return fn(s, keys)
 	}
 	for _, k := range keys {
 		q := QuoteString(k)
