@@ -476,6 +476,61 @@ func (ex *existingSet) differs(hashes []byte, i int, value []byte) bool {
 	return ex.hash(value) != binary.LittleEndian.Uint32(hashes[4*i:])
 }
 
+// differing returns the compared fields (indexes into ex.compared) whose non-empty value in
+// rec, a to_import.csv row, differs from the record's: an empty cell leaves a value as it is.
+func (ex *existingSet) differing(hashes []byte, rec []string) []int {
+	var out []int
+	for i, c := range ex.compared {
+		if v := rec[c.col]; v != "" && ex.differs(hashes, i, []byte(v)) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// readRecords asks Salesforce for the records of keys (the keys of to_import.csv's rows, or
+// some of them) and keeps each one's Id and the hashes of the plan's fields, the external id
+// aside, to compare with to_import.csv's rows as plan compares. fn, when set, sees each
+// record too, for the extra fields asked for.
+func readRecords(ctx context.Context, sf Salesforce, cfg *Config, info *runfolder.Plan, keys keySource, extra []string,
+	fn func(key string, r sfclient.Record) error) (*existingSet, error) {
+	ex := &existingSet{set: csvdiff.NewKeySet(keys.Len(), info.FoldKeys), seed: maphash.MakeSeed()}
+	q := existenceQuery{Object: info.Object, ExtField: info.ExternalIDField, Fields: append([]string(nil), extra...)}
+	for i, c := range planColumns(info) {
+		if c.Field != info.ExternalIDField {
+			ex.compared = append(ex.compared, comparedField{col: i, field: c.Field, typ: c.Type})
+			q.Fields = append(q.Fields, c.Field)
+		}
+	}
+	_, err := lookup(ctx, sf, q, keys, cfg, func(r sfclient.Record) error {
+		key := r.String(info.ExternalIDField)
+		if fn != nil {
+			if err := fn(key, r); err != nil {
+				return err
+			}
+		}
+		return ex.add(key, r.String("Id"), func(field string) any { v, _ := r.Get(field); return v })
+	})
+	return ex, err
+}
+
+// timeSet holds one instant per key (a record's Updated At or LastModifiedDate).
+type timeSet struct{ set *csvdiff.KeySet }
+
+func newTimeSet(fold bool) timeSet { return timeSet{csvdiff.NewKeySet(0, fold)} }
+
+func (s timeSet) add(key string, t time.Time) error {
+	return s.set.Add([]byte(key), binary.LittleEndian.AppendUint64(nil, uint64(t.UnixNano())))
+}
+
+func (s timeSet) get(key string) (time.Time, bool) {
+	v, ok := s.set.Lookup([]byte(key))
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(binary.LittleEndian.Uint64(v))).UTC(), true
+}
+
 // lookupExisting asks Salesforce which candidate keys exist, keeping the Id and the
 // compared fields' hashes of each.
 func lookupExisting(ctx context.Context, sf Salesforce, t *Target, idx *csvdiff.Index, cfg *Config) (*existingSet, error) {

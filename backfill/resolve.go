@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"hash/maphash"
 	"strconv"
 	"strings"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/northpass-tools/backfill/backfill/runfolder"
-	"github.com/northpass-tools/backfill/csvdiff"
 	"github.com/northpass-tools/backfill/sfclient"
 )
 
@@ -32,23 +30,13 @@ func (l *loader) resolve(ctx context.Context, n int, why string) error {
 	// The vanished job stays the part's until the resolved entry: a crash before it resolves
 	// the part again, never sends it as if it had not been sent.
 	info := l.plan
-	cols := planColumns(info)
-	ex := &existingSet{set: csvdiff.NewKeySet(l.partRows(n), info.FoldKeys), seed: maphash.MakeSeed()}
-	q := existenceQuery{Object: info.Object, ExtField: info.ExternalIDField, Fields: []string{"CreatedDate"}}
-	for i, c := range cols {
-		if c.Field != info.ExternalIDField {
-			ex.compared = append(ex.compared, comparedField{col: i, field: c.Field, typ: c.Type})
-			q.Fields = append(q.Fields, c.Field)
-		}
-	}
 	since := l.loadStart().Truncate(time.Second) // CreatedDate has whole seconds at best
 	created := map[string]bool{}
-	_, err := lookup(ctx, l.sf, q, l.partKeys(n), l.cfg, func(r sfclient.Record) error {
-		key := r.String(info.ExternalIDField)
+	ex, err := readRecords(ctx, l.sf, l.cfg, info, l.partKeys(n), []string{"CreatedDate"}, func(key string, r sfclient.Record) error {
 		if t, ok := r.Time("CreatedDate"); ok && !t.Before(since) {
 			created[foldKey(key, info.FoldKeys)] = true
 		}
-		return ex.add(key, r.String("Id"), func(field string) any { v, _ := r.Get(field); return v })
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("look up the rows of part %d: %w", n, err)

@@ -2,14 +2,13 @@ package backfill
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -223,9 +222,9 @@ func (p *planRun) confirmUndo(up *undoPlan) (bool, error) {
 
 // undoState is what undo knows of one record the import loaded.
 type undoState struct {
-	sf      *existingSet    // Id and field hashes of the records as they are now
-	changed *csvdiff.KeySet // key -> why it changed after the import
-	types   map[string]string
+	sf       *existingSet        // Id and field hashes of the records as they are now
+	changed  *csvdiff.KeySet     // key -> why it changed after the import
+	uploaded map[string][]string // folded key -> the uploaded row, for the records the import updated
 }
 
 // planUndo decides, for every record the import created or updated, what undo does, and
@@ -253,10 +252,7 @@ func (p *planRun) planUndo(ctx context.Context) (*undoPlan, error) {
 		return nil, err
 	}
 	defer w.abort()
-	uploaded, err := p.uploadedUpdates()
-	if err != nil {
-		return nil, err
-	}
+	uploaded := state.uploaded
 	err = p.folder.ReadLedger(runfolder.LedgerFile, func(e runfolder.Entry) error {
 		if e.Outcome != runfolder.Created && e.Outcome != runfolder.Updated {
 			return nil
@@ -310,7 +306,7 @@ func (p *planRun) undoAction(e runfolder.Entry, state *undoState, before *before
 	}
 	detail = "back to its values before the import"
 	if updField != "" && !up.KeepUpdatedAt {
-		if old, now := b[colIndexOf(before.header, updField)], uploadedValue(p.info, uploaded[foldKey(e.Key, p.info.FoldKeys)], updField); old != "" && now != "" && old < now {
+		if old, now := b[slices.Index(before.header, updField)], uploadedValue(p.info, uploaded[foldKey(e.Key, p.info.FoldKeys)], updField); old != "" && now != "" && old < now {
 			up.Run.WouldBeRefused++
 			detail += fmt.Sprintf("; %s moves back from %s to %s, which the Northpass package refuses (--keep-updated-at restores the other fields)", updField, now, old)
 		}
@@ -325,27 +321,17 @@ func holdsBefore(state *undoState, hashes []byte, header, b, up []string, info *
 		if uploadedValue(info, up, c.field) == "" || (keepUpdatedAt && c.field == updField) {
 			continue
 		}
-		if state.sf.differs(hashes, i, []byte(b[colIndexOf(header, c.field)])) {
+		if state.sf.differs(hashes, i, []byte(b[slices.Index(header, c.field)])) {
 			return false
 		}
 	}
 	return true
 }
 
-func colIndexOf(header []string, name string) int {
-	for i, h := range header {
-		if h == name {
-			return i
-		}
-	}
-	return -1
-}
-
+// uploadedValue is field's value in rec, an uploaded row ("" when rec is not one).
 func uploadedValue(info *runfolder.Plan, rec []string, field string) string {
-	for i, f := range info.Fields {
-		if f == field && i < len(rec) {
-			return rec[i]
-		}
+	if i := slices.Index(info.Fields, field); i >= 0 && i < len(rec) {
+		return rec[i]
 	}
 	return ""
 }
@@ -374,7 +360,7 @@ func restoreRow(info *runfolder.Plan, fields []string, before *beforeImage, uplo
 		if uploadedValue(info, up, f) == "" {
 			continue
 		}
-		if v := b[colIndexOf(before.header, f)]; v != "" {
+		if v := b[slices.Index(before.header, f)]; v != "" {
 			row[i] = v
 		} else {
 			row[i] = bulkNull
@@ -383,62 +369,26 @@ func restoreRow(info *runfolder.Plan, fields []string, before *beforeImage, uplo
 	return row
 }
 
-// uploadedUpdates reads the uploaded rows of the records the import updated: undo restores
-// only the fields the import set.
-func (p *planRun) uploadedUpdates() (map[string][]string, error) {
-	keys := &ledgerKeys{folder: p.folder, name: runfolder.LedgerFile, outcomes: map[runfolder.Outcome]bool{runfolder.Updated: true},
-		n: p.summary.Count(runfolder.Updated), fold: p.info.FoldKeys}
-	out := map[string][]string{}
-	if keys.Len() == 0 {
-		return out, nil
-	}
-	r, err := os.Open(p.folder.Path(runfolder.ToImportFile))
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	err = eachCSVRow(r, p.info.ExternalIDField, func(key string, rec []string) error {
-		if ok, err := keys.Has([]byte(key)); err != nil || !ok {
-			return err
-		}
-		out[foldKey(key, p.info.FoldKeys)] = append([]string(nil), rec...)
-		return nil
-	})
-	return out, err
-}
-
 // readCurrent reads the records the import loaded as they are now, and notes those changed
 // after the import finished: LastModifiedDate after it, or a field that no longer holds
-// the uploaded value.
+// the uploaded value. It keeps the uploaded rows of the records the import updated: undo
+// restores only the fields the import set.
 func (p *planRun) readCurrent(ctx context.Context) (*undoState, error) {
 	info := p.info
-	keys := p.loadedKeys()
-	cols := planColumns(info)
-	st := &undoState{sf: &existingSet{set: csvdiff.NewKeySet(keys.Len(), info.FoldKeys), seed: maphash.MakeSeed()},
-		changed: csvdiff.NewKeySet(0, info.FoldKeys), types: fieldTypes(info)}
-	q := existenceQuery{Object: info.Object, ExtField: info.ExternalIDField, Fields: []string{"LastModifiedDate"}}
-	for i, c := range cols {
-		if c.Field != info.ExternalIDField {
-			st.sf.compared = append(st.sf.compared, comparedField{col: i, field: c.Field, typ: c.Type})
-			q.Fields = append(q.Fields, c.Field)
-		}
-	}
 	finished := p.summary.FinishedAt
-	modified := csvdiff.NewKeySet(0, info.FoldKeys)
-	var ts [8]byte
-	_, err := lookup(ctx, p.sf, q, keys, p.cfg, func(r sfclient.Record) error {
-		key := r.String(info.ExternalIDField)
+	modified := newTimeSet(info.FoldKeys) // key -> LastModifiedDate, when after the import
+	sf, err := readRecords(ctx, p.sf, p.cfg, info, p.loadedKeys(), []string{"LastModifiedDate"}, func(key string, r sfclient.Record) error {
 		if t, ok := r.Time("LastModifiedDate"); ok && t.After(finished) {
-			binary.LittleEndian.PutUint64(ts[:], uint64(t.UnixNano()))
-			if err := modified.Add([]byte(key), ts[:]); err != nil {
-				return err
-			}
+			return modified.add(key, t)
 		}
-		return st.sf.add(key, r.String("Id"), func(field string) any { v, _ := r.Get(field); return v })
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read the loaded records: %w", err)
 	}
+	st := &undoState{sf: sf, changed: csvdiff.NewKeySet(0, info.FoldKeys), uploaded: map[string][]string{}}
+	updated := &ledgerKeys{folder: p.folder, name: runfolder.LedgerFile, outcomes: map[runfolder.Outcome]bool{runfolder.Updated: true},
+		n: p.summary.Count(runfolder.Updated), fold: info.FoldKeys}
 	r, err := os.Open(p.folder.Path(runfolder.ToImportFile))
 	if err != nil {
 		return nil, err
@@ -449,14 +399,19 @@ func (p *planRun) readCurrent(ctx context.Context) (*undoState, error) {
 		if !ok {
 			return nil
 		}
-		var why []string
-		if t, ok := modified.Lookup([]byte(key)); ok {
-			why = append(why, "last modified "+time.Unix(0, int64(binary.LittleEndian.Uint64(t))).UTC().Format(time.RFC3339))
-		}
-		for i, c := range st.sf.compared {
-			if v := rec[c.col]; v != "" && st.sf.differs(hashes, i, []byte(v)) {
-				why = append(why, c.field+" differs from what the import loaded")
+		if updated.Len() > 0 {
+			if ok, err := updated.Has([]byte(key)); err != nil {
+				return err
+			} else if ok {
+				st.uploaded[foldKey(key, info.FoldKeys)] = append([]string(nil), rec...)
 			}
+		}
+		var why []string
+		if t, ok := modified.get(key); ok {
+			why = append(why, "last modified "+t.Format(time.RFC3339))
+		}
+		for _, i := range st.sf.differing(hashes, rec) {
+			why = append(why, st.sf.compared[i].field+" differs from what the import loaded")
 		}
 		if len(why) == 0 {
 			return nil

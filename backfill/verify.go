@@ -2,12 +2,11 @@ package backfill
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -139,34 +138,19 @@ func (p *planRun) updatedField() string {
 // verify compares the loaded records with what was uploaded and writes verify.csv.
 func (p *planRun) verify(ctx context.Context) (*VerifyRun, error) {
 	started := p.cfg.now()
-	info := p.info
 	keys := p.loadedKeys()
-	cols := planColumns(info)
 	updField := p.updatedField()
-	sfState := &existingSet{set: csvdiff.NewKeySet(keys.Len(), info.FoldKeys), seed: maphash.MakeSeed()}
-	q := existenceQuery{Object: info.Object, ExtField: info.ExternalIDField}
-	for i, c := range cols {
-		if c.Field != info.ExternalIDField {
-			sfState.compared = append(sfState.compared, comparedField{col: i, field: c.Field, typ: c.Type})
-			q.Fields = append(q.Fields, c.Field)
-		}
-	}
-	updated := csvdiff.NewKeySet(keys.Len(), info.FoldKeys) // key -> Salesforce's Updated At
-	var ts [8]byte
-	_, err := lookup(ctx, p.sf, q, keys, p.cfg, func(r sfclient.Record) error {
-		key := r.String(info.ExternalIDField)
+	updated := newTimeSet(p.info.FoldKeys) // key -> Salesforce's Updated At
+	sfState, err := readRecords(ctx, p.sf, p.cfg, p.info, keys, nil, func(key string, r sfclient.Record) error {
 		if t, ok := r.Time(updField); ok && updField != "" {
-			binary.LittleEndian.PutUint64(ts[:], uint64(t.UnixNano()))
-			if err := updated.Add([]byte(key), ts[:]); err != nil {
-				return err
-			}
+			return updated.add(key, t)
 		}
-		return sfState.add(key, r.String("Id"), func(field string) any { v, _ := r.Get(field); return v })
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read the loaded records back: %w", err)
 	}
-	outcomes, err := p.compareUploaded(ctx, keys, cols, sfState, updated, updField)
+	outcomes, err := p.compareUploaded(ctx, keys, sfState, updated, updField)
 	if err != nil {
 		return nil, err
 	}
@@ -182,17 +166,11 @@ func (p *planRun) verify(ctx context.Context) (*VerifyRun, error) {
 // compareUploaded reads to_import.csv and gives each loaded key its outcome and detail
 // (a table keyed by the external id: outcome name, NUL, detail). The values of the records
 // that differ are read again from Salesforce to name both values.
-func (p *planRun) compareUploaded(ctx context.Context, keys *ledgerKeys, cols []runfolder.Mapping, sfState *existingSet,
-	updated *csvdiff.KeySet, updField string) (*csvdiff.KeySet, error) {
+func (p *planRun) compareUploaded(ctx context.Context, keys *ledgerKeys, sfState *existingSet, updated timeSet, updField string) (*csvdiff.KeySet, error) {
 	info := p.info
 	out := csvdiff.NewKeySet(keys.Len(), info.FoldKeys)
-	updCol := -1
-	for i, c := range cols {
-		if c.Field == updField {
-			updCol = i
-		}
-	}
-	differing := map[string][]int{} // key -> the compared fields that differ
+	updCol := slices.Index(info.Fields, updField)
+	differing := map[string]differingRow{}
 	r, err := os.Open(p.folder.Path(runfolder.ToImportFile))
 	if err != nil {
 		return nil, err
@@ -207,23 +185,16 @@ func (p *planRun) compareUploaded(ctx context.Context, keys *ledgerKeys, cols []
 		case !ok:
 			return out.Add([]byte(key), []byte(VerifyMissing+"\x00no record with this external id"))
 		case updCol >= 0 && rec[updCol] != "":
-			if sfTime, ok := updated.Lookup([]byte(key)); ok {
+			if sf, ok := updated.get(key); ok {
 				up, err := time.Parse(time.RFC3339Nano, rec[updCol])
-				sf := time.Unix(0, int64(binary.LittleEndian.Uint64(sfTime))).UTC()
 				if err == nil && sf.After(up) {
 					return out.Add([]byte(key), []byte(fmt.Sprintf("%s\x00%s is %s in Salesforce, %s in the upload",
 						VerifyNewer, updField, sf.Format(time.RFC3339), up.Format(time.RFC3339))))
 				}
 			}
 		}
-		var diff []int
-		for i, c := range sfState.compared {
-			if v := rec[c.col]; v != "" && sfState.differs(hashes, i, []byte(v)) {
-				diff = append(diff, i)
-			}
-		}
-		if len(diff) > 0 {
-			differing[foldKey(key, info.FoldKeys)] = diff
+		if diff := sfState.differing(hashes, rec); len(diff) > 0 {
+			differing[foldKey(key, info.FoldKeys)] = differingRow{diff, append([]string(nil), rec...)}
 			return nil
 		}
 		return out.Add([]byte(key), []byte(VerifyMatch+"\x00"))
@@ -232,69 +203,44 @@ func (p *planRun) compareUploaded(ctx context.Context, keys *ledgerKeys, cols []
 		return nil, fmt.Errorf("read %s: %w", runfolder.ToImportFile, err)
 	}
 	if len(differing) > 0 {
-		if err := p.describeDiffs(ctx, differing, out); err != nil {
+		if err := p.describeDiffs(ctx, sfState.compared, differing, out); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
+// differingRow is an uploaded row whose record differs: the compared fields that differ
+// and the row's values.
+type differingRow struct {
+	fields []int
+	rec    []string
+}
+
 // describeDiffs reads the differing records again and records, for each, every differing
 // field with the uploaded and the Salesforce value.
-func (p *planRun) describeDiffs(ctx context.Context, differing map[string][]int, out *csvdiff.KeySet) error {
+func (p *planRun) describeDiffs(ctx context.Context, compared []comparedField, differing map[string]differingRow, out *csvdiff.KeySet) error {
 	info := p.info
-	cols := planColumns(info)
-	var compared []runfolder.Mapping
-	for _, c := range cols {
-		if c.Field != info.ExternalIDField {
-			compared = append(compared, c)
-		}
-	}
-	uploaded := map[string][]string{}
-	r, err := os.Open(p.folder.Path(runfolder.ToImportFile))
-	if err != nil {
-		return err
-	}
-	err = eachCSVRow(r, info.ExternalIDField, func(key string, rec []string) error {
-		if _, ok := differing[foldKey(key, info.FoldKeys)]; ok {
-			uploaded[foldKey(key, info.FoldKeys)] = append([]string(nil), rec...)
-		}
-		return nil
-	})
-	r.Close()
-	if err != nil {
-		return err
-	}
 	ks := &sliceKeys{fold: info.FoldKeys}
 	for k := range differing {
 		ks.keys = append(ks.keys, k)
 	}
 	q := existenceQuery{Object: info.Object, ExtField: info.ExternalIDField}
 	for _, c := range compared {
-		q.Fields = append(q.Fields, c.Field)
+		q.Fields = append(q.Fields, c.field)
 	}
-	_, err = lookup(ctx, p.sf, q, ks, p.cfg, func(rec sfclient.Record) error {
+	_, err := lookup(ctx, p.sf, q, ks, p.cfg, func(rec sfclient.Record) error {
 		key := rec.String(info.ExternalIDField)
-		fk := foldKey(key, info.FoldKeys)
-		up := uploaded[fk]
+		d := differing[foldKey(key, info.FoldKeys)]
 		var parts []string
-		for _, i := range differing[fk] {
+		for _, i := range d.fields {
 			c := compared[i]
-			v, _ := rec.Get(c.Field)
-			parts = append(parts, fmt.Sprintf("%s: uploaded %q, Salesforce %q", c.Field, up[colIndex(cols, c.Field)], sfCanonical(c.Type, v)))
+			v, _ := rec.Get(c.field)
+			parts = append(parts, fmt.Sprintf("%s: uploaded %q, Salesforce %q", c.field, d.rec[c.col], sfCanonical(c.typ, v)))
 		}
 		return out.Add([]byte(key), []byte(VerifyDiffers+"\x00"+strings.Join(parts, "; ")))
 	})
 	return err
-}
-
-func colIndex(cols []runfolder.Mapping, field string) int {
-	for i, c := range cols {
-		if c.Field == field {
-			return i
-		}
-	}
-	return -1
 }
 
 // writeVerify writes the next free verify file (verify.csv, verify-2.csv, ...) in ledger
