@@ -2,10 +2,8 @@ package backfill
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -721,25 +719,13 @@ func eachUndoAction(folder *runfolder.Folder, fn func(key, action, id, detail st
 		return err
 	}
 	defer f.Close()
-	cr := csv.NewReader(f)
-	if _, err := cr.Read(); err != nil {
-		return err
+	err = eachCSVRow(f, "key", func(_ string, rec []string) error {
+		return fn(csvdiff.Unneutralize(rec[0]), rec[1], rec[2], csvdiff.Unneutralize(rec[3]))
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", folder.Path(runfolder.UndoPlanFile), err)
 	}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if len(rec) != 4 {
-			return fmt.Errorf("%s: a line of %d fields", folder.Path(runfolder.UndoPlanFile), len(rec))
-		}
-		if err := fn(csvdiff.Unneutralize(rec[0]), rec[1], rec[2], csvdiff.Unneutralize(rec[3])); err != nil {
-			return err
-		}
-	}
+	return nil
 }
 
 // resultWalker looks up the results of a load's rows in the order of its data file: one
