@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -348,16 +347,18 @@ func sameHost(a, b string) bool {
 // (already_newer). The count is logged. Before a load starts, what those records hold is
 // kept in before-import.csv: what the load overwrites, for undo.
 func (p *planRun) recheck(ctx context.Context) error {
-	name := runfolder.BeforeImportFile + ".recheck" // scratch: the load started already
-	if !p.journal.Started {
-		name = runfolder.BeforeImportFile
+	keys := toImportKeys(p.folder, p.info)
+	found := 0
+	var err error
+	if p.journal.Started {
+		// The load has begun: what the records hold now is not what it overwrote. Count only.
+		q := existenceQuery{Object: p.info.Object, ExtField: p.info.ExternalIDField}
+		_, err = lookup(ctx, p.sf, q, keys, p.cfg, func(sfclient.Record) error { found++; return nil })
+	} else {
+		found, err = writeBefore(ctx, p.sf, p.cfg, p.folder, p.info, keys, runfolder.BeforeImportFile)
 	}
-	found, err := writeBefore(ctx, p.sf, p.cfg, p.folder, p.info, toImportKeys(p.folder, p.info), name)
 	if err != nil {
 		return fmt.Errorf("re-check %s: %w", p.info.Object, err)
-	}
-	if p.journal.Started {
-		os.Remove(p.folder.Path(name))
 	}
 	planned := p.summary.Count(runfolder.ToUpdate)
 	p.log.Info("existence re-checked", zap.Int("planned_updates", planned), zap.Int("now_existing", found))

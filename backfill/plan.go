@@ -261,10 +261,14 @@ type planRows struct {
 	sawFirst  bool
 	order     *partOrder // nil: rows in the export's order
 	rec       []byte
+	consts    []string // the values a .sdl sets for every row, after the columns
 }
 
 func newPlanRows(t *Target, ex *existingSet, idx *csvdiff.Index, updateStale bool, maxPart int64, orderCol int) *planRows {
 	pr := &planRows{t: t, ex: ex, updateStale: updateStale, maxPart: maxPart, vals: make([][]byte, len(t.Columns))}
+	for _, f := range t.constantFields() {
+		pr.consts = append(pr.consts, t.Constants[f])
+	}
 	if orderCol >= 0 {
 		// One allocation of a whole part: growing by doubling would hold two copies at once.
 		pr.order = &partOrder{col: orderCol, buf: make([]byte, 0, maxPart)}
@@ -354,19 +358,11 @@ func (pr *planRows) write(w *csvdiff.Writer, _ *csvdiff.Header, r *csvdiff.Row) 
 	if !pr.sawFirst {
 		pr.hdrLen, pr.sawFirst = w.Offset(), true
 	}
-	var extra []string
-	if len(pr.t.Constants) > 0 {
-		consts := pr.t.constantFields()
-		extra = make([]string, len(consts))
-		for i, f := range consts {
-			extra[i] = pr.t.Constants[f]
-		}
-	}
 	if pr.order != nil {
-		return pr.writeOrdered(w, extra)
+		return pr.writeOrdered(w)
 	}
 	start := w.Offset()
-	err := w.Write(pr.vals, extra...)
+	err := w.Write(pr.vals, pr.consts...)
 	// A part is at most maxPart bytes with its header; a record that would pass the limit
 	// starts the next part.
 	if pr.partRows > 0 && pr.hdrLen+(w.Offset()-pr.partStart) > pr.maxPart {
@@ -382,9 +378,9 @@ func (pr *planRows) write(w *csvdiff.Writer, _ *csvdiff.Header, r *csvdiff.Row) 
 
 // writeOrdered adds the row to the part held in memory; when the part is full it is written,
 // in order, and the row starts the next one.
-func (pr *planRows) writeOrdered(w *csvdiff.Writer, extra []string) error {
+func (pr *planRows) writeOrdered(w *csvdiff.Writer) error {
 	o := pr.order
-	pr.rec = w.AppendRecord(pr.rec[:0], pr.vals, extra...)
+	pr.rec = w.AppendRecord(pr.rec[:0], pr.vals, pr.consts...)
 	o.add(pr.rec)
 	if n := len(o.rows) - 1; n > 0 && pr.hdrLen+o.size() > pr.maxPart {
 		return pr.flushPart(w, n)
