@@ -208,8 +208,7 @@ func (l *loader) finalFiles() (*finalFiles, error) {
 			return nil, err
 		}
 	}
-	root, left := 0, 0
-	var table *runfolder.Results
+	walk := &resultWalker{l: l, load: func(root int) (*runfolder.Results, error) { return l.finalRoot(root, ws, fin) }}
 	m := l.cfg.progress().Start("write the final ledger and result files", int64(l.p.summary.Rows), "rows")
 	defer m.Done()
 	seen := 0
@@ -219,20 +218,13 @@ func (l *loader) finalFiles() (*finalFiles, error) {
 		}
 		o, detail := e.Outcome, e.Detail
 		if o.Planned() {
-			for left == 0 {
-				if root++; root > len(l.plan.Parts) {
-					return fmt.Errorf("internal error: the ledger has more rows to load than the plan's parts")
-				}
-				left = l.plan.Parts[root-1].Rows
-				var err error
-				if table, err = l.finalRoot(root, ws, fin); err != nil {
-					return err
-				}
-			}
-			left--
 			var src uint16
 			var found bool
-			if o, detail, src, found = table.Lookup(e.Key); !found {
+			var err error
+			if o, detail, src, found, err = walk.next(e.Key); err != nil {
+				return err
+			}
+			if !found {
 				o, detail = runfolder.Unprocessed, "no result from Salesforce for this row: its job ended without one"
 			} else if ps := l.st.Part(int(src)); ps.State == runfolder.StateRefused {
 				detail = ps.JobError
@@ -244,7 +236,7 @@ func (l *loader) finalFiles() (*finalFiles, error) {
 		fin.counts.Add(o)
 		return lw.Write(e.Line, []byte(e.Key), o, detail)
 	})
-	if err == nil && (root != len(l.plan.Parts) || left != 0) {
+	if err == nil && !walk.done() {
 		err = fmt.Errorf("internal error: the ledger has fewer rows to load than the plan's parts")
 	}
 	if err == nil {

@@ -188,3 +188,37 @@ func refusedName(n int) string { return fmt.Sprintf("part-%d-refused", n) }
 // resolvedName names the pseudo-job whose success file holds the rows of part n found
 // loaded in the org.
 func resolvedName(n int) string { return fmt.Sprintf("part-%d-resolved", n) }
+
+// resultWalker looks up the results of a load's rows in the order of its data file: one
+// plan part (and the parts that followed it up) at a time, so memory holds one part's table.
+type resultWalker struct {
+	l *loader
+	// load reads the table of plan part root; nil means l.results.
+	load       func(root int) (*runfolder.Results, error)
+	root, left int
+	t          *runfolder.Results
+}
+
+// next returns the outcome, detail and source part of the next row, whose key is key.
+func (w *resultWalker) next(key string) (runfolder.Outcome, string, uint16, bool, error) {
+	for w.left == 0 {
+		if w.root++; w.root > len(w.l.plan.Parts) {
+			return 0, "", 0, false, fmt.Errorf("internal error: more rows than the parts of %s hold", w.l.file)
+		}
+		w.left = w.l.plan.Parts[w.root-1].Rows
+		load := w.load
+		if load == nil {
+			load = w.l.results
+		}
+		var err error
+		if w.t, err = load(w.root); err != nil {
+			return 0, "", 0, false, err
+		}
+	}
+	w.left--
+	o, d, src, ok := w.t.Lookup(key)
+	return o, d, src, ok, nil
+}
+
+// done reports whether every row of every part was walked.
+func (w *resultWalker) done() bool { return w.root == len(w.l.plan.Parts) && w.left == 0 }

@@ -656,7 +656,7 @@ func (p *planRun) finishUndo(ctx context.Context, up *undoPlan, del, upd *loader
 			o = UndoRestored
 		}
 		if wk := walkers[action]; wk != nil {
-			res, d, found, err := wk.next(id)
+			res, d, _, found, err := wk.next(id)
 			if err != nil {
 				return err
 			}
@@ -726,28 +726,4 @@ func eachUndoAction(folder *runfolder.Folder, fn func(key, action, id, detail st
 		return fmt.Errorf("%s: %w", folder.Path(runfolder.UndoPlanFile), err)
 	}
 	return nil
-}
-
-// resultWalker looks up the results of a load's rows in the order of its data file: one
-// plan part (and the parts that followed it up) at a time.
-type resultWalker struct {
-	l          *loader
-	root, left int
-	t          *runfolder.Results
-}
-
-func (w *resultWalker) next(key string) (runfolder.Outcome, string, bool, error) {
-	for w.left == 0 {
-		if w.root++; w.root > len(w.l.plan.Parts) {
-			return 0, "", false, fmt.Errorf("internal error: more rows than the parts of %s hold", w.l.file)
-		}
-		w.left = w.l.plan.Parts[w.root-1].Rows
-		var err error
-		if w.t, err = w.l.results(w.root); err != nil {
-			return 0, "", false, err
-		}
-	}
-	w.left--
-	o, d, _, ok := w.t.Lookup(key)
-	return o, d, ok, nil
 }
