@@ -30,7 +30,7 @@ func beforeHeader(info *runfolder.Plan) []string {
 }
 
 // writeBefore asks Salesforce for the records of keys and writes their values to name.
-func writeBefore(ctx context.Context, sf Salesforce, cfg *Config, folder *runfolder.Folder, info *runfolder.Plan, keys keySource, name string) (int, error) {
+func writeBefore(ctx context.Context, sf Salesforce, j *job, folder *runfolder.Folder, info *runfolder.Plan, keys keySource, name string) (int, error) {
 	header := beforeHeader(info)
 	types := fieldTypes(info)
 	out, err := folder.Begin(name)
@@ -45,7 +45,7 @@ func writeBefore(ctx context.Context, sf Salesforce, cfg *Config, folder *runfol
 	q := existenceQuery{Object: info.Object, ExtField: info.ExternalIDField, Fields: header[2:]}
 	n := 0
 	rec := make([]string, len(header))
-	_, err = lookup(ctx, sf, q, keys, cfg, func(r sfclient.Record) error {
+	_, err = lookup(ctx, sf, j, q, keys, func(r sfclient.Record) error {
 		rec[0], rec[1] = r.String(info.ExternalIDField), r.String("Id")
 		for i, f := range header[2:] {
 			v, _ := r.Get(f)

@@ -6,11 +6,8 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"go.uber.org/zap/zaptest"
 
 	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/report"
@@ -24,61 +21,65 @@ var fixedNow = func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, ti
 // cleanCase is a `clean` run on the shared fixtures; golden files live in
 // testdata/golden/<name>/.
 type cleanCase struct {
-	name string
-	cfg  func(*backfill.Config)
-	code int // the exit code Clean's error maps to (its files are written all the same)
+	name   string
+	cfg    func(*backfill.CleanOptions)
+	status backfill.Status // how Clean's run ends (its files are written all the same)
 }
 
 var cleanCases = []cleanCase{
-	{"clean-sample", func(c *backfill.Config) {
-		c.Export, c.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
-	}, 0},
-	{"clean-sample-two-date-columns", func(c *backfill.Config) {
-		c.Export, c.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
-		c.DateColumns = []string{"Enrollment Date", "Updated At"}
-		c.SkippedBeforeCutoff = true
-	}, 0},
-	{"clean-excel-1252", func(c *backfill.Config) {
-		c.Export, c.Existing = "../testdata/quirks/export-excel-1252.csv", "../testdata/quirks/existing.csv"
-		c.Encoding = "windows-1252"
-		c.MaxRejected = percent(100) // the quirks are the point: 2 of its 10 rows cannot be used
-	}, 0},
+	{"clean-sample", func(c *backfill.CleanOptions) {
+		c.Export.File, c.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
+	}, backfill.StatusDone},
+	{"clean-sample-two-date-columns", func(c *backfill.CleanOptions) {
+		c.Export.File, c.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
+		c.Export.DateColumns = []string{"Enrollment Date", "Updated At"}
+		c.Export.SkippedBeforeCutoff = true
+	}, backfill.StatusDone},
+	{"clean-excel-1252", func(c *backfill.CleanOptions) {
+		c.Export.File, c.Existing = "../testdata/quirks/export-excel-1252.csv", "../testdata/quirks/existing.csv"
+		c.Export.Encoding = "windows-1252"
+		c.Export.MaxRejected = percent(100) // the quirks are the point: 2 of its 10 rows cannot be used
+	}, backfill.StatusDone},
 	// The shapes real exports take (issue "never silently wrong"): each is read as it is
 	// written, or said loudly.
-	{"quirk-cr-only", func(c *backfill.Config) {
-		c.Export, c.Existing = "../testdata/quirks/cr-only.csv", "../testdata/quirks/existing-quirks.csv"
-	}, 0},
-	{"quirk-day-first", func(c *backfill.Config) {
-		c.Export, c.Existing = "../testdata/quirks/day-first.csv", "../testdata/quirks/existing-quirks.csv"
-	}, 0},
-	{"quirk-month-first", func(c *backfill.Config) {
-		c.Export, c.Existing = "../testdata/quirks/month-first.csv", "../testdata/quirks/existing-quirks.csv"
-	}, 0},
-	{"quirk-ambiguous", func(c *backfill.Config) {
-		c.Export, c.Existing = "../testdata/quirks/ambiguous.csv", "../testdata/quirks/existing-quirks.csv"
-	}, 0},
-	{"quirk-1252-without-encoding", func(c *backfill.Config) {
-		c.Export, c.Existing = "../testdata/quirks/export-excel-1252.csv", "../testdata/quirks/existing.csv"
-	}, backfill.ExitRowsFailed},
-	{"quirk-case-sensitive-keys", func(c *backfill.Config) {
-		c.Export, c.Existing = "../testdata/quirks/day-first.csv", "../testdata/quirks/existing-quirks.csv"
+	{"quirk-cr-only", func(c *backfill.CleanOptions) {
+		c.Export.File, c.Existing = "../testdata/quirks/cr-only.csv", "../testdata/quirks/existing-quirks.csv"
+	}, backfill.StatusDone},
+	{"quirk-day-first", func(c *backfill.CleanOptions) {
+		c.Export.File, c.Existing = "../testdata/quirks/day-first.csv", "../testdata/quirks/existing-quirks.csv"
+	}, backfill.StatusDone},
+	{"quirk-month-first", func(c *backfill.CleanOptions) {
+		c.Export.File, c.Existing = "../testdata/quirks/month-first.csv", "../testdata/quirks/existing-quirks.csv"
+	}, backfill.StatusDone},
+	{"quirk-ambiguous", func(c *backfill.CleanOptions) {
+		c.Export.File, c.Existing = "../testdata/quirks/ambiguous.csv", "../testdata/quirks/existing-quirks.csv"
+	}, backfill.StatusDone},
+	{"quirk-1252-without-encoding", func(c *backfill.CleanOptions) {
+		c.Export.File, c.Existing = "../testdata/quirks/export-excel-1252.csv", "../testdata/quirks/existing.csv"
+	}, backfill.StatusTooManyRejected},
+	{"quirk-case-sensitive-keys", func(c *backfill.CleanOptions) {
+		c.Export.File, c.Existing = "../testdata/quirks/day-first.csv", "../testdata/quirks/existing-quirks.csv"
 		c.CaseSensitiveKeys = true
-	}, 0},
+	}, backfill.StatusDone},
 }
 
 // run runs the case into a fresh folder and returns its config, summary and stdout.
-func (tc cleanCase) run(t *testing.T) (backfill.Config, *backfill.Summary, []byte) {
+func (tc cleanCase) run(t *testing.T) (backfill.CleanOptions, *backfill.Summary, []byte) {
 	t.Helper()
-	cfg := backfill.DefaultConfig()
-	cfg.Now = fixedNow
-	cfg.Logger = zaptest.NewLogger(t)
-	cfg.Out = filepath.Join(t.TempDir(), "run")
+	cfg := cleanOptions(t)
 	tc.cfg(&cfg)
-	sum, err := backfill.Clean(t.Context(), wire(cfg))
-	if code := backfill.ExitCode(err); code != tc.code || sum == nil {
-		t.Fatalf("Clean: %v (exit %d), want exit %d", err, code, tc.code)
+	sum, err := backfill.Clean(t.Context(), cfg)
+	if err != nil || sum.Status != tc.status {
+		t.Fatalf("Clean: %v, status %q, want %q", err, sum.Status, tc.status)
 	}
 	return cfg, sum, []byte(printed(t, sum))
+}
+
+// cleanOptions are a clean at a fixed time into a fresh folder.
+func cleanOptions(t *testing.T) backfill.CleanOptions {
+	o := backfill.CleanOptions{Front: cli(t), Export: backfill.NewExportOptions(), Out: filepath.Join(t.TempDir(), "run")}
+	o.Now = fixedNow
+	return o
 }
 
 // TestCleanGolden runs `clean` on the shared fixtures and compares the whole run folder and
@@ -103,7 +104,7 @@ func TestCleanGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			var want bytes.Buffer
-			if err := report.Render(&want, sum); err != nil || !bytes.Equal(page, want.Bytes()) {
+			if err := report.Render(&want, sum, report.View{Words: report.Shell{}}); err != nil || !bytes.Equal(page, want.Bytes()) {
 				t.Errorf("report.html is not the rendering of the summary (%v)", err)
 			}
 			for name, b := range got {
@@ -163,13 +164,9 @@ func TestCleanUnusableExportLeavesNoRunFolder(t *testing.T) {
 	dir := t.TempDir()
 	export := filepath.Join(dir, "export.csv")
 	os.WriteFile(export, []byte("Email,Enrollment Date\nx@y.z,2025-12-01\n"), 0o600)
-	cfg := backfill.DefaultConfig()
-	cfg.Export, cfg.Existing = export, "../backfill/demo/sample/existing.csv"
-	cfg.Out = filepath.Join(dir, "run")
-	_, err := backfill.Clean(t.Context(), wire(cfg))
-	if code := backfill.ExitCode(err); code != backfill.ExitUsage {
-		t.Fatalf("exit code %d (%v), want %d", code, err, backfill.ExitUsage)
-	}
+	cfg := cleanOptions(t)
+	cfg.Export.File, cfg.Existing = export, "../backfill/demo/sample/existing.csv"
+	_, err := backfill.Clean(t.Context(), cfg)
 	var fe *csvdiff.FileError
 	if !errors.As(err, &fe) || fe.File != export || fe.Line != 1 {
 		t.Errorf("err = %v, want a FileError naming %s line 1", err, export)
@@ -181,15 +178,14 @@ func TestCleanUnusableExportLeavesNoRunFolder(t *testing.T) {
 
 func TestCleanNeverOverwritesARunFolder(t *testing.T) {
 	t.Parallel()
-	cfg := backfill.DefaultConfig()
-	cfg.Export, cfg.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
-	cfg.Out = filepath.Join(t.TempDir(), "run")
-	if _, err := backfill.Clean(t.Context(), wire(cfg)); err != nil {
+	cfg := cleanOptions(t)
+	cfg.Export.File, cfg.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
+	if _, err := backfill.Clean(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(filepath.Join(cfg.Out, "ledger.csv"))
-	_, err := backfill.Clean(t.Context(), wire(cfg))
-	if backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "already exists") {
+	_, err := backfill.Clean(t.Context(), cfg)
+	if !errors.Is(err, backfill.ErrOutExists) || !isA[*backfill.OptionError](err) {
 		t.Fatalf("second run into the same folder: %v, want a usage error", err)
 	}
 	after, _ := os.ReadFile(filepath.Join(cfg.Out, "ledger.csv"))
@@ -200,10 +196,9 @@ func TestCleanNeverOverwritesARunFolder(t *testing.T) {
 
 func TestRunFolderIsPrivate(t *testing.T) {
 	t.Parallel()
-	cfg := backfill.DefaultConfig()
-	cfg.Export, cfg.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
-	cfg.Out = filepath.Join(t.TempDir(), "run")
-	if _, err := backfill.Clean(t.Context(), wire(cfg)); err != nil {
+	cfg := cleanOptions(t)
+	cfg.Export.File, cfg.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
+	if _, err := backfill.Clean(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := os.Stat(cfg.Out)

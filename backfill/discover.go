@@ -19,26 +19,22 @@ import (
 // assumed: the namespace comes from the installed package, the object and the external id
 // field from their labels, the mapping from the export's headers.
 
-// TargetError says why the target cannot be found or used, and what to do. plan and import
-// turn it into a usage error (exit 2), preflight into a failing check.
+// TargetError says why the target cannot be found or used, and what to do (Fix, in the
+// front end's [Words]); Option is the option that names the target by hand, when one does.
+// Nothing was written to Salesforce; preflight shows it as a failing check.
 type TargetError struct {
 	Msg, Fix string
+	Option   Option
 }
 
 func (e *TargetError) Error() string { return e.Msg }
 
-func targetErr(fix, format string, args ...any) error {
+func targetErr(fix, format string, args ...any) *TargetError {
 	return &TargetError{Msg: fmt.Sprintf(format, args...), Fix: fix}
 }
 
-// asUsage turns a *TargetError into a usage error; other errors pass.
-func asUsage(err error) error {
-	var te *TargetError
-	if errors.As(err, &te) {
-		return UsageError(te.Fix, "%s", te.Msg)
-	}
-	return err
-}
+// by says which option fixes e.
+func (e *TargetError) by(o Option) *TargetError { e.Option = o; return e }
 
 // Package names the reconnection guide requires (DOMAIN.md section 2).
 const (
@@ -73,18 +69,19 @@ func dataConnectorOf(pkgs []sfclient.InstalledPackage) (sfclient.InstalledPackag
 	return sfclient.InstalledPackage{}, false
 }
 
-// discover finds the target: the object (cfg.Object, or the object labelled "Enrollment" in
-// the Northpass namespace), its external id field (cfg.ExternalIDField, or the External ID
+// discover finds the target: the object (to.Object, or the object labelled "Enrollment" in
+// the Northpass namespace), its external id field (to.ExternalIDField, or the External ID
 // field labelled "External id") and, when h is not nil, the mapping of the export's columns
-// (the .sdl of cfg.MappingFile, else API names, else labels). pkgs are the installed
-// packages when the caller already listed them, else nil. Problems the user can fix are a
-// *[TargetError]. Once the object is described the target is returned even with an error,
-// so that preflight can go on checking the object.
-func discover(ctx context.Context, sf Salesforce, cfg *Config, h *csvdiff.Header, pkgs []sfclient.InstalledPackage) (*Target, error) {
-	object, ns := cfg.Object, ""
+// (the .sdl of to.Mapping, else API names, else labels; chosenDates says the cutoff columns
+// were chosen, not detected). pkgs are the installed packages when the caller already
+// listed them, else nil. Problems the user can fix are a *[TargetError]. Once the object is
+// described the target is returned even with an error, so that preflight can go on checking
+// the object.
+func discover(ctx context.Context, sf Salesforce, w Words, to TargetOptions, chosenDates bool, h *csvdiff.Header, pkgs []sfclient.InstalledPackage) (*Target, error) {
+	object, ns := to.Object, ""
 	if object == "" {
 		var err error
-		if object, ns, err = findObject(ctx, sf, pkgs); err != nil {
+		if object, ns, err = findObject(ctx, sf, w, pkgs); err != nil {
 			return nil, err
 		}
 	}
@@ -92,38 +89,38 @@ func discover(ctx context.Context, sf Salesforce, cfg *Config, h *csvdiff.Header
 	if err != nil {
 		var ae *sfclient.APIError
 		if errors.As(err, &ae) && ae.StatusCode == 404 {
-			return nil, targetErr(fixAccess+"; or check --object", "object %s does not exist or is not visible to this user", object)
+			return nil, targetErr(fixAccess+"; or check "+w.Option(OptObject, ""), "object %s does not exist or is not visible to this user", object).by(OptObject)
 		}
 		return nil, err
 	}
 	t := targetFromDescribe(d)
 	t.Namespace = ns
-	if err := t.chooseExternalID(cfg.ExternalIDField); err != nil {
+	if err := t.chooseExternalID(w, to.ExternalIDField); err != nil {
 		return t, err
 	}
 	if h == nil {
 		return t, nil
 	}
-	return t, t.mapExport(cfg, h)
+	return t, t.mapExport(w, to.Mapping, chosenDates, h)
 }
 
-// mapExport maps the export's columns (header h) to the target's fields, through
-// cfg.MappingFile when given.
-func (t *Target) mapExport(cfg *Config, h *csvdiff.Header) error {
+// mapExport maps the export's columns (header h) to the target's fields, through the .sdl
+// file mapping when given; chosenDates says the cutoff columns were chosen, not detected.
+func (t *Target) mapExport(w Words, mapping string, chosenDates bool, h *csvdiff.Header) error {
 	var sdl *Mapping
-	if cfg.MappingFile != "" {
+	if mapping != "" {
 		var err error
-		if sdl, err = readMapping(cfg.MappingFile); err != nil {
+		if sdl, err = readMapping(w, mapping); err != nil {
 			return err
 		}
 	}
 	t.header = h
-	return t.mapColumns(h, columnRoles(h, len(cfg.DateColumns) > 0), sdl, cfg.MappingFile)
+	return t.mapColumns(w, h, columnRoles(h, chosenDates), sdl, mapping)
 }
 
 // findObject finds the object labelled "Enrollment" in the installed Northpass package's
 // namespace. pkgs may be nil: then the packages are listed.
-func findObject(ctx context.Context, sf Salesforce, pkgs []sfclient.InstalledPackage) (object, ns string, err error) {
+func findObject(ctx context.Context, sf Salesforce, w Words, pkgs []sfclient.InstalledPackage) (object, ns string, err error) {
 	if pkgs == nil {
 		if pkgs, err = sf.InstalledPackages(ctx); err != nil {
 			return "", "", fmt.Errorf("list installed packages: %w", err)
@@ -131,8 +128,8 @@ func findObject(ctx context.Context, sf Salesforce, pkgs []sfclient.InstalledPac
 	}
 	pkg, ok := northpassPackageOf(pkgs)
 	if !ok || pkg.Namespace == "" {
-		return "", "", targetErr("install or upgrade the Northpass package (run backfill preflight), or name the object with --object",
-			"the Northpass package is not installed in this org")
+		return "", "", targetErr(fmt.Sprintf("install or upgrade the Northpass package (run %s), or name the object with %s",
+			w.Command(CmdPreflight, ""), w.Option(OptObject, "")), "the Northpass package is not installed in this org").by(OptObject)
 	}
 	g, err := sf.DescribeGlobal(ctx)
 	if err != nil {
@@ -147,10 +144,11 @@ func findObject(ctx context.Context, sf Salesforce, pkgs []sfclient.InstalledPac
 		if len(inNS) > 0 {
 			list = strings.Join(inNS, ", ")
 		}
-		return "", "", targetErr(fixAccess+"; or name the object with --object",
-			"no object labelled \"Enrollment\" in namespace %s (objects there: %s)", pkg.Namespace, list)
+		return "", "", targetErr(fixAccess+"; or name the object with "+w.Option(OptObject, ""),
+			"no object labelled \"Enrollment\" in namespace %s (objects there: %s)", pkg.Namespace, list).by(OptObject)
 	}
-	return "", "", targetErr("choose one with --object", "several objects labelled \"Enrollment\" in namespace %s: %s", pkg.Namespace, strings.Join(matches, ", "))
+	return "", "", targetErr("choose one with "+w.Option(OptObject, ""), "several objects labelled \"Enrollment\" in namespace %s: %s",
+		pkg.Namespace, strings.Join(matches, ", ")).by(OptObject)
 }
 
 // enrollmentObjects returns the objects of namespace ns labelled "Enrollment", and every
@@ -162,7 +160,7 @@ func enrollmentObjects(g *sfclient.GlobalDescribe, ns string) (matches, inNS []s
 			continue
 		}
 		inNS = append(inNS, fmt.Sprintf("%s (%q)", o.Name, o.Label))
-		if labelKey(o.Label) == "enrollment" {
+		if csvdiff.FoldName(o.Label) == "enrollment" {
 			matches = append(matches, o.Name)
 		}
 	}
@@ -182,14 +180,14 @@ func targetFromDescribe(d *sfclient.SObjectDescribe) *Target {
 
 // chooseExternalID picks the upsert key: the override, else the field with externalId=true
 // labelled "External id". Several candidates and no override stop with the list.
-func (t *Target) chooseExternalID(override string) error {
+func (t *Target) chooseExternalID(w Words, override string) error {
 	if override != "" {
 		f := t.Field(override)
 		if f == nil {
-			return targetErr("check --external-id-field", "%s has no field %s", t.Object, override)
+			return targetErr("check "+w.Option(OptExternalIDField, ""), "%s has no field %s", t.Object, override).by(OptExternalIDField)
 		}
 		if !f.ExternalID && !strings.EqualFold(f.Name, "Id") {
-			return targetErr("choose a field marked External ID", "%s.%s is not an External ID field", t.Object, f.Name)
+			return targetErr("choose a field marked External ID", "%s.%s is not an External ID field", t.Object, f.Name).by(OptExternalIDField)
 		}
 		t.ExternalIDField = f.Name
 		return nil
@@ -200,7 +198,7 @@ func (t *Target) chooseExternalID(override string) error {
 			continue
 		}
 		all = append(all, f.Name)
-		if labelKey(f.Label) == "externalid" {
+		if csvdiff.FoldName(f.Label) == "externalid" {
 			labelled = append(labelled, f.Name)
 		}
 	}
@@ -211,26 +209,27 @@ func (t *Target) chooseExternalID(override string) error {
 		t.ExternalIDField = labelled[0]
 		return nil
 	case len(labelled) > 1:
-		return targetErr("choose one with --external-id-field", "several External ID fields labelled \"External id\" on %s: %s", t.Object, strings.Join(labelled, ", "))
+		return targetErr("choose one with "+w.Option(OptExternalIDField, ""), "several External ID fields labelled \"External id\" on %s: %s",
+			t.Object, strings.Join(labelled, ", ")).by(OptExternalIDField)
 	}
 	if len(all) == 0 {
-		return targetErr("check --object: the Northpass Enrollment object has an External ID field; an upsert needs one",
-			"%s has no External ID field: it cannot be upserted", t.Object)
+		return targetErr("check "+w.Option(OptObject, "")+": the Northpass Enrollment object has an External ID field; an upsert needs one",
+			"%s has no External ID field: it cannot be upserted", t.Object).by(OptObject)
 	}
-	return targetErr("name it with --external-id-field; External ID fields: "+strings.Join(all, ", "),
-		"no External ID field labelled \"External id\" on %s", t.Object)
+	return targetErr("name it with "+w.Option(OptExternalIDField, "")+"; External ID fields: "+strings.Join(all, ", "),
+		"no External ID field labelled \"External id\" on %s", t.Object).by(OptExternalIDField)
 }
 
 // readMapping reads a Data Loader .sdl mapping file.
-func readMapping(path string) (*Mapping, error) {
+func readMapping(w Words, path string) (*Mapping, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, targetErr("check --mapping", "read the mapping file: %v", err)
+		return nil, targetErr("check "+w.Option(OptMapping, ""), "read the mapping file: %v", err).by(OptMapping)
 	}
 	defer f.Close()
 	m, err := ParseSDL(f, path)
 	if err != nil {
-		return nil, targetErr("fix the mapping file (Data Loader .sdl: CSV Header=Field__c lines)", "%v", err)
+		return nil, targetErr("fix the mapping file (Data Loader .sdl: CSV Header=Field__c lines)", "%v", err).by(OptMapping)
 	}
 	return m, nil
 }

@@ -69,6 +69,9 @@ func (q existenceQuery) selectClause() string {
 	return "SELECT " + strings.Join(fields, ", ") + " FROM " + q.Object
 }
 
+// scanEvery is how many records a scan reads between two progress events.
+const scanEvery = 500
+
 // existenceMode is how existence was checked.
 type existenceMode struct {
 	Scan      bool // one scan of the object instead of IN queries
@@ -80,7 +83,7 @@ type existenceMode struct {
 // lookup asks Salesforce which keys of ks exist and calls fn with each matching record (its
 // Id, external id and q.Fields). It uses batched IN queries on the external id, or one scan
 // of the object when that costs fewer API calls, and reports which.
-func lookup(ctx context.Context, sf Salesforce, q existenceQuery, ks keySource, cfg *Config, fn func(sfclient.Record) error) (existenceMode, error) {
+func lookup(ctx context.Context, sf Salesforce, j *job, q existenceQuery, ks keySource, fn func(sfclient.Record) error) (existenceMode, error) {
 	mode := existenceMode{Candidate: ks.Len()}
 	if ks.Len() == 0 {
 		return mode, nil
@@ -100,15 +103,18 @@ func lookup(ctx context.Context, sf Salesforce, q existenceQuery, ks keySource, 
 	}
 	mode.Records = total
 	scanCalls := (total + queryPageSize - 1) / queryPageSize
-	log := cfg.logger()
+	log := j.log
 	if scanCalls < inCalls {
 		mode.Scan, mode.Calls = true, scanCalls
 		log.Info("existence check: one scan of the object", zap.String("object", q.Object), zap.Int("records", total),
 			zap.Int("calls", scanCalls), zap.Int("in_query_calls", inCalls))
-		m := cfg.progress().Start("check which records exist (scan)", int64(total), "records")
-		defer m.Done()
+		m := j.step(Event{Step: StepScan, Total: int64(total), Unit: UnitRecords})
+		defer m.end()
+		seen := int64(0)
 		err := sf.Query(ctx, sel, func(r sfclient.Record) error {
-			m.Add(1)
+			if seen++; seen%scanEvery == 0 {
+				m.set(seen)
+			}
 			has, err := ks.Has([]byte(r.String(q.ExtField)))
 			if err != nil || !has {
 				return err
@@ -118,19 +124,20 @@ func lookup(ctx context.Context, sf Salesforce, q existenceQuery, ks keySource, 
 		if err != nil {
 			return mode, fmt.Errorf("scan %s: %w", q.Object, err)
 		}
+		m.set(seen)
 		return mode, nil
 	}
 	mode.Calls = inCalls
 	log.Info("existence check: IN queries", zap.String("object", q.Object), zap.Int("keys", ks.Len()),
 		zap.Int("calls", inCalls), zap.Int("full_scan_calls", scanCalls))
-	m := cfg.progress().Start("check which records exist", int64(ks.Len()), "keys")
-	defer m.Done()
+	m := j.step(Event{Step: StepExistence, Total: int64(ks.Len()), Unit: UnitKeys})
+	defer m.end()
 	err = eachChunk(ks, func(keys []string) error {
 		return sfclient.InBatchesN(prefix, "", keys, func(soql string, n int) error {
 			if err := sf.Query(ctx, soql, fn); err != nil {
 				return err
 			}
-			m.Add(int64(n))
+			m.add(int64(n))
 			return nil
 		})
 	})

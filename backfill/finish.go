@@ -16,8 +16,8 @@ import (
 // run again after a crash: the plan's ledger and summary are kept as plan-ledger.csv and
 // plan-summary.json the first time and always read from there, and every file is written
 // under a temporary name and renamed into place.
-func (p *planRun) finish(ctx context.Context, l *loader) error {
-	folder := p.folder
+func (w *workFolder) finish(ctx context.Context, l *loader) error {
+	folder := w.folder
 	for _, mv := range []struct{ from, to string }{{runfolder.LedgerFile, runfolder.PlanLedgerFile},
 		{runfolder.SummaryFile, runfolder.PlanSummaryFile}, {runfolder.ReportFile, runfolder.PlanReportFile}} {
 		if mv.from == runfolder.ReportFile && !folder.Has(mv.from) {
@@ -29,65 +29,58 @@ func (p *planRun) finish(ctx context.Context, l *loader) error {
 			}
 		}
 	}
-	fin, err := l.finalFiles()
+	fin, err := w.finalFiles(l)
 	if err != nil {
 		return fmt.Errorf("write the final ledger and result files: %w", err)
 	}
-	sum := *p.summary
-	sum.Command = "import"
+	sum := *w.summary
+	sum.Command = string(CmdImport)
 	sum.Rows = fin.counts.Total()
 	sum.Outcomes = fin.counts.Map()
-	sum.Reasons = append(planReasons(p.summary.Reasons), fin.stats.Reasons()...)
+	sum.Reasons = append(planReasons(w.summary.Reasons), fin.stats.Reasons()...)
 	if fin.days != nil {
-		sum.ByDay = finalDays(p.summary.ByDay, fin.days)
+		sum.ByDay = finalDays(w.summary.ByDay, fin.days)
 	}
-	sum.APICalls = mergeCalls(p.summary.APICalls, p.sf.CallCounts())
+	sum.APICalls = mergeCalls(w.summary.APICalls, w.sf.CallCounts())
 	sum.Jobs = l.jobSummaries(ctx)
-	sum.Files = []RunFile{
-		{runfolder.SummaryFile, "counts and choices (the plan's: plan-summary.json)"},
-		{runfolder.ReportFile, runfolder.Describe(runfolder.ReportFile)},
-		{runfolder.PlanReportFile, runfolder.Describe(runfolder.PlanReportFile)},
-		{runfolder.LedgerFile, "final outcome of every data row (the plan's: plan-ledger.csv)"},
+	sum.Files = nil
+	for _, f := range runfolder.Imported() {
+		desc := f.Desc
+		if runfolder.IsResultFile(f.Name) {
+			desc = fmt.Sprintf("%s: %s", Plural(fin.rows[f.Name], "row"), desc)
+		}
+		sum.Files = append(sum.Files, RunFile{f.Name, desc})
 	}
-	for _, k := range runfolder.ResultKinds {
-		sum.Files = append(sum.Files, RunFile{k.File, fmt.Sprintf("%s: %s", Plural(fin.rows[k.File], "row"), runfolder.Describe(k.File))})
+	if w.summary.StartedAt.IsZero() {
+		sum.StartedAt = w.j.now()
 	}
-	sum.Files = append(sum.Files, []RunFile{
-		{runfolder.ToImportFile, "exactly what was uploaded (parts/ holds the parts the load added)"},
-		{runfolder.SkippedFile, "rows left out after the cutoff (duplicates, already present, stale)"},
-		{runfolder.RejectsFile, runfolder.Describe(runfolder.RejectsFile)},
-		{runfolder.PlanFile, "the plan that was loaded"},
-		{runfolder.JournalFile, runfolder.Describe(runfolder.JournalFile)},
-		{runfolder.JobsDir + "/", "each Bulk job's result files as Salesforce sent them"},
-		{runfolder.RunLogFile, runfolder.Describe(runfolder.RunLogFile)},
-	}...)
-	if p.summary.StartedAt.IsZero() {
-		sum.StartedAt = p.cfg.now()
+	sum.Warnings = append(sum.Warnings, w.loadWarnings(l)...)
+	if sum.Rows != w.summary.Rows {
+		return fmt.Errorf("internal error: the final ledger has %d rows, the plan %d", sum.Rows, w.summary.Rows)
 	}
-	sum.Warnings = append(sum.Warnings, p.loadWarnings(l)...)
-	if sum.Rows != p.summary.Rows {
-		return fmt.Errorf("internal error: the final ledger has %d rows, the plan %d", sum.Rows, p.summary.Rows)
-	}
-	if err := finishSummary(p.cfg, folder, &sum); err != nil {
+	sum.decide(true)
+	if err := writeSummary(w.j, folder, &sum); err != nil {
 		return err
 	}
-	p.summary = &sum
+	w.summary = &sum
 	return nil
 }
 
 // loadWarnings are what the final summary must say about how the load went.
-func (p *planRun) loadWarnings(l *loader) []Warning {
+func (w *workFolder) loadWarnings(l *loader) []Warning {
 	var out []Warning
-	if p.skippedPreflight {
+	words := w.j.words()
+	if w.skippedPreflight {
 		out = append(out, Warning{Kind: "preflight",
-			Message: "the load ran with --skip-preflight: login and --sandbox, packages, integration user, object and fields, and limits were not checked first",
-			Fix:     "run backfill preflight now to see whether anything needs fixing"})
+			Message: fmt.Sprintf("the load ran with %s: login and %s, packages, integration user, object and fields, and limits were not checked first",
+				words.Option(OptSkipPreflight, ""), words.Option(OptSandbox, "")),
+			Fix: "run " + words.Command(CmdPreflight, "") + " now to see whether anything needs fixing"})
 	}
 	if l.st.Lost {
 		out = append(out, Warning{Kind: "journal",
 			Message: fmt.Sprintf("journal.jsonl was missing: which rows were already loaded was read from Salesforce (a record holding every planned value counts as loaded, created when Salesforce created it after %s)",
 				l.loadStart().Format(time.RFC3339)),
-			Fix: "compare the ledger with Salesforce (backfill verify) before relying on created/updated"})
+			Fix: "compare the ledger with Salesforce (" + words.Command(CmdVerify, "") + ") before relying on created/updated"})
 	}
 	return out
 }
@@ -114,14 +107,14 @@ func (f *finalFiles) day(day string, o runfolder.Outcome) {
 
 // dayColumns are the to_import.csv columns of the export's cutoff date columns: a row's
 // day is its latest date among them, as plan counted it.
-func (p *planRun) dayColumns() []int {
+func (w *workFolder) dayColumns() []int {
 	var out []int
-	for _, dc := range p.summary.DateColumns {
-		for _, m := range p.info.Mapping {
+	for _, dc := range w.summary.DateColumns {
+		for _, m := range w.info.Mapping {
 			if csvdiff.Canonical(m.Column) != csvdiff.Canonical(dc) {
 				continue
 			}
-			for i, f := range p.info.Fields {
+			for i, f := range w.info.Fields {
 				if f == m.Field {
 					out = append(out, i)
 				}
@@ -179,8 +172,8 @@ func finalDays(plan []DayCount, final map[string]map[string]int) []DayCount {
 // once. The planned rows are in the ledger in to_import.csv's order, part after part: results
 // are read one plan part (and the parts that followed it up) at a time, matched by key, so
 // memory is bounded by a part's rows however large the import.
-func (l *loader) finalFiles() (*finalFiles, error) {
-	folder := l.folder
+func (w *workFolder) finalFiles(l *loader) (*finalFiles, error) {
+	folder := w.folder
 	fin := &finalFiles{stats: newStats(nil), rows: map[string]int{}}
 	ledger, err := folder.Begin(runfolder.LedgerFile)
 	if err != nil {
@@ -208,13 +201,14 @@ func (l *loader) finalFiles() (*finalFiles, error) {
 			return nil, err
 		}
 	}
-	walk := &resultWalker{l: l, load: func(root int) (*runfolder.Results, error) { return l.finalRoot(root, ws, fin) }}
-	m := l.cfg.progress().Start("write the final ledger and result files", int64(l.p.summary.Rows), "rows")
-	defer m.Done()
+	dayCols := w.dayColumns()
+	walk := &resultWalker{l: l, load: func(root int) (*runfolder.Results, error) { return l.finalRoot(root, ws, fin, dayCols) }}
+	m := w.j.step(Event{Step: StepFinal, Total: int64(w.summary.Rows), Unit: UnitRows})
+	defer m.end()
 	seen := 0
 	err = folder.ReadLedger(runfolder.PlanLedgerFile, func(e runfolder.Entry) error {
 		if seen++; seen%10000 == 0 {
-			m.Set(int64(seen))
+			m.set(int64(seen))
 		}
 		o, detail := e.Outcome, e.Detail
 		if o.Planned() {
@@ -258,7 +252,7 @@ func (l *loader) finalFiles() (*finalFiles, error) {
 // finalRoot reads the results of plan part root and the parts that followed it up into one
 // table, and copies each row's last result into the final result files; rows without any
 // result go to unprocessed.csv from the part itself, so they can be loaded again.
-func (l *loader) finalRoot(root int, ws map[string]*csvdiff.Writer, fin *finalFiles) (*runfolder.Results, error) {
+func (l *loader) finalRoot(root int, ws map[string]*csvdiff.Writer, fin *finalFiles, dayCols []int) (*runfolder.Results, error) {
 	t, err := l.results(root)
 	if err != nil {
 		return nil, err
@@ -279,7 +273,6 @@ func (l *loader) finalRoot(root int, ws map[string]*csvdiff.Writer, fin *finalFi
 	}
 	unp := ws[runfolder.UnprocessedFile]
 	var rec [][]byte
-	dayCols := l.p.dayColumns()
 	err = l.eachPartRow(root, func(key string, fields []string) error {
 		o, _, _, ok := t.Lookup(key)
 		if !ok {

@@ -1,9 +1,7 @@
 package backfill
 
 import (
-	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -11,10 +9,10 @@ import (
 	"github.com/northpass-tools/backfill/csvdiff"
 )
 
-// Guards: nothing wrong without a loud word (DESIGN.md section 10). Many rejected rows, a
-// date order that had to be assumed, an encoding that looks wrong or a cutoff in the future
-// become warnings printed on stdout, stored in summary.json and shown in the report; above
-// --max-rejected, plan and import refuse to write to Salesforce and clean exits 3.
+// Guards: nothing wrong without a loud word. Many rejected rows, a date order that had to be
+// assumed, an encoding that looks wrong or a cutoff in the future become warnings printed on
+// stdout, stored in summary.json and shown in the report; above the rejected-rows limit,
+// plan and import refuse to write to Salesforce and a clean's status says so.
 
 // Thresholds of the rejected-rows guard, in percent of the data rows.
 const (
@@ -23,7 +21,7 @@ const (
 )
 
 // dateLayouts describes how each date column was read, and warns for a guessed order.
-func dateLayouts(idx *csvdiff.Index) ([]DateLayout, []Warning) {
+func dateLayouts(w Words, idx *csvdiff.Index) ([]DateLayout, []Warning) {
 	var out []DateLayout
 	var ws []Warning
 	for _, l := range idx.DateLayouts() {
@@ -31,7 +29,7 @@ func dateLayouts(idx *csvdiff.Index) ([]DateLayout, []Warning) {
 		if l.Assumed {
 			ws = append(ws, Warning{Kind: "date-order", Count: l.Slash,
 				Message: fmt.Sprintf("column %q: none of its %s N/N/YYYY dates has a number over 12, so month-first (US) was assumed", l.Column, Group(int64(l.Slash))),
-				Fix:     "check a few rows; if the dates are day-first, run again with --date-format d/M/yyyy (add H:mm when they have times)"})
+				Fix:     "check a few rows; if the dates are day-first, run again with " + w.Option(OptDateFormat, "d/M/yyyy") + " (add H:mm when they have times)"})
 		}
 	}
 	return out, ws
@@ -39,7 +37,7 @@ func dateLayouts(idx *csvdiff.Index) ([]DateLayout, []Warning) {
 
 // rejectedWarnings looks at the rejected rows: above WarnRejectedPercent, or any with
 // invalid UTF-8, it warns with the top reasons and the flag that fixes them.
-func rejectedWarnings(sum *Summary) []Warning {
+func rejectedWarnings(w Words, sum *Summary) []Warning {
 	rejected := sum.Count(runfolder.Rejected)
 	if rejected == 0 {
 		return nil
@@ -64,16 +62,16 @@ func rejectedWarnings(sum *Summary) []Warning {
 	if encoding > 0 {
 		ws = append(ws, Warning{Kind: "encoding", Count: encoding,
 			Message: fmt.Sprintf("%s rejected as invalid UTF-8: the file looks like it was saved by Excel on Windows", Plural(encoding, "row")),
-			Fix:     "run again with --encoding windows-1252"})
+			Fix:     "run again with " + w.Option(OptEncoding, "windows-1252")})
 	}
 	share := percentOf(rejected, sum.Rows)
 	if share > WarnRejectedPercent {
-		fix := "read rejects.csv; fix the export, or tell backfill how to read it (backfill plan --help)"
+		fix := "read rejects.csv; fix the export, or tell backfill how to read it (" + w.Help(CmdPlan) + ")"
 		if dates > 0 {
-			fix = "the dates are not in a format backfill reads: run again with --date-format and their pattern (e.g. dd.MM.yyyy HH:mm)"
+			fix = "the dates are not in a format backfill reads: run again with " + w.Option(OptDateFormat, "") + " and their pattern (e.g. dd.MM.yyyy HH:mm)"
 		}
 		if encoding >= dates && encoding > 0 {
-			fix = "run again with --encoding windows-1252"
+			fix = "run again with " + w.Option(OptEncoding, "windows-1252")
 		}
 		ws = append(ws, Warning{Kind: "rejected", Count: rejected, Reasons: top, Fix: fix,
 			Message: fmt.Sprintf("%s of %s (%.1f%%) %s rejected", Plural(rejected, "row"), Group(int64(sum.Rows)), share, wasWere(rejected))})
@@ -82,36 +80,28 @@ func rejectedWarnings(sum *Summary) []Warning {
 }
 
 // cutoffWarning warns when the cutoff is in the future: every row would be left out.
-func cutoffWarning(cfg *Config) []Warning {
-	if !cfg.Since.After(cfg.now()) {
+func cutoffWarning(j *job, since time.Time) []Warning {
+	if !since.After(j.now()) {
 		return nil
 	}
-	return []Warning{{Kind: "cutoff", Message: fmt.Sprintf("the cutoff --since %s is in the future: rows dated before it are left out", cfg.Since.Format(time.RFC3339)),
-		Fix: "check --since (the default is " + DefaultCutoff.Format(time.DateOnly) + ", when the sync stopped)"}}
+	w := j.words()
+	return []Warning{{Kind: "cutoff", Message: fmt.Sprintf("the cutoff %s is in the future: rows dated before it are left out", w.Option(OptSince, since.Format(time.RFC3339))),
+		Fix: "check " + w.Option(OptSince, "") + " (the default is " + DefaultCutoff.Format(time.DateOnly) + ", when the sync stopped)"}}
 }
 
-// ErrTooManyRejected is the cause of the refusal above --max-rejected.
-var ErrTooManyRejected = errors.New("too many rows were rejected")
-
-// checkRejected refuses a run whose rejected rows pass cfg's --max-rejected, with code.
-func checkRejected(cfg *Config, sum *Summary, code int, what string) error {
-	rejected := sum.Count(runfolder.Rejected)
-	share := percentOf(rejected, sum.Rows)
-	if share <= cfg.maxRejected() {
+// checkRejected refuses to load a plan whose rejected rows pass its limit.
+func checkRejected(sum *Summary) error {
+	if sum.Status != StatusTooManyRejected {
 		return nil
 	}
-	hint := fmt.Sprintf("read the WARNING above and %s; fix the export or how it is read, or allow it with --max-rejected %.0f",
-		runfolder.RejectsFile, math.Ceil(share))
-	return &ExitError{Code: code, Hint: hint, Err: &wrapErr{err: ErrTooManyRejected,
-		msg: fmt.Sprintf("%s of %s (%.1f%%) rejected, above --max-rejected %g%%: %s", Plural(rejected, "row"),
-			Group(int64(sum.Rows)), share, cfg.maxRejected(), what)}}
+	return sum.RejectedError()
 }
 
-func (c *Config) maxRejected() float64 {
-	if c.MaxRejected == nil {
-		return DefaultMaxRejectedPercent
-	}
-	return *c.MaxRejected
+// RejectedError is the refusal of the summary's rejected rows: their count, the share and
+// the limit.
+func (s *Summary) RejectedError() *RejectedError {
+	rejected := s.Count(runfolder.Rejected)
+	return &RejectedError{Rejected: rejected, Rows: s.Rows, Percent: percentOf(rejected, s.Rows), Max: s.MaxRejected}
 }
 
 func percentOf(n, total int) float64 {
@@ -120,15 +110,6 @@ func percentOf(n, total int) float64 {
 	}
 	return 100 * float64(n) / float64(total)
 }
-
-// wrapErr is a message that wraps a sentinel without repeating its text.
-type wrapErr struct {
-	msg string
-	err error
-}
-
-func (e *wrapErr) Error() string { return e.msg }
-func (e *wrapErr) Unwrap() error { return e.err }
 
 func wasWere(n int) string {
 	if n == 1 {

@@ -25,11 +25,11 @@ func TestImportRunsBlockingPreflight(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name  string
-		setup func(t *testing.T, srv *sftest.Server, cfg *backfill.Config)
+		setup func(t *testing.T, srv *sftest.Server, cfg *backfill.PlanOptions)
 		check int
 	}{
-		{"--sandbox against production", func(t *testing.T, srv *sftest.Server, cfg *backfill.Config) { cfg.Org.Sandbox = true }, 1},
-		{"a System Administrator", func(t *testing.T, srv *sftest.Server, cfg *backfill.Config) {
+		{"--sandbox against production", func(t *testing.T, srv *sftest.Server, cfg *backfill.PlanOptions) { cfg.Org.Sandbox = true }, 1},
+		{"a System Administrator", func(t *testing.T, srv *sftest.Server, cfg *backfill.PlanOptions) {
 			cfg.Org.Credentials.AccessToken = admin(t, srv)
 		}, 3},
 	} {
@@ -37,23 +37,22 @@ func TestImportRunsBlockingPreflight(t *testing.T) {
 			srv := sftest.NewServer(t)
 			cfg := orgConfig(t, srv)
 			tt.setup(t, srv, &cfg)
-			_, err := backfill.Import(t.Context(), wire(cfg))
+			_, err := backfill.Import(t.Context(), imp(cfg))
 			var pe *backfill.PreflightError
-			if !errors.As(err, &pe) || backfill.ExitCode(err) != backfill.ExitPreflight || pe.Report.Check(tt.check).Status != backfill.CheckFail {
-				t.Fatalf("import: %v (exit %d), want check %d to fail with exit 4", err, backfill.ExitCode(err), tt.check)
+			if !errors.As(err, &pe) || pe.Report.Check(tt.check).Status != backfill.CheckFail {
+				t.Fatalf("import: %v, want check %d to fail", err, tt.check)
 			}
 			if n := srv.Calls()["ingest-create"]; n != 0 {
 				t.Errorf("%d jobs created despite the failed check", n)
 			}
 			// import --plan of the plan that was written refuses too.
-			imp := cfg
-			imp.Export, imp.Out, imp.PlanDir = "", "", cfg.Out
-			if _, err := backfill.Import(t.Context(), wire(imp)); backfill.ExitCode(err) != backfill.ExitPreflight {
-				t.Errorf("import --plan: %v, want exit 4", err)
+			load := importPlan(cfg)
+			if _, err := backfill.ImportPlan(t.Context(), load); !isA[*backfill.PreflightError](err) {
+				t.Errorf("import --plan: %v, want a preflight refusal", err)
 			}
 			// --skip-preflight loads, and says so.
-			imp.SkipPreflight = true
-			sum, err := backfill.Import(t.Context(), wire(imp))
+			load.Load.SkipPreflight = true
+			sum, err := loaded(backfill.ImportPlan(t.Context(), load))
 			if err != nil || sum.Outcomes["created"] != 22 {
 				t.Fatalf("import --plan --skip-preflight: %v %v", err, sum)
 			}
@@ -71,7 +70,7 @@ func TestPlanShowsPreflightFailures(t *testing.T) {
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
 	cfg.Org.Sandbox = true
-	sum, err := backfill.Plan(t.Context(), wire(cfg))
+	sum, err := backfill.Plan(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,22 +88,21 @@ func TestImportPlanRefusesShapingFlags(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
-	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
+	if _, err := backfill.Plan(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	for flag, want := range map[string]string{
-		"since":        "was made with --since 2025-11-20T00:00:00Z",
-		"update-stale": "was made with --update-stale false",
-		"mapping":      "was made with --mapping its default",
-		"object":       "was made with --object its default",
+	for opt, want := range map[backfill.Option]string{
+		backfill.OptSince:       "2025-11-20T00:00:00Z",
+		backfill.OptUpdateStale: "false",
+		backfill.OptMapping:     "",
+		backfill.OptObject:      "",
 	} {
-		imp := orgConfig(t, srv)
-		imp.Export, imp.Out, imp.PlanDir = "", "", cfg.Out
-		imp.PlanFlags = map[string]string{flag: "x"}
-		_, err := backfill.Import(t.Context(), wire(imp))
-		if backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "--"+flag+" cannot be used with --plan") ||
-			!strings.Contains(err.Error(), want) {
-			t.Errorf("--%s: %v", flag, err)
+		load := importPlan(cfg)
+		load.Shaping = map[backfill.Option]string{opt: "x"}
+		_, err := backfill.ImportPlan(t.Context(), load)
+		var se *backfill.ShapingError
+		if !errors.As(err, &se) || len(se.Given) != 1 || se.Given[0] != opt || se.Planned[opt] != want {
+			t.Errorf("%s: %v (%+v), want it refused, planned as %q", opt, err, se, want)
 		}
 	}
 	if n := srv.Calls()["ingest-create"]; n != 0 {
@@ -118,11 +116,12 @@ func TestMaxRejected(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
-	cfg.MaxRejected = percent(2) // the sample has 2 rejected rows of 45: 4.4%
-	sum, err := backfill.Plan(t.Context(), wire(cfg))
-	if backfill.ExitCode(err) != backfill.ExitUsage || sum == nil || !errors.Is(err, backfill.ErrTooManyRejected) ||
-		!strings.Contains(err.Error(), "2 rows of 45 (4.4%) rejected, above --max-rejected 2%") {
-		t.Fatalf("plan: %v", err)
+	cfg.Export.MaxRejected = percent(2) // the sample has 2 rejected rows of 45: 4.4%
+	sum, err := backfill.Plan(t.Context(), cfg)
+	var re *backfill.RejectedError
+	if !errors.As(err, &re) || sum == nil || !errors.Is(err, backfill.ErrTooManyRejected) || re.Rejected != 2 || re.Rows != 45 || re.Max != 2 ||
+		sum.Status != backfill.StatusTooManyRejected || sum.MaxRejected != 2 {
+		t.Fatalf("plan: %v (%+v), status %q", err, re, sum.Status)
 	}
 	if _, err := os.Stat(filepath.Join(cfg.Out, "plan.json")); err != nil {
 		t.Errorf("the plan was not written for review: %v", err)
@@ -130,21 +129,21 @@ func TestMaxRejected(t *testing.T) {
 	if !hasWarning(sum, "rejected", "2 rows of 45 (4.4%) were rejected") {
 		t.Errorf("warnings %+v", sum.Warnings)
 	}
-	imp := orgConfig(t, srv)
-	imp.Export, imp.Out, imp.PlanDir, imp.MaxRejected = "", "", cfg.Out, percent(2)
-	if _, err := backfill.Import(t.Context(), wire(imp)); backfill.ExitCode(err) != backfill.ExitUsage {
+	load := importPlan(cfg)
+	load.MaxRejected = percent(2)
+	if _, err := backfill.ImportPlan(t.Context(), load); !isA[*backfill.RejectedError](err) {
 		t.Errorf("import --plan above --max-rejected: %v", err)
 	}
 	fresh := orgConfig(t, srv)
-	fresh.MaxRejected = percent(2)
-	if _, err := backfill.Import(t.Context(), wire(fresh)); backfill.ExitCode(err) != backfill.ExitUsage {
+	fresh.Export.MaxRejected = percent(2)
+	if _, err := backfill.Import(t.Context(), imp(fresh)); !isA[*backfill.RejectedError](err) {
 		t.Errorf("import above --max-rejected: %v", err)
 	}
 	if n := srv.Calls()["ingest-create"]; n != 0 {
 		t.Errorf("%d jobs created", n)
 	}
-	imp.MaxRejected = percent(5)
-	if _, err := backfill.Import(t.Context(), wire(imp)); err != nil {
+	load.MaxRejected = percent(5)
+	if _, err := backfill.ImportPlan(t.Context(), load); err != nil {
 		t.Errorf("import --plan --max-rejected 5: %v", err)
 	}
 }
@@ -178,10 +177,10 @@ func TestSinceForms(t *testing.T) {
 			t.Errorf("ParseSince(%q, %q) = %v, %v; want %v", tt.in, tt.format, got, err, tt.want)
 		}
 	}
-	cfg := backfill.DefaultConfig()
-	cfg.Export, cfg.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
-	cfg.Out = filepath.Join(t.TempDir(), "run")
-	cfg.Since = time.Now().Add(48 * time.Hour)
+	cfg := cleanOptions(t)
+	cfg.Now = nil
+	cfg.Export.File, cfg.Existing = "../backfill/demo/sample/export.csv", "../backfill/demo/sample/existing.csv"
+	cfg.Export.Since = time.Now().Add(48 * time.Hour)
 	sum, err := backfill.Clean(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -197,9 +196,10 @@ func TestDateFormatRefusedAtOnce(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
-	cfg.DateFormat = "garbage"
-	_, err := backfill.Plan(t.Context(), wire(cfg))
-	if backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), `--date-format "garbage" is not a date layout`) {
+	cfg.Export.DateFormat = "garbage"
+	_, err := backfill.Plan(t.Context(), cfg)
+	var oe *backfill.OptionError
+	if !errors.As(err, &oe) || oe.Option != backfill.OptDateFormat || !strings.Contains(err.Error(), `"garbage" is not a date layout`) {
 		t.Errorf("plan: %v", err)
 	}
 	if n := srv.TotalCalls(); n != 0 {

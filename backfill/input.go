@@ -9,78 +9,71 @@ import (
 	"github.com/northpass-tools/backfill/csvdiff"
 )
 
-// exportOptions are the csvdiff options cfg gives for reading the export.
-func (c *Config) exportOptions() csvdiff.Options {
-	return csvdiff.Options{File: c.Export, KeyColumn: c.KeyColumn, DateColumns: c.DateColumns,
-		UpdatedColumn: c.UpdatedColumn, Since: c.Since, DateFormat: c.DateFormat, Encoding: c.Encoding}
+// csvOptions are the csvdiff options for reading the export.
+func (e *ExportOptions) csvOptions() csvdiff.Options {
+	return csvdiff.Options{File: e.File, KeyColumn: e.KeyColumn, DateColumns: e.DateColumns,
+		UpdatedColumn: e.UpdatedColumn, Since: e.Since, DateFormat: e.DateFormat, Encoding: e.Encoding}
 }
 
-// readHeader reads the export's header line only (fail fast: an unusable file stops here).
-func readHeader(cfg *Config) (*csvdiff.Header, error) {
-	f, err := os.Open(cfg.Export)
+// readHeader reads the export's header line only (fail fast: an unusable file stops here,
+// with a *csvdiff.FileError).
+func readHeader(e *ExportOptions) (*csvdiff.Header, error) {
+	f, err := os.Open(e.File)
 	if err != nil {
-		return nil, inputError(err)
+		return nil, optionErr(OptExport, e.File, err)
 	}
 	defer f.Close()
-	h, err := csvdiff.ReadHeader(f, cfg.exportOptions())
+	h, err := csvdiff.ReadHeader(f, e.csvOptions())
 	if err != nil {
-		return nil, fileErr(err)
+		return nil, err
 	}
 	return &h, nil
 }
 
-// scanSpec is what the first pass needs beyond the flags: how keys compare, and the
+// scanSpec is what the first pass needs beyond the options: how keys compare, and the
 // columns loaded into date fields (their layout is decided too).
 type scanSpec struct {
 	fold  bool
 	dates []string
 }
 
-// scanExport runs the first pass over cfg.Export.
-func scanExport(ctx context.Context, cfg *Config, spec scanSpec) (*csvdiff.Index, error) {
-	f, err := os.Open(cfg.Export)
+// scanExport runs the first pass over the export.
+func scanExport(ctx context.Context, j *job, e *ExportOptions, spec scanSpec) (*csvdiff.Index, error) {
+	f, err := os.Open(e.File)
 	if err != nil {
-		return nil, inputError(err)
+		return nil, optionErr(OptExport, e.File, err)
 	}
 	defer f.Close()
 	st, _ := f.Stat()
-	m := cfg.progress().Start("read the export", st.Size(), "bytes")
-	defer m.Done()
-	opts := cfg.exportOptions()
+	m := j.step(Event{Step: StepReadExport, Total: st.Size(), Unit: UnitBytes})
+	defer m.end()
+	opts := e.csvOptions()
 	opts.FoldKeys, opts.ValueDateColumns = spec.fold, spec.dates
-	idx, err := csvdiff.Scan(ctx, &meteredReader{r: f, m: m}, opts)
-	if err != nil {
-		return nil, fileErr(err)
-	}
-	return idx, nil
+	return csvdiff.Scan(ctx, &meteredReader{r: f, m: m}, opts)
 }
 
-// readExisting reads cfg.Existing, keeping the keys that are candidates of idx.
-func readExisting(ctx context.Context, cfg *Config, idx *csvdiff.Index) (*csvdiff.KeySet, csvdiff.KeysInfo, error) {
-	f, err := os.Open(cfg.Existing)
+// readExisting reads the existing records' CSV, keeping the keys that are candidates of idx.
+func readExisting(ctx context.Context, o *CleanOptions, idx *csvdiff.Index) (*csvdiff.KeySet, csvdiff.KeysInfo, error) {
+	f, err := os.Open(o.Existing)
 	if err != nil {
-		return nil, csvdiff.KeysInfo{}, inputError(err)
+		return nil, csvdiff.KeysInfo{}, optionErr(OptExisting, o.Existing, err)
 	}
 	defer f.Close()
-	set, info, err := csvdiff.ReadKeys(ctx, f, csvdiff.KeysOptions{File: cfg.Existing,
-		KeyColumn: cfg.ExistingKeyColumn, IDColumn: cfg.ExistingIDColumn, Encoding: cfg.Encoding,
-		SizeHint: idx.NumCandidates(), Keep: idx.IsCandidate, FoldKeys: !cfg.CaseSensitiveKeys})
-	if err != nil {
-		return nil, info, fileErr(err)
-	}
-	return set, info, nil
+	return csvdiff.ReadKeys(ctx, f, csvdiff.KeysOptions{File: o.Existing,
+		KeyColumn: o.ExistingKeyColumn, IDColumn: o.ExistingIDColumn, Encoding: o.Export.Encoding,
+		SizeHint: idx.NumCandidates(), Keep: idx.IsCandidate, FoldKeys: !o.CaseSensitiveKeys})
 }
 
-// meteredReader reports the bytes read to a progress meter. It seeks when its reader does
-// (csvdiff reads a day-first export twice), starting the meter again.
+// meteredReader reports the bytes read to a step's meter. It seeks when its reader does
+// (csvdiff reads a day-first export twice), starting the count again.
 type meteredReader struct {
 	r io.Reader
-	m Meter
+	m *meter
 }
 
 func (mr *meteredReader) Read(p []byte) (int, error) {
 	n, err := mr.r.Read(p)
-	mr.m.Add(int64(n))
+	mr.m.add(int64(n))
 	return n, err
 }
 
@@ -91,21 +84,7 @@ func (mr *meteredReader) Seek(offset int64, whence int) (int64, error) {
 	}
 	n, err := s.Seek(offset, whence)
 	if err == nil {
-		mr.m.Set(n)
+		mr.m.set(n)
 	}
 	return n, err
-}
-
-// inputError turns a failure to open an input file into a usage error (exit 2).
-func inputError(err error) error {
-	return &ExitError{Code: ExitUsage, Err: err, Hint: "check the path of the file"}
-}
-
-// fileErr maps csvdiff's unusable-file errors to exit code 2 with their hint.
-func fileErr(err error) error {
-	var fe *csvdiff.FileError
-	if errors.As(err, &fe) {
-		return &ExitError{Code: ExitUsage, Err: err, Hint: fe.Hint}
-	}
-	return err
 }

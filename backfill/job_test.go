@@ -3,13 +3,12 @@ package backfill_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"go.uber.org/zap/zaptest"
 
 	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/report"
@@ -24,20 +23,6 @@ const (
 	demoExtID  = "nplms__External_Id__c"
 	sample     = "../backfill/demo/sample/export.csv"
 )
-
-// orgConfig is a Config for the sample export against srv, with fast polling.
-func orgConfig(t *testing.T, srv *sftest.Server) backfill.Config {
-	t.Helper()
-	cfg := backfill.DefaultConfig()
-	cfg.Logger = zaptest.NewLogger(t)
-	cfg.Export = sample
-	cfg.Out = filepath.Join(t.TempDir(), "run")
-	cfg.Yes = true
-	cfg.Org = sfclient.Config{InstanceURL: srv.URL, Credentials: sfclient.Credentials{AccessToken: srv.AccessToken()},
-		PollInterval: 2 * time.Millisecond, MaxPollInterval: 10 * time.Millisecond,
-		Retry: sfclient.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}}
-	return cfg
-}
 
 // extIDs counts the records of object by external id; it fails on a duplicate.
 func extIDs(t *testing.T, srv *sftest.Server, object, field string) map[string]map[string]any {
@@ -91,7 +76,7 @@ func TestPlanChangesNothing(t *testing.T) {
 	srv := sftest.NewServer(t)
 	before := len(srv.Records(demoObject))
 	cfg := orgConfig(t, srv)
-	sum, err := backfill.Plan(t.Context(), wire(cfg))
+	sum, err := backfill.Plan(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +117,7 @@ func TestImportThenRerunCreatesNothing(t *testing.T) {
 	srv := sftest.NewServer(t)
 	before := extIDs(t, srv, demoObject, demoExtID)
 	cfg := orgConfig(t, srv)
-	sum, err := backfill.Import(t.Context(), wire(cfg))
+	sum, err := backfill.Import(t.Context(), imp(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +139,7 @@ func TestImportThenRerunCreatesNothing(t *testing.T) {
 
 	// The same import again finds everything present and creates nothing.
 	cfg2 := orgConfig(t, srv)
-	sum2, err := backfill.Import(t.Context(), wire(cfg2))
+	sum2, err := backfill.Import(t.Context(), imp(cfg2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,9 +167,9 @@ func TestImportFailuresAndOldTimestamps(t *testing.T) {
 	cfg.UpdateStale = true
 	// One row fails validation in Salesforce.
 	srv.FailRow("a69a48a7-ab97-49c8-8e45-6418321d7025", "FIELD_CUSTOM_VALIDATION_EXCEPTION:Learner is archived:--")
-	sum, err := backfill.Import(t.Context(), wire(cfg))
-	if code := backfill.ExitCode(err); code != backfill.ExitRowsFailed {
-		t.Fatalf("exit code %d (%v), want 3", code, err)
+	sum, err := backfill.Import(t.Context(), imp(cfg))
+	if err != nil || sum.Status != backfill.StatusRowsFailed {
+		t.Fatalf("import: %v, status %q; want %q", err, sum.Status, backfill.StatusRowsFailed)
 	}
 	checkInvariant(t, cfg.Out, sum)
 	if sum.Outcomes["failed"] != 1 || sum.Outcomes["created"] != 21 {
@@ -232,7 +217,7 @@ func TestImportReviewedPlan(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
-	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
+	if _, err := backfill.Plan(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	dir := cfg.Out
@@ -243,17 +228,17 @@ func TestImportReviewedPlan(t *testing.T) {
 	f, _ := os.OpenFile(filepath.Join(tampered, "to_import.csv"), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString("extra,row@example.com,,,,,,,,,\n")
 	f.Close()
-	imp := orgConfig(t, srv)
-	imp.Export, imp.PlanDir = "", tampered
-	if _, err := backfill.Import(t.Context(), wire(imp)); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "changed since the plan") {
+	load := importPlan(orgConfig(t, srv))
+	load.Dir = tampered
+	if _, err := backfill.ImportPlan(t.Context(), load); !isA[*runfolder.SealError](err) || !strings.Contains(err.Error(), "changed since the plan") {
 		t.Fatalf("tampered plan: %v", err)
 	}
 
 	// A plan made for another org is refused.
 	other := sftest.NewServer(t)
-	imp = orgConfig(t, other)
-	imp.Export, imp.PlanDir = "", dir
-	if _, err := backfill.Import(t.Context(), wire(imp)); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "the plan was made for") {
+	load = importPlan(orgConfig(t, other))
+	load.Dir = dir
+	if _, err := backfill.ImportPlan(t.Context(), load); !isA[*backfill.OrgError](err) || !strings.Contains(err.Error(), "the plan was made for") {
 		t.Fatalf("other org: %v", err)
 	}
 	if other.Calls()["ingest-create"] != 0 {
@@ -265,9 +250,9 @@ func TestImportReviewedPlan(t *testing.T) {
 		"nplms__Learner_Email__c": "mei.rivera@example.com", "nplms__Updated_At__c": "2026-01-01T00:00:00Z"}); err != nil {
 		t.Fatal(err)
 	}
-	imp = orgConfig(t, srv)
-	imp.Export, imp.PlanDir = "", dir
-	sum, err := backfill.Import(t.Context(), wire(imp))
+	load = importPlan(orgConfig(t, srv))
+	load.Dir = dir
+	sum, err := loaded(backfill.ImportPlan(t.Context(), load))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,8 +270,8 @@ func TestImportReviewedPlan(t *testing.T) {
 	}
 	// Importing the same plan again is safe: already finished, nothing sent.
 	creates := srv.Calls()["ingest-create"]
-	if _, err := backfill.Import(t.Context(), wire(imp)); backfill.ExitCode(err) != backfill.ExitOK {
-		t.Fatal(err)
+	if res, err := backfill.ImportPlan(t.Context(), load); err != nil || !res.AlreadyDone {
+		t.Fatalf("the plan again: %v, %+v", err, res)
 	}
 	if srv.Calls()["ingest-create"] != creates {
 		t.Errorf("a finished plan was loaded again")
@@ -316,7 +301,7 @@ func TestImportSurvivesFaults(t *testing.T) {
 	srv.ExpireSessionsAfter(4)
 	srv.Fail503(2, "query", true)
 	srv.Fail503(2, "ingest-upload", false)
-	sum, err := backfill.Import(t.Context(), wire(cfg))
+	sum, err := backfill.Import(t.Context(), imp(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +324,7 @@ func TestOtherAPINames(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t, sftest.WithSeed(sftest.OtherNamesSeed()))
 	cfg := orgConfig(t, srv)
-	sum, err := backfill.Import(t.Context(), wire(cfg))
+	sum, err := backfill.Import(t.Context(), imp(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,18 +342,18 @@ func TestPlanDiscoveryErrors(t *testing.T) {
 	noPkg.Packages = nil
 	srv := sftest.NewServer(t, sftest.WithSeed(noPkg))
 	cfg := orgConfig(t, srv)
-	if _, err := backfill.Plan(t.Context(), wire(cfg)); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "Northpass package is not installed") {
+	if _, err := backfill.Plan(t.Context(), cfg); !isA[*backfill.TargetError](err) || !strings.Contains(err.Error(), "Northpass package is not installed") {
 		t.Errorf("no package: %v", err)
 	}
 	// --object and --external-id-field override discovery, even without the package.
 	cfg = orgConfig(t, srv)
-	cfg.Object, cfg.ExternalIDField = demoObject, demoExtID
-	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
+	cfg.Target.Object, cfg.Target.ExternalIDField = demoObject, demoExtID
+	if _, err := backfill.Plan(t.Context(), cfg); err != nil {
 		t.Errorf("with overrides: %v", err)
 	}
 	cfg = orgConfig(t, srv)
-	cfg.Object, cfg.ExternalIDField = demoObject, "nplms__Learner_Email__c"
-	if _, err := backfill.Plan(t.Context(), wire(cfg)); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "not an External ID field") {
+	cfg.Target.Object, cfg.Target.ExternalIDField = demoObject, "nplms__Learner_Email__c"
+	if _, err := backfill.Plan(t.Context(), cfg); !isA[*backfill.TargetError](err) || !strings.Contains(err.Error(), "not an External ID field") {
 		t.Errorf("non-external-id override: %v", err)
 	}
 	if _, err := os.Stat(cfg.Out); !os.IsNotExist(err) {
@@ -382,27 +367,26 @@ func TestImportAsksFirst(t *testing.T) {
 	for _, tt := range []struct {
 		name, answer string
 		stdin        bool
-		wantCode     int
+		wantErr      error
 		wantCreated  int
 	}{
-		{"no terminal and no --yes", "", false, backfill.ExitUsage, 0},
-		{"answered no", "no\n", true, backfill.ExitUsage, 0},
-		{"answered yes", "yes\n", true, 0, 22},
+		{"no terminal and no --yes", "", false, backfill.ErrCannotAsk, 0},
+		{"answered no", "no\n", true, backfill.ErrCancelled, 0},
+		{"answered yes", "yes\n", true, nil, 22},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := orgConfig(t, srv)
-			cfg.Yes = false
 			var out bytes.Buffer
 			if tt.stdin {
-				cfg.Hooks.Confirm = report.Confirm(strings.NewReader(tt.answer), &out)
+				cfg.Confirm = report.Confirm(strings.NewReader(tt.answer), &out)
 			}
 			creates := srv.Calls()["ingest-create"]
-			sum, err := backfill.Import(t.Context(), wire(cfg))
+			sum, err := backfill.Import(t.Context(), backfill.ImportOptions{PlanOptions: cfg})
 			out.WriteString(printed(t, sum))
-			if code := backfill.ExitCode(err); code != tt.wantCode {
-				t.Fatalf("exit %d (%v), want %d", code, err, tt.wantCode)
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Fatalf("import: %v, want %v", err, tt.wantErr)
 			}
-			if tt.wantCode != 0 {
+			if tt.wantErr != nil {
 				if srv.Calls()["ingest-create"] != creates {
 					t.Errorf("jobs were created without a yes")
 				}
@@ -427,9 +411,9 @@ func TestPlanWithSDLMapping(t *testing.T) {
 	sdl := filepath.Join(dir, "map.sdl")
 	os.WriteFile(sdl, []byte("# Data Loader mapping\nKey=nplms__External_Id__c\nMail=nplms__Learner_Email__c\nWhen=nplms__Enrollment_Date__c\nPct=nplms__Progress_Percentage__c\n\"enrolled\"=nplms__Status__c\n"), 0o600)
 	cfg := orgConfig(t, srv)
-	cfg.Export, cfg.MappingFile = export, sdl
-	cfg.KeyColumn, cfg.DateColumns = "Key", []string{"When"}
-	sum, err := backfill.Plan(t.Context(), wire(cfg))
+	cfg.Export.File, cfg.Target.Mapping = export, sdl
+	cfg.Export.KeyColumn, cfg.Export.DateColumns = "Key", []string{"When"}
+	sum, err := backfill.Plan(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,18 +444,17 @@ func TestRecheckScansWhenCheaper(t *testing.T) {
 	}
 	f.Close()
 	cfg := orgConfig(t, srv)
-	cfg.Export = export
-	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
+	cfg.Export.File = export
+	if _, err := backfill.Plan(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := srv.AddRecord(demoObject, map[string]any{demoExtID: string(gen.Key(5)), "nplms__Learner_Email__c": "x@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	queries := srv.Calls()["query"] + srv.Calls()["query-more"]
-	imp := orgConfig(t, srv)
-	imp.Export, imp.PlanDir = "", cfg.Out
-	imp.SkipPreflight = true // count the re-check's queries alone
-	if _, err := backfill.Import(t.Context(), wire(imp)); err != nil {
+	load := importPlan(cfg)
+	load.Load.SkipPreflight = true // count the re-check's queries alone
+	if _, err := backfill.ImportPlan(t.Context(), load); err != nil {
 		t.Fatal(err)
 	}
 	if got := srv.Calls()["query"] + srv.Calls()["query-more"] - queries; got > 3 {

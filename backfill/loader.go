@@ -21,13 +21,12 @@ import (
 // jobs, save their results, then give the rows still open (lock failures, rows a failed job
 // never processed) to follow-up parts, until none is open or the rounds are used up.
 type loader struct {
-	p      *planRun // the import's plan (nil for an undo)
 	plan   *runfolder.Plan
 	file   string // the data file the plan's parts are byte ranges of
 	op     string // the Bulk operation: upsert, update or delete
 	folder *runfolder.Folder
-	cfg    *Config
-	j      *runfolder.Journal
+	j      *job
+	jr     *runfolder.Journal
 	st     *runfolder.JournalState
 	sf     Salesforce
 	log    *zap.Logger
@@ -37,7 +36,7 @@ type loader struct {
 
 	mu        sync.Mutex
 	processed map[int]int64 // rows processed so far, per part, for progress
-	meter     Meter
+	meter     *meter
 
 	// created are the jobs this command created: the ones an interruption aborts.
 	created map[string]bool
@@ -46,10 +45,11 @@ type loader struct {
 	refusedAt int64
 }
 
-// newLoader returns the loader of an import: upserts of to_import.csv's parts.
-func newLoader(p *planRun, j *runfolder.Journal, st *runfolder.JournalState) *loader {
-	return &loader{p: p, plan: p.info, file: runfolder.ToImportFile, op: opUpsert, folder: p.folder, cfg: p.cfg,
-		j: j, st: st, sf: p.sf, log: p.log, fallbackStart: p.summary.FinishedAt, created: map[string]bool{}}
+// importLoader returns the loader of the folder's import: upserts of to_import.csv's parts,
+// journaled in jr.
+func (w *workFolder) importLoader(jr *runfolder.Journal) *loader {
+	return &loader{plan: w.info, file: runfolder.ToImportFile, op: opUpsert, folder: w.folder, j: w.j,
+		jr: jr, st: w.journal, sf: w.sf, log: w.j.log, fallbackStart: w.summary.FinishedAt, created: map[string]bool{}}
 }
 
 // The Bulk operations a loader runs.
@@ -157,7 +157,7 @@ func (l *loader) settle(ctx context.Context, n int) error {
 		return l.send(ctx, n)
 	case !ps.Closed:
 		// The job left Open: it was closed (by us before the crash, or aborted in Setup).
-		if err := l.j.Add(runfolder.JournalEntry{Event: runfolder.EvClosed, Part: n, Job: ps.Job, Note: "found " + job.State}); err != nil {
+		if err := l.jr.Add(runfolder.JournalEntry{Event: runfolder.EvClosed, Part: n, Job: ps.Job, Note: "found " + job.State}); err != nil {
 			return err
 		}
 		ps.Closed = true
@@ -187,7 +187,7 @@ func (l *loader) send(ctx context.Context, n int) error {
 		err := l.upload(ctx, n)
 		switch {
 		case err == nil:
-			if err := l.j.Add(runfolder.JournalEntry{Event: runfolder.EvUploaded, Part: n, Job: ps.Job}); err != nil {
+			if err := l.jr.Add(runfolder.JournalEntry{Event: runfolder.EvUploaded, Part: n, Job: ps.Job}); err != nil {
 				return err
 			}
 			ps.Uploaded = true
@@ -217,7 +217,7 @@ func (l *loader) close(ctx context.Context, n int) error {
 		return fmt.Errorf("close job %s: %w", ps.Job, err)
 	}
 	ps.Closed = true
-	return l.j.Add(runfolder.JournalEntry{Event: runfolder.EvClosed, Part: n, Job: ps.Job})
+	return l.jr.Add(runfolder.JournalEntry{Event: runfolder.EvClosed, Part: n, Job: ps.Job})
 }
 
 // tooLarge reports Salesforce's refusal of an upload over the job size limit.
@@ -267,7 +267,7 @@ func (l *loader) split(ctx context.Context, n int, cause error) error {
 		}
 		e.Added = append(e.Added, added)
 	}
-	if err := l.j.Add(e); err != nil {
+	if err := l.jr.Add(e); err != nil {
 		return err
 	}
 	l.st.Apply(e)
@@ -293,13 +293,13 @@ func (l *loader) refuse(n int, cause error) error {
 	l.log.Warn("part refused; its rows end unprocessed (see unprocessed.csv)", zap.Int("part", n), zap.String("why", msg))
 	counts := map[string]int64{k.Short: int64(c.Rows)}
 	ps.Done, ps.Saved, ps.State, ps.JobError, ps.Counts = true, true, runfolder.StateRefused, msg, counts
-	return l.j.Add(runfolder.JournalEntry{Event: runfolder.EvJobDone, Part: n, State: runfolder.StateRefused, Note: msg, Sizes: counts})
+	return l.jr.Add(runfolder.JournalEntry{Event: runfolder.EvJobDone, Part: n, State: runfolder.StateRefused, Note: msg, Sizes: counts})
 }
 
 // abandon records that part n's job will not be used and clears it.
 func (l *loader) abandon(n int, why string) error {
 	ps := l.st.Part(n)
-	if err := l.j.Add(runfolder.JournalEntry{Event: runfolder.EvAbandoned, Part: n, Job: ps.Job, Note: why}); err != nil {
+	if err := l.jr.Add(runfolder.JournalEntry{Event: runfolder.EvAbandoned, Part: n, Job: ps.Job, Note: why}); err != nil {
 		return err
 	}
 	ps.Abandoned = append(ps.Abandoned, ps.Job)
@@ -321,7 +321,7 @@ func (l *loader) create(ctx context.Context, n int) error {
 	if err != nil {
 		return fmt.Errorf("create job: %w", err)
 	}
-	if err := l.j.Add(runfolder.JournalEntry{Event: runfolder.EvJobCreated, Part: n, Job: job.ID}); err != nil {
+	if err := l.jr.Add(runfolder.JournalEntry{Event: runfolder.EvJobCreated, Part: n, Job: job.ID}); err != nil {
 		return err
 	}
 	ps := l.st.Part(n)
@@ -339,9 +339,10 @@ func (l *loader) upload(ctx context.Context, n int) error {
 		return err
 	}
 	defer r.Close()
-	m := l.cfg.progress().Start(fmt.Sprintf("upload part %d", n), size, "bytes")
-	defer m.Done()
-	return l.sf.UploadJobData(ctx, l.st.Part(n).Job, &meteredReader{r: r, m: m})
+	job := l.st.Part(n).Job
+	m := l.j.step(Event{Step: StepUpload, Total: size, Unit: UnitBytes, Part: n, Parts: l.lastPart(), Job: job})
+	defer m.end()
+	return l.sf.UploadJobData(ctx, job, &meteredReader{r: r, m: m})
 }
 
 // waitAll waits for every closed job to reach a terminal state, reporting the rows
@@ -359,8 +360,8 @@ func (l *loader) waitAll(ctx context.Context) error {
 		return nil
 	}
 	l.processed = map[int]int64{}
-	l.meter = l.cfg.progress().Start("Salesforce processes the rows", total, "rows")
-	defer l.meter.Done()
+	l.meter = l.j.step(Event{Step: StepProcess, Total: total, Unit: UnitRows, Parts: len(waiting)})
+	defer l.meter.end()
 	for _, n := range waiting {
 		if err := l.wait(ctx, n); err != nil {
 			return fmt.Errorf("part %d: %w", n, err)
@@ -387,7 +388,7 @@ func (l *loader) wait(ctx context.Context, n int) error {
 		zap.Int64("processed", job.NumberRecordsProcessed), zap.Int64("failed", job.NumberRecordsFailed),
 		zap.String("error", job.ErrorMessage), zap.String("setup", setupPath(job.ID)))
 	ps.Done, ps.State, ps.JobError = true, job.State, job.ErrorMessage
-	return l.j.Add(runfolder.JournalEntry{Event: runfolder.EvJobDone, Part: n, Job: job.ID, State: job.State, Note: job.ErrorMessage})
+	return l.jr.Add(runfolder.JournalEntry{Event: runfolder.EvJobDone, Part: n, Job: job.ID, State: job.State, Note: job.ErrorMessage})
 }
 
 func (l *loader) progress(n int, done int64) {
@@ -398,7 +399,7 @@ func (l *loader) progress(n int, done int64) {
 	for _, v := range l.processed {
 		sum += v
 	}
-	l.meter.Set(sum)
+	l.meter.set(sum)
 }
 
 // saveAll saves the results of every finished job under jobs/.
@@ -419,8 +420,8 @@ func (l *loader) saveAll(ctx context.Context) error {
 // interrupted download is simply made again).
 func (l *loader) save(ctx context.Context, n int) error {
 	ps := l.st.Part(n)
-	m := l.cfg.progress().Start(fmt.Sprintf("download the results of part %d", n), int64(l.partRows(n)), "rows")
-	defer m.Done()
+	m := l.j.step(Event{Step: StepResults, Total: int64(l.partRows(n)), Unit: UnitRows, Part: n, Parts: l.lastPart(), Job: ps.Job})
+	defer m.end()
 	counts := map[string]int64{}
 	for _, k := range runfolder.ResultKinds {
 		c, err := l.fetch(ctx, ps.Job, k)
@@ -430,7 +431,7 @@ func (l *loader) save(ctx context.Context, n int) error {
 		if err != nil {
 			return fmt.Errorf("job %s %s: %w", ps.Job, k.API, err)
 		}
-		m.Add(int64(c.Rows))
+		m.add(int64(c.Rows))
 		counts[k.Short] = int64(c.Rows)
 		switch k.File {
 		case runfolder.SuccessFile:
@@ -440,7 +441,7 @@ func (l *loader) save(ctx context.Context, n int) error {
 		}
 	}
 	ps.Saved, ps.Counts = true, counts
-	return l.j.Add(runfolder.JournalEntry{Event: runfolder.EvSaved, Part: n, Job: ps.Job, Sizes: counts})
+	return l.jr.Add(runfolder.JournalEntry{Event: runfolder.EvSaved, Part: n, Job: ps.Job, Sizes: counts})
 }
 
 // fetch streams one result file of a job into jobs/.

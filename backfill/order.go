@@ -12,9 +12,9 @@ import (
 // serial mode. The Northpass package matches each enrollment to a Contact by the learner's
 // email, so two enrollments of one learner in two batches can fail with UNABLE_TO_LOCK_ROW.
 // Salesforce's advice is to order child rows by their parent: plan orders each part's rows
-// by the learner email column (--order-by), so one learner's rows sit together in one batch.
+// by the learner email column (or TargetOptions.OrderBy), so one learner's rows sit together in one batch.
 
-// OrderNone is the --order-by value that keeps the export's order.
+// OrderNone is the OrderBy value that keeps the export's order.
 const OrderNone = "none"
 
 // orderColumn picks the to_import.csv column each part is ordered by: the loaded column
@@ -35,8 +35,7 @@ func (t *Target) orderColumn(orderBy string) (int, error) {
 		for i, c := range t.Columns {
 			loaded[i] = fmt.Sprintf("%q", c.Column)
 		}
-		return -1, UsageError("--order-by takes a column that is loaded: "+strings.Join(loaded, ", ")+", or none",
-			"--order-by %q: no loaded column has that name", orderBy)
+		return -1, optionErr(OptOrderBy, orderBy, &ChoiceError{Why: "no loaded column has that name", Choices: append(loaded, OrderNone)})
 	}
 	for i, c := range t.Columns {
 		if c.Field.Type == "email" || strings.Contains(strings.ToLower(c.Field.Name), "email") {

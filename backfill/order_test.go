@@ -1,9 +1,11 @@
 package backfill_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -50,8 +52,8 @@ func TestLockContention(t *testing.T) {
 			srv := sftest.NewServer(t)
 			srv.SetLockContention("nplms__Learner_Email__c", 4)
 			cfg := orgConfig(t, srv)
-			cfg.Export, cfg.OrderBy = interleaved(t), c.orderBy
-			sum, err := backfill.Import(t.Context(), wire(cfg))
+			cfg.Export.File, cfg.Target.OrderBy = interleaved(t), c.orderBy
+			sum, err := backfill.Import(t.Context(), imp(cfg))
 			if err != nil {
 				t.Fatalf("import: %v", err)
 			}
@@ -105,9 +107,9 @@ func TestLockContentionGivesUpAfterThreeRounds(t *testing.T) {
 	srv := sftest.NewServer(t)
 	srv.FailRow("lock-05", "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--")
 	cfg := orgConfig(t, srv)
-	cfg.Export = interleaved(t)
-	sum, err := backfill.Import(t.Context(), wire(cfg))
-	if backfill.ExitCode(err) != backfill.ExitRowsFailed || !strings.Contains(backfill.Hint(err), "error.csv") {
+	cfg.Export.File = interleaved(t)
+	sum, err := backfill.Import(t.Context(), imp(cfg))
+	if err != nil || sum.Status != backfill.StatusRowsFailed {
 		t.Fatalf("import: %v", err)
 	}
 	if sum.Outcomes["created"] != 11 || sum.Outcomes["failed"] != 1 {
@@ -125,10 +127,12 @@ func TestOrderByUnknownColumn(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
-	cfg.OrderBy = "Shoe Size"
-	_, err := backfill.Plan(t.Context(), wire(cfg))
-	if backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), `--order-by "Shoe Size"`) ||
-		!strings.Contains(backfill.Hint(err), `"Learner Email"`) {
-		t.Fatalf("err %v (hint %q)", err, backfill.Hint(err))
+	cfg.Target.OrderBy = "Shoe Size"
+	_, err := backfill.Plan(t.Context(), cfg)
+	var oe *backfill.OptionError
+	var ce *backfill.ChoiceError
+	if !errors.As(err, &oe) || oe.Option != backfill.OptOrderBy || oe.Value != "Shoe Size" || !errors.As(err, &ce) ||
+		!slices.Contains(ce.Choices, `"Learner Email"`) {
+		t.Fatalf("err %v", err)
 	}
 }

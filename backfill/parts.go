@@ -123,7 +123,7 @@ func (l *loader) addFollowUp(root int, from []int, note, retry string, keep func
 	added.Retry = retry
 	e := runfolder.JournalEntry{Event: runfolder.EvPartAdded, Part: added.Part, Root: root, Parts: from, Note: note,
 		Added: []runfolder.AddedPart{added}}
-	if err := l.j.Add(e); err != nil {
+	if err := l.jr.Add(e); err != nil {
 		return added, err
 	}
 	l.st.Apply(e)

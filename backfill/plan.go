@@ -17,206 +17,208 @@ import (
 	"github.com/northpass-tools/backfill/sfclient"
 )
 
-// planRun is a plan being made or loaded.
-type planRun struct {
-	cfg       *Config
-	log       *zap.Logger
+// Plan runs the dry run: it discovers the target in Salesforce, reads the export, looks up
+// which candidate keys already exist, and writes the run folder; it changes nothing in
+// Salesforce. It returns the summary; its Status is [StatusTooManyRejected], with a
+// [*RejectedError], when the plan must not be loaded.
+func Plan(ctx context.Context, opts PlanOptions) (*Summary, error) {
+	j := newJob(opts.Front)
+	defer j.close()
+	w, err := makePlan(ctx, j, &opts, CmdPlan)
+	if w == nil {
+		return nil, err
+	}
+	w.folder.Unlock()
+	return w.summary, err
+}
+
+// planning is a plan being made: what the first pass and discovery found, before the run
+// folder exists.
+type planning struct {
+	j         *job
+	opts      *PlanOptions
 	sf        Salesforce
 	idx       *csvdiff.Index
 	target    *Target
-	folder    *runfolder.Folder
-	summary   *Summary
-	info      *runfolder.Plan
-	preflight *PreflightReport        // the blocking checks, run read-only by plan
-	journal   *runfolder.JournalState // a loaded plan's journal, as replayed
-	// skippedPreflight: --skip-preflight loaded without them.
-	skippedPreflight bool
+	preflight *PreflightReport // the blocking checks, run read-only
 }
 
-// Plan runs `backfill plan`: the dry run. It discovers the target in Salesforce, reads the
-// export, looks up which candidate keys already exist, and writes the run folder; it
-// changes nothing in Salesforce. It returns the summary.
-func Plan(ctx context.Context, cfg Config) (*Summary, error) {
-	rl := withRunLog(&cfg)
-	defer rl.close()
-	p, err := makePlan(ctx, &cfg, "plan", rl)
-	if p == nil {
+// makePlan makes a plan and returns its run folder, opened for work (locked). Order matters
+// for people: every option and the export's header are checked first, then the login and
+// the target, and only then is the export read in full. When the plan is written but must
+// not be loaded (too many rejected rows) it returns the folder with a [*RejectedError].
+func makePlan(ctx context.Context, j *job, opts *PlanOptions, command Command) (*workFolder, error) {
+	if err := opts.Export.validate(); err != nil {
 		return nil, err
 	}
-	p.folder.Unlock()
-	return p.summary, err
-}
-
-// validatePlan checks the configuration of plan and import before any work.
-func (c *Config) validatePlan() error {
-	if err := c.validateExport(); err != nil {
-		return err
-	}
-	if err := c.validateOrg(); err != nil {
-		return err
-	}
-	return validateOut(c.Out)
-}
-
-// makePlan does the work of Plan and of the planning half of Import. Order matters for
-// people: every flag and the export's header are checked first, then the login and the
-// target, and only then is the export read in full. When the plan is written but must not
-// be loaded (too many rejected rows) it returns the plan with an [ExitError].
-func makePlan(ctx context.Context, cfg *Config, command string, rl *runLog) (*planRun, error) {
-	if err := cfg.validatePlan(); err != nil {
+	if err := validateOrg(opts.Org, opts.Target.Mapping); err != nil {
 		return nil, err
 	}
-	p := &planRun{cfg: cfg, log: cfg.logger()}
-	started := cfg.now()
-	if _, err := readHeader(cfg); err != nil && !keyFromSDL(cfg, err) {
+	if err := validateOut(opts.Out); err != nil {
 		return nil, err
 	}
-	var err error
-	if p.sf, err = connect(ctx, cfg); err != nil {
+	p := &planning{j: j, opts: opts}
+	started := j.now()
+	h, err := readHeader(&opts.Export)
+	if err != nil && !keyFromSDL(opts, err) {
 		return nil, err
 	}
-	if p.target, err = targetForExport(ctx, p.sf, cfg); err != nil {
+	if p.sf, err = j.connect(ctx, opts.Org); err != nil {
 		return nil, err
 	}
-	logTarget(p.log, p.target)
-	if p.idx, err = scanExport(ctx, cfg, p.target.scanSpec()); err != nil {
+	if p.target, err = targetForExport(ctx, p.sf, j, opts, h); err != nil {
+		return nil, err
+	}
+	logTarget(j.log, p.target)
+	if p.idx, err = scanExport(ctx, j, &opts.Export, p.target.scanSpec()); err != nil {
 		return nil, err
 	}
 	// What an import of this plan would refuse on, read-only, for the summary.
-	p.preflight = runChecks(ctx, p.sf, cfg, checkScope{ids: blockingChecks, idx: p.idx, header: p.target.header, target: p.target})
+	p.preflight = runChecks(ctx, p.sf, j, opts.checkOptions(), checkScope{ids: blockingChecks, idx: p.idx, header: p.target.header, target: p.target})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	p.log.Info("export scanned", zap.String("file", cfg.Export), zap.Int("rows", p.idx.Rows()),
+	j.log.Info("export scanned", zap.String("file", opts.Export.File), zap.Int("rows", p.idx.Rows()),
 		zap.String("key_column", p.idx.Header.KeyName()), zap.Strings("date_columns", p.idx.Header.DateNames()),
 		zap.Int("candidates", p.idx.NumCandidates()))
-	ex, err := lookupExisting(ctx, p.sf, p.target, p.idx, cfg)
+	ex, err := lookupExisting(ctx, p.sf, j, p.target, p.idx)
 	if err != nil {
 		return nil, err
 	}
-	if p.folder, err = createFolder(cfg.Out, command, started); err != nil {
+	folder, err := createFolder(j, opts.Out, command, started)
+	if err != nil {
 		return nil, err
 	}
-	if err := rl.attach(p.folder); err != nil {
-		p.folder.Remove()
+	if err := j.attach(folder); err != nil {
+		folder.Remove()
 		return nil, err
 	}
-	if err := p.write(ctx, ex, command, started); err != nil {
-		p.folder.Remove()
+	w, err := p.write(ctx, folder, ex, command, started)
+	if err != nil {
+		folder.Remove()
 		return nil, err
 	}
 	// The plan is complete: only now does the folder take its name.
-	if err := p.folder.Commit(); err != nil {
-		p.folder.Remove()
+	if err := folder.Commit(); err != nil {
+		folder.Remove()
 		return nil, err
 	}
-	p.journal = &runfolder.JournalState{Planned: true, PlanID: p.info.Seal.ID, Parts: map[int]*runfolder.PartState{}}
-	return p, checkRejected(cfg, p.summary, ExitUsage, "nothing will be written to Salesforce")
+	w.dir = folder.Dir
+	w.journal = &runfolder.JournalState{Planned: true, PlanID: w.info.Seal.ID, Parts: map[int]*runfolder.PartState{}}
+	return w, checkRejected(w.summary)
+}
+
+// checkOptions are what preflight's checks need of a plan's options.
+func (o *PlanOptions) checkOptions() checkOptions {
+	return checkOptions{export: &o.Export, target: o.Target, org: o.Org, updateStale: o.UpdateStale}
 }
 
 // keyFromSDL reports whether a header error can wait: the export has no "External Id"
 // column, but the .sdl may name the key column (a line mapping it to the external id
 // field), which is known once the target is found.
-func keyFromSDL(cfg *Config, err error) bool {
-	return cfg.KeyColumn == "" && cfg.MappingFile != "" && errors.Is(err, csvdiff.ErrNoKeyColumn)
+func keyFromSDL(opts *PlanOptions, err error) bool {
+	return opts.Export.KeyColumn == "" && opts.Target.Mapping != "" && errors.Is(err, csvdiff.ErrNoKeyColumn)
 }
 
 // targetForExport discovers the target and maps the export's columns to it: the key
-// column is the one the .sdl maps to the external id field, when it maps one.
-func targetForExport(ctx context.Context, sf Salesforce, cfg *Config) (*Target, error) {
-	t, err := discover(ctx, sf, cfg, nil, nil)
-	if err != nil {
-		return nil, asUsage(err)
-	}
-	if cfg.KeyColumn == "" && cfg.MappingFile != "" {
-		sdl, err := readMapping(cfg.MappingFile)
-		if err != nil {
-			return nil, asUsage(err)
-		}
-		if col := sdl.columnOf(t.ExternalIDField); col != "" {
-			cfg.KeyColumn = col
-		}
-	}
-	h, err := readHeader(cfg)
+// column is the one the .sdl maps to the external id field, when it maps one. h is the
+// export's header when it could be read before discovery (nil when the key column comes
+// from the .sdl).
+func targetForExport(ctx context.Context, sf Salesforce, j *job, opts *PlanOptions, h *csvdiff.Header) (*Target, error) {
+	t, err := discover(ctx, sf, j.words(), opts.Target, false, nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := t.mapExport(cfg, h); err != nil {
-		return nil, asUsage(err)
+	if opts.Export.KeyColumn == "" && opts.Target.Mapping != "" {
+		sdl, err := readMapping(j.words(), opts.Target.Mapping)
+		if err != nil {
+			return nil, err
+		}
+		if col := sdl.columnOf(t.ExternalIDField); col != "" {
+			opts.Export.KeyColumn = col
+			h = nil // read again with the key column the .sdl names
+		}
 	}
-	if _, err := t.orderColumn(cfg.OrderBy); err != nil {
+	if h == nil {
+		if h, err = readHeader(&opts.Export); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.mapExport(j.words(), opts.Target.Mapping, len(opts.Export.DateColumns) > 0, h); err != nil {
+		return nil, err
+	}
+	if _, err := t.orderColumn(opts.Target.OrderBy); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
 // write runs the second pass into the run folder and writes plan.json, summary.json, the
-// report and the journal's first line.
-func (p *planRun) write(ctx context.Context, ex *existingSet, command string, started time.Time) error {
-	cfg := p.cfg
-	orderCol, _ := p.target.orderColumn(cfg.OrderBy) // checked when the target was found
-	rows := newPlanRows(p.target, ex, p.idx, cfg.UpdateStale, maxUploadBytes(cfg), orderCol)
-	out, err := newOutputs(p.folder, p.idx, rows, cfg.SkippedBeforeCutoff)
+// report and the journal's first line; it returns the folder, opened for work.
+func (p *planning) write(ctx context.Context, folder *runfolder.Folder, ex *existingSet, command Command, started time.Time) (*workFolder, error) {
+	opts, j := p.opts, p.j
+	orderCol, _ := p.target.orderColumn(opts.Target.OrderBy) // checked when the target was found
+	rows := newPlanRows(p.target, ex, p.idx, opts.UpdateStale, maxUploadBytes(opts.Org), orderCol)
+	out, err := newOutputs(folder, p.idx, rows, opts.Export.SkippedBeforeCutoff)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	err = emit(ctx, cfg, p.idx, rows, out)
+	err = emit(ctx, j, opts.Export.File, p.idx, rows, out)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	sum := newSummary(command, &p.idx.Header, cfg, out.counts, started.UTC())
+	sum := newSummary(string(command), &p.idx.Header, &opts.Export, out.counts, started.UTC())
 	sum.Keys = keysWord(p.target.foldKeys())
 	sum.Object, sum.ExternalIDField = p.target.Object, p.target.ExternalIDField
 	sum.Mapping, sum.Unmapped = p.target.mappingSummary()
-	sum.RunFolder = p.folder.Name()
+	sum.RunFolder = folder.Name()
 	sum.Files = append(out.Files(), files(runfolder.ReportFile, runfolder.PlanFile, runfolder.BeforeFile, runfolder.RunLogFile)...)
 	sum.ByDay, sum.Reasons = out.stats.Days(), out.stats.Reasons()
 	sum.APICalls = p.sf.CallCounts()
-	sum.DateLayouts, sum.Warnings = dateLayouts(p.idx)
-	sum.Warnings = append(append(sum.Warnings, rejectedWarnings(sum)...), cutoffWarning(cfg)...)
+	sum.DateLayouts, sum.Warnings = dateLayouts(j.words(), p.idx)
+	sum.Warnings = append(append(sum.Warnings, rejectedWarnings(j.words(), sum)...), cutoffWarning(j, opts.Export.Since)...)
 	if p.preflight != nil {
-		sum.Preflight, sum.Warnings = notPassed(p.preflight), append(sum.Warnings, preflightWarnings(p.preflight)...)
+		sum.Preflight, sum.Warnings = p.preflight.Failed(), append(sum.Warnings, preflightWarnings(p.preflight)...)
 	}
-	p.summary = sum
+	sum.decide(false)
 
 	parts := rows.parts(out.toImport.Offset())
 	if orderCol >= 0 {
 		c := p.target.Columns[orderCol]
 		sum.OrderBy = fmt.Sprintf("%s (%s)", c.Column, c.Field.Name)
 	}
-	sha, err := p.folder.SHA256(runfolder.ToImportFile)
+	sha, err := folder.SHA256(runfolder.ToImportFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p.info = &runfolder.Plan{Export: cfg.Export, Object: p.target.Object, ExternalIDField: p.target.ExternalIDField,
+	info := &runfolder.Plan{Export: opts.Export.File, Object: p.target.Object, ExternalIDField: p.target.ExternalIDField,
 		Fields: rows.header(&p.idx.Header), HeaderBytes: rows.hdrLen, ToImportSHA256: sha, Parts: parts,
-		Mapping: sum.Mapping, UpdateStale: cfg.UpdateStale, InstanceURL: p.sf.InstanceURL(), APIVersion: p.sf.APIVersion(),
-		FoldKeys: p.target.foldKeys(), Flags: cfg.shapingFlags()}
-	toUpdate := &ledgerKeys{folder: p.folder, name: runfolder.LedgerFile, outcomes: map[runfolder.Outcome]bool{runfolder.ToUpdate: true},
-		n: sum.Count(runfolder.ToUpdate), fold: p.info.FoldKeys}
-	if _, err := writeBefore(ctx, p.sf, cfg, p.folder, p.info, toUpdate, runfolder.BeforeFile); err != nil {
-		return err
+		Mapping: sum.Mapping, UpdateStale: opts.UpdateStale, InstanceURL: p.sf.InstanceURL(), APIVersion: p.sf.APIVersion(),
+		FoldKeys: p.target.foldKeys(), Flags: opts.shaping()}
+	w := &workFolder{j: j, folder: folder, info: info, summary: sum, sf: p.sf, preflight: p.preflight}
+	if _, err := writeBefore(ctx, p.sf, j, folder, info, rows.updates, runfolder.BeforeFile); err != nil {
+		return nil, err
 	}
-	if err := finishSummary(cfg, p.folder, p.summary); err != nil {
-		return err
+	if err := w.writeSummary(); err != nil {
+		return nil, err
 	}
 	seal, err := identify(ctx, p.sf)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	seal.ID, seal.Version = runfolder.NewSealID(), cfg.Version
-	if err := p.folder.WritePlan(p.info, seal, runfolder.SealedFiles...); err != nil {
-		return err
+	seal.ID, seal.Version = runfolder.NewSealID(), j.front.Version
+	if err := folder.WritePlan(info, seal, runfolder.SealedFiles...); err != nil {
+		return nil, err
 	}
-	j, _, err := p.folder.OpenJournal(cfg.now)
+	jr, _, err := folder.OpenJournal(j.now)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer j.Close()
-	return j.Add(runfolder.JournalEntry{Event: runfolder.EvPlanned, Plan: seal.ID, Note: fmt.Sprintf("%d parts", len(p.info.Parts))})
+	defer jr.Close()
+	return w, jr.Add(runfolder.JournalEntry{Event: runfolder.EvPlanned, Plan: seal.ID, Note: fmt.Sprintf("%d parts", len(info.Parts))})
 }
 
 // identify returns the org, user and instance a plan is made for, for its seal.
@@ -262,10 +264,13 @@ type planRows struct {
 	order     *partOrder // nil: rows in the export's order
 	rec       []byte
 	consts    []string // the values a .sdl sets for every row, after the columns
+	// updates are the keys of the rows planned as to_update: the before-image reads them.
+	updates *sliceKeys
 }
 
 func newPlanRows(t *Target, ex *existingSet, idx *csvdiff.Index, updateStale bool, maxPart int64, orderCol int) *planRows {
-	pr := &planRows{t: t, ex: ex, updateStale: updateStale, maxPart: maxPart, vals: make([][]byte, len(t.Columns))}
+	pr := &planRows{t: t, ex: ex, updateStale: updateStale, maxPart: maxPart, vals: make([][]byte, len(t.Columns)),
+		updates: &sliceKeys{fold: t.foldKeys()}}
 	for _, f := range t.constantFields() {
 		pr.consts = append(pr.consts, t.Constants[f])
 	}
@@ -336,6 +341,7 @@ func (pr *planRows) Match(r *csvdiff.Row) (csvdiff.Outcome, string) {
 	}
 	detail := id + ": Salesforce differs in " + strings.Join(pr.diffs, ", ")
 	if pr.updateStale {
+		pr.updates.keys = append(pr.updates.keys, string(r.Key))
 		return csvdiff.ToUpdate, detail
 	}
 	return csvdiff.Stale, detail
@@ -430,15 +436,25 @@ type comparedField struct {
 	typ   string
 }
 
-func newExistingSet(t *Target, sizeHint int) *existingSet {
-	ex := &existingSet{set: csvdiff.NewKeySet(sizeHint, t.foldKeys()), seed: maphash.MakeSeed()}
-	for i, c := range t.Columns {
-		if c.Source == "key" {
-			continue
+// newExistingSet keeps, for each record added, its Id and the hashes of the fields compared:
+// every field of cols (a plan's columns, in to_import.csv's order) but the external id.
+func newExistingSet(cols []runfolder.Mapping, extField string, fold bool, sizeHint int) *existingSet {
+	ex := &existingSet{set: csvdiff.NewKeySet(sizeHint, fold), seed: maphash.MakeSeed()}
+	for i, c := range cols {
+		if c.Field != extField {
+			ex.compared = append(ex.compared, comparedField{col: i, field: c.Field, typ: c.Type})
 		}
-		ex.compared = append(ex.compared, comparedField{col: i, field: c.Field.Name, typ: c.Field.Type})
 	}
 	return ex
+}
+
+// query is the existence query of object that reads the compared fields, and extra ones.
+func (ex *existingSet) query(object, extField string, extra ...string) existenceQuery {
+	q := existenceQuery{Object: object, ExtField: extField, Fields: append([]string(nil), extra...)}
+	for _, c := range ex.compared {
+		q.Fields = append(q.Fields, c.field)
+	}
+	return q
 }
 
 func (ex *existingSet) hash(v []byte) uint32 {
@@ -488,17 +504,11 @@ func (ex *existingSet) differing(hashes []byte, rec []string) []int {
 // some of them) and keeps each one's Id and the hashes of the plan's fields, the external id
 // aside, to compare with to_import.csv's rows as plan compares. fn, when set, sees each
 // record too, for the extra fields asked for.
-func readRecords(ctx context.Context, sf Salesforce, cfg *Config, info *runfolder.Plan, keys keySource, extra []string,
+func readRecords(ctx context.Context, sf Salesforce, j *job, info *runfolder.Plan, keys keySource, extra []string,
 	fn func(key string, r sfclient.Record) error) (*existingSet, error) {
-	ex := &existingSet{set: csvdiff.NewKeySet(keys.Len(), info.FoldKeys), seed: maphash.MakeSeed()}
-	q := existenceQuery{Object: info.Object, ExtField: info.ExternalIDField, Fields: append([]string(nil), extra...)}
-	for i, c := range planColumns(info) {
-		if c.Field != info.ExternalIDField {
-			ex.compared = append(ex.compared, comparedField{col: i, field: c.Field, typ: c.Type})
-			q.Fields = append(q.Fields, c.Field)
-		}
-	}
-	_, err := lookup(ctx, sf, q, keys, cfg, func(r sfclient.Record) error {
+	ex := newExistingSet(planColumns(info), info.ExternalIDField, info.FoldKeys, keys.Len())
+	q := ex.query(info.Object, info.ExternalIDField, extra...)
+	_, err := lookup(ctx, sf, j, q, keys, func(r sfclient.Record) error {
 		key := r.String(info.ExternalIDField)
 		if fn != nil {
 			if err := fn(key, r); err != nil {
@@ -529,13 +539,11 @@ func (s timeSet) get(key string) (time.Time, bool) {
 
 // lookupExisting asks Salesforce which candidate keys exist, keeping the Id and the
 // compared fields' hashes of each.
-func lookupExisting(ctx context.Context, sf Salesforce, t *Target, idx *csvdiff.Index, cfg *Config) (*existingSet, error) {
-	ex := newExistingSet(t, idx.NumCandidates()/4)
-	q := existenceQuery{Object: t.Object, ExtField: t.ExternalIDField}
-	for _, cf := range ex.compared {
-		q.Fields = append(q.Fields, cf.field)
-	}
-	_, err := lookup(ctx, sf, q, indexKeys{idx}, cfg, func(r sfclient.Record) error {
+func lookupExisting(ctx context.Context, sf Salesforce, j *job, t *Target, idx *csvdiff.Index) (*existingSet, error) {
+	cols, _ := t.mappingSummary()
+	ex := newExistingSet(cols, t.ExternalIDField, t.foldKeys(), idx.NumCandidates()/4)
+	q := ex.query(t.Object, t.ExternalIDField)
+	_, err := lookup(ctx, sf, j, q, indexKeys{idx}, func(r sfclient.Record) error {
 		key := r.String(t.ExternalIDField)
 		if key == "" {
 			return nil
@@ -545,14 +553,14 @@ func lookupExisting(ctx context.Context, sf Salesforce, t *Target, idx *csvdiff.
 	if err != nil {
 		return nil, err
 	}
-	cfg.logger().Info("existing records found", zap.Int("count", ex.set.Len()))
+	j.log.Info("existing records found", zap.Int("count", ex.set.Len()))
 	return ex, nil
 }
 
 // maxUploadBytes is the most CSV bytes per Bulk job.
-func maxUploadBytes(cfg *Config) int64 {
-	if cfg.Org.MaxUploadBytes > 0 {
-		return cfg.Org.MaxUploadBytes
+func maxUploadBytes(org sfclient.Config) int64 {
+	if org.MaxUploadBytes > 0 {
+		return org.MaxUploadBytes
 	}
 	return sfclient.DefaultMaxUploadBytes
 }

@@ -171,115 +171,118 @@ const (
 
 // Fix texts, from the reconnection guide (DOMAIN.md sections 2, 5 and 6).
 const (
-	fixLogin = "check --target-org / --instance-url and the SF_* environment variables (backfill preflight --help lists them); " +
-		"the integration user must be authorized (reconnection guide step 4)"
 	fixInstalledPackages = "Setup > Installed Packages should list Northpass 2.1 and Gainsight Northpass Data Connector 1.0"
 	fixNorthpass         = "upgrade the Northpass package to 2.1 from AppExchange (reconnection guide step 1)"
 	fixConnector         = "install Gainsight Northpass Data Connector 1.0 from AppExchange, \"Install for Admins Only\" (reconnection guide step 2)"
 	fixAdmin             = "create a dedicated integration user who is not a System Administrator, give it the Northpass Standard User permission set, " +
 		"authorize it in Northpass (Apps > Integrations > Salesforce > Salesforce Instance Setup > Authorize) and run backfill as that user"
 	fixModifyAll  = "remove Modify All Data from the integration user (least privilege): it needs the Northpass Standard User permission set, not admin rights"
-	fixLimitsFail = "wait for the rolling 24-hour usage to free up (Setup > Company Information shows API requests in the last 24 hours), " +
-		"ask Salesforce for a higher limit, or load in smaller slices with a later --since"
 	fixLimitsWarn = "less than 10% of a daily limit is left and other integrations share it: load outside business hours or check who uses the API"
 	fixSync       = "verify the data sync: enroll a test learner in a Northpass course, wait up to 30 minutes, then check the Enrollments tab in Salesforce; " +
 		"if nothing arrives, re-authorize from Northpass (Apps > Integrations > Salesforce)"
 )
 
-// Preflight runs `backfill preflight`: it logs in to cfg.Org and runs the six checks of
-// DESIGN.md section 5, reading only. With cfg.Export set it first scans the export (an
-// unusable file is a usage error, exit 2, and no check runs) so that check 4 verifies the
-// column mapping and check 5 sizes the load.
+// Preflight logs in to opts.Org and runs the six checks, reading only. With Export.File set
+// it first scans the export (an unusable file is an error and no check runs) so that check
+// 4 verifies the column mapping and check 5 sizes the load.
 //
-// A failed login is check 1 failing, not an error. When any check fails, Preflight returns
-// the report together with an *[ExitError] whose Code is [ExitPreflight]; other errors
-// (bad configuration, an unusable export, a cancelled ctx) come with a nil report or the
-// report so far.
-func Preflight(ctx context.Context, cfg Config) (*PreflightReport, error) {
-	if cfg.Export != "" {
-		if err := cfg.validateExport(); err != nil {
+// A failed login is check 1 failing, not an error. The report's Passed says whether every
+// check passed; errors are for bad options, an unusable export or a cancelled ctx (with
+// the report so far, or nil).
+func Preflight(ctx context.Context, opts PreflightOptions) (*PreflightReport, error) {
+	if opts.Export.File != "" {
+		if err := opts.Export.validate(); err != nil {
 			return nil, err
 		}
 	}
-	if err := cfg.validateOrg(); err != nil {
+	if err := validateOrg(opts.Org, opts.Target.Mapping); err != nil {
 		return nil, err
 	}
+	j := newJob(opts.Front)
+	defer j.close()
+	co := opts.checkOptions()
 	var idx *csvdiff.Index
 	deferred := false // the key column comes from the .sdl, known after discovery
-	if cfg.Export != "" {
-		if _, err := readHeader(&cfg); err != nil {
-			if deferred = keyFromSDL(&cfg, err); !deferred {
+	if opts.Export.File != "" {
+		if _, err := readHeader(&opts.Export); err != nil {
+			if deferred = opts.Export.KeyColumn == "" && opts.Target.Mapping != "" && errors.Is(err, csvdiff.ErrNoKeyColumn); !deferred {
 				return nil, err
 			}
 		}
 		var err error
 		// Keys compare case-insensitively here (Salesforce's default): check 5 only counts them.
 		if !deferred {
-			if idx, err = scanExport(ctx, &cfg, scanSpec{fold: true}); err != nil {
+			if idx, err = scanExport(ctx, j, &opts.Export, scanSpec{fold: true}); err != nil {
 				return nil, err
 			}
 		}
 	}
 	var rep *PreflightReport
-	sf, err := connect(ctx, &cfg)
+	sf, err := j.connect(ctx, opts.Org)
 	switch {
 	case err != nil:
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		rep = loginFailed(&cfg, err)
+		rep = loginFailed(j.words(), opts.Org.InstanceURL, err)
 	case deferred:
-		t, err := targetForExport(ctx, sf, &cfg)
+		po := PlanOptions{Export: opts.Export, Target: opts.Target, Org: opts.Org, UpdateStale: opts.UpdateStale}
+		t, err := targetForExport(ctx, sf, j, &po, nil)
 		if err != nil {
 			return nil, err
 		}
-		if idx, err = scanExport(ctx, &cfg, t.scanSpec()); err != nil {
+		co.export = &po.Export
+		if idx, err = scanExport(ctx, j, &po.Export, t.scanSpec()); err != nil {
 			return nil, err
 		}
-		rep = RunPreflight(ctx, sf, &cfg, idx)
+		rep = runChecks(ctx, sf, j, co, exportScope(idx))
 	default:
-		rep = RunPreflight(ctx, sf, &cfg, idx)
+		rep = runChecks(ctx, sf, j, co, exportScope(idx))
 	}
 	if ctx.Err() != nil {
 		return rep, ctx.Err()
 	}
-	return rep, rep.err()
+	return rep, nil
 }
 
-// err is nil when no check failed, else an [ExitError] with [ExitPreflight] naming them.
-func (r *PreflightReport) err() error {
-	failed := r.Failed()
-	if len(failed) == 0 {
-		return nil
+// checkOptions are what the checks need of a job's options.
+func (o *PreflightOptions) checkOptions() checkOptions {
+	return checkOptions{export: &o.Export, target: o.Target, org: o.Org, updateStale: o.UpdateStale}
+}
+
+// exportScope is the scope of a preflight of the export idx (nil without one).
+func exportScope(idx *csvdiff.Index) checkScope {
+	scope := checkScope{idx: idx}
+	if idx != nil {
+		scope.header = &idx.Header
 	}
-	names := make([]string, len(failed))
-	for i, f := range failed {
-		names[i] = fmt.Sprintf("%d (%s)", f.ID, strings.ToLower(f.Name))
+	return scope
+}
+
+// FailedNames lists the failed checks as "3 (integration user)".
+func (r *PreflightReport) FailedNames() []string {
+	var names []string
+	for _, f := range r.Failed() {
+		names = append(names, fmt.Sprintf("%d (%s)", f.ID, strings.ToLower(f.Name)))
 	}
-	return &ExitError{Code: ExitPreflight,
-		Err:  fmt.Errorf("preflight failed: check %s", strings.Join(names, ", ")),
-		Hint: "follow the fix lines of the checklist, then run backfill preflight again"}
+	return names
 }
 
 // loginFailed is the report when no session could be made: check 1 fails, the rest skip.
-func loginFailed(cfg *Config, err error) *PreflightReport {
-	rep := &PreflightReport{Org: PreflightOrg{InstanceURL: cfg.Org.InstanceURL}}
-	fix := loginHint(err)
-	if fix == "" {
-		fix = fixLogin
-	}
-	rep.add(checks[0], fail("cannot log in: "+errorText(err), fix))
+func loginFailed(w Words, instanceURL string, err error) *PreflightReport {
+	rep := &PreflightReport{Org: PreflightOrg{InstanceURL: instanceURL}}
+	rep.add(checks[0], fail("cannot log in: "+errorText(err), loginFix(w, err, CmdPreflight)))
 	for _, c := range checks[1:] {
 		rep.add(c, skip("not run: no Salesforce session (check 1)"))
 	}
 	return rep
 }
 
-// errorText is an error's message without the wrapping an ExitError adds.
+// errorText is an error's message without the wrapping a LoginError adds.
 func errorText(err error) string {
-	var ee *ExitError
-	if errors.As(err, &ee) {
-		return ee.Err.Error()
+	var le *LoginError
+	if errors.As(err, &le) {
+		return le.Err.Error()
 	}
 	return err.Error()
 }
@@ -295,7 +298,8 @@ func (r *PreflightReport) add(c checkDef, res result) {
 // preflight is one run of the checks, with what the checks learn for those after them.
 type preflight struct {
 	sf    Salesforce
-	cfg   *Config
+	opts  checkOptions
+	w     Words
 	idx   *csvdiff.Index
 	scope checkScope
 	log   *zap.Logger
@@ -308,20 +312,36 @@ type preflight struct {
 	object  string // set when check 4 could describe the object
 }
 
-// RunPreflight runs the checks with an existing session, without printing. cfg supplies
-// --sandbox (cfg.Org.Sandbox), --object, --external-id-field, --mapping, --update-stale and
-// --since. idx is the scanned export, or nil without --export: then check 4 verifies the
-// object and the external id field only, and check 5 uses a fixed small estimate.
+// RunPreflight runs the checks with an existing session, without printing. opts supplies
+// the sandbox flag of the login (Org.Sandbox), the target options, UpdateStale and the
+// cutoff; idx is the scanned export, or nil without one: then check 4 verifies the object
+// and the external id field only, and check 5 uses a fixed small estimate.
 //
 // Every check runs and reports; a check that needs what an earlier one could not provide
 // is [CheckSkip]. Salesforce errors become failing checks, so RunPreflight returns no
 // error; if ctx ends, the remaining checks fail with ctx's error.
-func RunPreflight(ctx context.Context, sf Salesforce, cfg *Config, idx *csvdiff.Index) *PreflightReport {
-	scope := checkScope{idx: idx}
-	if idx != nil {
-		scope.header = &idx.Header
+func RunPreflight(ctx context.Context, sf Salesforce, opts PreflightOptions, idx *csvdiff.Index) *PreflightReport {
+	j := newJob(opts.Front)
+	defer j.close()
+	return runChecks(ctx, sf, j, opts.checkOptions(), exportScope(idx))
+}
+
+// checkOptions are the options the checks read: the export (its cutoff and file, for check
+// 5 and 6; nil when none), the target overrides, the login (Sandbox) and whether rows will
+// update records.
+type checkOptions struct {
+	export      *ExportOptions
+	target      TargetOptions
+	org         sfclient.Config
+	updateStale bool
+}
+
+// since is the cutoff the checks use.
+func (o checkOptions) since() time.Time {
+	if o.export == nil {
+		return DefaultCutoff
 	}
-	return runChecks(ctx, sf, cfg, scope)
+	return o.export.Since
 }
 
 // blockingChecks are the checks that stop a load (exit 4): login and --sandbox, the
@@ -351,8 +371,8 @@ func (s checkScope) runs(id int) bool {
 }
 
 // runChecks runs the checks of scope, in order.
-func runChecks(ctx context.Context, sf Salesforce, cfg *Config, scope checkScope) *PreflightReport {
-	p := &preflight{sf: sf, cfg: cfg, idx: scope.idx, scope: scope, log: cfg.logger(), rep: &PreflightReport{Passed: true}}
+func runChecks(ctx context.Context, sf Salesforce, j *job, opts checkOptions, scope checkScope) *PreflightReport {
+	p := &preflight{sf: sf, opts: opts, w: j.words(), idx: scope.idx, scope: scope, log: j.log, rep: &PreflightReport{Passed: true}}
 	p.rep.Org.InstanceURL = sf.InstanceURL()
 	for _, c := range checks {
 		if !scope.runs(c.id) {
@@ -379,17 +399,17 @@ func (p *preflight) login(ctx context.Context) result {
 	org, err := p.sf.Organization(ctx)
 	if err != nil {
 		if errors.Is(err, sfclient.ErrSessionExpired) {
-			return fail("cannot log in: "+err.Error(), fixLogin)
+			return fail("cannot log in: "+err.Error(), p.fixLogin())
 		}
 		p.session = true
-		return fail("logged in, but cannot read the Organization record: "+err.Error(), fixLogin)
+		return fail("logged in, but cannot read the Organization record: "+err.Error(), p.fixLogin())
 	}
 	p.session = true
 	p.rep.Org = PreflightOrg{Name: org.Name, ID: org.ID, IsSandbox: org.IsSandbox, InstanceURL: p.sf.InstanceURL()}
 	transport := "over https"
 	if u, err := url.Parse(p.sf.InstanceURL()); err != nil || u.Scheme != "https" {
 		// sfclient refuses plain http except on loopback.
-		transport = "over plain http on loopback (a local emulator such as backfill org, not a real org)"
+		transport = "over plain http on loopback (a local emulator such as " + p.w.Command(CmdOrg, "") + ", not a real org)"
 	}
 	who := fmt.Sprintf("logged in to %s (%s) at %s %s", org.Name, org.ID, p.sf.InstanceURL(), transport)
 	kind := "a production org"
@@ -397,12 +417,13 @@ func (p *preflight) login(ctx context.Context) result {
 		kind = "a sandbox"
 	}
 	switch {
-	case org.IsSandbox && !p.cfg.Org.Sandbox:
-		return fail(who+"; it is a sandbox but --sandbox was not given",
-			"add --sandbox if this sandbox is the org to load; to load production, log in to the production org instead")
-	case !org.IsSandbox && p.cfg.Org.Sandbox:
-		return fail(who+"; it is a production org but --sandbox was given",
-			"drop --sandbox to load this production org, or log in to the sandbox you meant (--target-org / --instance-url)")
+	case org.IsSandbox && !p.opts.org.Sandbox:
+		return fail(who+"; it is a sandbox but "+p.w.Option(OptSandbox, "")+" was not given",
+			"add "+p.w.Option(OptSandbox, "")+" if this sandbox is the org to load; to load production, log in to the production org instead")
+	case !org.IsSandbox && p.opts.org.Sandbox:
+		return fail(who+"; it is a production org but "+p.w.Option(OptSandbox, "")+" was given",
+			"drop "+p.w.Option(OptSandbox, "")+" to load this production org, or log in to the sandbox you meant ("+
+				p.w.Option(OptTargetOrg, "")+" / "+p.w.Option(OptInstanceURL, "")+")")
 	}
 	return pass(who + "; " + kind + ", as expected")
 }
@@ -457,12 +478,12 @@ func shortVersion(v sfclient.PackageVersion) string {
 func (p *preflight) user(ctx context.Context) result {
 	id, err := p.sf.CurrentUserID(ctx)
 	if err != nil {
-		return fail("cannot tell which user is logged in: "+err.Error(), fixLogin)
+		return fail("cannot tell which user is logged in: "+err.Error(), p.fixLogin())
 	}
 	p.userID = id
 	u, err := p.sf.User(ctx, id)
 	if err != nil {
-		return fail("cannot read the logged-in user: "+err.Error(), fixLogin)
+		return fail("cannot read the logged-in user: "+err.Error(), p.fixLogin())
 	}
 	p.rep.User = PreflightUser{Username: u.Username, Profile: u.ProfileName}
 	who := fmt.Sprintf("running as %s (profile %s)", u.Username, u.ProfileName)
@@ -521,7 +542,7 @@ func (p *preflight) target(ctx context.Context) result {
 		if bad := p.unwritable([]MappedColumn{{Field: t.Field(t.ExternalIDField)}}); len(bad) > 0 {
 			return result{p.writeStatus(bad), head + "; the upsert key is not writable: " + joinBad(bad), fixAccess}
 		}
-		return pass(head + ", both writable for this user; pass --export to check the column mapping too")
+		return pass(head + ", both writable for this user; pass " + p.w.Option(OptExport, "") + " to check the column mapping too")
 	}
 	var msgs, fixes []string
 	st := CheckPass
@@ -533,7 +554,7 @@ func (p *preflight) target(ctx context.Context) result {
 	if miss := t.missingRequired(); len(miss) > 0 {
 		st = CheckFail
 		msgs = append(msgs, "required fields no column sets (new records would fail): "+strings.Join(miss, ", "))
-		fixes = append(fixes, "add the columns to the export or map them in a .sdl file (--mapping)")
+		fixes = append(fixes, "add the columns to the export or map them in a .sdl file ("+p.w.Option(OptMapping, "")+")")
 	}
 	if st != CheckPass {
 		return result{st, head + "; " + strings.Join(msgs, "; "), strings.Join(fixes, "; ")}
@@ -556,20 +577,22 @@ func (p *preflight) findTarget(ctx context.Context) (*Target, result, bool) {
 		p.rep.Object, p.object = t.Object, t.Object
 		return t, result{}, true
 	}
-	cfg := *p.cfg
+	to := p.opts.target
 	if pl := p.scope.plan; pl != nil {
-		cfg.Object, cfg.ExternalIDField = pl.Object, pl.ExternalIDField
+		to.Object, to.ExternalIDField = pl.Object, pl.ExternalIDField
 	}
-	if cfg.Object == "" {
+	if to.Object == "" {
 		np, ok := northpassPackageOf(p.pkgs)
 		switch {
 		case p.pkgsErr != nil:
-			return nil, skip("not run: the installed packages are unknown (check 2); name the object with --object to check it"), false
+			return nil, skip("not run: the installed packages are unknown (check 2); name the object with %s to check it", p.w.Option(OptObject, "")), false
 		case !ok || np.Namespace == "":
-			return nil, skip("not run: the Northpass package is not installed (check 2), so its Enrollment object cannot be found; name it with --object to check it anyway"), false
+			return nil, skip("not run: the Northpass package is not installed (check 2), so its Enrollment object cannot be found; name it with %s to check it anyway",
+				p.w.Option(OptObject, "")), false
 		}
 	}
-	t, err := discover(ctx, p.sf, &cfg, p.scope.header, p.pkgs)
+	chosenDates := p.opts.export != nil && len(p.opts.export.DateColumns) > 0
+	t, err := discover(ctx, p.sf, p.w, to, chosenDates, p.scope.header, p.pkgs)
 	if t != nil {
 		p.rep.Object, p.object = t.Object, t.Object
 	}
@@ -619,7 +642,7 @@ func (p *preflight) unwritable(cols []MappedColumn) []badField {
 		if f.Createable && f.Updateable {
 			continue
 		}
-		b := badField{field: f.Name, column: c.Column, why: "not updateable", fatal: !f.Createable || p.cfg.UpdateStale}
+		b := badField{field: f.Name, column: c.Column, why: "not updateable", fatal: !f.Createable || p.opts.updateStale}
 		switch {
 		case !f.Createable && !f.Updateable:
 			b.why = "read-only"
@@ -668,9 +691,9 @@ func missingAccess(createable, updateable bool) string {
 func (p *preflight) limits(ctx context.Context) result {
 	lim, err := p.sf.Limits(ctx)
 	if err != nil {
-		fix := fixLogin
+		fix := p.fixLogin()
 		if errors.Is(err, sfclient.ErrRequestLimit) {
-			fix = fixLimitsFail
+			fix = p.fixLimitsFail()
 		}
 		return fail("cannot read the org's limits: "+err.Error(), fix)
 	}
@@ -701,7 +724,7 @@ func (p *preflight) limits(ctx context.Context) result {
 	msg := strings.Join(parts, "; ") + " (" + basis + ")"
 	switch st {
 	case CheckFail:
-		return fail(msg, fixLimitsFail)
+		return fail(msg, p.fixLimitsFail())
 	case CheckWarn:
 		return warn(msg, fixLimitsWarn)
 	}
@@ -719,15 +742,15 @@ func (p *preflight) estimate() (api, batches int64, basis string) {
 		return api, batches, fmt.Sprintf("the plan's %s rows in %d Bulk job(s); batches: 1 per 10,000 rows of each job, plus 1 per job for a follow-up", Group(n), len(pl.Parts))
 	}
 	if p.idx == nil {
-		return apiCallsNoExport, 1, "estimate without --export; pass it to size the load"
+		return apiCallsNoExport, 1, "estimate without " + p.w.Option(OptExport, "") + "; pass it to size the load"
 	}
 	n := int64(p.idx.NumCandidates())
 	var parts int64
 	if n > 0 {
 		parts = 1
-		if st, err := os.Stat(p.cfg.Export); err == nil && p.idx.Rows() > 0 {
+		if st, err := os.Stat(p.opts.export.File); err == nil && p.idx.Rows() > 0 {
 			est := st.Size() * n / int64(p.idx.Rows())
-			parts = max(1, ceilDiv(est, maxUploadBytes(p.cfg)))
+			parts = max(1, ceilDiv(est, maxUploadBytes(p.opts.org)))
 		}
 	}
 	api = apiCallsBase + ceilDiv(n, apiCallsPerQuery) + apiCallsPerPart*parts
@@ -767,11 +790,12 @@ func (p *preflight) sync(ctx context.Context) result {
 	if who == "" {
 		who = p.userID
 	}
-	cutoff := p.cfg.Since.UTC().Format(time.RFC3339)
+	since := p.opts.since()
+	cutoff := since.UTC().Format(time.RFC3339)
 	switch {
 	case id == "":
 		return warn(fmt.Sprintf("no %s record was written by %s: the sync has not run as this user", obj, who), fixSync)
-	case at.Before(p.cfg.Since):
+	case at.Before(since):
 		return warn(fmt.Sprintf("the newest %s written by %s is %s at %s, before the cutoff %s: nothing since the reconnection",
 			obj, who, id, at.UTC().Format(time.RFC3339), cutoff), fixSync)
 	}
@@ -779,24 +803,26 @@ func (p *preflight) sync(ctx context.Context) result {
 		obj, who, id, at.UTC().Format(time.RFC3339), cutoff))
 }
 
-// PreflightError stops a load: a blocking preflight check failed. Its Report says which
-// (cmd/backfill prints it as the checklist). It is an exit-4 error.
+// PreflightError stops a load: a blocking preflight check failed, and nothing was written
+// to Salesforce. Its Report says which.
 type PreflightError struct {
 	Report *PreflightReport
 }
 
 func (e *PreflightError) Error() string {
-	return e.Report.err().Error() + ": nothing was written to Salesforce"
+	return "preflight failed: check " + strings.Join(e.Report.FailedNames(), ", ") + ": nothing was written to Salesforce"
 }
 
-// Unwrap gives the ExitError with code 4 and its hint.
-func (e *PreflightError) Unwrap() error {
-	return &ExitError{Code: ExitPreflight, Err: errors.New(e.Error()),
-		Hint: "follow the fix lines above and run again, or load anyway with --skip-preflight"}
+// fixLogin is the fix of a check that found the login unusable.
+func (p *preflight) fixLogin() string {
+	return "check " + p.w.Login() + " (" + p.w.Help(CmdPreflight) + " lists them); the integration user must be authorized (reconnection guide step 4)"
 }
 
-// notPassed returns the checks that failed.
-func notPassed(rep *PreflightReport) []Check { return rep.Failed() }
+// fixLimitsFail is the fix of a limit that is used up.
+func (p *preflight) fixLimitsFail() string {
+	return "wait for the rolling 24-hour usage to free up (Setup > Company Information shows API requests in the last 24 hours), " +
+		"ask Salesforce for a higher limit, or load in smaller slices with a later " + p.w.Option(OptSince, "")
+}
 
 // preflightWarnings says, for a plan, what an import of it would refuse on.
 func preflightWarnings(rep *PreflightReport) []Warning {

@@ -23,14 +23,13 @@ const (
 	pfIntegration = "northpass.integration@demo.example.com"
 )
 
-// preflightConfig is a Config for srv logged in with token (the API user's when empty).
-func preflightConfig(t *testing.T, srv *sftest.Server, token string) backfill.Config {
+// preflightConfig is a preflight of srv logged in with token (the API user's when empty).
+func preflightConfig(t *testing.T, srv *sftest.Server, token string) backfill.PreflightOptions {
 	t.Helper()
 	if token == "" {
 		token = srv.AccessToken()
 	}
-	cfg := backfill.DefaultConfig()
-	cfg.Logger = zaptest.NewLogger(t)
+	cfg := backfill.PreflightOptions{Front: cli(t), Export: backfill.NewExportOptions()}
 	cfg.Org = sfclient.Config{InstanceURL: srv.URL, Credentials: sfclient.Credentials{AccessToken: token},
 		Retry: sfclient.RetryPolicy{MaxAttempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}}
 	return cfg
@@ -81,14 +80,14 @@ func TestPreflight(t *testing.T) {
 	tests := []struct {
 		name   string
 		seed   func(t *testing.T, s *sftest.Seed)
-		config func(cfg *backfill.Config)
+		config func(cfg *backfill.PreflightOptions)
 		user   string // log in as this user instead of the seed's API user
 		want   map[int]want
 	}{
 		{name: "DemoOrg", want: allPass},
 		{
 			name:   "DemoOrgWithExport",
-			config: func(cfg *backfill.Config) { cfg.Export = pfExport },
+			config: func(cfg *backfill.PreflightOptions) { cfg.Export.File = pfExport },
 			want: with(map[int]want{
 				4: pass(pfObject + " (Enrollment) with upsert key nplms__External_Id__c; 11 export columns map to fields this user can write, every required field is mapped"),
 				5: pass("needs about 16;", "DailyBulkApiBatches 15,000 of 15,000 remaining, needs about 2 (30 candidate rows in 1 Bulk job(s); batches: 1 per 10,000 rows, plus 1 per job for a follow-up)"),
@@ -99,7 +98,7 @@ func TestPreflight(t *testing.T) {
 			seed: func(t *testing.T, s *sftest.Seed) {
 				*s = *sftest.OtherNamesSeed()
 			},
-			config: func(cfg *backfill.Config) { cfg.Export = pfExport },
+			config: func(cfg *backfill.PreflightOptions) { cfg.Export.File = pfExport },
 			want: with(map[int]want{
 				2: pass("Northpass 2.1.0.3 (namespace np2)"),
 				4: pass("np2__Course_Enrollment__c (Enrollment) with upsert key np2__ExtId__c; 11 export columns map to fields this user can write"),
@@ -109,7 +108,7 @@ func TestPreflight(t *testing.T) {
 		},
 		{
 			name:   "SandboxFlagOnProduction",
-			config: func(cfg *backfill.Config) { cfg.Org.Sandbox = true },
+			config: func(cfg *backfill.PreflightOptions) { cfg.Org.Sandbox = true },
 			want: with(map[int]want{1: {status: backfill.CheckFail,
 				msg: []string{"it is a production org but --sandbox was given"}, fix: []string{"drop --sandbox"}}}),
 		},
@@ -122,7 +121,7 @@ func TestPreflight(t *testing.T) {
 		{
 			name:   "SandboxWithFlag",
 			seed:   func(t *testing.T, s *sftest.Seed) { s.Organization.IsSandbox = true },
-			config: func(cfg *backfill.Config) { cfg.Org.Sandbox = true },
+			config: func(cfg *backfill.PreflightOptions) { cfg.Org.Sandbox = true },
 			want:   with(map[int]want{1: pass("; a sandbox, as expected")}),
 		},
 		{
@@ -175,7 +174,7 @@ func TestPreflight(t *testing.T) {
 		},
 		{
 			name:   "NoSuchObject",
-			config: func(cfg *backfill.Config) { cfg.Object = "nplms__Nope__c" },
+			config: func(cfg *backfill.PreflightOptions) { cfg.Target.Object = "nplms__Nope__c" },
 			want: with(map[int]want{
 				4: {status: backfill.CheckFail, msg: []string{"object nplms__Nope__c does not exist or is not visible to this user"},
 					fix: []string{"assign the Northpass Standard User permission set", "field-level security"}},
@@ -193,7 +192,7 @@ func TestPreflight(t *testing.T) {
 		},
 		{
 			name:   "NoSuchExternalIDField",
-			config: func(cfg *backfill.Config) { cfg.ExternalIDField = "nplms__Key__c" },
+			config: func(cfg *backfill.PreflightOptions) { cfg.Target.ExternalIDField = "nplms__Key__c" },
 			want: with(map[int]want{
 				4: {status: backfill.CheckFail, msg: []string{pfObject + " has no field nplms__Key__c"}, fix: []string{"--external-id-field"}},
 			}),
@@ -223,7 +222,7 @@ func TestPreflight(t *testing.T) {
 				f := enrollmentField(t, s, "nplms__Status__c")
 				f.Createable, f.Updateable = false, false
 			},
-			config: func(cfg *backfill.Config) { cfg.Export = pfExport },
+			config: func(cfg *backfill.PreflightOptions) { cfg.Export.File = pfExport },
 			want: with(map[int]want{
 				4: {status: backfill.CheckFail, msg: []string{`mapped fields this user cannot write: nplms__Status__c (column "Status": read-only)`},
 					fix: []string{"assign the Northpass Standard User permission set to the integration user and check field-level security"}},
@@ -235,7 +234,7 @@ func TestPreflight(t *testing.T) {
 			seed: func(t *testing.T, s *sftest.Seed) {
 				enrollmentField(t, s, "nplms__Progress_Percentage__c").Updateable = false
 			},
-			config: func(cfg *backfill.Config) { cfg.Export = pfExport },
+			config: func(cfg *backfill.PreflightOptions) { cfg.Export.File = pfExport },
 			want: with(map[int]want{
 				4: {status: backfill.CheckWarn, msg: []string{`nplms__Progress_Percentage__c (column "Progress Percentage": not updateable)`}, fix: []string{"field-level security"}},
 				5: pass("30 candidate rows"),
@@ -246,8 +245,8 @@ func TestPreflight(t *testing.T) {
 			seed: func(t *testing.T, s *sftest.Seed) {
 				enrollmentField(t, s, "nplms__Progress_Percentage__c").Updateable = false
 			},
-			config: func(cfg *backfill.Config) {
-				cfg.Export = pfExport
+			config: func(cfg *backfill.PreflightOptions) {
+				cfg.Export.File = pfExport
 				cfg.UpdateStale = true
 			},
 			want: with(map[int]want{
@@ -261,7 +260,7 @@ func TestPreflight(t *testing.T) {
 				o := s.Object(pfObject)
 				o.Fields = append(o.Fields, sftest.Field{Name: "nplms__Region__c", Label: "Region", Type: "string", Length: 20, Createable: true, Updateable: true})
 			},
-			config: func(cfg *backfill.Config) { cfg.Export = pfExport },
+			config: func(cfg *backfill.PreflightOptions) { cfg.Export.File = pfExport },
 			want: with(map[int]want{
 				4: {status: backfill.CheckFail, msg: []string{"required fields no column sets (new records would fail): nplms__Region__c"}, fix: []string{"--mapping"}},
 				5: pass("30 candidate rows"),
@@ -293,7 +292,7 @@ func TestPreflight(t *testing.T) {
 		},
 		{
 			name:   "NoEnrollmentSinceCutoff",
-			config: func(cfg *backfill.Config) { cfg.Since = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC) },
+			config: func(cfg *backfill.PreflightOptions) { cfg.Export.Since = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC) },
 			want: with(map[int]want{6: {status: backfill.CheckWarn,
 				msg: []string{"the newest " + pfObject + " written by " + pfIntegration + " is a0E5g0000000309EAA at 2026-01-10T03:03:00Z, before the cutoff 2026-02-01T00:00:00Z"},
 				fix: []string{"enroll a test learner in a Northpass course, wait up to 30 minutes, then check the Enrollments tab"}}}),
@@ -332,8 +331,8 @@ func TestPreflight(t *testing.T) {
 			for _, w := range tt.want {
 				failed = failed || w.status == backfill.CheckFail
 			}
-			if got, want := backfill.ExitCode(err), map[bool]int{false: 0, true: backfill.ExitPreflight}[failed]; got != want {
-				t.Errorf("exit code = %d (%v), want %d", got, err, want)
+			if err != nil {
+				t.Errorf("Preflight: %v", err)
 			}
 			if rep.Passed == failed {
 				t.Errorf("Passed = %v, want %v", rep.Passed, !failed)
@@ -387,16 +386,16 @@ func TestPreflightLoginFails(t *testing.T) {
 	srv := sftest.NewServer(t)
 	cfg := preflightConfig(t, srv, "00D5g0000000001!not-a-token")
 	rep, stdout, err := runPreflight(t, cfg, "table")
-	if got := backfill.ExitCode(err); got != backfill.ExitPreflight {
-		t.Fatalf("exit code = %d (%v), want %d", got, err, backfill.ExitPreflight)
+	if err != nil || rep.Passed {
+		t.Fatalf("Preflight: %v, passed %v; want a failed check", err, rep.Passed)
 	}
 	wants := map[int]want{1: {status: backfill.CheckFail, msg: []string{"cannot log in: ", "INVALID_SESSION_ID"}, fix: []string{"SF_* environment variables"}}}
 	for id := 2; id <= 6; id++ {
 		wants[id] = want{status: backfill.CheckSkip, msg: []string{"not run: no Salesforce session (check 1)"}}
 	}
 	checkPreflightReport(t, rep, wants)
-	if strings.Contains(stdout, "not-a-token") || strings.Contains(err.Error(), "not-a-token") {
-		t.Errorf("the token leaked:\n%s\n%v", stdout, err)
+	if strings.Contains(stdout, "not-a-token") {
+		t.Errorf("the token leaked:\n%s", stdout)
 	}
 	if !strings.Contains(stdout, "- SKIP  6. Live sync: not run") {
 		t.Errorf("stdout:\n%s", stdout)
@@ -408,10 +407,9 @@ func TestPreflightChecklistText(t *testing.T) {
 	srv := sftest.NewServer(t)
 	cfg := preflightConfig(t, srv, "")
 	cfg.Org.Sandbox = true
-	_, out, err := runPreflight(t, cfg, "table")
-	var ee *backfill.ExitError
-	if !errors.As(err, &ee) || ee.Code != backfill.ExitPreflight || err.Error() != "preflight failed: check 1 (login and org)" {
-		t.Fatalf("err = %v, want preflight failed: check 1 (login and org) with code 4", err)
+	rep, out, err := runPreflight(t, cfg, "table")
+	if err != nil || rep.Passed || strings.Join(rep.FailedNames(), ", ") != "1 (login and org)" {
+		t.Fatalf("Preflight: %v, failed %q; want check 1 (login and org) to fail", err, rep.FailedNames())
 	}
 	for _, s := range []string{
 		"Preflight of Acme Learning (demo) (00D5g0000000001EAA, production) at " + srv.URL + " as " + pfIntegration + " (Northpass Integration)\n\n",
@@ -431,7 +429,7 @@ func TestPreflightJSON(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := preflightConfig(t, srv, "")
-	cfg.Export = pfExport
+	cfg.Export.File = pfExport
 	rep, out, err := runPreflight(t, cfg, "json")
 	if err != nil {
 		t.Fatal(err)
@@ -471,7 +469,7 @@ func TestRunPreflightWithClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := srv.TotalCalls()
-	rep := backfill.RunPreflight(t.Context(), c, &cfg, nil)
+	rep := backfill.RunPreflight(t.Context(), c, cfg, nil)
 	if !rep.Passed || len(rep.Checks) != 6 || rep.Object != pfObject || rep.ExternalIDField != "nplms__External_Id__c" {
 		t.Fatalf("report = %+v", rep)
 	}
@@ -497,10 +495,11 @@ func TestPreflightUnusableExport(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := preflightConfig(t, srv, "")
-	cfg.Export = "testdata/no-such-export.csv"
+	cfg.Export.File = "testdata/no-such-export.csv"
 	rep, err := backfill.Preflight(t.Context(), cfg)
-	if rep != nil || backfill.ExitCode(err) != backfill.ExitUsage {
-		t.Fatalf("Preflight = %v, %v (exit %d); want no report, exit 2", rep, err, backfill.ExitCode(err))
+	var oe *backfill.OptionError
+	if rep != nil || !errors.As(err, &oe) || oe.Option != backfill.OptExport {
+		t.Fatalf("Preflight = %v, %v; want no report and the export refused", rep, err)
 	}
 }
 
@@ -523,12 +522,12 @@ func TestPreflightLoginRefusalsExplained(t *testing.T) {
 			seed := sftest.DemoSeed()
 			c.app(&seed.ConnectedApps[0])
 			srv := sftest.NewServer(t, sftest.WithSeed(seed))
-			cfg := backfill.DefaultConfig()
+			cfg := backfill.PreflightOptions{Front: cli(t), Export: backfill.NewExportOptions()}
 			cfg.Org = sfclient.Config{InstanceURL: srv.URL, LoginURL: srv.URL, Credentials: sfclient.Credentials{ClientID: "3MVG9backfill.demo.client.id",
 				Username: "northpass.integration@demo.example.com", JWTKeyFile: "../testdata/orgs/demo-jwt-key.pem"}}
 			rep, stdout, err := runPreflight(t, cfg, "table")
-			if backfill.ExitCode(err) != backfill.ExitPreflight {
-				t.Fatalf("exit %d (%v)", backfill.ExitCode(err), err)
+			if err != nil || rep.Passed {
+				t.Fatalf("Preflight: %v, passed %v; want check 1 to fail", err, rep.Passed)
 			}
 			wants := map[int]want{1: {status: backfill.CheckFail, msg: []string{c.msg}, fix: []string{c.fix}}}
 			for id := 2; id <= 6; id++ {

@@ -2,6 +2,7 @@ package backfill_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/runfolder"
+	"github.com/northpass-tools/backfill/csvdiff"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
@@ -46,8 +48,8 @@ func TestPlanQuirksGolden(t *testing.T) {
 			}
 			srv := sftest.NewServer(t, sftest.WithSeed(seed))
 			cfg := orgConfig(t, srv)
-			cfg.Now, cfg.Export = fixedNow, tt.export
-			sum, err := backfill.Plan(t.Context(), wire(cfg))
+			cfg.Now, cfg.Export.File = fixedNow, tt.export
+			sum, err := backfill.Plan(t.Context(), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,8 +85,8 @@ func TestCaseVariantKeysImport(t *testing.T) {
 		srv := sftest.NewServer(t, sftest.WithSeed(seed))
 		before := len(srv.Records(demoObject))
 		cfg := orgConfig(t, srv)
-		cfg.Export = "../testdata/quirks/case-keys.csv"
-		sum, err := backfill.Import(t.Context(), wire(cfg))
+		cfg.Export.File = "../testdata/quirks/case-keys.csv"
+		sum, err := backfill.Import(t.Context(), imp(cfg))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,13 +108,13 @@ func TestCaseVariantKeysImport(t *testing.T) {
 // field can hold, stop with exit 2 naming the fix, and leave no run folder.
 func TestQuirksUnusable(t *testing.T) {
 	t.Parallel()
-	cfg := backfill.DefaultConfig()
-	cfg.Export, cfg.Existing = "../testdata/quirks/inconsistent.csv", "../testdata/quirks/existing-quirks.csv"
-	cfg.Out = filepath.Join(t.TempDir(), "run")
+	cfg := cleanOptions(t)
+	cfg.Export.File, cfg.Existing = "../testdata/quirks/inconsistent.csv", "../testdata/quirks/existing-quirks.csv"
 	_, err := backfill.Clean(t.Context(), cfg)
-	if backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), `line 2 has "25/12/2025"`) ||
-		!strings.Contains(err.Error(), `line 3 has "12/26/2025"`) || !strings.Contains(backfill.Hint(err), "--date-format") {
-		t.Errorf("inconsistent dates: %v (hint %q)", err, backfill.Hint(err))
+	var fe *csvdiff.FileError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), `line 2 has "25/12/2025"`) ||
+		!strings.Contains(err.Error(), `line 3 has "12/26/2025"`) || !strings.Contains(fe.Hint, "--date-format") {
+		t.Errorf("inconsistent dates: %v", err)
 	}
 	if _, serr := os.Stat(cfg.Out); !os.IsNotExist(serr) {
 		t.Errorf("a run folder was left: %v", serr)
@@ -132,10 +134,11 @@ func TestQuirksUnusable(t *testing.T) {
 	}
 	srv := sftest.NewServer(t, sftest.WithSeed(seed))
 	pc := orgConfig(t, srv)
-	pc.Export = "../testdata/quirks/enrolled-at.csv"
+	pc.Export.File = "../testdata/quirks/enrolled-at.csv"
 	_, err = backfill.Plan(t.Context(), pc)
-	if backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), `the enrollment date column "Enrolled At" (the cutoff) would not be loaded`) ||
-		!strings.Contains(backfill.Hint(err), "--mapping") {
-		t.Errorf("unloaded cutoff column: %v (hint %q)", err, backfill.Hint(err))
+	var te *backfill.TargetError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), `the enrollment date column "Enrolled At" (the cutoff) would not be loaded`) ||
+		!strings.Contains(te.Fix, "--mapping") || te.Option != backfill.OptMapping {
+		t.Errorf("unloaded cutoff column: %v", err)
 	}
 }

@@ -32,7 +32,7 @@ func (l *loader) resolve(ctx context.Context, n int, why string) error {
 	info := l.plan
 	since := l.loadStart().Truncate(time.Second) // CreatedDate has whole seconds at best
 	created := map[string]bool{}
-	ex, err := readRecords(ctx, l.sf, l.cfg, info, l.partKeys(n), []string{"CreatedDate"}, func(key string, r sfclient.Record) error {
+	ex, err := readRecords(ctx, l.sf, l.j, info, l.partKeys(n), []string{"CreatedDate"}, func(key string, r sfclient.Record) error {
 		if t, ok := r.Time("CreatedDate"); ok && !t.Before(since) {
 			created[foldKey(key, info.FoldKeys)] = true
 		}
@@ -50,7 +50,7 @@ func (l *loader) resolve(ctx context.Context, n int, why string) error {
 	ps.Resolved, ps.Done, ps.Saved, ps.State = true, true, true, runfolder.StateResolved
 	counts := map[string]int64{"success": int64(rows), "created": int64(fresh), "updated": int64(rows - fresh)}
 	ps.Counts = counts
-	return l.j.Add(runfolder.JournalEntry{Event: runfolder.EvResolved, Part: n, Note: why, Sizes: counts})
+	return l.jr.Add(runfolder.JournalEntry{Event: runfolder.EvResolved, Part: n, Note: why, Sizes: counts})
 }
 
 // writeResolved writes, in the form of a success result file, the rows of part n whose

@@ -32,7 +32,7 @@ const sampleToLoad = 22
 type stoppedImport struct {
 	t    *testing.T
 	srv  *sftest.Server
-	cfg  backfill.Config
+	cfg  backfill.PlanOptions
 	dir  string
 	sf   *sfclient.Client
 	plan runfolder.Plan
@@ -42,7 +42,7 @@ type stoppedImport struct {
 func stopAfterPlan(t *testing.T, srv *sftest.Server) *stoppedImport {
 	t.Helper()
 	cfg := orgConfig(t, srv)
-	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
+	if _, err := backfill.Plan(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	s := &stoppedImport{t: t, srv: srv, cfg: cfg, dir: cfg.Out}
@@ -139,9 +139,21 @@ func (s *stoppedImport) waitState(job, state string) {
 func (s *stoppedImport) resume() (*backfill.Summary, error) {
 	s.t.Helper()
 	s.j.Close()
-	cfg := orgConfig(s.t, s.srv)
-	cfg.Export, cfg.Out = "", ""
-	return backfill.Resume(s.t.Context(), wire(cfg), s.dir)
+	return resume(s.t, s.srv, s.dir)
+}
+
+// resume resumes the load of the run folder dir.
+func resume(t *testing.T, srv *sftest.Server, dir string) (*backfill.Summary, error) {
+	t.Helper()
+	res, err := resumeResult(t, srv, dir)
+	return loaded(res, err)
+}
+
+func resumeResult(t *testing.T, srv *sftest.Server, dir string) (*backfill.LoadResult, error) {
+	t.Helper()
+	o := backfill.ResumeOptions{FolderOptions: folder(orgConfig(t, srv))}
+	o.Dir = dir
+	return backfill.Resume(t.Context(), o)
 }
 
 // checkLoaded asserts the org holds the 12 seed records and the planned ones, each
@@ -255,7 +267,7 @@ func TestResumeFromEveryJobState(t *testing.T) {
 			first := c.stop(s)
 			sum, err := s.resume()
 			if err != nil {
-				t.Fatalf("resume: %v (hint: %s)", err, backfill.Hint(err))
+				t.Fatalf("resume: %v", err)
 			}
 			checkLoaded(t, srv, s.dir, sum)
 			jobs := ingestJobs(srv)
@@ -264,11 +276,12 @@ func TestResumeFromEveryJobState(t *testing.T) {
 			}
 			// A finished import resumes to the same result without a call to Bulk.
 			creates := srv.Calls()["ingest-create"]
-			again, err := s.resume()
-			if backfill.ExitCode(err) != backfill.ExitOK || !strings.Contains(err.Error(), "already complete") || srv.Calls()["ingest-create"] != creates {
-				t.Errorf("second resume: %v, jobs %d -> %d", err, creates, srv.Calls()["ingest-create"])
+			s.j.Close()
+			again, err := resumeResult(t, srv, s.dir)
+			if err != nil || !again.AlreadyDone || srv.Calls()["ingest-create"] != creates {
+				t.Fatalf("second resume: %v, %+v, jobs %d -> %d", err, again, creates, srv.Calls()["ingest-create"])
 			}
-			sameCounts(t, "second resume", outcomes(again), outcomes(sum))
+			sameCounts(t, "second resume", outcomes(again.Summary), outcomes(sum))
 		})
 	}
 }
@@ -314,10 +327,11 @@ func TestResumeNeverLoopsOnTheSameFailure(t *testing.T) {
 	srv := sftest.NewServer(t)
 	srv.SetBulkBatchesRemaining(0)
 	cfg := orgConfig(t, srv)
-	cfg.SkipPreflight = true // preflight would refuse the load: the point is what the load does
-	sum, err := backfill.Import(t.Context(), wire(cfg))
-	if backfill.ExitCode(err) != backfill.ExitRowsFailed {
-		t.Fatalf("import: %v, want exit 3", err)
+	load := imp(cfg)
+	load.Load.SkipPreflight = true // preflight would refuse the load: the point is what the load does
+	sum, err := backfill.Import(t.Context(), load)
+	if err != nil || sum.Status != backfill.StatusRowsFailed {
+		t.Fatalf("import: %v, status %q; want rows failed", err, sum.Status)
 	}
 	if n := len(ingestJobs(srv)); n != 2 {
 		t.Errorf("%d jobs, want 2: the first and one follow-up, then stop", n)
@@ -325,9 +339,8 @@ func TestResumeNeverLoopsOnTheSameFailure(t *testing.T) {
 	if sum.Outcomes["unprocessed"] != sampleToLoad {
 		t.Errorf("outcomes %v", sum.Outcomes)
 	}
-	hint := backfill.Hint(err)
-	if !strings.Contains(hint, "unprocessed.csv") || strings.Contains(hint, "error.csv") || strings.Contains(hint, "resume") {
-		t.Errorf("hint %q: want unprocessed.csv named, not error.csv or resume", hint)
+	if sum.Outcomes["failed"] != 0 {
+		t.Errorf("outcomes %v: the rows were not refused, only left unprocessed", sum.Outcomes)
 	}
 	rows := readCSV(t, filepath.Join(cfg.Out, runfolder.UnprocessedFile))
 	if len(rows) != sampleToLoad+1 || rows[0][0] != demoExtID {
@@ -336,8 +349,8 @@ func TestResumeNeverLoopsOnTheSameFailure(t *testing.T) {
 	// A finished import stays finished: resume sends nothing again.
 	srv.SetBulkBatchesRemaining(1000)
 	creates := srv.Calls()["ingest-create"]
-	_, err = backfill.Resume(t.Context(), wire(orgConfig(t, srv)), cfg.Out)
-	if backfill.ExitCode(err) != backfill.ExitOK || srv.Calls()["ingest-create"] != creates {
+	res, err := resumeResult(t, srv, cfg.Out)
+	if err != nil || !res.AlreadyDone || srv.Calls()["ingest-create"] != creates {
 		t.Errorf("resume of the finished import: %v, jobs %d -> %d", err, creates, srv.Calls()["ingest-create"])
 	}
 }
@@ -365,17 +378,15 @@ func TestRefusedUploadIsSplit(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
-	cfg.Export = generated(t, 2000)
-	plan, err := backfill.Plan(t.Context(), wire(cfg))
+	cfg.Export.File = generated(t, 2000)
+	plan, err := backfill.Plan(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	toLoad := plan.Count(runfolder.ToInsert)
 	size := fileSize(t, filepath.Join(cfg.Out, runfolder.ToImportFile))
 	srv.SetMaxUploadBytes(size / 3) // halves are refused too; quarters pass
-	imp := orgConfig(t, srv)
-	imp.Export, imp.Out, imp.PlanDir = "", "", cfg.Out
-	sum, err := backfill.Import(t.Context(), wire(imp))
+	sum, err := loaded(backfill.ImportPlan(t.Context(), importPlan(cfg)))
 	if err != nil {
 		t.Fatalf("import: %v", err)
 	}
@@ -417,9 +428,9 @@ func TestRefusedBelowTheFloor(t *testing.T) {
 	srv := sftest.NewServer(t)
 	srv.SetMaxUploadBytes(10) // not even a header fits
 	cfg := orgConfig(t, srv)
-	sum, err := backfill.Import(t.Context(), wire(cfg))
-	if backfill.ExitCode(err) != backfill.ExitRowsFailed {
-		t.Fatalf("import: %v, want exit 3", err)
+	sum, err := backfill.Import(t.Context(), imp(cfg))
+	if err != nil || sum.Status != backfill.StatusRowsFailed {
+		t.Fatalf("import: %v, status %q; want rows failed", err, sum.Status)
 	}
 	if sum.Outcomes["unprocessed"] != sampleToLoad {
 		t.Errorf("outcomes %v", sum.Outcomes)
@@ -427,9 +438,7 @@ func TestRefusedBelowTheFloor(t *testing.T) {
 	if rows := readCSV(t, filepath.Join(cfg.Out, runfolder.UnprocessedFile)); len(rows) != sampleToLoad+1 {
 		t.Errorf("unprocessed.csv has %d lines, want the header and %d rows", len(rows), sampleToLoad)
 	}
-	if !strings.Contains(backfill.Hint(err), "unprocessed.csv") {
-		t.Errorf("hint %q", backfill.Hint(err))
-	}
+
 	if n := srv.Calls()["ingest-create"]; n != 1 {
 		t.Errorf("%d jobs created for a part under the floor, want 1", n)
 	}
@@ -513,7 +522,7 @@ func TestResumeRefusesForeignJournal(t *testing.T) {
 	data, _ := os.ReadFile(filepath.Join(a.dir, runfolder.JournalFile))
 	os.WriteFile(filepath.Join(b.dir, runfolder.JournalFile), data, 0o600)
 	_, err := b.resume()
-	if backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "belongs to another plan") {
+	if !errors.Is(err, backfill.ErrJournalForeign) || !strings.Contains(err.Error(), "belongs to another plan") {
 		t.Fatalf("err %v", err)
 	}
 	if srv.Calls()["ingest-create"] != 0 {
@@ -527,7 +536,7 @@ func TestSealedPlanRefusesEdits(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
-	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
+	if _, err := backfill.Plan(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	edits := map[string]func(dir string){
@@ -568,18 +577,17 @@ func TestSealedPlanRefusesEdits(t *testing.T) {
 			edit(dir)
 			file := strings.Fields(name)[0]
 			for _, cmd := range []string{"import --plan", "resume"} {
-				imp := orgConfig(t, srv)
-				imp.Export, imp.Out = "", ""
 				var err error
 				if cmd == "resume" {
 					// A resume of that plan after its load started.
 					writeFile(t, dir, runfolder.JournalFile, readFile(t, dir, runfolder.JournalFile)+`{"event":"load-start"}`+"\n")
-					_, err = backfill.Resume(t.Context(), wire(imp), dir)
+					_, err = resume(t, srv, dir)
 				} else {
-					imp.PlanDir = dir
-					_, err = backfill.Import(t.Context(), wire(imp))
+					load := importPlan(orgConfig(t, srv))
+					load.Dir = dir
+					_, err = backfill.ImportPlan(t.Context(), load)
 				}
-				if backfill.ExitCode(err) != backfill.ExitUsage || !errors.Is(err, runfolder.ErrSealBroken) || !strings.Contains(err.Error(), filepath.Join(dir, file)) {
+				if !isA[*runfolder.SealError](err) || !errors.Is(err, runfolder.ErrSealBroken) || !strings.Contains(err.Error(), filepath.Join(dir, file)) {
 					t.Errorf("%s: %v, want exit 2 naming %s", cmd, err, file)
 				}
 			}
@@ -612,7 +620,7 @@ func TestSealedPlanRefusesAnotherOrgAtTheSameURL(t *testing.T) {
 	t.Parallel()
 	first := sftest.NewServer(t)
 	cfg := orgConfig(t, first)
-	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
+	if _, err := backfill.Plan(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	addr := strings.TrimPrefix(first.URL, "http://")
@@ -624,10 +632,10 @@ func TestSealedPlanRefusesAnotherOrgAtTheSameURL(t *testing.T) {
 	if second.URL != first.URL {
 		t.Fatalf("second org at %s, want %s", second.URL, first.URL)
 	}
-	imp := orgConfig(t, second)
-	imp.Export, imp.Out, imp.PlanDir = "", "", cfg.Out
-	_, err := backfill.Import(t.Context(), wire(imp))
-	if backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "00D5g000004XYZWEA4 (Refreshed Sandbox)") {
+	load := importPlan(orgConfig(t, second))
+	load.Dir = cfg.Out
+	_, err := backfill.ImportPlan(t.Context(), load)
+	if !isA[*backfill.OrgError](err) || !strings.Contains(err.Error(), "00D5g000004XYZWEA4 (Refreshed Sandbox)") {
 		t.Fatalf("err %v, want exit 2 naming the other org", err)
 	}
 	if second.Calls()["ingest-create"] != 0 {
@@ -641,7 +649,7 @@ func TestRunFolderHasOneWriter(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
-	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
+	if _, err := backfill.Plan(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	holder := &runfolder.Folder{Dir: cfg.Out}
@@ -649,23 +657,20 @@ func TestRunFolderHasOneWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := srv.Calls()["query"]
-	imp := orgConfig(t, srv)
-	imp.Export, imp.Out, imp.PlanDir = "", "", cfg.Out
-	_, err := backfill.Import(t.Context(), wire(imp))
-	if backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "is in use by pid") {
+	load := importPlan(cfg)
+	_, err := backfill.ImportPlan(t.Context(), load)
+	if !errors.Is(err, runfolder.ErrInUse) || !strings.Contains(err.Error(), "is in use by pid") {
 		t.Errorf("import --plan: %v", err)
 	}
-	imp.PlanDir = ""
-	_, err = backfill.Resume(t.Context(), wire(imp), cfg.Out)
-	if backfill.ExitCode(err) != backfill.ExitUsage || !errors.Is(err, runfolder.ErrInUse) {
+	_, err = resume(t, srv, cfg.Out)
+	if !errors.Is(err, runfolder.ErrInUse) {
 		t.Errorf("resume: %v", err)
 	}
 	if srv.Calls()["query"] != calls {
 		t.Errorf("a refused command asked Salesforce")
 	}
 	holder.Unlock()
-	imp.PlanDir = cfg.Out
-	if _, err := backfill.Import(t.Context(), wire(imp)); err != nil {
+	if _, err := backfill.ImportPlan(t.Context(), load); err != nil {
 		t.Errorf("after the holder ended: %v", err)
 	}
 }
@@ -684,9 +689,10 @@ func TestInterruptAbortsOpenJob(t *testing.T) {
 		}
 		cancel()
 	}()
-	_, err := backfill.Import(ctx, wire(cfg))
-	if backfill.ExitCode(err) != backfill.ExitInterrupted || !strings.Contains(backfill.Hint(err), "backfill resume "+cfg.Out) {
-		t.Fatalf("interrupted import: %v (hint %q)", err, backfill.Hint(err))
+	_, err := backfill.Import(ctx, imp(cfg))
+	var st *backfill.StoppedError
+	if !errors.As(err, &st) || st.Cause != backfill.StopInterrupted || st.Dir != cfg.Out || st.Aborted != 1 {
+		t.Fatalf("interrupted import: %v (%+v), want it stopped, resumable in %s, the open job aborted", err, st, cfg.Out)
 	}
 	for _, j := range ingestJobs(srv) {
 		if j.State == sftest.StateOpen {
@@ -697,7 +703,7 @@ func TestInterruptAbortsOpenJob(t *testing.T) {
 		t.Errorf("the abort is not journaled")
 	}
 	srv.SetLatency(0)
-	sum, err := backfill.Resume(t.Context(), wire(orgConfig(t, srv)), cfg.Out)
+	sum, err := resume(t, srv, cfg.Out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -718,15 +724,16 @@ func TestInterruptWhilePollingLeavesTheJob(t *testing.T) {
 		}
 		cancel()
 	}()
-	_, err := backfill.Import(ctx, wire(cfg))
-	if backfill.ExitCode(err) != backfill.ExitInterrupted || !strings.Contains(backfill.Hint(err), "1 job still running") {
-		t.Fatalf("interrupted import: %v (hint %q)", err, backfill.Hint(err))
+	_, err := backfill.Import(ctx, imp(cfg))
+	var st *backfill.StoppedError
+	if !errors.As(err, &st) || st.Cause != backfill.StopInterrupted || st.Running != 1 {
+		t.Fatalf("interrupted import: %v (%+v), want it stopped with 1 job still running", err, st)
 	}
 	jobs := ingestJobs(srv)
 	if len(jobs) != 1 || jobs[0].State == sftest.StateAborted {
 		t.Fatalf("jobs %+v: the running job must be left alone", jobs)
 	}
-	sum, err := backfill.Resume(t.Context(), wire(orgConfig(t, srv)), cfg.Out)
+	sum, err := resume(t, srv, cfg.Out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -742,7 +749,7 @@ func TestFinishFailureSaysResume(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
-	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
+	if _, err := backfill.Plan(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	// The final ledger cannot be written: its temporary name is taken by a folder.
@@ -750,15 +757,14 @@ func TestFinishFailureSaysResume(t *testing.T) {
 	if err := os.MkdirAll(blocker, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	imp := orgConfig(t, srv)
-	imp.Export, imp.Out, imp.PlanDir = "", "", cfg.Out
-	_, err := backfill.Import(t.Context(), wire(imp))
-	if backfill.ExitCode(err) != backfill.ExitRuntime || !strings.Contains(backfill.Hint(err), "backfill resume "+cfg.Out) {
-		t.Fatalf("import: %v (hint %q), want exit 1 and a resume hint", err, backfill.Hint(err))
+	_, err := backfill.ImportPlan(t.Context(), importPlan(cfg))
+	var st *backfill.StoppedError
+	if !errors.As(err, &st) || st.Cause != backfill.StopLocal || st.Dir != cfg.Out {
+		t.Fatalf("import: %v (%+v), want it stopped, resumable in %s", err, st, cfg.Out)
 	}
 	os.RemoveAll(filepath.Dir(blocker))
 	creates := srv.Calls()["ingest-create"]
-	sum, err := backfill.Resume(t.Context(), wire(orgConfig(t, srv)), cfg.Out)
+	sum, err := resume(t, srv, cfg.Out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -774,9 +780,9 @@ func TestImportRefusedWithoutBulkBatches(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	srv.SetBulkBatchesRemaining(1) // the sample needs 1 batch plus 1 for a follow-up
-	_, err := backfill.Import(t.Context(), wire(orgConfig(t, srv)))
+	_, err := backfill.Import(t.Context(), imp(orgConfig(t, srv)))
 	var pe *backfill.PreflightError
-	if backfill.ExitCode(err) != backfill.ExitPreflight || !errors.As(err, &pe) {
+	if !errors.As(err, &pe) {
 		t.Fatalf("import: %v, want exit 4", err)
 	}
 	failed := pe.Report.Failed()

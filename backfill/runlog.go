@@ -23,15 +23,14 @@ type runLog struct {
 	f     *os.File
 }
 
-// withRunLog tees cfg's logger into a new runLog and returns it; call attach once the run
-// folder exists and close at the end.
-func withRunLog(cfg *Config) *runLog {
+// withRunLog tees log into a new runLog and returns both; call attach once the run folder
+// exists and close at the end.
+func withRunLog(log *zap.Logger) (*zap.Logger, *runLog) {
 	rl := &runLog{}
 	enc := zap.NewProductionEncoderConfig()
 	enc.EncodeTime = zapcore.ISO8601TimeEncoder
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(rl), zapcore.DebugLevel)
-	cfg.Logger = cfg.logger().WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, core) }))
-	return rl
+	return log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, core) })), rl
 }
 
 func (r *runLog) Write(p []byte) (int, error) {

@@ -2,7 +2,6 @@ package backfill
 
 import (
 	"context"
-	"errors"
 	"io"
 
 	"github.com/northpass-tools/backfill/sfclient"
@@ -45,25 +44,13 @@ type Salesforce interface {
 
 var _ Salesforce = (*sfclient.Client)(nil)
 
-// connect logs in to the org named by cfg.Org.
-func connect(ctx context.Context, cfg *Config) (Salesforce, error) {
-	c, err := sfclient.New(ctx, cfg.Org, cfg.logger())
-	if err != nil {
-		return nil, &ExitError{Code: ExitRuntime, Err: err, Hint: loginHint(err)}
-	}
-	return c, nil
-}
-
-// loginHint says, in one line, what to do about a failed login or bad login flags: the fix
-// for Salesforce's reason when sfclient knows it (a blocked app, a user not admin approved,
-// an External Client App not installed, a wrong audience, an IP restriction, a Salesforce CLI
-// login to renew, ...), else where to look.
-func loginHint(err error) string {
-	if errors.Is(err, sfclient.ErrNoSFCLI) {
-		return "install the Salesforce CLI (npm install --global @salesforce/cli), or log in with SF_* variables instead of --target-org"
-	}
+// loginFix says, in one line, what to do about a failed login: the fix for Salesforce's
+// reason when sfclient knows it (a blocked app, a user not admin approved, an External
+// Client App not installed, a wrong audience, an IP restriction, a Salesforce CLI login to
+// renew, ...), else where to look (the options of job c).
+func loginFix(w Words, err error, c Command) string {
 	if fix := sfclient.LoginFix(err); fix != "" {
 		return fix
 	}
-	return "check --target-org / --instance-url and the SF_* environment variables (backfill plan --help lists them)"
+	return "check " + w.Login() + " (" + w.Help(c) + " lists them)"
 }

@@ -10,15 +10,20 @@ import (
 // Summary is summary.json: the run's counts and choices. Rows always equals the sum of
 // Outcomes. Package backfill/report prints it and renders it as report.html.
 type Summary struct {
-	Command         string         `json:"command"`
-	Rows            int            `json:"rows"`
-	Outcomes        map[string]int `json:"outcomes"`
-	Cutoff          time.Time      `json:"cutoff"`
-	Object          string         `json:"object,omitempty"`
-	ExternalIDField string         `json:"external_id_field,omitempty"`
-	KeyColumn       string         `json:"key_column"`
-	DateColumns     []string       `json:"date_columns"`
-	UpdatedColumn   string         `json:"updated_column,omitempty"`
+	Command string `json:"command"`
+	// Status is how the run ended, decided by the job (front ends map it to exit codes and
+	// verdicts; they never work it out again from the counts).
+	Status   Status         `json:"status"`
+	Rows     int            `json:"rows"`
+	Outcomes map[string]int `json:"outcomes"`
+	// MaxRejected is the rejected-rows limit the run was held to, in percent.
+	MaxRejected     float64   `json:"max_rejected_percent"`
+	Cutoff          time.Time `json:"cutoff"`
+	Object          string    `json:"object,omitempty"`
+	ExternalIDField string    `json:"external_id_field,omitempty"`
+	KeyColumn       string    `json:"key_column"`
+	DateColumns     []string  `json:"date_columns"`
+	UpdatedColumn   string    `json:"updated_column,omitempty"`
 	// DateLayouts says how each date column was read (day-first, month-first, assumed).
 	DateLayouts []DateLayout `json:"date_layouts,omitempty"`
 	// Keys says how keys were compared: "case-insensitively" (Salesforce's default for
@@ -49,6 +54,55 @@ type Summary struct {
 	RunFolder  string    `json:"run_folder"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
+}
+
+// Status is how a run ended.
+type Status string
+
+// The statuses of a run.
+const (
+	// StatusDone: every row is accounted for and none failed.
+	StatusDone Status = "done"
+	// StatusRowsFailed: the import finished, but some rows failed or were left unprocessed
+	// (error.csv and unprocessed.csv hold them).
+	StatusRowsFailed Status = "rows_failed"
+	// StatusTooManyRejected: the run folder is written, but more rows were rejected than
+	// the limit allows: an import refuses to load it.
+	StatusTooManyRejected Status = "too_many_rejected"
+)
+
+// Ended returns how the run ended: its Status, or for a summary written before statuses were
+// recorded, the status its counts give (under its limit, or the default one).
+func (s *Summary) Ended() Status {
+	if s.Status != "" {
+		return s.Status
+	}
+	c := *s
+	c.MaxRejected = s.RejectedLimit()
+	c.decide(c.Command == string(CmdImport) || len(c.Jobs) > 0)
+	return c.Status
+}
+
+// RejectedLimit is the rejected-rows limit the run was held to: MaxRejected, or the default
+// for a summary written before the limit was recorded.
+func (s *Summary) RejectedLimit() float64 {
+	if s.Status == "" && s.MaxRejected == 0 {
+		return DefaultMaxRejectedPercent
+	}
+	return s.MaxRejected
+}
+
+// decide sets the status from the counts and the limit (which a load, once loaded, has
+// passed): it is decided once, here.
+func (s *Summary) decide(loaded bool) {
+	switch {
+	case s.Count(runfolder.Failed, runfolder.Unprocessed) > 0:
+		s.Status = StatusRowsFailed
+	case !loaded && percentOf(s.Count(runfolder.Rejected), s.Rows) > s.MaxRejected:
+		s.Status = StatusTooManyRejected
+	default:
+		s.Status = StatusDone
+	}
 }
 
 // Count returns the rows of the given outcomes.
@@ -124,16 +178,17 @@ type JobSummary struct {
 	SetupURL     string    `json:"setup_url,omitempty"` // where to find it in Setup
 }
 
-func newSummary(command string, h *csvdiff.Header, cfg *Config, counts runfolder.Counts, started time.Time) *Summary {
+func newSummary(command string, h *csvdiff.Header, e *ExportOptions, counts runfolder.Counts, started time.Time) *Summary {
 	return &Summary{
 		Command:       command,
 		Rows:          counts.Total(),
 		Outcomes:      counts.Map(),
-		Cutoff:        cfg.Since.UTC(),
+		MaxRejected:   maxRejected(e.MaxRejected),
+		Cutoff:        e.Since.UTC(),
 		KeyColumn:     h.KeyName(),
 		DateColumns:   h.DateNames(),
 		UpdatedColumn: h.UpdatedName(),
-		Export: InputInfo{File: cfg.Export, Columns: h.Names, Delimiter: h.DelimiterName(),
+		Export: InputInfo{File: e.File, Columns: h.Names, Delimiter: h.DelimiterName(),
 			Encoding: h.Encoding, BOM: h.BOM, LineEnding: h.LineEnding},
 		APICalls:  map[string]int{},
 		Jobs:      []JobSummary{},

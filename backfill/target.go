@@ -85,30 +85,17 @@ func (t *Target) mappingSummary() ([]runfolder.Mapping, []string) {
 	return m, u
 }
 
-// labelKey is how labels and headers are compared: case, spaces, '_' and '-' ignored.
-func labelKey(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(strings.TrimSpace(s)) {
-		switch r {
-		case ' ', '_', '-', '\t':
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // fieldIndex finds a target's fields by API name and by label.
 type fieldIndex struct {
 	byName  map[string]*sfclient.Field   // lower-case API name
-	byLabel map[string][]*sfclient.Field // labelKey of the label
+	byLabel map[string][]*sfclient.Field // csvdiff.FoldName of the label
 }
 
 func (t *Target) index() fieldIndex {
 	ix := fieldIndex{byName: map[string]*sfclient.Field{}, byLabel: map[string][]*sfclient.Field{}}
 	for _, f := range t.Fields {
 		ix.byName[strings.ToLower(f.Name)] = f
-		ix.byLabel[labelKey(f.Label)] = append(ix.byLabel[labelKey(f.Label)], f)
+		ix.byLabel[csvdiff.FoldName(f.Label)] = append(ix.byLabel[csvdiff.FoldName(f.Label)], f)
 	}
 	return ix
 }
@@ -149,7 +136,7 @@ func (ix fieldIndex) roleField(r csvdiff.Role) *sfclient.Field {
 // with a role) the field of its role. The key column always loads the external id field, and
 // the enrollment-date column must load a field: a cutoff date that would not reach
 // Salesforce is an error. Columns whose field cannot be written are left out with a reason.
-func (t *Target) mapColumns(h *csvdiff.Header, roles map[int]csvdiff.Role, sdl *Mapping, sdlName string) error {
+func (t *Target) mapColumns(w Words, h *csvdiff.Header, roles map[int]csvdiff.Role, sdl *Mapping, sdlName string) error {
 	t.Columns, t.ReadOnly, t.Unmapped = nil, nil, nil
 	ix := t.index()
 	ext := t.Field(t.ExternalIDField)
@@ -171,7 +158,7 @@ func (t *Target) mapColumns(h *csvdiff.Header, roles map[int]csvdiff.Role, sdl *
 		}
 		if len(fields) == 0 {
 			if roles[i] == csvdiff.RoleEnrollmentDate && i != h.Key {
-				return t.unloadedDateErr(col, sdlName)
+				return t.unloadedDateErr(w, col, sdlName)
 			}
 			if why == "" && sdl != nil {
 				why = "not in " + sdlName
@@ -197,7 +184,7 @@ func (t *Target) mapColumns(h *csvdiff.Header, roles map[int]csvdiff.Role, sdl *
 }
 
 // unloadedDateErr says the cutoff column would not be loaded, and how to map it.
-func (t *Target) unloadedDateErr(col, sdlName string) error {
+func (t *Target) unloadedDateErr(w Words, col, sdlName string) error {
 	names := csvdiff.Aliases(csvdiff.RoleEnrollmentDate)
 	example := "ns__Enrollment_Date__c"
 	if f := t.index().roleField(csvdiff.RoleEnrollmentDate); f != nil {
@@ -207,18 +194,18 @@ func (t *Target) unloadedDateErr(col, sdlName string) error {
 	if sdlName != "" {
 		where = sdlName + " does not map it"
 	}
-	return targetErr(fmt.Sprintf("map it in a Data Loader .sdl file with --mapping, e.g. %s=%s", col, example),
-		"the enrollment date column %q (the cutoff) would not be loaded into Salesforce: %s", col, where)
+	return targetErr(fmt.Sprintf("map it in a Data Loader .sdl file with %s, e.g. %s=%s", w.Option(OptMapping, ""), col, example),
+		"the enrollment date column %q (the cutoff) would not be loaded into Salesforce: %s", col, where).by(OptMapping)
 }
 
 // columnFields says which fields export column i loads and how it was decided, or why none.
 func columnFields(i int, col string, h *csvdiff.Header, sdl *Mapping, ix fieldIndex, ext *sfclient.Field) (fields []*sfclient.Field, source, why string) {
-	switch labels := ix.byLabel[labelKey(col)]; {
+	switch labels := ix.byLabel[csvdiff.FoldName(col)]; {
 	case i == h.Key:
 		return []*sfclient.Field{ext}, "key", ""
 	case sdl != nil:
 		for c, fs := range sdl.Columns {
-			if c == col || labelKey(c) == labelKey(col) {
+			if c == col || csvdiff.FoldName(c) == csvdiff.FoldName(col) {
 				for _, f := range fs {
 					fields = append(fields, ix.byName[strings.ToLower(f)])
 				}
@@ -248,7 +235,7 @@ func (t *Target) checkSDL(h *csvdiff.Header, sdl *Mapping, sdlName string, ix fi
 	for f, v := range sdl.Constants {
 		fd := ix.byName[strings.ToLower(f)]
 		if fd == nil {
-			return targetErr("fix the field name in the mapping file", "%s: constant for unknown field %s on %s", sdlName, f, t.Object)
+			return targetErr("fix the field name in the mapping file", "%s: constant for unknown field %s on %s", sdlName, f, t.Object).by(OptMapping)
 		}
 		t.Constants[fd.Name] = v
 	}
@@ -256,19 +243,19 @@ func (t *Target) checkSDL(h *csvdiff.Header, sdl *Mapping, sdlName string, ix fi
 	for _, col := range sdl.Order {
 		found := false
 		for _, n := range h.Names {
-			found = found || n == col || labelKey(n) == labelKey(col)
+			found = found || n == col || csvdiff.FoldName(n) == csvdiff.FoldName(col)
 		}
 		if !found {
 			return targetErr(fmt.Sprintf("the export's headers are: %s", strings.Join(h.Names, ", ")),
-				"%s maps column %q, which the export does not have", sdlName, col)
+				"%s maps column %q, which the export does not have", sdlName, col).by(OptMapping)
 		}
 		for _, f := range sdl.Columns[col] {
 			if ix.byName[strings.ToLower(f)] == nil {
 				return targetErr("fix the field name in the mapping file (API names, e.g. ns__Field__c)",
-					"%s maps %q to %s, which %s does not have", sdlName, col, f, t.Object)
+					"%s maps %q to %s, which %s does not have", sdlName, col, f, t.Object).by(OptMapping)
 			}
 			if seen[strings.ToLower(f)] {
-				return targetErr("map each field once", "%s maps field %s twice", sdlName, f)
+				return targetErr("map each field once", "%s maps field %s twice", sdlName, f).by(OptMapping)
 			}
 			seen[strings.ToLower(f)] = true
 		}

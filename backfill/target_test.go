@@ -1,6 +1,7 @@
 package backfill
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -30,7 +31,7 @@ func demoTarget() *Target {
 func TestMapColumns(t *testing.T) {
 	h := &csvdiff.Header{Names: []string{"External Id", "Learner Email", "ns__Enrollment_Date__c", "progress_percentage", "Score", "Twin", "Notes", "Id"}, Key: 0}
 	tg := demoTarget()
-	if err := tg.mapColumns(h, nil, nil, ""); err != nil {
+	if err := tg.mapColumns(PlainWords{}, h, nil, nil, ""); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
@@ -61,7 +62,7 @@ func TestMapColumnsSDL(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg := demoTarget()
-	if err := tg.mapColumns(h, nil, sdl, "m.sdl"); err != nil {
+	if err := tg.mapColumns(PlainWords{}, h, nil, sdl, "m.sdl"); err != nil {
 		t.Fatal(err)
 	}
 	if len(tg.Columns) != 3 || tg.Columns[1].Field.Name != "ns__Learner_Email__c" || tg.Columns[1].Source != "sdl" || tg.Constants["ns__A__c"] != "import" {
@@ -69,8 +70,9 @@ func TestMapColumnsSDL(t *testing.T) {
 	}
 	for _, bad := range []string{"Nope=ns__A__c\n", "Mail=ns__Nope__c\n", "Mail=ns__A__c\nWhen=ns__A__c\n"} {
 		sdl, _ := ParseSDL(strings.NewReader(bad), "m.sdl")
-		if err := demoTarget().mapColumns(h, nil, sdl, "m.sdl"); ExitCode(asUsage(err)) != ExitUsage {
-			t.Errorf("mapping %q: err %v, want a usage error", bad, err)
+		var te *TargetError
+		if err := demoTarget().mapColumns(PlainWords{}, h, nil, sdl, "m.sdl"); !errors.As(err, &te) || te.Option != OptMapping {
+			t.Errorf("mapping %q: err %v, want a TargetError about the mapping", bad, err)
 		}
 	}
 }
@@ -78,7 +80,7 @@ func TestMapColumnsSDL(t *testing.T) {
 func TestMissingRequired(t *testing.T) {
 	h := &csvdiff.Header{Names: []string{"External Id"}, Key: 0}
 	tg := demoTarget()
-	tg.mapColumns(h, nil, nil, "")
+	tg.mapColumns(PlainWords{}, h, nil, nil, "")
 	if got := tg.missingRequired(); strings.Join(got, ",") != "ns__Learner_Email__c" {
 		t.Errorf("missingRequired = %v", got)
 	}

@@ -2,7 +2,6 @@ package backfill
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,18 +16,18 @@ import (
 	"github.com/northpass-tools/backfill/sfclient"
 )
 
-// `backfill undo DIR` takes an import back: the records it created are deleted (a Bulk
+// Undo takes an import back: the records it created are deleted (a Bulk
 // delete job; they go to the Recycle Bin), the records it updated are restored to their
 // before-image (a Bulk update job). A record changed in Salesforce after the import is left
-// alone unless --force. Without --yes it only writes and prints the undo plan. The jobs are
-// journaled like an import's, so `backfill resume DIR` finishes an interrupted undo.
+// alone unless Force. Without Yes it only writes and shows the undo plan. The jobs are
+// journaled like an import's, so [Resume] finishes an interrupted undo.
 
 // Undo outcomes (the outcome column of undo-ledger.csv).
 const (
 	UndoDeleted        = "deleted"
 	UndoRestored       = "restored"
 	UndoRestoreRefused = "restore_refused" // the package refused to move Updated At back
-	UndoSkippedChanged = "skipped_changed" // changed in Salesforce after the import; --force undoes it
+	UndoSkippedChanged = "skipped_changed" // changed in Salesforce after the import; Force undoes it
 	UndoFailed         = "failed"
 )
 
@@ -86,78 +85,65 @@ type undoPlan struct {
 // undoFiles are the files undo.json seals.
 var undoFiles = []string{runfolder.UndoPlanFile, runfolder.UndoDeleteFile, runfolder.UndoUpdateFile}
 
-// Undo runs `backfill undo DIR`. Without cfg.Yes (and nobody to confirm) it writes the undo
-// plan and changes nothing. It returns the import's summary with the undo in it, and an
-// [ExitError] of [ExitRowsFailed] when something was not undone.
-func Undo(ctx context.Context, cfg Config, dir string) (*Summary, *UndoRun, error) {
-	rl := withRunLog(&cfg)
-	defer rl.close()
-	p, err := openImported(ctx, &cfg, dir, "undo", rl)
+// undo is an undo of the import in an opened run folder.
+type undo struct {
+	*workFolder
+	opts *UndoOptions
+}
+
+// Undo takes an import back. Without Yes (and nobody to confirm) it writes the undo plan and
+// changes nothing. It returns the import's summary with the undo in it; whether everything
+// was undone is the run's OK.
+func Undo(ctx context.Context, opts UndoOptions) (*Summary, *UndoRun, error) {
+	j := newJob(opts.Front)
+	defer j.close()
+	w, err := openImported(ctx, j, &opts.FolderOptions, CmdUndo)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer p.folder.Unlock()
-	up, started, finished, err := p.readUndo()
+	defer w.folder.Unlock()
+	u := &undo{workFolder: w, opts: &opts}
+	up, started, finished, err := u.readUndo()
 	if err != nil {
 		return nil, nil, err
 	}
 	if finished {
 		// An earlier undo is complete: its files are kept in undo-N/, and this one is planned
-		// afresh (say with --force, for the records the first one left alone).
-		if err := archiveUndo(p.folder); err != nil {
+		// afresh (say with Force, for the records the first one left alone).
+		if err := archiveUndo(u.folder); err != nil {
 			return nil, nil, err
 		}
 		started = false
 	}
 	if !started {
-		if up, err = p.planUndo(ctx); err != nil {
+		if up, err = u.planUndo(ctx); err != nil {
 			return nil, nil, err
 		}
-		ok, err := p.confirmUndo(up)
+		ok, err := u.confirmUndo(up)
 		if err != nil || !ok {
-			return p.summary, p.summary.Undo, err
+			return u.summary, u.summary.Undo, err
 		}
 	}
-	run, err := p.runUndo(ctx, up)
+	run, err := u.runUndo(ctx, up)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !run.OK() {
-		return p.summary, run, undoIncomplete(p.folder, run)
-	}
-	return p.summary, run, nil
-}
-
-func undoIncomplete(folder *runfolder.Folder, run *UndoRun) error {
-	var what, fix []string
-	if n := run.Outcomes[UndoSkippedChanged]; n > 0 {
-		what = append(what, Plural(n, "record")+" changed after the import, left alone")
-		fix = append(fix, "--force undoes those too")
-	}
-	if n := run.Outcomes[UndoRestoreRefused]; n > 0 {
-		what = append(what, Plural(n, "restore")+" refused (the package does not let Updated At move back)")
-		fix = append(fix, "--keep-updated-at restores the other fields")
-	}
-	if n := run.Outcomes[UndoFailed]; n > 0 {
-		what = append(what, Plural(n, "record")+" failed")
-	}
-	return &ExitError{Code: ExitRowsFailed, Err: errors.New("not everything was undone: " + strings.Join(what, "; ")),
-		Hint: fmt.Sprintf("%s says why for each record; %s", folder.Path(run.File), strings.Join(append(fix, "a new undo plans the rest"), "; "))}
+	return u.summary, run, nil
 }
 
 // readUndo reads undo.json, checking its seal, and reports whether its jobs have started and
 // whether they all finished.
-func (p *planRun) readUndo() (up *undoPlan, started, finished bool, err error) {
-	if !p.folder.Has(runfolder.UndoFile) {
+func (u *undo) readUndo() (up *undoPlan, started, finished bool, err error) {
+	if !u.folder.Has(runfolder.UndoFile) {
 		return nil, false, false, nil
 	}
 	up = &undoPlan{}
-	if err := p.folder.ReadJSON(runfolder.UndoFile, up); err != nil {
+	if err := u.folder.ReadJSON(runfolder.UndoFile, up); err != nil {
 		return nil, false, false, err
 	}
 	finished = true
 	for _, name := range []string{runfolder.UndoDeleteJournal, runfolder.UndoUpdateJournal} {
-		st, err := p.folder.ReadJournalFile(name)
+		st, err := u.folder.ReadJournalFile(name)
 		if err != nil {
 			return nil, false, false, err
 		}
@@ -168,10 +154,9 @@ func (p *planRun) readUndo() (up *undoPlan, started, finished bool, err error) {
 		return up, false, false, nil // a dry run's plan: planned again
 	}
 	for _, name := range undoFiles {
-		sum, err := p.folder.SHA256(name)
+		sum, err := u.folder.SHA256(name)
 		if err != nil || sum != up.Files[name] {
-			return nil, false, false, &ExitError{Code: ExitUsage, Err: &runfolder.SealError{File: p.folder.Path(name), Why: "changed since the undo was planned"},
-				Hint: "put the file back as it was; an undo never runs a changed plan"}
+			return nil, false, false, &runfolder.SealError{File: u.folder.Path(name), Why: "changed since the undo was planned", Of: runfolder.SealUndo}
 		}
 	}
 	return up, true, finished, nil
@@ -200,20 +185,20 @@ func archiveUndo(folder *runfolder.Folder) error {
 
 // confirmUndo asks before anything is written; without --yes and nobody to ask, the undo
 // plan is kept as a dry run.
-func (p *planRun) confirmUndo(up *undoPlan) (bool, error) {
+func (u *undo) confirmUndo(up *undoPlan) (bool, error) {
 	run := up.Run
-	p.summary.Undo = &run
+	u.summary.Undo = &run
 	n := run.Planned[actionDelete] + run.Planned[actionRestore]
-	if n > 0 && !p.cfg.Yes && p.cfg.Hooks.Confirm != nil {
-		s := *p.summary
+	if n > 0 && !u.opts.Yes && u.j.front.Confirm != nil {
+		s := *u.summary
 		s.Command = "undo"
-		ok, err := p.cfg.Hooks.Confirm(&s)
+		ok, err := u.j.front.Confirm(&s)
 		if err != nil || ok {
 			return ok, err
 		}
 	}
-	if n == 0 || !p.cfg.Yes {
-		return false, p.saveSummary()
+	if n == 0 || !u.opts.Yes {
+		return false, u.saveSummary()
 	}
 	return true, nil
 }
@@ -227,35 +212,35 @@ type undoState struct {
 
 // planUndo decides, for every record the import created or updated, what undo does, and
 // writes undo-plan.csv, undo-delete.csv, undo-update.csv and undo.json.
-func (p *planRun) planUndo(ctx context.Context) (*undoPlan, error) {
-	info := p.info
-	before, beforeName, err := readBefore(p.folder, info.FoldKeys)
+func (u *undo) planUndo(ctx context.Context) (*undoPlan, error) {
+	info := u.info
+	before, beforeName, err := readBefore(u.folder, info.FoldKeys)
 	if err != nil {
 		return nil, err
 	}
-	state, err := p.readCurrent(ctx)
+	state, err := u.readCurrent(ctx)
 	if err != nil {
 		return nil, err
 	}
-	updField := p.updatedField()
-	up := &undoPlan{ID: runfolder.NewSealID(), At: p.cfg.now(), Force: p.cfg.Force, KeepUpdatedAt: p.cfg.KeepUpdatedAt}
+	updField := u.updatedField()
+	up := &undoPlan{ID: runfolder.NewSealID(), At: u.j.now(), Force: u.opts.Force, KeepUpdatedAt: u.opts.KeepUpdatedAt}
 	up.Run = UndoRun{At: up.At, DryRun: true, Force: up.Force, KeepUpdatedAt: up.KeepUpdatedAt, File: runfolder.UndoPlanFile,
 		BeforeImage: beforeName, RecycleBinDays: recycleBinDays, Planned: map[string]int{actionDelete: 0, actionRestore: 0, actionSkip: 0, actionGone: 0, actionSame: 0}}
 	fields := beforeHeader(info)[2:]
 	if up.KeepUpdatedAt {
 		fields = without(fields, updField)
 	}
-	w, err := newUndoWriters(p.folder, fields)
+	w, err := newUndoWriters(u.folder, fields)
 	if err != nil {
 		return nil, err
 	}
 	defer w.abort()
 	uploaded := state.uploaded
-	err = p.folder.ReadLedger(runfolder.LedgerFile, func(e runfolder.Entry) error {
+	err = u.folder.ReadLedger(runfolder.LedgerFile, func(e runfolder.Entry) error {
 		if e.Outcome != runfolder.Created && e.Outcome != runfolder.Updated {
 			return nil
 		}
-		action, id, detail := p.undoAction(e, state, before, uploaded, updField, up)
+		action, id, detail := u.undoAction(e, state, before, uploaded, updField, up)
 		up.Run.Planned[action]++
 		if (action == actionRestore || action == actionSkip) && len(up.Run.Examples) < 5 {
 			up.Run.Examples = append(up.Run.Examples, fmt.Sprintf("%s: %s (%s)", e.Key, action, detail))
@@ -265,21 +250,21 @@ func (p *planRun) planUndo(ctx context.Context) (*undoPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := w.commit(p.folder, up, info, fields, maxUploadBytes(p.cfg)); err != nil {
+	if err := w.commit(u.folder, up, info, fields, maxUploadBytes(u.opts.Org)); err != nil {
 		return nil, err
 	}
-	if up.Files, err = sealFiles(p.folder, undoFiles); err != nil {
+	if up.Files, err = sealFiles(u.folder, undoFiles); err != nil {
 		return nil, err
 	}
-	if err := p.folder.WriteJSON(runfolder.UndoFile, up); err != nil {
+	if err := u.folder.WriteJSON(runfolder.UndoFile, up); err != nil {
 		return nil, err
 	}
-	p.log.Info("undo planned", zap.Any("planned", up.Run.Planned), zap.String("before_image", beforeName))
+	u.j.log.Info("undo planned", zap.Any("planned", up.Run.Planned), zap.String("before_image", beforeName))
 	return up, nil
 }
 
 // undoAction decides what undo does with one record the import loaded.
-func (p *planRun) undoAction(e runfolder.Entry, state *undoState, before *beforeImage, uploaded map[string][]string,
+func (u *undo) undoAction(e runfolder.Entry, state *undoState, before *beforeImage, uploaded map[string][]string,
 	updField string, up *undoPlan) (action, id, detail string) {
 	id, hashes, found := state.sf.lookup([]byte(e.Key))
 	switch {
@@ -289,11 +274,11 @@ func (p *planRun) undoAction(e runfolder.Entry, state *undoState, before *before
 		return actionSkip, e.Detail, "no longer in Salesforce: deleted since the import, nothing to restore"
 	}
 	if b, ok := before.get(e.Key); ok && e.Outcome == runfolder.Updated &&
-		holdsBefore(state, hashes, before.header, b, uploaded[foldKey(e.Key, p.info.FoldKeys)], p.info, updField, up.KeepUpdatedAt) {
+		holdsBefore(state, hashes, before.header, b, uploaded[foldKey(e.Key, u.info.FoldKeys)], u.info, updField, up.KeepUpdatedAt) {
 		return actionSame, id, "already holds its values from before the import (an earlier undo restored it)"
 	}
 	if why, changed := state.changed.Lookup([]byte(e.Key)); changed && !up.Force {
-		return actionSkip, id, "changed after the import (" + string(why) + "); --force undoes it too"
+		return actionSkip, id, "changed after the import (" + string(why) + "); " + u.j.words().Option(OptForce, "") + " undoes it too"
 	}
 	if e.Outcome == runfolder.Created {
 		return actionDelete, id, fmt.Sprintf("created by the import; to the Recycle Bin (restorable for %d days)", recycleBinDays)
@@ -304,9 +289,10 @@ func (p *planRun) undoAction(e runfolder.Entry, state *undoState, before *before
 	}
 	detail = "back to its values before the import"
 	if updField != "" && !up.KeepUpdatedAt {
-		if old, now := b[slices.Index(before.header, updField)], uploadedValue(p.info, uploaded[foldKey(e.Key, p.info.FoldKeys)], updField); old != "" && now != "" && old < now {
+		if old, now := b[slices.Index(before.header, updField)], uploadedValue(u.info, uploaded[foldKey(e.Key, u.info.FoldKeys)], updField); old != "" && now != "" && old < now {
 			up.Run.WouldBeRefused++
-			detail += fmt.Sprintf("; %s moves back from %s to %s, which the Northpass package refuses (--keep-updated-at restores the other fields)", updField, now, old)
+			detail += fmt.Sprintf("; %s moves back from %s to %s, which the Northpass package refuses (%s restores the other fields)",
+				updField, now, old, u.j.words().Option(OptKeepUpdatedAt, ""))
 		}
 	}
 	return actionRestore, b[1], detail
@@ -371,11 +357,11 @@ func restoreRow(info *runfolder.Plan, fields []string, before *beforeImage, uplo
 // after the import finished: LastModifiedDate after it, or a field that no longer holds
 // the uploaded value. It keeps the uploaded rows of the records the import updated: undo
 // restores only the fields the import set.
-func (p *planRun) readCurrent(ctx context.Context) (*undoState, error) {
-	info := p.info
-	finished := p.summary.FinishedAt
+func (u *undo) readCurrent(ctx context.Context) (*undoState, error) {
+	info := u.info
+	finished := u.summary.FinishedAt
 	modified := newTimeSet(info.FoldKeys) // key -> LastModifiedDate, when after the import
-	sf, err := readRecords(ctx, p.sf, p.cfg, info, p.loadedKeys(), []string{"LastModifiedDate"}, func(key string, r sfclient.Record) error {
+	sf, err := readRecords(ctx, u.sf, u.j, info, u.keysOf(runfolder.Created, runfolder.Updated), []string{"LastModifiedDate"}, func(key string, r sfclient.Record) error {
 		if t, ok := r.Time("LastModifiedDate"); ok && t.After(finished) {
 			return modified.add(key, t)
 		}
@@ -385,9 +371,9 @@ func (p *planRun) readCurrent(ctx context.Context) (*undoState, error) {
 		return nil, fmt.Errorf("read the loaded records: %w", err)
 	}
 	st := &undoState{sf: sf, changed: csvdiff.NewKeySet(0, info.FoldKeys), uploaded: map[string][]string{}}
-	updated := &ledgerKeys{folder: p.folder, name: runfolder.LedgerFile, outcomes: map[runfolder.Outcome]bool{runfolder.Updated: true},
-		n: p.summary.Count(runfolder.Updated), fold: info.FoldKeys}
-	r, err := os.Open(p.folder.Path(runfolder.ToImportFile))
+	updated := &ledgerKeys{folder: u.folder, name: runfolder.LedgerFile, outcomes: map[runfolder.Outcome]bool{runfolder.Updated: true},
+		n: u.summary.Count(runfolder.Updated), fold: info.FoldKeys}
+	r, err := os.Open(u.folder.Path(runfolder.ToImportFile))
 	if err != nil {
 		return nil, err
 	}
@@ -551,9 +537,9 @@ func (c *partCutter) cut(max int64) []runfolder.Part {
 }
 
 // runUndo runs (or finishes) the undo's delete and update jobs, then writes undo-ledger.csv.
-func (p *planRun) runUndo(ctx context.Context, up *undoPlan) (*UndoRun, error) {
-	if !p.cfg.SkipPreflight {
-		rep := runChecks(ctx, p.sf, p.cfg, checkScope{ids: []int{checkLogin, checkLimits}, plan: &up.Delete})
+func (u *undo) runUndo(ctx context.Context, up *undoPlan) (*UndoRun, error) {
+	if !u.opts.SkipPreflight {
+		rep := runChecks(ctx, u.sf, u.j, checkOptions{org: u.opts.Org}, checkScope{ids: []int{checkLogin, checkLimits}, plan: &up.Delete})
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -572,26 +558,26 @@ func (p *planRun) runUndo(ctx context.Context, up *undoPlan) (*UndoRun, error) {
 	}
 	var loaders []*loader
 	for _, ld := range loads {
-		l, err := p.undoLoader(ld.plan, ld.file, ld.op, ld.journal, up)
+		l, err := u.undoLoader(ld.plan, ld.file, ld.op, ld.journal, up)
 		if err != nil {
 			return nil, err
 		}
-		defer l.j.Close()
+		defer l.jr.Close()
 		loaders = append(loaders, l)
 		if l.st.Finished || len(ld.plan.Parts) == 0 {
 			continue
 		}
 		if err := l.run(ctx); err != nil {
-			return nil, p.stopped(ctx, l, err)
+			return nil, u.stopped(ctx, l, err)
 		}
 	}
-	run, err := p.finishUndo(ctx, up, loaders[0], loaders[1])
+	run, err := u.finishUndo(ctx, up, loaders[0], loaders[1])
 	if err != nil {
-		return nil, p.stopped(ctx, loaders[1], err)
+		return nil, u.stopped(ctx, loaders[1], err)
 	}
 	for _, l := range loaders {
 		if !l.st.Finished {
-			if err := l.j.Add(runfolder.JournalEntry{Event: runfolder.EvFinished}); err != nil {
+			if err := l.jr.Add(runfolder.JournalEntry{Event: runfolder.EvFinished}); err != nil {
 				return nil, err
 			}
 		}
@@ -600,44 +586,44 @@ func (p *planRun) runUndo(ctx context.Context, up *undoPlan) (*UndoRun, error) {
 }
 
 // undoLoader opens one of the undo's journals and returns its loader.
-func (p *planRun) undoLoader(plan *runfolder.Plan, file, op, journal string, up *undoPlan) (*loader, error) {
-	st, err := p.folder.ReadJournalFile(journal)
+func (u *undo) undoLoader(plan *runfolder.Plan, file, op, journal string, up *undoPlan) (*loader, error) {
+	st, err := u.folder.ReadJournalFile(journal)
 	if err != nil {
 		return nil, err
 	}
-	j, cut, err := p.folder.OpenJournalFile(journal, p.cfg.now)
+	jr, cut, err := u.folder.OpenJournalFile(journal, u.j.now)
 	if err != nil {
 		return nil, err
 	}
 	if cut > 0 {
-		p.log.Warn("the undo's journal ended in a torn line; the line was cut off", zap.String("journal", journal), zap.Int64("bytes", cut))
+		u.j.log.Warn("the undo's journal ended in a torn line; the line was cut off", zap.String("journal", journal), zap.Int64("bytes", cut))
 	}
 	for _, e := range []runfolder.JournalEntry{{Event: runfolder.EvPlanned, Plan: up.ID}, {Event: runfolder.EvLoadStart}} {
 		if (e.Event == runfolder.EvPlanned && st.Planned) || (e.Event == runfolder.EvLoadStart && st.Started) {
 			continue
 		}
-		if err := j.Add(e); err != nil {
-			j.Close()
+		if err := jr.Add(e); err != nil {
+			jr.Close()
 			return nil, err
 		}
 		st.Apply(e)
 	}
 	if st.PlanID != up.ID {
-		j.Close()
-		return nil, UsageError("put the undo's own journal back", "%s belongs to another undo", p.folder.Path(journal))
+		jr.Close()
+		return nil, &FolderError{Dir: u.dir, Want: CmdUndo, File: u.folder.Path(journal), Err: ErrJournalForeign, Other: st.PlanID}
 	}
-	return &loader{plan: plan, file: file, op: op, folder: p.folder, cfg: p.cfg, j: j, st: st, sf: p.sf, log: p.log,
+	return &loader{plan: plan, file: file, op: op, folder: u.folder, j: u.j, jr: jr, st: st, sf: u.sf, log: u.j.log,
 		fallbackStart: up.At, created: map[string]bool{}}, nil
 }
 
 // finishUndo writes undo-ledger.csv from undo-plan.csv and the jobs' results, and records
 // the undo in summary.json and report.html.
-func (p *planRun) finishUndo(ctx context.Context, up *undoPlan, del, upd *loader) (*UndoRun, error) {
+func (u *undo) finishUndo(ctx context.Context, up *undoPlan, del, upd *loader) (*UndoRun, error) {
 	run := up.Run
 	run.DryRun, run.File = false, runfolder.UndoLedgerFile
 	run.Outcomes = map[string]int{UndoDeleted: 0, UndoRestored: 0, UndoRestoreRefused: 0, UndoSkippedChanged: 0, UndoFailed: 0}
 	run.Examples = nil
-	out, err := p.folder.Begin(runfolder.UndoLedgerFile)
+	out, err := u.folder.Begin(runfolder.UndoLedgerFile)
 	if err != nil {
 		return nil, err
 	}
@@ -647,7 +633,7 @@ func (p *planRun) finishUndo(ctx context.Context, up *undoPlan, del, upd *loader
 		return nil, err
 	}
 	walkers := map[string]*resultWalker{actionDelete: {l: del}, actionRestore: {l: upd}}
-	err = eachUndoAction(p.folder, func(key, action, id, detail string) error {
+	err = eachUndoAction(u.folder, func(key, action, id, detail string) error {
 		o := UndoSkippedChanged
 		switch action {
 		case actionGone:
@@ -685,12 +671,12 @@ func (p *planRun) finishUndo(ctx context.Context, up *undoPlan, del, upd *loader
 			run.Jobs = append(run.Jobs, j)
 		}
 	}
-	run.APICalls = p.sf.CallCounts()
-	p.summary.Undo = &run
-	if err := p.saveSummary(); err != nil {
+	run.APICalls = u.sf.CallCounts()
+	u.summary.Undo = &run
+	if err := u.saveSummary(); err != nil {
 		return nil, err
 	}
-	p.log.Info("undo finished", zap.Any("outcomes", run.Outcomes))
+	u.j.log.Info("undo finished", zap.Any("outcomes", run.Outcomes))
 	return &run, nil
 }
 

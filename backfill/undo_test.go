@@ -12,14 +12,14 @@ import (
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
-func undo(t *testing.T, srv *sftest.Server, dir string, change func(*backfill.Config)) (*backfill.UndoRun, error) {
+func undo(t *testing.T, srv *sftest.Server, dir string, change func(*backfill.UndoOptions)) (*backfill.UndoRun, error) {
 	t.Helper()
-	cfg := orgConfig(t, srv)
-	cfg.Export, cfg.Out, cfg.Yes = "", "", false
+	o := backfill.UndoOptions{FolderOptions: folder(orgConfig(t, srv))}
+	o.Dir = dir
 	if change != nil {
-		change(&cfg)
+		change(&o)
 	}
-	_, run, err := backfill.Undo(t.Context(), wire(cfg), dir)
+	_, run, err := backfill.Undo(t.Context(), o)
 	return run, err
 }
 
@@ -74,7 +74,7 @@ func TestUndo(t *testing.T) {
 
 	// The undo deletes exactly the created records and restores the updated ones, leaving
 	// Updated At as the import set it (the package refuses to move it back).
-	run, err = undo(t, srv, dir, func(c *backfill.Config) { c.Yes, c.KeepUpdatedAt = true, true })
+	run, err = undo(t, srv, dir, func(c *backfill.UndoOptions) { c.Yes, c.KeepUpdatedAt = true, true })
 	if err != nil {
 		t.Fatalf("undo: %v", err)
 	}
@@ -106,9 +106,9 @@ func TestUndoRestoreRefused(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	dir := imported(t, srv, true)
-	run, err := undo(t, srv, dir, func(c *backfill.Config) { c.Yes = true })
-	if backfill.ExitCode(err) != backfill.ExitRowsFailed || !strings.Contains(backfill.Hint(err), "--keep-updated-at") {
-		t.Fatalf("undo: %v (hint %q)", err, backfill.Hint(err))
+	run, err := undo(t, srv, dir, func(c *backfill.UndoOptions) { c.Yes = true })
+	if err != nil || run.OK() {
+		t.Fatalf("undo: %v, %+v; want some restores refused", err, run)
 	}
 	if run.Outcomes[backfill.UndoRestoreRefused] == 0 || run.Outcomes[backfill.UndoDeleted] != sampleToLoad {
 		t.Fatalf("outcomes %v", run.Outcomes)
@@ -136,9 +136,9 @@ func TestUndoSkipsChangedRecords(t *testing.T) {
 	if err := srv.EditRecord(demoObject, id, map[string]any{"nplms__Progress_Percentage__c": 77.0}); err != nil {
 		t.Fatal(err)
 	}
-	run, err := undo(t, srv, dir, func(c *backfill.Config) { c.Yes = true })
-	if backfill.ExitCode(err) != backfill.ExitRowsFailed || !strings.Contains(backfill.Hint(err), "--force") {
-		t.Fatalf("undo: %v", err)
+	run, err := undo(t, srv, dir, func(c *backfill.UndoOptions) { c.Yes = true })
+	if err != nil || run.OK() {
+		t.Fatalf("undo: %v, %+v; want the changed record left alone", err, run)
 	}
 	if run.Outcomes[backfill.UndoSkippedChanged] != 1 || run.Outcomes[backfill.UndoDeleted] != sampleToLoad-1 {
 		t.Fatalf("outcomes %v", run.Outcomes)
@@ -150,7 +150,7 @@ func TestUndoSkipsChangedRecords(t *testing.T) {
 		t.Errorf("the changed record was deleted")
 	}
 	// A new undo with --force takes the rest back; the first one's files are kept in undo-1/.
-	run, err = undo(t, srv, dir, func(c *backfill.Config) { c.Yes, c.Force = true, true })
+	run, err = undo(t, srv, dir, func(c *backfill.UndoOptions) { c.Yes, c.Force = true, true })
 	if err != nil || run.Outcomes[backfill.UndoDeleted] != sampleToLoad || run.Planned["delete"] != 1 || run.Planned["gone"] != sampleToLoad-1 {
 		t.Fatalf("undo --force: %+v, %v", run, err)
 	}
@@ -169,7 +169,7 @@ func TestUndoRestoresWhatTheLiveSyncCreated(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
-	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
+	if _, err := backfill.Plan(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	key := readCSV(t, filepath.Join(cfg.Out, runfolder.ToImportFile))[1][0]
@@ -177,16 +177,14 @@ func TestUndoRestoresWhatTheLiveSyncCreated(t *testing.T) {
 		"nplms__Updated_At__c": "2025-01-01T00:00:00Z"}); err != nil {
 		t.Fatal(err)
 	}
-	imp := orgConfig(t, srv)
-	imp.Export, imp.Out, imp.PlanDir = "", "", cfg.Out
-	sum, err := backfill.Import(t.Context(), wire(imp))
+	sum, err := loaded(backfill.ImportPlan(t.Context(), importPlan(cfg)))
 	if err != nil || sum.Outcomes["updated"] != 1 {
 		t.Fatalf("import --plan: %v, outcomes %v", err, sum.Outcomes)
 	}
 	if rows := readCSV(t, filepath.Join(cfg.Out, runfolder.BeforeImportFile)); len(rows) != 2 || rows[1][0] != key {
 		t.Fatalf("before-import.csv: %v", rows)
 	}
-	run, err := undo(t, srv, cfg.Out, func(c *backfill.Config) { c.Yes, c.KeepUpdatedAt = true, true })
+	run, err := undo(t, srv, cfg.Out, func(c *backfill.UndoOptions) { c.Yes, c.KeepUpdatedAt = true, true })
 	if err != nil || run.Outcomes[backfill.UndoRestored] != 1 || run.BeforeImage != runfolder.BeforeImportFile {
 		t.Fatalf("undo: %+v, %v", run, err)
 	}

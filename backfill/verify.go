@@ -17,9 +17,9 @@ import (
 	"github.com/northpass-tools/backfill/sfclient"
 )
 
-// `backfill verify DIR` proves a load: it reads back from Salesforce every record the import
-// created or updated and compares every mapped field with the value uploaded, the same
-// canonical comparison as plan's (dates as instants, numbers as numbers). Read-only.
+// Verify proves a load: it reads back from Salesforce every record the import created or
+// updated and compares every mapped field with the value uploaded, the same canonical
+// comparison as plan's (dates as instants, numbers as numbers). Read-only.
 
 // Verify outcomes (the outcome column of verify.csv).
 const (
@@ -29,7 +29,7 @@ const (
 	VerifyNewer   = "newer"   // Salesforce holds a later Updated At than the upload: counts as a match
 )
 
-// VerifyRun is one `backfill verify` of an import, as summary.json keeps it.
+// VerifyRun is one verify of an import, as summary.json keeps it.
 type VerifyRun struct {
 	File     string         `json:"file"`
 	At       time.Time      `json:"at"`
@@ -43,105 +43,35 @@ type VerifyRun struct {
 // OK reports whether every record matched (newer counts as a match).
 func (v *VerifyRun) OK() bool { return v.Outcomes[VerifyDiffers]+v.Outcomes[VerifyMissing] == 0 }
 
-// Verify runs `backfill verify DIR`: it writes verify.csv (verify-2.csv, ... when there is
-// one), adds the run to summary.json and report.html, and returns the import's summary and
-// the run, with an [ExitError] of [ExitRowsFailed] unless every record matched.
-func Verify(ctx context.Context, cfg Config, dir string) (*Summary, *VerifyRun, error) {
-	rl := withRunLog(&cfg)
-	defer rl.close()
-	p, err := openImported(ctx, &cfg, dir, "verify", rl)
+// Verify proves a load: it writes verify.csv (verify-2.csv, ... when there is one), adds
+// the run to summary.json and report.html, and returns the import's summary and the run;
+// whether every record matched is the run's OK.
+func Verify(ctx context.Context, opts VerifyOptions) (*Summary, *VerifyRun, error) {
+	j := newJob(opts.Front)
+	defer j.close()
+	w, err := openImported(ctx, j, &opts.FolderOptions, CmdVerify)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer p.folder.Unlock()
-	run, err := p.verify(ctx)
+	defer w.folder.Unlock()
+	run, err := w.verify(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	p.summary.Verify = append(p.summary.Verify, *run)
-	if err := p.saveSummary(); err != nil {
+	w.summary.Verify = append(w.summary.Verify, *run)
+	if err := w.saveSummary(); err != nil {
 		return nil, nil, err
 	}
-	if !run.OK() {
-		bad := run.Outcomes[VerifyDiffers] + run.Outcomes[VerifyMissing]
-		return p.summary, run, &ExitError{Code: ExitRowsFailed,
-			Err:  fmt.Errorf("%s of %s do not hold what was loaded", Plural(bad, "record"), Group(int64(run.Records))),
-			Hint: fmt.Sprintf("%s names each one and why (differs: the fields and both values)", p.folder.Path(run.File))}
-	}
-	return p.summary, run, nil
-}
-
-// openImported opens the run folder of a finished import for command (verify, undo): its
-// lock, its seal, the same org. A plan never imported, or an import not finished, is refused.
-func openImported(ctx context.Context, cfg *Config, dir, command string, rl *runLog) (p *planRun, err error) {
-	if p, err = openPlanned(cfg, dir, command); err != nil {
-		return nil, err
-	}
-	folder := p.folder // p is nil when an error is returned
-	defer func() {
-		if err != nil {
-			folder.Unlock()
-		}
-	}()
-	if err := cfg.validateOrg(); err != nil {
-		return nil, err
-	}
-	if err := p.checkSealed(); err != nil {
-		return nil, err
-	}
-	switch st := p.journal; {
-	case !st.Started:
-		return nil, UsageError(fmt.Sprintf("load it first: backfill import --plan %s", dir),
-			"%s holds a plan that was never imported: nothing to %s", dir, command)
-	case !st.Finished:
-		return nil, UsageError(fmt.Sprintf("finish it first: backfill resume %s", dir),
-			"the import in %s has not finished: nothing to %s yet", dir, command)
-	}
-	if err := rl.attach(p.folder); err != nil {
-		return nil, err
-	}
-	if err := p.folder.ReadJSON(runfolder.SummaryFile, p.summary); err != nil {
-		return nil, fmt.Errorf("read the import's summary: %w", err)
-	}
-	if err := p.login(ctx); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// saveSummary writes summary.json and report.html again (after verify or undo), keeping the
-// import's own times.
-func (p *planRun) saveSummary() error {
-	if err := writeReport(p.cfg, p.folder, p.summary); err != nil {
-		return err
-	}
-	return p.folder.WriteJSON(runfolder.SummaryFile, p.summary)
-}
-
-// loadedKeys are the keys of the records the import created or updated.
-func (p *planRun) loadedKeys() *ledgerKeys {
-	return &ledgerKeys{folder: p.folder, name: runfolder.LedgerFile,
-		outcomes: map[runfolder.Outcome]bool{runfolder.Created: true, runfolder.Updated: true},
-		n:        p.summary.Count(runfolder.Created, runfolder.Updated), fold: p.info.FoldKeys}
-}
-
-// updatedField is the field the export's Updated At column was loaded into, "" when none.
-func (p *planRun) updatedField() string {
-	for _, m := range p.info.Mapping {
-		if m.Column != "" && csvdiff.Canonical(m.Column) == csvdiff.Canonical(p.summary.UpdatedColumn) {
-			return m.Field
-		}
-	}
-	return ""
+	return w.summary, run, nil
 }
 
 // verify compares the loaded records with what was uploaded and writes verify.csv.
-func (p *planRun) verify(ctx context.Context) (*VerifyRun, error) {
-	started := p.cfg.now()
-	keys := p.loadedKeys()
-	updField := p.updatedField()
-	updated := newTimeSet(p.info.FoldKeys) // key -> Salesforce's Updated At
-	sfState, err := readRecords(ctx, p.sf, p.cfg, p.info, keys, nil, func(key string, r sfclient.Record) error {
+func (w *workFolder) verify(ctx context.Context) (*VerifyRun, error) {
+	started := w.j.now()
+	keys := w.keysOf(runfolder.Created, runfolder.Updated)
+	updField := w.updatedField()
+	updated := newTimeSet(w.info.FoldKeys) // key -> Salesforce's Updated At
+	sfState, err := readRecords(ctx, w.sf, w.j, w.info, keys, nil, func(key string, r sfclient.Record) error {
 		if t, ok := r.Time(updField); ok && updField != "" {
 			return updated.add(key, t)
 		}
@@ -150,28 +80,28 @@ func (p *planRun) verify(ctx context.Context) (*VerifyRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the loaded records back: %w", err)
 	}
-	outcomes, err := p.compareUploaded(ctx, keys, sfState, updated, updField)
+	outcomes, err := w.compareUploaded(ctx, keys, sfState, updated, updField)
 	if err != nil {
 		return nil, err
 	}
-	run, err := p.writeVerify(outcomes)
+	run, err := w.writeVerify(outcomes)
 	if err != nil {
 		return nil, err
 	}
-	run.At, run.APICalls = started, p.sf.CallCounts()
-	p.log.Info("verified", zap.String("file", run.File), zap.Int("records", run.Records), zap.Any("outcomes", run.Outcomes))
+	run.At, run.APICalls = started, w.sf.CallCounts()
+	w.j.log.Info("verified", zap.String("file", run.File), zap.Int("records", run.Records), zap.Any("outcomes", run.Outcomes))
 	return run, nil
 }
 
 // compareUploaded reads to_import.csv and gives each loaded key its outcome and detail
 // (a table keyed by the external id: outcome name, NUL, detail). The values of the records
 // that differ are read again from Salesforce to name both values.
-func (p *planRun) compareUploaded(ctx context.Context, keys *ledgerKeys, sfState *existingSet, updated timeSet, updField string) (*csvdiff.KeySet, error) {
-	info := p.info
+func (w *workFolder) compareUploaded(ctx context.Context, keys *ledgerKeys, sfState *existingSet, updated timeSet, updField string) (*csvdiff.KeySet, error) {
+	info := w.info
 	out := csvdiff.NewKeySet(keys.Len(), info.FoldKeys)
 	updCol := slices.Index(info.Fields, updField)
 	differing := map[string]differingRow{}
-	r, err := os.Open(p.folder.Path(runfolder.ToImportFile))
+	r, err := os.Open(w.folder.Path(runfolder.ToImportFile))
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +133,7 @@ func (p *planRun) compareUploaded(ctx context.Context, keys *ledgerKeys, sfState
 		return nil, fmt.Errorf("read %s: %w", runfolder.ToImportFile, err)
 	}
 	if len(differing) > 0 {
-		if err := p.describeDiffs(ctx, sfState.compared, differing, out); err != nil {
+		if err := w.describeDiffs(ctx, sfState.compared, differing, out); err != nil {
 			return nil, err
 		}
 	}
@@ -219,8 +149,8 @@ type differingRow struct {
 
 // describeDiffs reads the differing records again and records, for each, every differing
 // field with the uploaded and the Salesforce value.
-func (p *planRun) describeDiffs(ctx context.Context, compared []comparedField, differing map[string]differingRow, out *csvdiff.KeySet) error {
-	info := p.info
+func (w *workFolder) describeDiffs(ctx context.Context, compared []comparedField, differing map[string]differingRow, out *csvdiff.KeySet) error {
+	info := w.info
 	ks := &sliceKeys{fold: info.FoldKeys}
 	for k := range differing {
 		ks.keys = append(ks.keys, k)
@@ -229,7 +159,7 @@ func (p *planRun) describeDiffs(ctx context.Context, compared []comparedField, d
 	for _, c := range compared {
 		q.Fields = append(q.Fields, c.field)
 	}
-	_, err := lookup(ctx, p.sf, q, ks, p.cfg, func(rec sfclient.Record) error {
+	_, err := lookup(ctx, w.sf, w.j, q, ks, func(rec sfclient.Record) error {
 		key := rec.String(info.ExternalIDField)
 		d := differing[foldKey(key, info.FoldKeys)]
 		var parts []string
@@ -245,16 +175,16 @@ func (p *planRun) describeDiffs(ctx context.Context, compared []comparedField, d
 
 // writeVerify writes the next free verify file (verify.csv, verify-2.csv, ...) in ledger
 // order: key, outcome, detail for every record the import created or updated.
-func (p *planRun) writeVerify(outcomes *csvdiff.KeySet) (*VerifyRun, error) {
-	name, f, err := createNumbered(p.folder, runfolder.VerifyFile)
+func (w *workFolder) writeVerify(outcomes *csvdiff.KeySet) (*VerifyRun, error) {
+	name, f, err := createNumbered(w.folder, runfolder.VerifyFile)
 	if err != nil {
 		return nil, err
 	}
 	run := &VerifyRun{File: name, Outcomes: map[string]int{VerifyMatch: 0, VerifyDiffers: 0, VerifyMissing: 0, VerifyNewer: 0}}
-	w := csvdiff.NewWriter(f, true)
-	err = w.WriteStrings("key", "outcome", "detail")
+	cw := csvdiff.NewWriter(f, true)
+	err = cw.WriteStrings("key", "outcome", "detail")
 	if err == nil {
-		err = p.folder.ReadLedger(runfolder.LedgerFile, func(e runfolder.Entry) error {
+		err = w.folder.ReadLedger(runfolder.LedgerFile, func(e runfolder.Entry) error {
 			if e.Outcome != runfolder.Created && e.Outcome != runfolder.Updated {
 				return nil
 			}
@@ -268,11 +198,11 @@ func (p *planRun) writeVerify(outcomes *csvdiff.KeySet) (*VerifyRun, error) {
 			if o != VerifyMatch && len(run.Examples) < 5 {
 				run.Examples = append(run.Examples, fmt.Sprintf("%s: %s (%s)", e.Key, o, detail))
 			}
-			return w.WriteStrings(e.Key, o, detail)
+			return cw.WriteStrings(e.Key, o, detail)
 		})
 	}
 	if err == nil {
-		err = w.Flush()
+		err = cw.Flush()
 	}
 	if err == nil {
 		err = f.Sync()
@@ -281,7 +211,7 @@ func (p *planRun) writeVerify(outcomes *csvdiff.KeySet) (*VerifyRun, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(p.folder.Path(name))
+		os.Remove(w.folder.Path(name))
 		return nil, fmt.Errorf("write %s: %w", name, err)
 	}
 	return run, nil

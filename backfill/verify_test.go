@@ -1,6 +1,7 @@
 package backfill_test
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ func imported(t *testing.T, srv *sftest.Server, stale bool) string {
 	t.Helper()
 	cfg := orgConfig(t, srv)
 	cfg.UpdateStale = stale
-	if _, err := backfill.Import(t.Context(), wire(cfg)); err != nil {
+	if _, err := backfill.Import(t.Context(), imp(cfg)); err != nil {
 		t.Fatalf("import: %v", err)
 	}
 	return cfg.Out
@@ -25,9 +26,9 @@ func imported(t *testing.T, srv *sftest.Server, stale bool) string {
 
 func verify(t *testing.T, srv *sftest.Server, dir string) (*backfill.VerifyRun, error) {
 	t.Helper()
-	cfg := orgConfig(t, srv)
-	cfg.Export, cfg.Out = "", ""
-	_, run, err := backfill.Verify(t.Context(), wire(cfg), dir)
+	o := folder(orgConfig(t, srv))
+	o.Dir = dir
+	_, run, err := backfill.Verify(t.Context(), backfill.VerifyOptions{FolderOptions: o})
 	return run, err
 }
 
@@ -90,8 +91,8 @@ func TestVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	run, err = verify(t, srv, dir)
-	if backfill.ExitCode(err) != backfill.ExitRowsFailed {
-		t.Fatalf("verify after edits: %v, want exit 3", err)
+	if err != nil || run.OK() {
+		t.Fatalf("verify after edits: %v, %+v; want records that do not match", err, run)
 	}
 	if run.File != "verify-2.csv" || run.Outcomes[backfill.VerifyMatch] != sampleToLoad-3 || run.Outcomes[backfill.VerifyDiffers] != 1 ||
 		run.Outcomes[backfill.VerifyMissing] != 1 || run.Outcomes[backfill.VerifyNewer] != 1 {
@@ -125,17 +126,17 @@ func TestVerifyUndoRefuseUnloaded(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	cfg := orgConfig(t, srv)
-	if _, err := backfill.Plan(t.Context(), wire(cfg)); err != nil {
+	if _, err := backfill.Plan(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := verify(t, srv, cfg.Out); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "never imported: nothing to verify") {
+	if _, err := verify(t, srv, cfg.Out); !errors.Is(err, backfill.ErrNeverImported) || !strings.Contains(err.Error(), "never imported: nothing to verify") {
 		t.Errorf("verify: %v", err)
 	}
 	s := stopAfterPlan(t, srv)
 	s.j.Close()
-	u := orgConfig(t, srv)
-	u.Export, u.Out = "", ""
-	if _, _, err := backfill.Undo(t.Context(), wire(u), s.dir); backfill.ExitCode(err) != backfill.ExitUsage || !strings.Contains(err.Error(), "has not finished") {
+	u := folder(orgConfig(t, srv))
+	u.Dir = s.dir
+	if _, _, err := backfill.Undo(t.Context(), backfill.UndoOptions{FolderOptions: u}); !errors.Is(err, backfill.ErrImportRunning) || !strings.Contains(err.Error(), "has not finished") {
 		t.Errorf("undo of an unfinished import: %v", err)
 	}
 }

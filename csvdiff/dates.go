@@ -57,7 +57,7 @@ func NewDateParser(format string) (DateParser, error) {
 	}
 	pat, err := compilePattern(format)
 	if err != nil {
-		return DateParser{}, fmt.Errorf("--date-format %q is not a date layout: %v (examples: dd/MM/yyyy HH:mm, M/d/yyyy h:mm a, yyyy-MM-dd'T'HH:mm:ssXXX, 02/01/2006 15:04)", format, err)
+		return DateParser{}, fmt.Errorf("%q is not a date layout: %v (examples: dd/MM/yyyy HH:mm, M/d/yyyy h:mm a, yyyy-MM-dd'T'HH:mm:ssXXX, 02/01/2006 15:04)", format, err)
 	}
 	return DateParser{pattern: pat}, nil
 }

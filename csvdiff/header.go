@@ -63,17 +63,21 @@ func (e *RowError) Error() string {
 func (e *RowError) Unwrap() error { return e.Err }
 
 // Canonical returns the form headers are compared in: a Salesforce namespace prefix
-// ("ns__") and the "__c" suffix removed, lower case, without spaces, '_' and '-'. So
-// "External Id", "external_id", "EXTERNAL-ID" and "nplms__External_Id__c" all become
-// "externalid".
+// ("ns__") and the "__c" suffix removed, then [FoldName]. So "External Id", "external_id",
+// "EXTERNAL-ID" and "nplms__External_Id__c" all become "externalid".
 func Canonical(h string) string {
 	h = strings.TrimSpace(h)
 	if i := strings.Index(h, "__"); i > 0 && strings.HasSuffix(strings.ToLower(h), "__c") && i < len(h)-3 {
 		h = h[i+2:]
 	}
-	h = strings.TrimSuffix(strings.TrimSuffix(h, "__c"), "__C")
+	return FoldName(strings.TrimSuffix(strings.TrimSuffix(h, "__c"), "__C"))
+}
+
+// FoldName returns the form labels and headers are compared in: lower case, without
+// spaces, tabs, '_' and '-' ("Course ID", "course_id" and "COURSE-ID" are "courseid").
+func FoldName(s string) string {
 	var b strings.Builder
-	for _, r := range strings.ToLower(h) {
+	for _, r := range strings.ToLower(strings.TrimSpace(s)) {
 		switch r {
 		case ' ', '_', '-', '\t':
 			continue

@@ -42,65 +42,75 @@ type Options struct {
 	JobDelay time.Duration
 }
 
-// Run runs the demo, printing its story to w. cfg carries the logger and hooks; its org,
-// export and run folder are the demo's.
-func Run(ctx context.Context, cfg backfill.Config, opts Options, w io.Writer) error {
+// Run runs the demo, printing its story to w, and returns its run folder and the verify of
+// its import. front carries the logger and hooks; the demo's org, export and run folder are
+// its own.
+func Run(ctx context.Context, front backfill.Front, opts Options, w io.Writer) (string, *backfill.VerifyRun, error) {
 	if opts.Export != "" { // checked before the org starts: a wrong path is a usage error
 		if st, err := os.Stat(opts.Export); err != nil || st.IsDir() {
-			return backfill.UsageError("pass an export CSV file, or leave --export out for the sample", "--export %s: not a readable file", opts.Export)
+			if err == nil {
+				err = backfill.ErrNotAFile
+			}
+			return "", nil, &backfill.OptionError{Option: backfill.OptExport, Value: opts.Export, Err: err}
 		}
 	}
 	export, cleanup, err := exportPath(opts.Export)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	defer cleanup()
 	srv, err := sftest.New(sftest.WithAddr("127.0.0.1:0"), sftest.WithSeed(sftest.DemoSeed()), sftest.WithJobDelay(opts.JobDelay))
 	if err != nil {
-		return fmt.Errorf("start the demo org: %w", err)
+		return "", nil, fmt.Errorf("start the demo org: %w", err)
 	}
 	defer srv.Close()
-	cfg.Export, cfg.Out = export, opts.Out
-	if cfg.Out == "" {
-		cfg.Out = filepath.Join("backfill-runs", "demo-"+time.Now().UTC().Format("20060102T150405Z"))
+	out := opts.Out
+	if out == "" {
+		out = filepath.Join("backfill-runs", "demo-"+time.Now().UTC().Format("20060102T150405Z"))
 	}
-	cfg.Org = sfclient.Config{InstanceURL: srv.URL, Credentials: sfclient.Credentials{AccessToken: srv.AccessToken()},
+	org := sfclient.Config{InstanceURL: srv.URL, Credentials: sfclient.Credentials{AccessToken: srv.AccessToken()},
 		PollInterval: 100 * time.Millisecond, MaxPollInterval: 500 * time.Millisecond}
+	exp := backfill.NewExportOptions()
+	exp.File = export
+	sh := report.Shell{}
 
 	fmt.Fprintf(w, "backfill demo: a demo Northpass org is running at %s (an emulator; nothing leaves this machine)\n", srv.URL)
 	fmt.Fprintf(w, "\n== 1/4 preflight: is the org ready?\n\n")
-	rep, err := backfill.Preflight(ctx, cfg)
+	rep, err := backfill.Preflight(ctx, backfill.PreflightOptions{Front: front, Export: exp, Org: org})
 	if rep != nil {
 		if perr := report.PrintPreflight(w, rep, "table"); perr != nil {
-			return perr
+			return "", nil, perr
 		}
 	}
 	if err != nil {
-		return err
+		return "", nil, err
+	}
+	if !rep.Passed {
+		return "", nil, &backfill.PreflightError{Report: rep}
 	}
 	fmt.Fprintf(w, "\n== 2/4 plan: the dry run people review (changes nothing)\n\n")
-	sum, err := backfill.Plan(ctx, cfg)
+	sum, err := backfill.Plan(ctx, backfill.PlanOptions{Front: front, Export: exp, Org: org, Out: out})
 	if err := show(w, sum, err); err != nil {
-		return err
+		return "", nil, err
 	}
-	fmt.Fprintf(w, "\n== 3/4 import: load exactly the reviewed plan (backfill import --plan %s --yes)\n\n", cfg.Out)
-	imp := cfg
-	imp.PlanDir, imp.Export, imp.Yes = cfg.Out, "", true
-	sum, err = backfill.Import(ctx, imp)
-	if err := show(w, sum, err); err != nil && backfill.ExitCode(err) != backfill.ExitRowsFailed {
-		return err
+	fmt.Fprintf(w, "\n== 3/4 import: load exactly the reviewed plan (%s %s)\n\n", sh.Command(backfill.CmdImportPlan, out), sh.Option(backfill.OptYes, ""))
+	folder := backfill.FolderOptions{Front: front, Dir: out, Org: org}
+	res, err := backfill.ImportPlan(ctx, backfill.ImportPlanOptions{FolderOptions: folder, Load: backfill.LoadOptions{Yes: true}})
+	if res != nil {
+		sum = res.Summary
 	}
-	fmt.Fprintf(w, "\n== 4/4 verify: read every loaded record back and compare it with the upload (backfill verify %s)\n\n", cfg.Out)
-	ver := cfg
-	ver.Export = ""
-	_, run, err := backfill.Verify(ctx, ver, cfg.Out)
+	if err := show(w, sum, err); err != nil {
+		return "", nil, err
+	}
+	fmt.Fprintf(w, "\n== 4/4 verify: read every loaded record back and compare it with the upload (%s)\n\n", sh.Command(backfill.CmdVerify, out))
+	_, run, err := backfill.Verify(ctx, backfill.VerifyOptions{FolderOptions: folder})
 	if run != nil {
-		if perr := report.PrintVerify(w, cfg.Out, run, "table"); perr != nil && err == nil {
+		if perr := report.PrintVerify(w, out, run, "table"); perr != nil && err == nil {
 			err = perr
 		}
-		fmt.Fprintf(w, "\nto take it back: backfill undo %s (a dry run; --yes to do it)\n", cfg.Out)
+		fmt.Fprintf(w, "\nto take it back: %s (a dry run; %s to do it)\n", sh.Command(backfill.CmdUndo, out), sh.Option(backfill.OptYes, ""))
 	}
-	return err
+	return out, run, err
 }
 
 func show(w io.Writer, sum *backfill.Summary, err error) error {

@@ -23,14 +23,33 @@ var reportSource string
 // value reaches it as template.HTML, so nothing from the export can become markup.
 var reportTemplate = template.Must(template.New("report.html").Funcs(template.FuncMap{"group": backfill.Group[int]}).Parse(reportSource))
 
-// Render writes the report page for s to w: the self-contained page of DESIGN.md section 7
-// (inline CSS and SVG, nothing fetched). It reads s and never changes it. It is the job's
-// Hooks.Render.
-func Render(w io.Writer, s *backfill.Summary) error {
-	if err := reportTemplate.Execute(w, newReportView(s)); err != nil {
+// View is how a front end has the report name its own controls: Words for options and
+// commands (nil means [Shell]), and Exit, when the front end has exit statuses, the one the
+// command that wrote a summary ended with.
+type View struct {
+	Words backfill.Words
+	Exit  func(s *backfill.Summary) int
+}
+
+func (v View) words() backfill.Words {
+	if v.Words == nil {
+		return Shell{}
+	}
+	return v.Words
+}
+
+// Render writes the report page for s to w: a self-contained page (inline CSS and SVG,
+// nothing fetched). It reads s and never changes it.
+func Render(w io.Writer, s *backfill.Summary, v View) error {
+	if err := reportTemplate.Execute(w, newReportView(s, v)); err != nil {
 		return fmt.Errorf("render report: %w", err)
 	}
 	return nil
+}
+
+// Renderer returns Render with v, for the job's Front.Render.
+func (v View) Renderer() func(io.Writer, *backfill.Summary) error {
+	return func(w io.Writer, s *backfill.Summary) error { return Render(w, s, v) }
 }
 
 // reportView is what the template shows: every number and every chart coordinate is
@@ -82,29 +101,36 @@ var checkMeanings = map[string]string{
 	backfill.VerifyMissing:      "no record with the external id",
 	"delete":                    "created by the import: will be deleted",
 	"restore":                   "updated by the import: will get its values back",
-	"skip":                      "changed after the import, or nothing to restore: left alone (--force undoes changed ones)",
+	"skip":                      "changed after the import, or nothing to restore: left alone",
 	"gone":                      "created by the import, already deleted",
 	"same":                      "updated by the import, already back to its values before it",
 	backfill.UndoDeleted:        "deleted (in the Recycle Bin)",
 	backfill.UndoRestored:       "its values before the import are back",
-	backfill.UndoRestoreRefused: "the package refused to move Updated At back (--keep-updated-at restores the rest)",
+	backfill.UndoRestoreRefused: "the package refused to move Updated At back",
 	backfill.UndoSkippedChanged: "changed after the import: left alone",
 	backfill.UndoFailed:         "Salesforce refused (undo-ledger.csv says why)",
 }
 
-func countRows(counts map[string]int, order []string) []countRow {
+func countRows(w backfill.Words, counts map[string]int, order []string) []countRow {
 	var out []countRow
 	for _, o := range order {
-		out = append(out, countRow{Outcome: o, Meaning: checkMeanings[o], N: backfill.Group(counts[o]), Zero: counts[o] == 0})
+		m := checkMeanings[o]
+		switch o {
+		case "skip":
+			m += " (" + w.Option(backfill.OptForce, "") + " undoes changed ones)"
+		case backfill.UndoRestoreRefused:
+			m += " (" + w.Option(backfill.OptKeepUpdatedAt, "") + " restores the rest)"
+		}
+		out = append(out, countRow{Outcome: o, Meaning: m, N: backfill.Group(counts[o]), Zero: counts[o] == 0})
 	}
 	return out
 }
 
-func verifyViews(runs []backfill.VerifyRun) []checkView {
+func verifyViews(w backfill.Words, runs []backfill.VerifyRun) []checkView {
 	var out []checkView
 	for _, r := range runs {
 		v := checkView{At: r.At.UTC().Format("2006-01-02 15:04 UTC"), File: r.File, Examples: r.Examples, Verdict: "every record matches", Tone: "ok",
-			Rows: countRows(r.Outcomes, []string{backfill.VerifyMatch, backfill.VerifyNewer, backfill.VerifyDiffers, backfill.VerifyMissing})}
+			Rows: countRows(w, r.Outcomes, []string{backfill.VerifyMatch, backfill.VerifyNewer, backfill.VerifyDiffers, backfill.VerifyMissing})}
 		if !r.OK() {
 			v.Verdict, v.Tone = "some records differ or are missing", "bad"
 		}
@@ -113,7 +139,7 @@ func verifyViews(runs []backfill.VerifyRun) []checkView {
 	return out
 }
 
-func undoView(u *backfill.UndoRun) *checkView {
+func undoView(w backfill.Words, u *backfill.UndoRun) *checkView {
 	if u == nil {
 		return nil
 	}
@@ -121,13 +147,13 @@ func undoView(u *backfill.UndoRun) *checkView {
 	switch {
 	case u.DryRun:
 		v.Verdict, v.Tone = "nothing changed yet", "warn"
-		v.Rows = countRows(u.Planned, []string{"delete", "restore", "skip", "gone", "same"})
+		v.Rows = countRows(w, u.Planned, []string{"delete", "restore", "skip", "gone", "same"})
 	case u.OK():
 		v.Verdict, v.Tone = "everything undone", "ok"
-		v.Rows = countRows(u.Outcomes, []string{backfill.UndoDeleted, backfill.UndoRestored, backfill.UndoRestoreRefused, backfill.UndoSkippedChanged, backfill.UndoFailed})
+		v.Rows = countRows(w, u.Outcomes, []string{backfill.UndoDeleted, backfill.UndoRestored, backfill.UndoRestoreRefused, backfill.UndoSkippedChanged, backfill.UndoFailed})
 	default:
 		v.Verdict, v.Tone = "not everything was undone", "bad"
-		v.Rows = countRows(u.Outcomes, []string{backfill.UndoDeleted, backfill.UndoRestored, backfill.UndoRestoreRefused, backfill.UndoSkippedChanged, backfill.UndoFailed})
+		v.Rows = countRows(w, u.Outcomes, []string{backfill.UndoDeleted, backfill.UndoRestored, backfill.UndoRestoreRefused, backfill.UndoSkippedChanged, backfill.UndoFailed})
 	}
 	return v
 }
@@ -140,8 +166,11 @@ type verdict struct {
 	Attention []attention // what needs attention, worst first; none when Tone is ok
 	Items     []verdictItem
 	Next      string
-	Exit      int
-	ExitText  string
+	// Exit is the exit status of the command that wrote the summary (HasExit false when the
+	// front end has none), ExitText how the run ended in words.
+	Exit     int
+	HasExit  bool
+	ExitText string
 }
 
 // attention is one thing the verdict asks people to look at, with the command that deals
@@ -216,20 +245,21 @@ var outcomeMeaning = map[runfolder.Outcome]string{
 	runfolder.Unprocessed:  "the job ended before Salesforce processed the row",
 }
 
-func newReportView(s *backfill.Summary) *reportView {
+func newReportView(s *backfill.Summary, view View) *reportView {
+	w := view.words()
 	v := &reportView{
 		S:        s,
 		Title:    fmt.Sprintf("backfill %s report", orDash(s.Command)),
 		Started:  fmtTime(s.StartedAt),
 		Finished: fmtTime(s.FinishedAt),
 		Cutoff:   fmtTime(s.Cutoff),
-		Verdict:  newVerdict(s),
+		Verdict:  newVerdict(s, view),
 		Outcomes: newOutcomeChart(s),
 		Days:     newDayChart(s.ByDay, s.Cutoff),
 		Mapping:  s.Mapping,
 		Unmapped: s.Unmapped,
-		Verify:   verifyViews(s.Verify),
-		Undo:     undoView(s.Undo),
+		Verify:   verifyViews(w, s.Verify),
+		Undo:     undoView(w, s.Undo),
 	}
 	if !s.StartedAt.IsZero() && !s.FinishedAt.IsZero() {
 		v.Took = fmtDuration(s.FinishedAt.Sub(s.StartedAt))
@@ -265,7 +295,7 @@ func newReportView(s *backfill.Summary) *reportView {
 // preflight); red ("bad") for failed or unprocessed rows, more rejected rows than that, or a
 // plan import would refuse (preflight). already_newer rows count as accounted for: Salesforce
 // holds newer data, so there was nothing to load.
-func newVerdict(s *backfill.Summary) verdict {
+func newVerdict(s *backfill.Summary, view View) verdict {
 	n := s.Count
 	item := func(label string, count int, tone, note string) verdictItem {
 		return verdictItem{Label: label, N: count, Share: percent(count, s.Rows), Tone: tone, Note: note}
@@ -308,19 +338,22 @@ func newVerdict(s *backfill.Summary) verdict {
 		}
 	}
 	v.Items = append(v.Items, item("left out", left, groupSkip, "before the cutoff or duplicates"))
-	v.Attention = attentionOf(s, imported)
+	v.Attention = attentionOf(s, imported, view.words())
 	v.Tone = "ok"
 	for _, a := range v.Attention {
 		if v.Tone != "bad" {
 			v.Tone = a.Tone
 		}
 	}
-	v.Exit, v.ExitText = exitOf(s, imported, v.Tone)
+	v.ExitText = endText(s, v.Tone, view.words())
+	if view.Exit != nil {
+		v.Exit, v.HasExit = view.Exit(s), true
+	}
 	return v
 }
 
 // attentionOf lists what needs attention in s, worst first.
-func attentionOf(s *backfill.Summary, imported bool) []attention {
+func attentionOf(s *backfill.Summary, imported bool, w backfill.Words) []attention {
 	var out []attention
 	add := func(tone, cmd, format string, args ...any) {
 		out = append(out, attention{Tone: tone, Text: fmt.Sprintf(format, args...), Command: commandWords(cmd)})
@@ -342,22 +375,22 @@ func attentionOf(s *backfill.Summary, imported bool) []attention {
 			backfill.Group(n), backfill.Plural(s.Rows, "row"), percent(n, s.Rows))
 	}
 	if len(s.Preflight) > 0 && !imported {
-		add("bad", "backfill preflight", "An import would refuse this plan: %s did not pass (the warning below says which and how to fix it).",
+		add("bad", w.Command(backfill.CmdPreflight, ""), "An import would refuse this plan: %s did not pass (the warning below says which and how to fix it).",
 			backfill.Plural(len(s.Preflight), "preflight check"))
 	}
 	if n := s.Count(runfolder.Stale); n > 0 {
 		switch {
 		case s.Command == "clean":
-			add("warn", "", "%s %s from the records in --existing (stale): left out of to_import.csv (skipped.csv holds %s).",
-				backfill.Plural(n, "row"), verb(n, "differs", "differ"), verb(n, "it", "them"))
+			add("warn", "", "%s %s from the records in %s (stale): left out of to_import.csv (skipped.csv holds %s).",
+				backfill.Plural(n, "row"), verb(n, "differs", "differ"), w.Option(backfill.OptExisting, ""), verb(n, "it", "them"))
 		default:
-			cmd := "plan"
+			cmd := backfill.CmdPlan
 			if imported {
-				cmd = "import"
+				cmd = backfill.CmdImport
 			}
-			add("warn", fmt.Sprintf("backfill %s --export %s … --update-stale", cmd, orDash(s.Export.File)),
-				"%s %s from Salesforce (stale); to load %s too, plan again with --update-stale:", backfill.Plural(n, "row"),
-				verb(n, "differs", "differ"), verb(n, "it", "them"))
+			add("warn", fmt.Sprintf("%s %s … %s", w.Command(cmd, ""), w.Option(backfill.OptExport, orDash(s.Export.File)), w.Option(backfill.OptUpdateStale, "")),
+				"%s %s from Salesforce (stale); to load %s too, plan again with %s:", backfill.Plural(n, "row"),
+				verb(n, "differs", "differ"), verb(n, "it", "them"), w.Option(backfill.OptUpdateStale, ""))
 		}
 	}
 	warned := map[string]bool{}
@@ -366,7 +399,8 @@ func attentionOf(s *backfill.Summary, imported bool) []attention {
 	}
 	for _, l := range s.DateLayouts {
 		if l.Assumed && !warned["date-order"] {
-			add("warn", "", "Column %q: no date told the order, so month-first (US) was assumed; check a few rows (--date-format d/M/yyyy if they are day-first).", l.Column)
+			add("warn", "", "Column %q: no date told the order, so month-first (US) was assumed; check a few rows (%s if they are day-first).",
+				l.Column, w.Option(backfill.OptDateFormat, "d/M/yyyy"))
 		}
 	}
 	if k := len(s.Warnings); k > 0 {
@@ -375,24 +409,23 @@ func attentionOf(s *backfill.Summary, imported bool) []attention {
 	return out
 }
 
-// exitOf is the exit status of the command that wrote s, as far as the summary tells.
-func exitOf(s *backfill.Summary, imported bool, tone string) (int, string) {
-	switch {
-	case s.Count(runfolder.Failed, runfolder.Unprocessed) > 0:
-		return backfill.ExitRowsFailed, "finished, but some rows failed or were left unprocessed"
-	case !imported && rejectedShare(s) > backfill.DefaultMaxRejectedPercent:
-		// The summary does not hold --max-rejected: say what the default does.
-		share := percent(s.Count(runfolder.Rejected), s.Rows)
-		if s.Command == "clean" {
-			return backfill.ExitRowsFailed, fmt.Sprintf("more rows were rejected than the default --max-rejected (%g%%) allows: review the run folder before loading to_import.csv (status 0 if --max-rejected allowed %s)",
-				backfill.DefaultMaxRejectedPercent, share)
+// endText says how the run that wrote s ended, from the status the job decided.
+func endText(s *backfill.Summary, tone string, w backfill.Words) string {
+	switch s.Ended() {
+	case backfill.StatusRowsFailed:
+		return "finished, but some rows failed or were left unprocessed"
+	case backfill.StatusTooManyRejected:
+		limit := fmt.Sprintf("more rows were rejected than %s (%g%%) allows", w.Option(backfill.OptMaxRejected, ""), s.RejectedLimit())
+		if s.Command == string(backfill.CmdClean) {
+			return limit + ": review the run folder before loading to_import.csv"
 		}
-		return backfill.ExitUsage, fmt.Sprintf("more rows were rejected than the default --max-rejected (%g%%) allows: import refuses to load this plan (status 0 and no refusal if --max-rejected allowed %s)",
-			backfill.DefaultMaxRejectedPercent, share)
-	case tone == "ok":
-		return backfill.ExitOK, "done, every row accounted for"
+		return limit + ": import refuses to load this plan"
+	case backfill.StatusDone:
+		if tone == "ok" {
+			return "done, every row accounted for"
+		}
 	}
-	return backfill.ExitOK, "done, but see what needs attention above"
+	return "done, but see what needs attention above"
 }
 
 func rejectedShare(s *backfill.Summary) float64 {

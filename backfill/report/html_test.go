@@ -197,7 +197,7 @@ func TestReportEscaping(t *testing.T) {
 				s.Jobs[i].ID, s.Jobs[i].State, s.Jobs[i].ErrorMessage, s.Jobs[i].SetupURL = evil, evil, evil, evil
 			}
 			var buf bytes.Buffer
-			if err := report.Render(&buf, s); err != nil {
+			if err := report.Render(&buf, s, report.CLIView); err != nil {
 				t.Fatal(err)
 			}
 			out := buf.String()
@@ -274,7 +274,7 @@ func importSummary() *backfill.Summary {
 func renderReport(t *testing.T, s *backfill.Summary) *html.Node {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := report.Render(&buf, s); err != nil {
+	if err := report.Render(&buf, s, report.CLIView); err != nil {
 		t.Fatal(err)
 	}
 	doc, err := html.Parse(&buf)
@@ -292,7 +292,7 @@ func checkReport(t *testing.T, page []byte, s *backfill.Summary) *html.Node {
 	t.Helper()
 	if page == nil {
 		var buf bytes.Buffer
-		if err := report.Render(&buf, s); err != nil {
+		if err := report.Render(&buf, s, report.CLIView); err != nil {
 			t.Fatal(err)
 		}
 		page = buf.Bytes()
@@ -625,7 +625,7 @@ func TestReportProveAndUndo(t *testing.T) {
 	s.Undo = &backfill.UndoRun{At: at.Add(2 * time.Hour), DryRun: true, File: "undo-plan.csv", RecycleBinDays: 15,
 		Planned: map[string]int{"delete": 25, "restore": 4, "skip": 1}}
 	var b strings.Builder
-	if err := report.Render(&b, s); err != nil {
+	if err := report.Render(&b, s, report.CLIView); err != nil {
 		t.Fatal(err)
 	}
 	doc, err := html.Parse(strings.NewReader(b.String()))
@@ -644,3 +644,4 @@ func TestReportProveAndUndo(t *testing.T) {
 		t.Errorf("an example was not escaped")
 	}
 }
+

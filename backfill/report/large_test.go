@@ -29,7 +29,7 @@ func largeSummary() *backfill.Summary {
 	at := func(min int) time.Time { return time.Date(2026, 11, 24, 12, min, 0, 0, time.UTC) }
 	folder := "/Users/jane.admin/Library/CloudStorage/OneDrive-Northpass/backfill-runs/20261124T120000Z-enrollments-full-history"
 	s := &backfill.Summary{
-		Command: "import", Rows: 2_000_000,
+		Command: "import", Status: backfill.StatusRowsFailed, MaxRejected: backfill.DefaultMaxRejectedPercent, Rows: 2_000_000,
 		Outcomes: map[string]int{"created": 1_500_000, "updated": 420_000, "exists": 30_000, "stale": 12_345, "rejected": 1_200,
 			"before_cutoff": 30_000, "duplicate": 5_000, "failed": 1_355, "unprocessed": 100},
 		Cutoff: time.Date(2025, 11, 20, 0, 0, 0, 0, time.UTC), Object: "nplms__Enrollment__c",

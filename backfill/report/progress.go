@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -11,40 +12,49 @@ import (
 	"github.com/northpass-tools/backfill/backfill"
 )
 
-// Progress is the job's Hooks.Progress. On a terminal it draws one bar at a time with
-// schollz/progressbar (a count with rate and ETA when the total is known, a spinner with the
-// count otherwise), cleared when the step ends; writes through [Progress.Writer] (the log)
-// clear the bar first, so no line lands on it. Elsewhere (a pipe, a CI log) it logs a
-// structured "progress" line every logEvery for steps that run that long. progressbar is a
-// well-kept library for a solved problem (terminal width, rates, ETA, redraw throttling); it
-// is used in this file only.
-type Progress struct {
-	mu       sync.Mutex // guards bar and the writes to w
-	w        io.Writer
-	terminal bool
-	log      *zap.Logger
-	bar      *progressbar.ProgressBar
-	every    time.Duration
-	now      func() time.Time
+// Label names a step for people: "read the export", "upload part 2".
+func Label(e backfill.Event) string {
+	switch e.Step {
+	case backfill.StepReadExport:
+		return "read the export"
+	case backfill.StepExistence:
+		return "check which records exist"
+	case backfill.StepScan:
+		return "check which records exist (scan)"
+	case backfill.StepWriteRun:
+		return "write the run folder"
+	case backfill.StepUpload:
+		return fmt.Sprintf("upload part %d", e.Part)
+	case backfill.StepProcess:
+		return "Salesforce processes the rows"
+	case backfill.StepResults:
+		return fmt.Sprintf("download the results of part %d", e.Part)
+	case backfill.StepFinal:
+		return "write the final ledger and result files"
+	}
+	return string(e.Step)
 }
 
-// logEvery is how often a step that runs long logs its progress when there is no terminal.
-const logEvery = 5 * time.Second
-
-// NewProgress returns the progress for w (stderr); terminal says bars can be drawn on it.
-// Without a terminal nothing is shown until [Progress.SetLogger] gives it a logger.
-func NewProgress(w io.Writer, terminal bool) *Progress {
-	return &Progress{w: w, terminal: terminal, every: logEvery, now: time.Now}
+// Bars draws the job's progress on a terminal: one bar at a time with schollz/progressbar (a
+// count with rate and ETA when the total is known, a spinner with the count otherwise),
+// cleared when the step ends; writes through [Bars.Writer] (the log) clear the bar first, so
+// no line lands on it. progressbar is a well-kept library for a solved problem (terminal
+// width, rates, ETA, redraw throttling); it is used in this file only.
+type Bars struct {
+	mu   sync.Mutex // guards bar, bars and the writes to w
+	w    io.Writer
+	bar  *progressbar.ProgressBar
+	bars map[int64]*progressbar.ProgressBar // by step id
 }
 
-// SetLogger sets the logger of the progress lines written when there is no terminal.
-func (p *Progress) SetLogger(log *zap.Logger) { p.log = log }
+// NewBars returns the bars drawn on w, a terminal.
+func NewBars(w io.Writer) *Bars { return &Bars{w: w, bars: map[int64]*progressbar.ProgressBar{}} }
 
 // Writer returns w wrapped so that each write first clears the bar being drawn (the bar is
 // drawn again at its next update).
-func (p *Progress) Writer() io.Writer { return clearingWriter{p} }
+func (p *Bars) Writer() io.Writer { return clearingWriter{p} }
 
-type clearingWriter struct{ p *Progress }
+type clearingWriter struct{ p *Bars }
 
 func (c clearingWriter) Write(b []byte) (int, error) {
 	c.p.mu.Lock()
@@ -55,104 +65,99 @@ func (c clearingWriter) Write(b []byte) (int, error) {
 	return c.p.w.Write(b)
 }
 
-// Start implements backfill.Progress.
-func (p *Progress) Start(what string, total int64, unit string) backfill.Meter {
-	if !p.terminal {
-		return &logMeter{p: p, what: what, total: total, unit: unit, start: p.now(), last: p.now()}
-	}
-	max := total
-	if max <= 0 {
-		max = -1 // a spinner
-	}
-	opts := []progressbar.Option{progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(what),
-		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString(unit),
-		progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100 * time.Millisecond),
-		progressbar.OptionSetWidth(30)}
-	if unit == "bytes" {
-		opts = append(opts, progressbar.OptionShowBytes(true))
-	}
+// Observe implements [backfill.Observer].
+func (p *Bars) Observe(e backfill.Event) {
 	p.mu.Lock()
-	p.bar = progressbar.NewOptions64(max, opts...)
-	p.mu.Unlock()
-	return &barMeter{p: p, bar: p.bar}
-}
-
-type barMeter struct {
-	p   *Progress
-	bar *progressbar.ProgressBar
-}
-
-func (m *barMeter) Set(n int64) {
-	m.p.mu.Lock()
-	m.bar.Set64(n)
-	m.p.mu.Unlock()
-}
-
-func (m *barMeter) Add(n int64) {
-	m.p.mu.Lock()
-	m.bar.Add64(n)
-	m.p.mu.Unlock()
-}
-
-func (m *barMeter) Done() {
-	m.p.mu.Lock()
-	m.bar.Finish()
-	if m.p.bar == m.bar {
-		m.p.bar = nil
+	defer p.mu.Unlock()
+	switch e.Phase {
+	case backfill.PhaseStart:
+		max := e.Total
+		if max <= 0 {
+			max = -1 // a spinner
+		}
+		opts := []progressbar.Option{progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(Label(e)),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString(string(e.Unit)),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100 * time.Millisecond),
+			progressbar.OptionSetWidth(30)}
+		if e.Unit == backfill.UnitBytes {
+			opts = append(opts, progressbar.OptionShowBytes(true))
+		}
+		p.bar = progressbar.NewOptions64(max, opts...)
+		p.bars[e.ID] = p.bar
+	case backfill.PhaseProgress:
+		if bar := p.bars[e.ID]; bar != nil {
+			bar.Set64(e.Done)
+		}
+	case backfill.PhaseEnd:
+		if bar := p.bars[e.ID]; bar != nil {
+			bar.Finish()
+			if p.bar == bar {
+				p.bar = nil
+			}
+			delete(p.bars, e.ID)
+		}
 	}
-	m.p.mu.Unlock()
 }
 
-// logMeter logs a step's progress every p.every while it runs, and its end if it logged.
-type logMeter struct {
-	p           *Progress
-	what, unit  string
-	total, done int64
+// ProgressLog logs the job's progress as structured lines, for a pipe or a CI log: a
+// "progress" line every [ProgressLog.Every] for steps that run that long, and their end.
+type ProgressLog struct {
+	log   *zap.Logger
+	every time.Duration
+	now   func() time.Time
+	mu    sync.Mutex
+	steps map[int64]*loggedStep
+}
+
+type loggedStep struct {
 	start, last time.Time
 	logged      bool
-	mu          sync.Mutex
 }
 
-func (m *logMeter) Set(n int64) {
-	m.mu.Lock()
-	m.done = n
-	m.tick()
-	m.mu.Unlock()
+// logEvery is how often a step that runs long logs its progress.
+const logEvery = 5 * time.Second
+
+// NewProgressLog returns the progress lines written to log.
+func NewProgressLog(log *zap.Logger) *ProgressLog {
+	return &ProgressLog{log: log, every: logEvery, now: time.Now, steps: map[int64]*loggedStep{}}
 }
 
-func (m *logMeter) Add(n int64) {
-	m.mu.Lock()
-	m.done += n
-	m.tick()
-	m.mu.Unlock()
-}
-
-func (m *logMeter) tick() {
-	now := m.p.now()
-	if m.p.log == nil || now.Sub(m.last) < m.p.every {
+// Observe implements [backfill.Observer].
+func (p *ProgressLog) Observe(e backfill.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	st := p.steps[e.ID]
+	switch e.Phase {
+	case backfill.PhaseStart:
+		p.steps[e.ID] = &loggedStep{start: now, last: now}
+		return
+	case backfill.PhaseEnd:
+		if st != nil && st.logged {
+			p.log.Info("progress", zap.String("step", Label(e)), zap.Int64("done", e.Done), zap.String("unit", string(e.Unit)),
+				zap.Duration("took", now.Sub(st.start).Round(time.Millisecond)), zap.Bool("finished", true))
+		}
+		delete(p.steps, e.ID)
 		return
 	}
-	m.last, m.logged = now, true
-	fields := []zap.Field{zap.String("step", m.what), zap.Int64("done", m.done), zap.String("unit", m.unit)}
-	el := now.Sub(m.start)
-	if m.total > 0 {
-		fields = append(fields, zap.Int64("total", m.total))
-		if m.done > 0 {
-			eta := time.Duration(float64(el) * float64(m.total-m.done) / float64(m.done))
+	if st == nil || now.Sub(st.last) < p.every {
+		return
+	}
+	st.last, st.logged = now, true
+	fields := []zap.Field{zap.String("step", Label(e)), zap.Int64("done", e.Done), zap.String("unit", string(e.Unit))}
+	el := now.Sub(st.start)
+	if e.Total > 0 {
+		fields = append(fields, zap.Int64("total", e.Total))
+		if e.Done > 0 {
+			eta := time.Duration(float64(el) * float64(e.Total-e.Done) / float64(e.Done))
 			fields = append(fields, zap.Duration("eta", eta.Round(time.Second)))
 		}
 	}
+	if e.Job != "" {
+		fields = append(fields, zap.String("job", e.Job))
+	}
 	if s := el.Seconds(); s > 0 {
-		fields = append(fields, zap.Float64("per_second", float64(int64(float64(m.done)/s))))
+		fields = append(fields, zap.Float64("per_second", float64(int64(float64(e.Done)/s))))
 	}
-	m.p.log.Info("progress", fields...)
-}
-
-func (m *logMeter) Done() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.logged && m.p.log != nil {
-		m.p.log.Info("progress", zap.String("step", m.what), zap.Int64("done", m.done), zap.String("unit", m.unit),
-			zap.Duration("took", m.p.now().Sub(m.start).Round(time.Millisecond)), zap.Bool("finished", true))
-	}
+	p.log.Info("progress", fields...)
 }

@@ -73,10 +73,10 @@ func TestVerdict(t *testing.T) {
 			s.Warnings = []backfill.Warning{{Kind: "rejected", Count: 25, Message: "25 rows of 40 (62.5%) were rejected"}}
 		}),
 			"bad", "15 of 40 rows to load into Salesforce.", []string{"bad: 25 of 40 rows (62.5%) rejected", "warn: Read the 1 warning below before trusting this run."},
-			2, "more rows were rejected than the default --max-rejected (5%) allows: import refuses to load this plan (status 0 and no refusal if --max-rejected allowed 62.5%)"},
+			2, "more rows were rejected than --max-rejected (5%) allows: import refuses to load this plan"},
 		{"clean: 62.5% rejected", summary("clean", map[string]int{"to_insert": 15, "rejected": 25}),
 			"bad", "15 of 40 rows to load", []string{"bad: 25 of 40 rows (62.5%) rejected"},
-			3, "more rows were rejected than the default --max-rejected (5%) allows: review the run folder before loading to_import.csv (status 0 if --max-rejected allowed 62.5%)"},
+			3, "more rows were rejected than --max-rejected (5%) allows: review the run folder before loading to_import.csv"},
 		{"plan: every row ready", summary("plan", map[string]int{"to_insert": 2000, "to_update": 10, "exists": 40, "duplicate": 3}),
 			"ok", "2,010 of 2,053 rows to load into Salesforce.", nil, 0, okText},
 		{"plan: nothing to load", summary("plan", map[string]int{"exists": 40}),
@@ -104,7 +104,7 @@ func TestVerdict(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := newVerdict(tt.s)
+			v := newVerdict(tt.s, testView)
 			if v.Tone != tt.tone {
 				t.Errorf("tone %s, want %s", v.Tone, tt.tone)
 			}
@@ -136,3 +136,18 @@ func TestVerdict(t *testing.T) {
 		})
 	}
 }
+
+// testView is the command line's view of a report: its words, and the exit status each
+// status ends with (cmd/backfill's mapping).
+var testView = View{Words: Shell{}, Exit: func(s *backfill.Summary) int {
+	switch s.Ended() {
+	case backfill.StatusRowsFailed:
+		return 3
+	case backfill.StatusTooManyRejected:
+		if s.Command == "clean" {
+			return 3
+		}
+		return 2
+	}
+	return 0
+}}

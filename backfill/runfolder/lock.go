@@ -39,13 +39,14 @@ func (e *InUseError) Error() string {
 	if e.Holder.PID == 0 {
 		return fmt.Sprintf("run folder %s is in use by another backfill command", e.Dir)
 	}
-	return fmt.Sprintf("run folder %s is in use by pid %d (backfill %s, started %s)", e.Dir, e.Holder.PID,
+	return fmt.Sprintf("run folder %s is in use by pid %d (%s, started %s)", e.Dir, e.Holder.PID,
 		e.Holder.Command, e.Holder.Started.Local().Format("2006-01-02 15:04:05"))
 }
 
 func (e *InUseError) Unwrap() error { return ErrInUse }
 
-// Lock takes the folder's lock for command, without waiting: when another process holds it
+// Lock takes the folder's lock for command (as people know it: "backfill resume"), without
+// waiting: when another process holds it
 // the error is an *[InUseError]. Unlock releases it (so does the end of the process).
 func (f *Folder) Lock(command string, now time.Time) error {
 	if f.lock != nil {

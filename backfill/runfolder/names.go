@@ -61,3 +61,28 @@ var descriptions = map[string]string{
 	UndoDeleteJournal: "the undo's delete jobs, for backfill resume",
 	UndoUpdateJournal: "the undo's update jobs, for backfill resume",
 }
+
+// Described is a run-folder file with its description.
+type Described struct{ Name, Desc string }
+
+// Imported lists the files of a finished import's folder, in the order summaries list them,
+// described as they are once the import is done (the result files' descriptions are
+// [Describe]'s; a summary adds their row counts).
+func Imported() []Described {
+	return []Described{
+		{SummaryFile, "counts and choices (the plan's: plan-summary.json)"},
+		{ReportFile, descriptions[ReportFile]},
+		{PlanReportFile, descriptions[PlanReportFile]},
+		{LedgerFile, "final outcome of every data row (the plan's: plan-ledger.csv)"},
+		{SuccessFile, descriptions[SuccessFile]},
+		{ErrorFile, descriptions[ErrorFile]},
+		{UnprocessedFile, descriptions[UnprocessedFile]},
+		{ToImportFile, "exactly what was uploaded (parts/ holds the parts the load added)"},
+		{SkippedFile, "rows left out after the cutoff (duplicates, already present, stale)"},
+		{RejectsFile, descriptions[RejectsFile]},
+		{PlanFile, "the plan that was loaded"},
+		{JournalFile, descriptions[JournalFile]},
+		{JobsDir + "/", "each Bulk job's result files as Salesforce sent them"},
+		{RunLogFile, descriptions[RunLogFile]},
+	}
+}

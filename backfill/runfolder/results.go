@@ -33,6 +33,16 @@ var ResultKinds = []ResultKind{
 	{UnprocessedFile, "unprocessedrecords", "unprocessed"},
 }
 
+// IsResultFile reports whether name is one of the final result files of [ResultKinds].
+func IsResultFile(name string) bool {
+	for _, k := range ResultKinds {
+		if k.File == name {
+			return true
+		}
+	}
+	return false
+}
+
 // JobsDir holds every job's raw result files.
 const JobsDir = "jobs"
 

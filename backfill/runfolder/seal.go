@@ -43,7 +43,17 @@ var ErrSealBroken = errors.New("the plan's seal is broken")
 type SealError struct {
 	File string // the file, as it is named now
 	Why  string
+	// Of is what the file belongs to: [SealPlan] (the reviewed plan), [SealPart] (a part the
+	// load added) or [SealUndo] (an undo's plan).
+	Of string
 }
+
+// What a sealed file belongs to.
+const (
+	SealPlan = ""
+	SealPart = "part"
+	SealUndo = "undo"
+)
 
 func (e *SealError) Error() string { return e.File + " " + e.Why }
 func (e *SealError) Unwrap() error { return ErrSealBroken }

@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 		if f := os.Getenv("BACKFILL_CHILD_RSS_FILE"); f != "" {
 			writePeakRSS(f)
 		}
-		os.Exit(backfill.ExitCode(err))
+		os.Exit(exitCode(err))
 	}
 	testscript.Main(m, map[string]func(){"backfill": main})
 }

@@ -83,10 +83,10 @@ func TestCleanCommandErrors(t *testing.T) {
 			args = append(args, tt.args...)
 			var stdout, stderr bytes.Buffer
 			err := run(context.Background(), args, &stdout, &stderr)
-			if code := backfill.ExitCode(err); code != tt.code {
+			if code := exitCode(err); code != tt.code {
 				t.Fatalf("exit %d (%v), want %d", code, err, tt.code)
 			}
-			msg := err.Error() + "\n" + backfill.Hint(err)
+			msg := err.Error() + "\n" + explain(err).hint
 			for _, want := range tt.inStderr {
 				if !strings.Contains(msg, want) {
 					t.Errorf("error %q lacks %q", msg, want)

@@ -4,12 +4,10 @@ import (
 	"context"
 	"time"
 
-	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/demo"
 )
 
 func runDemo(ctx context.Context, e *env, args []string) error {
-	cfg := backfill.DefaultConfig()
 	var lo logOptions
 	var opts demo.Options
 	fs := newFlagSet("demo", "backfill demo [flags]", `
@@ -27,10 +25,14 @@ upload, and print the summaries and where the report is. Nothing leaves this mac
 	if lo.verbose == 0 {
 		lo.quiet = true // the demo prints its own story; -v shows the logs
 	}
-	done, err := e.setupJob(&cfg, lo)
+	front, done, err := e.front(lo)
 	if err != nil {
 		return err
 	}
 	defer done()
-	return demo.Run(ctx, cfg, opts, e.stdout)
+	dir, run, err := demo.Run(ctx, front, opts, e.stdout)
+	if err != nil || run == nil {
+		return err
+	}
+	return verifyEnd(dir, run)
 }

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/northpass-tools/backfill/backfill"
 )
 
 // TestFailFast: every flag, URL, credential source and --out is checked before the export
@@ -52,7 +50,7 @@ func TestFailFast(t *testing.T) {
 				}
 				start := time.Now()
 				stdout, stderr, code := runCLIEnv(t, tt.vars, args...)
-				if code != backfill.ExitUsage {
+				if code != exitUsage {
 					t.Fatalf("exit %d, want 2\nstdout: %s\nstderr: %s", code, stdout, stderr)
 				}
 				if !strings.Contains(stderr, tt.want) && !strings.Contains(stdout+stderr, tt.want) {

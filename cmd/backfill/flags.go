@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/report"
 	"github.com/northpass-tools/backfill/sfclient"
 )
 
@@ -60,7 +61,7 @@ func parseFlags(fs *pflag.FlagSet, e *env, args []string) error {
 		return errHelp
 	}
 	if err != nil {
-		return backfill.UsageError(flagHint(fs, aliases, err), "%s: %v", fs.Name(), err)
+		return usage(flagHint(fs, aliases, err), "%s: %v", fs.Name(), err)
 	}
 	return nil
 }
@@ -136,23 +137,33 @@ func addLogFlags(fs *pflag.FlagSet, o *logOptions) {
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "log only warnings and errors; no progress")
 }
 
-// exportFlags binds the flags that describe how to read the export; clean, plan, import and
+// group is a set of flags that is checked and turned into options once parsed.
+type group interface {
+	apply(fs *pflag.FlagSet) error
+}
+
+// exportFlags bind the flags that describe how to read the export; clean, plan, import and
 // preflight share them.
 type exportFlags struct {
+	o           *backfill.ExportOptions
 	since       string
 	maxRejected float64
 }
 
-func addExportFlags(fs *pflag.FlagSet, cfg *backfill.Config, ef *exportFlags) {
-	fs.StringVarP(&cfg.Export, "export", "f", "", "the emailed CE Data Export CSV")
-	fs.StringVar(&ef.since, "since", cfg.Since.Format("2006-01-02T15:04:05Z07:00"), "cutoff: rows dated on or after it are kept; a bare date means midnight UTC")
-	fs.StringArrayVar(&cfg.DateColumns, "date-column", nil, "column the cutoff applies to (repeatable; a row is kept when any is on or after --since) (default: the \"Enrollment Date\" column)")
-	fs.StringVar(&cfg.KeyColumn, "key-column", "", "export column holding the external id (default: the \"External Id\" column)")
-	fs.StringVar(&cfg.UpdatedColumn, "updated-column", "", "column that decides which duplicate wins, latest first; \"-\" for none (default: \"Updated At\" when present)")
-	fs.StringVar(&cfg.DateFormat, "date-format", "", "force one date pattern, as in Data Loader (\"d/M/yyyy H:mm\", \"MM/dd/yyyy hh:mm a\"; numbers padded or not) or a Go layout (default: ISO 8601, and N/N/YYYY dates whose day/month order is decided per column from all its values)")
-	fs.StringVar(&cfg.Encoding, "encoding", "utf-8", "input encoding: utf-8 or windows-1252")
-	fs.StringVar(&cfg.Out, "out", "", "run folder to create; never overwritten (default backfill-runs/<UTC timestamp>)")
-	fs.BoolVar(&cfg.SkippedBeforeCutoff, "skipped-before-cutoff", false, "also copy before_cutoff rows into skipped.csv (they are always in ledger.csv)")
+// addExportFlags binds them into o (from its defaults) and --out into out.
+func addExportFlags(fs *pflag.FlagSet, o *backfill.ExportOptions, out *string) *exportFlags {
+	*o = backfill.NewExportOptions()
+	ef := &exportFlags{o: o}
+	fs.StringVarP(&o.File, "export", "f", "", "the emailed CE Data Export CSV")
+	fs.StringVar(&ef.since, "since", o.Since.Format("2006-01-02T15:04:05Z07:00"), "cutoff: rows dated on or after it are kept; a bare date means midnight UTC")
+	fs.StringArrayVar(&o.DateColumns, "date-column", nil, "column the cutoff applies to (repeatable; a row is kept when any is on or after --since) (default: the \"Enrollment Date\" column)")
+	fs.StringVar(&o.KeyColumn, "key-column", "", "export column holding the external id (default: the \"External Id\" column)")
+	fs.StringVar(&o.UpdatedColumn, "updated-column", "", "column that decides which duplicate wins, latest first; \"-\" for none (default: \"Updated At\" when present)")
+	fs.StringVar(&o.DateFormat, "date-format", "", "force one date pattern, as in Data Loader (\"d/M/yyyy H:mm\", \"MM/dd/yyyy hh:mm a\"; numbers padded or not) or a Go layout (default: ISO 8601, and N/N/YYYY dates whose day/month order is decided per column from all its values)")
+	fs.StringVar(&o.Encoding, "encoding", "utf-8", "input encoding: utf-8 or windows-1252")
+	fs.StringVar(out, "out", "", "run folder to create; never overwritten (default backfill-runs/<UTC timestamp>)")
+	fs.BoolVar(&o.SkippedBeforeCutoff, "skipped-before-cutoff", false, "also copy before_cutoff rows into skipped.csv (they are always in ledger.csv)")
+	return ef
 }
 
 // addMaxRejected binds --max-rejected (clean, plan, import).
@@ -161,19 +172,26 @@ func addMaxRejected(fs *pflag.FlagSet, ef *exportFlags) {
 		"share of rejected rows (percent) above which plan and import refuse to load and clean exits 3")
 }
 
-func (ef *exportFlags) apply(fs *pflag.FlagSet, cfg *backfill.Config) error {
-	t, err := backfill.ParseSince(ef.since, cfg.DateFormat)
+func (ef *exportFlags) apply(fs *pflag.FlagSet) error {
+	t, err := backfill.ParseSince(ef.since, ef.o.DateFormat)
 	if err != nil {
-		return backfill.UsageError("use the form the export's dates take, or YYYY-MM-DD", "%v", err)
+		return usage("use the form the export's dates take, or YYYY-MM-DD", "--since %v", err)
 	}
-	cfg.Since = t
-	if f := fs.Lookup("max-rejected"); f != nil && f.Changed {
-		if ef.maxRejected < 0 || ef.maxRejected > 100 {
-			return backfill.UsageError("pass a percentage from 0 to 100", "--max-rejected %g: not a percentage", ef.maxRejected)
-		}
-		cfg.MaxRejected = &ef.maxRejected
+	ef.o.Since = t
+	max, err := maxRejectedFlag(fs, ef.maxRejected)
+	ef.o.MaxRejected = max
+	return err
+}
+
+// maxRejectedFlag is --max-rejected when it was given, else nil (the default).
+func maxRejectedFlag(fs *pflag.FlagSet, v float64) (*float64, error) {
+	if f := fs.Lookup("max-rejected"); f == nil || !f.Changed {
+		return nil, nil
 	}
-	return nil
+	if v < 0 || v > 100 {
+		return nil, usage("pass a percentage from 0 to 100", "--max-rejected %g: not a percentage", v)
+	}
+	return &v, nil
 }
 
 // outputFlags are --format and --json, the form of what a command prints on stdout.
@@ -183,17 +201,19 @@ type outputFlags struct {
 }
 
 // addOutputFlags binds --format (usage says what it formats) and --json.
-func addOutputFlags(fs *pflag.FlagSet, o *outputFlags, usage string) {
+func addOutputFlags(fs *pflag.FlagSet, usage string) *outputFlags {
+	o := &outputFlags{}
 	fs.StringVar(&o.format, "format", "table", usage)
 	fs.BoolVar(&o.json, "json", false, "the same as --format json")
+	return o
 }
 
-// resolve checks the flags once parsed and leaves the format asked for in o.format:
-// --json is --format json.
-func (o *outputFlags) resolve(fs *pflag.FlagSet) error {
+// apply checks the flags once parsed and leaves the format asked for in o.format: --json is
+// --format json.
+func (o *outputFlags) apply(fs *pflag.FlagSet) error {
 	if o.json {
 		if fs.Lookup("format").Changed && o.format != "json" {
-			return backfill.UsageError("give --json or --format, not both", "--json and --format %s disagree", o.format)
+			return usage("give --json or --format, not both", "--json and --format %s disagree", o.format)
 		}
 		o.format = "json"
 	}
@@ -201,27 +221,81 @@ func (o *outputFlags) resolve(fs *pflag.FlagSet) error {
 	case "table", "json":
 		return nil
 	}
-	return backfill.UsageError("use --format table or --format json", "--format %q is not known", o.format)
+	return usage("use --format table or --format json", "--format %q is not known", o.format)
 }
 
 // addOrgFlags binds the flags that say which org to talk to. Secrets never come from flags:
 // they are read from the environment (SF_ACCESS_TOKEN, SF_CLIENT_ID, SF_CLIENT_SECRET,
 // SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN, SF_JWT_KEY_FILE, SF_REFRESH_TOKEN).
-func addOrgFlags(fs *pflag.FlagSet, cfg *backfill.Config) {
-	fs.StringVarP(&cfg.Org.TargetOrg, "target-org", "o", "", "reuse a Salesforce CLI login: its alias or username (runs sf org display and sf org auth show-access-token)")
-	fs.StringVar(&cfg.Org.InstanceURL, "instance-url", "", "the org's URL, e.g. https://acme.my.salesforce.com (required with SF_ACCESS_TOKEN)")
-	fs.StringVar(&cfg.Org.LoginURL, "login-url", "", "OAuth login host (default https://login.salesforce.com, or https://test.salesforce.com with --sandbox)")
-	fs.BoolVar(&cfg.Org.Sandbox, "sandbox", false, "the org is a sandbox (login host test.salesforce.com; preflight checks IsSandbox)")
-	fs.StringVar(&cfg.Org.APIVersion, "api-version", sfclient.DefaultAPIVersion, "Salesforce API version")
-	fs.StringVar(&cfg.Org.JWTAudience, "jwt-audience", "", "the aud of the JWT bearer assertion, for an Experience Cloud site (default https://login.salesforce.com, or https://test.salesforce.com for a sandbox)")
+func addOrgFlags(fs *pflag.FlagSet, org *sfclient.Config) {
+	fs.StringVarP(&org.TargetOrg, "target-org", "o", "", "reuse a Salesforce CLI login: its alias or username (runs sf org display and sf org auth show-access-token)")
+	fs.StringVar(&org.InstanceURL, "instance-url", "", "the org's URL, e.g. https://acme.my.salesforce.com (required with SF_ACCESS_TOKEN)")
+	fs.StringVar(&org.LoginURL, "login-url", "", "OAuth login host (default https://login.salesforce.com, or https://test.salesforce.com with --sandbox)")
+	fs.BoolVar(&org.Sandbox, "sandbox", false, "the org is a sandbox (login host test.salesforce.com; preflight checks IsSandbox)")
+	fs.StringVar(&org.APIVersion, "api-version", sfclient.DefaultAPIVersion, "Salesforce API version")
+	fs.StringVar(&org.JWTAudience, "jwt-audience", "", "the aud of the JWT bearer assertion, for an Experience Cloud site (default https://login.salesforce.com, or https://test.salesforce.com for a sandbox)")
 }
 
 // addTargetFlags binds the flags that override discovery.
-func addTargetFlags(fs *pflag.FlagSet, cfg *backfill.Config) {
-	fs.StringVar(&cfg.Object, "object", "", "the Enrollment object's API name (default: discovered: the object labelled \"Enrollment\" in the Northpass package's namespace)")
-	fs.StringVar(&cfg.ExternalIDField, "external-id-field", "", "the upsert key field (default: discovered: the External ID field labelled \"External id\")")
-	fs.StringVar(&cfg.MappingFile, "mapping", "", "a Data Loader .sdl mapping file (CSV Header=Field__c lines); default: match headers to API names, then labels")
-	fs.StringVar(&cfg.OrderBy, "order-by", "", "order each Bulk job's rows by this column, so one learner's rows share a batch (fewer UNABLE_TO_LOCK_ROW); \"none\" keeps the export's order (default: the learner email column)")
+func addTargetFlags(fs *pflag.FlagSet, t *backfill.TargetOptions) {
+	fs.StringVar(&t.Object, "object", "", "the Enrollment object's API name (default: discovered: the object labelled \"Enrollment\" in the Northpass package's namespace)")
+	fs.StringVar(&t.ExternalIDField, "external-id-field", "", "the upsert key field (default: discovered: the External ID field labelled \"External id\")")
+	fs.StringVar(&t.Mapping, "mapping", "", "a Data Loader .sdl mapping file (CSV Header=Field__c lines); default: match headers to API names, then labels")
+	fs.StringVar(&t.OrderBy, "order-by", "", "order each Bulk job's rows by this column, so one learner's rows share a batch (fewer UNABLE_TO_LOCK_ROW); \"none\" keeps the export's order (default: the learner email column)")
+}
+
+// addFolderFlags binds what every command on an existing run folder takes: the login
+// flags and the output flags (usage says what is printed).
+func addFolderFlags(fs *pflag.FlagSet, o *backfill.FolderOptions, usage string) *outputFlags {
+	addOrgFlags(fs, &o.Org)
+	return addOutputFlags(fs, usage)
+}
+
+// shaping returns the flags fs was given that would shape a plan, with their values.
+func shaping(fs *pflag.FlagSet) map[backfill.Option]string {
+	out := map[backfill.Option]string{}
+	for _, o := range backfill.ShapingOptions() {
+		if f := fs.Lookup(strings.TrimPrefix(report.Flag(o), "--")); f != nil && f.Changed {
+			out[o] = f.Value.String()
+		}
+	}
+	return out
+}
+
+// session is a command once its flags are parsed and checked: the job's front end, the
+// login's credentials and the positional arguments; done ends it.
+type session struct {
+	front backfill.Front
+	args  []string
+	done  func()
+}
+
+// start parses args into fs, checks that there are nargs positional arguments (0 for
+// none), applies the flag groups (each checks and converts what was parsed), reads the
+// login's credentials into the orgs and sets up the job's front end (log options lo).
+func (e *env) start(fs *pflag.FlagSet, args []string, nargs int, lo *logOptions, orgs []*sfclient.Config, groups ...group) (*session, error) {
+	if err := parseFlags(fs, e, args); err != nil {
+		return nil, err
+	}
+	switch {
+	case nargs == 0 && fs.NArg() > 0:
+		return nil, usage(fmt.Sprintf("run 'backfill %s --help'", fs.Name()), "unexpected argument %q", fs.Arg(0))
+	case nargs == 1 && fs.NArg() != 1:
+		return nil, usage(fmt.Sprintf("run 'backfill %s --help'", fs.Name()), "%s takes one run folder", fs.Name())
+	}
+	for _, g := range groups {
+		if err := g.apply(fs); err != nil {
+			return nil, err
+		}
+	}
+	for _, org := range orgs {
+		e.login(org)
+	}
+	front, done, err := e.front(*lo)
+	if err != nil {
+		return nil, err
+	}
+	return &session{front: front, args: fs.Args(), done: done}, nil
 }
 
 const orgHelp = `

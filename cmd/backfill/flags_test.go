@@ -87,7 +87,7 @@ func TestDidYouMean(t *testing.T) {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			t.Parallel()
 			stdout, stderr, code := runCLI(t, tt.args...)
-			if code != backfill.ExitUsage || stdout != "" {
+			if code != exitUsage || stdout != "" {
 				t.Errorf("exit %d, stdout %q; want exit 2 and nothing on stdout", code, stdout)
 			}
 			msg, hint, _ := strings.Cut(stderr, "\nhint: ")
@@ -147,10 +147,10 @@ func TestDuplicateFlags(t *testing.T) {
 				}
 				return
 			}
-			if code := backfill.ExitCode(err); code != backfill.ExitUsage || err.Error() != tt.wantErr {
+			if code := exitCode(err); code != exitUsage || err.Error() != tt.wantErr {
 				t.Fatalf("backfill %q = %v (exit %d), want exit 2 and %q", args, err, code, tt.wantErr)
 			}
-			if hint := backfill.Hint(err); !strings.Contains(hint, "may be repeated") {
+			if hint := explain(err).hint; !strings.Contains(hint, "may be repeated") {
 				t.Errorf("hint %q does not say which flags repeat", hint)
 			}
 		})
@@ -164,28 +164,27 @@ func TestFlagAliases(t *testing.T) {
 	tests := []struct {
 		args  []string
 		flag  string
-		field func(*backfill.Config) string
+		field func(*backfill.PlanOptions) string
 	}{
-		{[]string{"--sobject", "Enrollment__c"}, "object", func(c *backfill.Config) string { return c.Object }},
-		{[]string{"--external-id", "Key__c"}, "external-id-field", func(c *backfill.Config) string { return c.ExternalIDField }},
-		{[]string{"--file", "export.csv"}, "export", func(c *backfill.Config) string { return c.Export }},
-		{[]string{"-f", "export.csv"}, "export", func(c *backfill.Config) string { return c.Export }},
-		{[]string{"--file=export.csv"}, "export", func(c *backfill.Config) string { return c.Export }},
+		{[]string{"--sobject", "Enrollment__c"}, "object", func(o *backfill.PlanOptions) string { return o.Target.Object }},
+		{[]string{"--external-id", "Key__c"}, "external-id-field", func(o *backfill.PlanOptions) string { return o.Target.ExternalIDField }},
+		{[]string{"--file", "export.csv"}, "export", func(o *backfill.PlanOptions) string { return o.Export.File }},
+		{[]string{"-f", "export.csv"}, "export", func(o *backfill.PlanOptions) string { return o.Export.File }},
+		{[]string{"--file=export.csv"}, "export", func(o *backfill.PlanOptions) string { return o.Export.File }},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			t.Parallel()
-			parse := func(args []string) (*backfill.Config, *pflag.FlagSet) {
-				cfg := backfill.DefaultConfig()
-				var ef exportFlags
+			parse := func(args []string) (*backfill.PlanOptions, *pflag.FlagSet) {
+				var o backfill.PlanOptions
 				fs := newFlagSet("plan", "", "")
-				addExportFlags(fs, &cfg, &ef)
-				addTargetFlags(fs, &cfg)
+				addExportFlags(fs, &o.Export, &o.Out)
+				addTargetFlags(fs, &o.Target)
 				e := &env{stdout: io.Discard, stderr: io.Discard}
 				if err := parseFlags(fs, e, args); err != nil {
 					t.Fatalf("parse %q: %v", args, err)
 				}
-				return &cfg, fs
+				return &o, fs
 			}
 			viaAlias, fs := parse(tt.args)
 			viaFlag, _ := parse([]string{"--" + tt.flag, strings.TrimPrefix(tt.args[len(tt.args)-1], "--file=")})
@@ -312,7 +311,7 @@ func TestJSONAndFormatDisagree(t *testing.T) {
 		t.Run(args[0], func(t *testing.T) {
 			t.Parallel()
 			_, stderr, code := runCLI(t, append(args, "--json", "--format", "table")...)
-			if code != backfill.ExitUsage || !strings.Contains(stderr, "--json and --format table disagree") {
+			if code != exitUsage || !strings.Contains(stderr, "--json and --format table disagree") {
 				t.Errorf("exit %d\n%s", code, stderr)
 			}
 		})

@@ -6,8 +6,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-
-	"github.com/northpass-tools/backfill/backfill"
 )
 
 // run runs the program in process, as main does, with vars ("NAME=value") as its whole
@@ -41,7 +39,7 @@ func runCLIEnv(t *testing.T, vars []string, args ...string) (string, string, int
 	var stdout, stderr bytes.Buffer
 	err := run(t.Context(), args, &stdout, &stderr, vars...)
 	printError(&stderr, err)
-	return stdout.String(), stderr.String(), backfill.ExitCode(err)
+	return stdout.String(), stderr.String(), exitCode(err)
 }
 
 // token is the environment of a bare access-token login.

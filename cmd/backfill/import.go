@@ -12,10 +12,9 @@ import (
 )
 
 func runImport(ctx context.Context, e *env, args []string) error {
-	cfg := backfill.DefaultConfig()
-	var ef exportFlags
+	var o backfill.ImportOptions
 	var lo logOptions
-	var out outputFlags
+	var planDir string
 	fs := newFlagSet("import", "backfill import --export FILE [flags]\n  backfill import --plan DIR [flags]", fmt.Sprintf(`
 Plan (as backfill plan does), show the plan summary, ask to confirm (skip with --yes), then
 upsert the rows on the external id through the Bulk API 2.0 (a new job every %s), wait
@@ -33,77 +32,59 @@ time writes a run folder (a second one exits 2). Every step is journaled: an imp
 any point (Ctrl-C exits 130; even kill -9) is finished with backfill resume DIR, without
 duplicates; running import again is also safe (the upsert creates nothing twice).`,
 		megabytes(sfclient.DefaultMaxUploadBytes))+orgHelp)
-	addExportFlags(fs, &cfg, &ef)
-	addTargetFlags(fs, &cfg)
-	fs.BoolVar(&cfg.UpdateStale, "update-stale", false, "also upsert rows Salesforce has with different values")
-	fs.StringVar(&cfg.PlanDir, "plan", "", "load exactly the plan reviewed in this run folder")
+	ef := addExportFlags(fs, &o.Export, &o.Out)
+	addTargetFlags(fs, &o.Target)
+	fs.BoolVar(&o.UpdateStale, "update-stale", false, "also upsert rows Salesforce has with different values")
+	fs.StringVar(&planDir, "plan", "", "load exactly the plan reviewed in this run folder")
 	markRequired(fs, "export", "(required, or --plan)")
 	markRequired(fs, "plan", "(required, or --export)")
-	addOutputFlags(fs, &out, "the summary on stdout: table or json")
-	fs.BoolVarP(&cfg.Yes, "yes", "y", false, "do not ask for confirmation")
-	addMaxRejected(fs, &ef)
-	fs.BoolVar(&cfg.SkipPreflight, "skip-preflight", false, "load without running preflight's blocking checks first (the summary says what was skipped)")
-	addOrgFlags(fs, &cfg)
+	out := addOutputFlags(fs, "the summary on stdout: table or json")
+	fs.BoolVarP(&o.Load.Yes, "yes", "y", false, "do not ask for confirmation")
+	addMaxRejected(fs, ef)
+	fs.BoolVar(&o.Load.SkipPreflight, "skip-preflight", false, "load without running preflight's blocking checks first (the summary says what was skipped)")
+	addOrgFlags(fs, &o.Org)
 	addLogFlags(fs, &lo)
-	if err := parseFlags(fs, e, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return backfill.UsageError("run 'backfill import --help'", "unexpected argument %q", fs.Arg(0))
-	}
-	if cfg.PlanDir != "" {
-		// The reviewed plan is loaded as it is: the job refuses flags that would shape it.
-		cfg.PlanFlags = map[string]string{}
-		for _, name := range backfill.ShapingFlags {
-			if f := fs.Lookup(name); f != nil && f.Changed {
-				cfg.PlanFlags[name] = f.Value.String()
-			}
-		}
-	}
-	if err := ef.apply(fs, &cfg); err != nil {
-		return err
-	}
-	if err := out.resolve(fs); err != nil {
-		return err
-	}
-	done, err := e.setupJob(&cfg, lo)
+	s, err := e.start(fs, args, 0, &lo, []*sfclient.Config{&o.Org}, ef, out)
 	if err != nil {
 		return err
 	}
-	defer done()
-	sum, err := backfill.Import(ctx, cfg)
-	return e.printSummary(sum, out.format, e.printBlocked(sum, err))
+	defer s.done()
+	if planDir != "" {
+		// The reviewed plan is loaded as it is: the job refuses flags that would shape it.
+		res, err := backfill.ImportPlan(ctx, backfill.ImportPlanOptions{
+			FolderOptions: backfill.FolderOptions{Front: s.front, Dir: planDir, Org: o.Org},
+			Load:          o.Load, MaxRejected: o.Export.MaxRejected, Shaping: shaping(fs)})
+		return e.printLoad(planDir, res, out.format, err)
+	}
+	o.Front = s.front
+	sum, err := backfill.Import(ctx, o)
+	return summaryEnd(sum, "", e.printSummary(sum, out.format, e.printBlocked(sum, err)))
 }
 
-func runResume(ctx context.Context, e *env, args []string) error {
-	cfg := backfill.DefaultConfig()
-	var lo logOptions
-	var out outputFlags
-	fs := newFlagSet("resume", "backfill resume DIR [flags]", `
-Finish an import that was interrupted (network loss, Ctrl-C, kill -9, a closed laptop) from its
-run folder. The journal says which Bulk job holds each part of to_import.csv and how far it
-got; resume checks the plan's seal, asks Salesforce for each job's state (Open,
-UploadComplete, InProgress, JobComplete, Failed, Aborted or gone after Salesforce's 7-day
-retention), never sends a part again into a job that may hold it, waits for the jobs,
-collects their results and writes the final ledger, summary and report. Where a job is gone
-(or the journal was lost), it asks Salesforce which of the part's rows hold the planned
-values and loads only the rest. Resuming a finished import sends nothing.`+orgHelp)
-	addOrgFlags(fs, &cfg)
-	addOutputFlags(fs, &out, "the summary on stdout: table or json")
-	fs.BoolVar(&cfg.SkipPreflight, "skip-preflight", false, "finish without running preflight's blocking checks first")
-	addLogFlags(fs, &lo)
-	dir, done, err := e.folderCommand(fs, args, &cfg, &lo, &out)
-	if err != nil {
+// printLoad prints the summary of a load of the run folder dir (import --plan, resume), or
+// of the undo resume finished, and returns how the command ends.
+func (e *env) printLoad(dir string, res *backfill.LoadResult, format string, err error) error {
+	err = e.printBlocked(nil, err)
+	var re *backfill.RejectedError
+	if errors.As(err, &re) {
+		x := explainRejected(re, "nothing was written to Salesforce")
+		err = &cliError{msg: x.msg, hint: x.hint, code: x.code, err: err}
+	}
+	if res == nil {
 		return err
 	}
-	defer done()
-	if backfill.UndoInProgress(dir) {
-		cfg.Yes = true // the undo was confirmed when it started
-		_, run, err := backfill.Undo(ctx, cfg, dir)
-		return e.printUndo(dir, run, out.format, err)
+	if res.Undo != nil {
+		return e.printUndo(dir, res.Undo, format, err)
 	}
-	sum, err := backfill.Resume(ctx, cfg, dir)
-	return e.printSummary(sum, out.format, e.printBlocked(sum, err))
+	if err := e.printSummary(res.Summary, format, err); err != nil {
+		return err
+	}
+	if res.AlreadyDone {
+		// Nothing to do, and nothing went wrong now: exit 0, saying so.
+		return &cliError{msg: fmt.Sprintf("the import in %s was already complete: nothing was sent; the summary above is how it ended", dir),
+			hint: fmt.Sprintf("%s proves what is in Salesforce now", sh.Command(backfill.CmdVerify, dir)), code: exitOK}
+	}
+	return summaryEnd(res.Summary, dir, nil)
 }
 
 // printBlocked prints the checklist of a load that preflight stopped, when no summary

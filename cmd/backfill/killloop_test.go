@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
@@ -95,13 +94,13 @@ func killLoop(t *testing.T, rows, seed int) killFigures {
 			fig.kills++
 		case r.signaled:
 			fig.interrupts++
-			if r.code != backfill.ExitInterrupted && r.code != 0 && r.code != backfill.ExitRowsFailed {
+			if r.code != exitInterrupted && r.code != 0 && r.code != exitRowsFailed {
 				t.Fatalf("round %d: Ctrl-C: exit %d, want 130\n%s", round, r.code, r.stderr)
 			}
 		}
 		fig.duplicates += checkRound(t, srv, dir, round)
-		if !r.signaled || r.code == 0 || r.code == backfill.ExitRowsFailed {
-			if r.code != 0 && r.code != backfill.ExitRowsFailed {
+		if !r.signaled || r.code == 0 || r.code == exitRowsFailed {
+			if r.code != 0 && r.code != exitRowsFailed {
 				t.Logf("round %d: exit %d: %s", round, r.code, r.stderr)
 				fig.exit1++
 				continue

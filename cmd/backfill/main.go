@@ -16,8 +16,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/northpass-tools/backfill/backfill"
 )
 
 func main() {
@@ -27,7 +25,7 @@ func main() {
 	err := e.main(ctx, os.Args[1:])
 	if err != nil {
 		printError(os.Stderr, err)
-		os.Exit(backfill.ExitCode(err))
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -62,9 +60,10 @@ func printError(w io.Writer, err error) {
 	if err == nil || errors.Is(err, errHelp) {
 		return
 	}
-	fmt.Fprintf(w, "backfill: %v\n", err)
-	if hint := backfill.Hint(err); hint != "" {
-		fmt.Fprintf(w, "hint: %s\n", hint)
+	x := explain(err)
+	fmt.Fprintf(w, "backfill: %s\n", x.msg)
+	if x.hint != "" {
+		fmt.Fprintf(w, "hint: %s\n", x.hint)
 	}
 }
 
@@ -109,7 +108,7 @@ func commands() []command {
 }
 
 // main is the whole program behind main, testable: it parses args, runs one command and
-// returns its error (nil, or one that backfill.ExitCode maps to the exit status).
+// returns its error (nil, or one that exitCode maps to the exit status).
 func (e *env) main(ctx context.Context, args []string) error {
 	defer startProfile(e.getenv)()
 	return e.run(ctx, args)
@@ -118,14 +117,14 @@ func (e *env) main(ctx context.Context, args []string) error {
 func (e *env) run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		e.usage(e.stderr)
-		return backfill.UsageError("run 'backfill help' for the list of commands", "no command given")
+		return usage("run 'backfill help' for the list of commands", "no command given")
 	}
 	name, rest := args[0], args[1:]
 	switch name {
 	case "help":
 		// backfill help CMD prints what backfill CMD --help prints.
 		if len(rest) > 1 {
-			return backfill.UsageError("run 'backfill help COMMAND'", "help takes one command, not %d", len(rest))
+			return usage("run 'backfill help COMMAND'", "help takes one command, not %d", len(rest))
 		}
 		if len(rest) == 0 || isHelp(rest[0]) {
 			e.usage(e.stdout)
@@ -157,7 +156,7 @@ func isHelp(arg string) bool { return arg == "help" || arg == "-h" || arg == "--
 func unknownCommand(name string) error {
 	const list = "run 'backfill help' for the list of commands"
 	if strings.HasPrefix(name, "-") {
-		return backfill.UsageError("flags go after the command, as in backfill plan --export FILE; "+list,
+		return usage("flags go after the command, as in backfill plan --export FILE; "+list,
 			"unknown command %q: a flag before the command", name)
 	}
 	var names []string
@@ -168,7 +167,7 @@ func unknownCommand(name string) error {
 	if dym := didYouMean(suggest(name, names), quoteCommand); dym != "" {
 		hint = dym + " (" + list + ")"
 	}
-	return backfill.UsageError(hint, "unknown command %q", name)
+	return usage(hint, "unknown command %q", name)
 }
 
 // usage prints the top-level help: the commands in the order of the work, the usual
@@ -183,8 +182,8 @@ func (e *env) usage(w io.Writer) {
 	b.WriteString("\nUsual sequence: preflight → plan → review report.html → import --plan DIR → verify DIR\n")
 	b.WriteString("\nRun 'backfill help <command>' (or 'backfill <command> --help') for the flags of a command.\n")
 	fmt.Fprintf(&b, "Exit codes: %d done; %d runtime error; %d usage or unusable input; %d some rows failed or\n",
-		backfill.ExitOK, backfill.ExitRuntime, backfill.ExitUsage, backfill.ExitRowsFailed)
+		exitOK, exitRuntime, exitUsage, exitRowsFailed)
 	fmt.Fprintf(&b, "were left unprocessed; %d preflight failed; %d interrupted (Ctrl-C; resume finishes an import).\n",
-		backfill.ExitPreflight, backfill.ExitInterrupted)
+		exitPreflight, exitInterrupted)
 	io.WriteString(w, b.String())
 }

@@ -8,7 +8,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
@@ -66,24 +65,24 @@ func runOrg(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return backfill.UsageError("run 'backfill org --help' for its flags", "org: unexpected argument %q", fs.Arg(0))
+		return usage("run 'backfill org --help' for its flags", "org: unexpected argument %q", fs.Arg(0))
 	}
 	if err := checkLoopback(o.addr); err != nil {
-		return backfill.UsageError("use --addr 127.0.0.1:PORT", "org: --addr: %v", err)
+		return usage("use --addr 127.0.0.1:PORT", "org: --addr: %v", err)
 	}
 	if o.expireAfter < 0 || o.fail503 < 0 || o.extraContacts < 0 || o.latency < 0 || o.jobDelay < 0 || o.maxUploadBytes < 0 {
-		return backfill.UsageError("run 'backfill org --help' for its flags", "org: numbers and durations must not be negative")
+		return usage("run 'backfill org --help' for its flags", "org: numbers and durations must not be negative")
 	}
 	logger, err := newLogger(e.stderr, o.log, e.stderrTerminal)
 	if err != nil {
-		return backfill.UsageError("", "org: %v", err)
+		return usage("", "org: %v", err)
 	}
 	defer logger.Sync()
 
 	seed := sftest.DemoSeed()
 	if o.seed != "" {
 		if seed, err = sftest.ReadSeedFile(o.seed); err != nil {
-			return backfill.UsageError("check the seed file against sfclient/sftest/seeds/demo.json", "org: %v", err)
+			return usage("check the seed file against sfclient/sftest/seeds/demo.json", "org: %v", err)
 		}
 	}
 	if o.extraContacts > 0 {

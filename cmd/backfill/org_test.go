@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/northpass-tools/backfill/backfill"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
@@ -96,19 +94,19 @@ func TestOrgFlags(t *testing.T) {
 		wantCode int
 		wantErr  string
 	}{
-		{"non-loopback", []string{"org", "--addr", "0.0.0.0:0"}, backfill.ExitUsage, "not a loopback address"},
-		{"bad addr", []string{"org", "--addr", "nonsense"}, backfill.ExitUsage, "--addr"},
-		{"missing seed", []string{"org", "--seed", "/nonexistent/seed.json"}, backfill.ExitUsage, "seed"},
-		{"negative", []string{"org", "--fail-503", "-1"}, backfill.ExitUsage, "negative"},
-		{"extra arg", []string{"org", "extra"}, backfill.ExitUsage, "unexpected argument"},
-		{"unknown flag", []string{"org", "--nope"}, backfill.ExitUsage, "nope"},
+		{"non-loopback", []string{"org", "--addr", "0.0.0.0:0"}, exitUsage, "not a loopback address"},
+		{"bad addr", []string{"org", "--addr", "nonsense"}, exitUsage, "--addr"},
+		{"missing seed", []string{"org", "--seed", "/nonexistent/seed.json"}, exitUsage, "seed"},
+		{"negative", []string{"org", "--fail-503", "-1"}, exitUsage, "negative"},
+		{"extra arg", []string{"org", "extra"}, exitUsage, "unexpected argument"},
+		{"unknown flag", []string{"org", "--nope"}, exitUsage, "nope"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			err := run(t.Context(), tt.args, &stdout, &stderr)
-			if backfill.ExitCode(err) != tt.wantCode || err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("run(%q) = %v (exit %d), want exit %d containing %q", tt.args, err, backfill.ExitCode(err), tt.wantCode, tt.wantErr)
+			if exitCode(err) != tt.wantCode || err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("run(%q) = %v (exit %d), want exit %d containing %q", tt.args, err, exitCode(err), tt.wantCode, tt.wantErr)
 			}
 		})
 	}

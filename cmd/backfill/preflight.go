@@ -2,16 +2,17 @@ package main
 
 import (
 	"context"
+	"strings"
 
 	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/report"
+	"github.com/northpass-tools/backfill/sfclient"
 )
 
 func runPreflight(ctx context.Context, e *env, args []string) error {
-	cfg := backfill.DefaultConfig()
-	var ef exportFlags
+	var o backfill.PreflightOptions
 	var lo logOptions
-	var out outputFlags
+	var out string // --out and --skipped-before-cutoff are plan's: preflight writes no run folder
 	fs := newFlagSet("preflight", "backfill preflight [--export FILE] [flags]", `
 Check that the org is ready for the backfill, reading only. The six checks follow the
 reconnection guide:
@@ -34,38 +35,32 @@ reconnection guide:
 Each check prints PASS, WARN, FAIL or SKIP (a check that needs a failed one), its finding and,
 on WARN and FAIL, a "fix:" line. --json prints the same report as JSON. Exit code 4 when any
 check fails; warnings alone exit 0. The export flags matter only with --export.`+orgHelp)
-	addExportFlags(fs, &cfg, &ef)
+	ef := addExportFlags(fs, &o.Export, &out)
 	fs.Lookup("export").Usage = "the emailed CE Data Export CSV (optional: check the column mapping and size the load)"
 	for _, name := range []string{"out", "skipped-before-cutoff"} {
-		fs.MarkHidden(name) // plan's flags that preflight does not use (it writes no run folder)
+		fs.MarkHidden(name)
 	}
-	addOutputFlags(fs, &out, "the report on stdout: table (the checklist) or json")
-	addTargetFlags(fs, &cfg)
-	fs.BoolVar(&cfg.UpdateStale, "update-stale", false, "the load will also update records (then mapped fields must be updateable, not only createable)")
-	addOrgFlags(fs, &cfg)
+	format := addOutputFlags(fs, "the report on stdout: table (the checklist) or json")
+	addTargetFlags(fs, &o.Target)
+	fs.BoolVar(&o.UpdateStale, "update-stale", false, "the load will also update records (then mapped fields must be updateable, not only createable)")
+	addOrgFlags(fs, &o.Org)
 	addLogFlags(fs, &lo)
-	if err := parseFlags(fs, e, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return backfill.UsageError("run 'backfill preflight --help'", "unexpected argument %q", fs.Arg(0))
-	}
-	if err := ef.apply(fs, &cfg); err != nil {
-		return err
-	}
-	if err := out.resolve(fs); err != nil {
-		return err
-	}
-	done, err := e.setupJob(&cfg, lo)
+	s, err := e.start(fs, args, 0, &lo, []*sfclient.Config{&o.Org}, ef, format)
 	if err != nil {
 		return err
 	}
-	defer done()
-	rep, err := backfill.Preflight(ctx, cfg)
-	if rep != nil {
-		if perr := report.PrintPreflight(e.stdout, rep, out.format); perr != nil && err == nil {
-			err = perr
-		}
+	defer s.done()
+	o.Front = s.front
+	rep, err := backfill.Preflight(ctx, o)
+	if rep == nil {
+		return err
+	}
+	if perr := report.PrintPreflight(e.stdout, rep, format.format); perr != nil && err == nil {
+		err = perr
+	}
+	if err == nil && !rep.Passed {
+		return &cliError{msg: "preflight failed: check " + strings.Join(rep.FailedNames(), ", "), code: exitPreflight,
+			hint: "follow the fix lines of the checklist, then run backfill preflight again"}
 	}
 	return err
 }

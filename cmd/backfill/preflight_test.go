@@ -48,13 +48,13 @@ func TestPreflightCommand(t *testing.T) {
 		{
 			name: "SandboxMismatchFails",
 			args: []string{"--sandbox"},
-			code: backfill.ExitPreflight,
+			code: exitPreflight,
 			want: []string{"✗ FAIL  1. Login and org: ", "it is a production org but --sandbox was given", "fix: drop --sandbox", "5 passed, 0 warnings, 1 failed"},
 		},
 		{
 			name:  "SystemAdministratorFails",
 			token: admin,
-			code:  backfill.ExitPreflight,
+			code:  exitPreflight,
 			want: []string{"✗ FAIL  3. Integration user: running as admin@demo.example.com (profile System Administrator)",
 				"! WARN  6. Live sync: no nplms__Enrollment__c record was written by admin@demo.example.com",
 				"fix: verify the data sync: enroll a test learner in a Northpass course, wait up to 30 minutes"},
@@ -68,7 +68,7 @@ func TestPreflightCommand(t *testing.T) {
 		{
 			name: "MissingObjectFails",
 			args: []string{"--object", "nplms__Nope__c"},
-			code: backfill.ExitPreflight,
+			code: exitPreflight,
 			want: []string{"✗ FAIL  4. Enrollment object and fields: object nplms__Nope__c does not exist or is not visible to this user",
 				"- SKIP  6. Live sync: not run: the Enrollment object is unknown (check 4)"},
 		},
@@ -108,8 +108,8 @@ func TestPreflightCommandJSON(t *testing.T) {
 	seed.Packages = seed.Packages[1:] // no Northpass package
 	srv := sftest.NewServer(t, sftest.WithSeed(seed))
 	stdout, _, code := preflightCLI(t, srv, srv.AccessToken(), "--json", "-q")
-	if code != backfill.ExitPreflight {
-		t.Fatalf("exit %d, want %d\n%s", code, backfill.ExitPreflight, stdout)
+	if code != exitPreflight {
+		t.Fatalf("exit %d, want %d\n%s", code, exitPreflight, stdout)
 	}
 	var rep backfill.PreflightReport
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
@@ -156,8 +156,8 @@ func TestPreflightCommandUsage(t *testing.T) {
 		t.Errorf("help lists --out, which preflight does not use")
 	}
 	for _, args := range [][]string{{"extra"}, {"--export", "no-such.csv"}, {"--since", "yesterday"}} {
-		if _, stderr, code := preflightCLI(t, srv, srv.AccessToken(), args...); code != backfill.ExitUsage {
-			t.Errorf("%v: exit %d, want %d\n%s", args, code, backfill.ExitUsage, stderr)
+		if _, stderr, code := preflightCLI(t, srv, srv.AccessToken(), args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d\n%s", args, code, exitUsage, stderr)
 		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
@@ -71,11 +70,11 @@ func TestKillDuringPlan(t *testing.T) {
 		t.Errorf("%s exists after a kill during the plan", dir)
 	}
 	tok := token(srv.AccessToken())
-	if _, _, code := runCLIEnv(t, tok, "resume", dir, "--instance-url", srv.URL, "-q"); code != backfill.ExitUsage {
+	if _, _, code := runCLIEnv(t, tok, "resume", dir, "--instance-url", srv.URL, "-q"); code != exitUsage {
 		t.Errorf("resume of an unfinished plan: exit %d, want 2", code)
 	}
 	if _, err := os.Stat(dir + runfolder.PartialSuffix); err == nil { // killed after the folder was started
-		if _, stderr, code := runCLIEnv(t, tok, "resume", dir+runfolder.PartialSuffix, "--instance-url", srv.URL, "-q"); code != backfill.ExitUsage ||
+		if _, stderr, code := runCLIEnv(t, tok, "resume", dir+runfolder.PartialSuffix, "--instance-url", srv.URL, "-q"); code != exitUsage ||
 			!strings.Contains(stderr, "unfinished run folder") {
 			t.Errorf("resume of the .partial folder: exit %d %s", code, stderr)
 		}

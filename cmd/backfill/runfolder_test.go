@@ -50,7 +50,7 @@ func TestTwoWritersOneFolder(t *testing.T) {
 	}
 	for _, s := range second {
 		want := "run folder " + dir + " is in use by pid " + strconv.Itoa(first.pid) + " (backfill import --plan, started "
-		if s.code != backfill.ExitUsage || !strings.Contains(s.stderr, want) {
+		if s.code != exitUsage || !strings.Contains(s.stderr, want) {
 			t.Errorf("second %s: exit %d\n%s\nwant exit 2 and %q", s.cmd, s.code, s.stderr, want)
 		}
 	}
@@ -101,7 +101,7 @@ func TestInterruptedImport(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
 			r := runAndSignal(t, srv.AccessToken(), func() bool { return srv.Calls()[c.endpoint] > 0 }, syscall.SIGINT,
 				"import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q")
-			if !r.signaled || r.code != backfill.ExitInterrupted {
+			if !r.signaled || r.code != exitInterrupted {
 				t.Fatalf("exit %d (signaled %v), want 130\n%s", r.code, r.signaled, r.stderr)
 			}
 			if !strings.Contains(r.stderr, c.hint+dir) {
@@ -168,7 +168,7 @@ func TestInterruptedClean(t *testing.T) {
 					t.Errorf("no %s after kill -9: %v", out+runfolder.PartialSuffix, partialErr)
 				}
 			case syscall.SIGINT:
-				if r.code != backfill.ExitInterrupted || partialErr == nil {
+				if r.code != exitInterrupted || partialErr == nil {
 					t.Errorf("Ctrl-C: exit %d (want 130), partial folder left: %v\n%s", r.code, partialErr == nil, r.stderr)
 				}
 			}

@@ -18,7 +18,6 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
@@ -130,12 +129,12 @@ func (lc *leakCheck) run(ctx context.Context, token string, dirs []string, args 
 	lc.assertClean(name+": stdout", stdout.String(), args[0] == "org")
 	lc.assertClean(name+": stderr", stderr.String(), false)
 	if err != nil {
-		lc.assertClean(name+": error", err.Error()+"\n"+backfill.Hint(err), false)
+		lc.assertClean(name+": error", err.Error()+"\n"+explain(err).hint, false)
 	}
 	for _, dir := range dirs {
 		lc.assertFolder(name, dir)
 	}
-	return stdout.String(), stderr.String(), backfill.ExitCode(err)
+	return stdout.String(), stderr.String(), exitCode(err)
 }
 
 // assertFolder checks every file under dir.
@@ -214,7 +213,7 @@ func TestNoSecretLeaks(t *testing.T) {
 			_, _, code = lc.run(ctx, wrong, []string{tmp("wrong")}, args("plan", "--export", sampleCSV, "--out", tmp("wrong"))...)
 			expect(code, 1, 2)
 			_, _, code = lc.run(ctx, wrong, nil, args("preflight", "--json")...)
-			expect(code, 1, backfill.ExitPreflight)
+			expect(code, 1, exitPreflight)
 			// A session that expires mid-import (a bare token cannot log in again), then
 			// resume with a new token; and one that expires mid-plan.
 			srv2 := sftest.NewServer(t) // an org the sample was not loaded into yet
@@ -346,7 +345,7 @@ func TestHTTPSRequired(t *testing.T) {
 			if err == nil {
 				t.Fatal("plan accepted a non-https URL")
 			}
-			if code := backfill.ExitCode(err); code != 1 && code != 2 {
+			if code := exitCode(err); code != 1 && code != 2 {
 				t.Errorf("exit %d", code)
 			}
 			if msg := err.Error(); !strings.Contains(msg, "https") || !strings.Contains(msg, strings.TrimSuffix(strings.SplitN(tt.url, "://", 2)[1], ":8080")) {
@@ -553,7 +552,7 @@ func TestReportEscapesAndCSVsNeutralise(t *testing.T) {
 	checkHumanCSVs(t, plan)
 	checkToImportVerbatim(t, plan)
 
-	if _, stderr, code := runCLIEnv(t, tok, "import", "--plan", plan, "--instance-url", srv.URL, "--yes", "--max-rejected", "100", "-q"); code != 0 && code != backfill.ExitRowsFailed {
+	if _, stderr, code := runCLIEnv(t, tok, "import", "--plan", plan, "--instance-url", srv.URL, "--yes", "--max-rejected", "100", "-q"); code != 0 && code != exitRowsFailed {
 		t.Fatalf("import: exit %d\n%s", code, stderr)
 	}
 	checkReport(t, plan)

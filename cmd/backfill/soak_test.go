@@ -127,7 +127,7 @@ func TestSoak(t *testing.T) {
 		if r.code == 0 {
 			break
 		}
-		if r.code != backfill.ExitRuntime || attempt > soakMaxReruns {
+		if r.code != exitRuntime || attempt > soakMaxReruns {
 			t.Fatalf("plan: exit %d\n%s", r.code, r.stderr)
 		}
 		t.Logf("plan: exit 1, run again: %s", lastLine(r.stderr))
@@ -145,7 +145,7 @@ func TestSoak(t *testing.T) {
 			fig.killNote = r.note
 			break
 		}
-		if r.code != backfill.ExitRuntime || attempt > soakMaxReruns {
+		if r.code != exitRuntime || attempt > soakMaxReruns {
 			t.Fatalf("import ended on its own before its first upload: exit %d\n%s", r.code, r.stderr)
 		}
 		t.Logf("import: exit 1 before the kill, run again: %s", lastLine(r.stderr))
@@ -162,10 +162,10 @@ func TestSoak(t *testing.T) {
 	for attempt := 1; ; attempt++ {
 		r := runSoakChild(t, env, tmp, append([]string{"resume", dir}, org...))
 		fig.resumeRSS = max(fig.resumeRSS, r.rssMB)
-		if r.code == backfill.ExitRowsFailed {
+		if r.code == exitRowsFailed {
 			break
 		}
-		if r.code != backfill.ExitRuntime || attempt > soakMaxReruns {
+		if r.code != exitRuntime || attempt > soakMaxReruns {
 			t.Fatalf("resume: exit %d, want 3\n%s", r.code, r.stderr)
 		}
 		t.Logf("resume: exit 1, run again: %s", lastLine(r.stderr))

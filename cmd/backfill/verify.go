@@ -3,17 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
-
-	"github.com/spf13/pflag"
+	"path/filepath"
 
 	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/report"
+	"github.com/northpass-tools/backfill/sfclient"
 )
 
 func runVerify(ctx context.Context, e *env, args []string) error {
-	cfg := backfill.DefaultConfig()
+	var o backfill.VerifyOptions
 	var lo logOptions
-	var out outputFlags
 	fs := newFlagSet("verify", "backfill verify DIR [flags]", `
 Prove an import: read back from Salesforce every record the import in DIR created or updated
 (batched IN queries on the external id, or one scan when cheaper) and compare every mapped
@@ -23,83 +22,30 @@ never overwriting): match; differs (the field API names and both values); missin
 with the key); newer (Salesforce holds a later Updated At than the upload: counts as a
 match). The run is added to summary.json and report.html. Reads only. Exit code 0 when every
 record matches, 3 otherwise.`+orgHelp)
-	addOrgFlags(fs, &cfg)
-	addOutputFlags(fs, &out, "the verify run on stdout: table or json")
+	out := addFolderFlags(fs, &o.FolderOptions, "the verify run on stdout: table or json")
 	addLogFlags(fs, &lo)
-	dir, done, err := e.folderCommand(fs, args, &cfg, &lo, &out)
+	s, err := e.start(fs, args, 1, &lo, []*sfclient.Config{&o.Org}, out)
 	if err != nil {
 		return err
 	}
-	defer done()
-	_, run, err := backfill.Verify(ctx, cfg, dir)
-	if run != nil {
-		if perr := report.PrintVerify(e.stdout, dir, run, out.format); perr != nil && err == nil {
-			err = perr
-		}
-	}
-	return err
-}
-
-func runUndo(ctx context.Context, e *env, args []string) error {
-	cfg := backfill.DefaultConfig()
-	var lo logOptions
-	var out outputFlags
-	fs := newFlagSet("undo", "backfill undo DIR [flags]", `
-Take an import back. The records the import in DIR created are deleted (a Bulk API 2.0
-delete job: they go to the Recycle Bin, restorable for 15 days; hard delete is not offered);
-the records it updated are restored to their before-image (an update job) from
-before-import.csv (written by import --plan just before loading) or before.csv (written by
-plan). A record changed in Salesforce after the import (LastModifiedDate after it, or a
-field no longer holding the uploaded value) is left alone unless --force.
-
-Without --yes it writes the undo plan (undo-plan.csv: key, action, id, detail) and prints it,
-changing nothing (exit 0); on a terminal it asks. With --yes it runs the jobs, journaled like
-an import (backfill resume DIR finishes an interrupted undo), and writes undo-ledger.csv
-(key, outcome, detail): deleted, restored, restore_refused (the Northpass package refuses to
-move Updated At back: --keep-updated-at restores the other fields), skipped_changed, failed.
-Exit code 0 when everything was undone, 3 otherwise.`+orgHelp)
-	addOrgFlags(fs, &cfg)
-	fs.BoolVarP(&cfg.Yes, "yes", "y", false, "undo without asking (without it: a dry run, unless a terminal can be asked)")
-	fs.BoolVar(&cfg.Force, "force", false, "also undo records changed in Salesforce after the import")
-	fs.BoolVar(&cfg.KeepUpdatedAt, "keep-updated-at", false, "restore records without moving their Updated At back (the package refuses that)")
-	fs.BoolVar(&cfg.SkipPreflight, "skip-preflight", false, "undo without checking the login and the limits first")
-	addOutputFlags(fs, &out, "the undo plan or run on stdout: table or json")
-	addLogFlags(fs, &lo)
-	dir, done, err := e.folderCommand(fs, args, &cfg, &lo, &out)
-	if err != nil {
+	defer s.done()
+	o.Front, o.Dir = s.front, s.args[0]
+	_, run, err := backfill.Verify(ctx, o)
+	if run == nil {
 		return err
 	}
-	defer done()
-	_, run, err := backfill.Undo(ctx, cfg, dir)
-	return e.printUndo(dir, run, out.format, err)
+	if err := report.PrintVerify(e.stdout, o.Dir, run, out.format); err != nil {
+		return err
+	}
+	return verifyEnd(o.Dir, run)
 }
 
-// printUndo prints an undo, when there is one, and returns err.
-func (e *env) printUndo(dir string, run *backfill.UndoRun, format string, err error) error {
-	if run != nil {
-		if perr := report.PrintUndo(e.stdout, dir, run, format); perr != nil && err == nil {
-			err = perr
-		}
+// verifyEnd is exit 3, naming the verify file, unless every record of run matched.
+func verifyEnd(dir string, run *backfill.VerifyRun) error {
+	if run.OK() {
+		return nil
 	}
-	return err
-}
-
-// folderCommand parses the flags of a command that takes one run folder (resume, verify,
-// undo), checks them and sets the job up; done ends it.
-// lo and out are read after the flags are parsed into them.
-func (e *env) folderCommand(fs *pflag.FlagSet, args []string, cfg *backfill.Config, lo *logOptions, out *outputFlags) (string, func(), error) {
-	if err := parseFlags(fs, e, args); err != nil {
-		return "", nil, err
-	}
-	if fs.NArg() != 1 {
-		return "", nil, backfill.UsageError(fmt.Sprintf("run 'backfill %s --help'", fs.Name()), "%s takes one run folder", fs.Name())
-	}
-	if err := out.resolve(fs); err != nil {
-		return "", nil, err
-	}
-	done, err := e.setupJob(cfg, *lo)
-	if err != nil {
-		return "", nil, err
-	}
-	return fs.Arg(0), done, nil
+	bad := run.Outcomes[backfill.VerifyDiffers] + run.Outcomes[backfill.VerifyMissing]
+	return &cliError{msg: fmt.Sprintf("%s of %s do not hold what was loaded", backfill.Plural(bad, "record"), backfill.Group(int64(run.Records))),
+		hint: fmt.Sprintf("%s names each one and why (differs: the fields and both values)", filepath.Join(dir, run.File)), code: exitRowsFailed}
 }

@@ -223,9 +223,9 @@ func TestReferenceClean(t *testing.T) {
 	cfg := csvdifftest.Config{Profile: csvdifftest.Reference, Rows: 20_000, Existing: 18_000}
 	export, existing := generate(t, cfg)
 	dir := t.TempDir()
-	bc := backfill.DefaultConfig()
-	bc.Export, bc.Existing, bc.Out = filepath.Join(dir, "export.csv"), filepath.Join(dir, "existing.csv"), filepath.Join(dir, "run")
-	os.WriteFile(bc.Export, export, 0o600)
+	bc := backfill.CleanOptions{Export: backfill.NewExportOptions()}
+	bc.Export.File, bc.Existing, bc.Out = filepath.Join(dir, "export.csv"), filepath.Join(dir, "existing.csv"), filepath.Join(dir, "run")
+	os.WriteFile(bc.Export.File, export, 0o600)
 	os.WriteFile(bc.Existing, existing, 0o600)
 	sum, err := backfill.Clean(t.Context(), bc)
 	if err != nil {

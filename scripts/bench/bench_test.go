@@ -197,8 +197,8 @@ func TestDuckDBScript(t *testing.T) {
 	if err := json.Unmarshal(out, &got); err != nil || !strings.HasPrefix(got.DuckDB, "v") {
 		t.Fatalf("output %q: %v", out, err)
 	}
-	cfg := backfill.DefaultConfig()
-	cfg.Export, cfg.Existing, cfg.Out = export, existing, filepath.Join(dir, "run")
+	cfg := backfill.CleanOptions{Export: backfill.NewExportOptions(), Existing: existing, Out: filepath.Join(dir, "run")}
+	cfg.Export.File = export
 	if _, err := backfill.Clean(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}

@@ -361,7 +361,7 @@ func runRender(stdout, stderr io.Writer, args []string) error {
 	if err := json.Unmarshal(b, s); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return report.Render(stdout, s)
+	return report.Render(stdout, s, report.View{})
 }
 
 // fitAttr is the attribute of the frame page's <html> that carries the measures.

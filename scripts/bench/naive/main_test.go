@@ -26,8 +26,8 @@ func TestSameJobAsBackfill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := backfill.DefaultConfig()
-	cfg.Export, cfg.Existing, cfg.Out = export, existing, filepath.Join(dir, "run")
+	cfg := backfill.CleanOptions{Export: backfill.NewExportOptions(), Existing: existing, Out: filepath.Join(dir, "run")}
+	cfg.Export.File = export
 	sum, err := backfill.Clean(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,4 @@
+package report
+
+// CLIView is testView, for the external tests.
+var CLIView = testView

@@ -1,0 +1,105 @@
+package backfill
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/northpass-tools/backfill/csvdiff"
+	"github.com/northpass-tools/backfill/sfclient"
+)
+
+// The checks below run before any work, so that a bad option or file fails at once (an
+// [*OptionError]) instead of after the export was scanned.
+
+// validate checks the export and how to read it.
+func (e *ExportOptions) validate() error {
+	if e.File == "" {
+		return optionErr(OptExport, "", ErrRequired)
+	}
+	if err := readableFile(OptExport, e.File); err != nil {
+		return err
+	}
+	if _, err := csvdiff.NewDateParser(e.DateFormat); err != nil {
+		return optionErr(OptDateFormat, e.DateFormat, err)
+	}
+	switch strings.ToLower(strings.ReplaceAll(e.Encoding, "_", "-")) {
+	case "", "utf-8", "utf8", "windows-1252", "cp1252", "latin1", "iso-8859-1":
+	default:
+		return optionErr(OptEncoding, e.Encoding, errUnknownEncoding)
+	}
+	return nil
+}
+
+var errUnknownEncoding = &wrapErr{msg: "unknown encoding", err: ErrBadValue}
+
+// validateOrg checks the login options and credentials, and the mapping file, without a
+// network call.
+func validateOrg(org sfclient.Config, mapping string) error {
+	if err := org.Validate(); err != nil {
+		return &LoginError{Err: err, Unusable: true}
+	}
+	if mapping != "" {
+		if err := readableFile(OptMapping, mapping); err != nil {
+			return err
+		}
+		if _, err := readMapping(PlainWords{}, mapping); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateOut checks that the run folder can be created: it does not exist yet, and its
+// nearest existing parent is a writable folder.
+func validateOut(out string) error {
+	if out == "" {
+		out = filepath.Join(".", "backfill-runs", "x")
+	} else if _, err := os.Lstat(out); err == nil {
+		return optionErr(OptOut, out, ErrOutExists)
+	}
+	dir := filepath.Dir(out)
+	for {
+		st, err := os.Stat(dir)
+		if err == nil {
+			if !st.IsDir() {
+				return optionErr(OptOut, out, &wrapErr{msg: dir + " is not a folder", err: ErrOutParent})
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) || dir == filepath.Dir(dir) {
+			return optionErr(OptOut, out, &wrapErr{msg: err.Error(), err: ErrOutNoWrite})
+		}
+		dir = filepath.Dir(dir)
+	}
+	probe, err := os.MkdirTemp(dir, ".backfill-probe-")
+	if err != nil {
+		return optionErr(OptOut, out, &wrapErr{msg: fmt.Sprintf("cannot write in %s: %v", dir, errors.Unwrap(err)), err: ErrOutNoWrite})
+	}
+	os.Remove(probe)
+	return nil
+}
+
+// readableFile checks that path, the value of o, names a regular file this user can open.
+func readableFile(o Option, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return optionErr(o, path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return optionErr(o, path, err)
+	}
+	if st.IsDir() {
+		return optionErr(o, path, ErrNotAFile)
+	}
+	return nil
+}
