@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -463,5 +465,75 @@ func TestRecheckScansWhenCheaper(t *testing.T) {
 	logb, _ := os.ReadFile(filepath.Join(cfg.Out, "run.log"))
 	if !bytes.Contains(logb, []byte(`"msg":"existence re-checked","planned_updates":0,"now_existing":1`)) {
 		t.Errorf("run.log does not report the one record created since the plan")
+	}
+}
+
+// TestTwoPlansAtOnce: two jobs in one process, against two orgs, each with its own front
+// end, do not interfere: each plan holds its own org's outcomes, names its own org in the
+// seal, and each observer sees only its own job's steps, every one started and ended.
+func TestTwoPlansAtOnce(t *testing.T) {
+	t.Parallel()
+	other := sftest.DemoSeed().Clone()
+	other.Organization.ID, other.Organization.Name = "00D5g000000OTHEREAA", "Other Customer"
+	for _, r := range other.Object(demoObject).Records {
+		r["nplms__Progress_Percentage__c"] = 0.125 // every record it holds differs from the export
+	}
+	orgs := []*sftest.Server{sftest.NewServer(t), sftest.NewServer(t, sftest.WithSeed(other))}
+	type watched struct {
+		mu     sync.Mutex
+		open   map[int64]bool
+		steps  int
+		sum    *backfill.Summary
+		err    error
+		folder string
+	}
+	runs := make([]*watched, len(orgs))
+	var wg sync.WaitGroup
+	for i, srv := range orgs {
+		w := &watched{open: map[int64]bool{}}
+		runs[i] = w
+		o := orgConfig(t, srv)
+		o.Progress = backfill.ObserverFunc(func(e backfill.Event) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			switch e.Phase {
+			case backfill.PhaseStart:
+				w.open[e.ID] = true
+				w.steps++
+			case backfill.PhaseEnd:
+				delete(w.open, e.ID)
+			default:
+				if !w.open[e.ID] {
+					t.Errorf("org %d: an event of a step it never started: %+v", i, e)
+				}
+			}
+		})
+		w.folder = o.Out
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.sum, w.err = backfill.Plan(t.Context(), o)
+		}()
+	}
+	wg.Wait()
+	want := []map[string]int{
+		{"rejected": 2, "before_cutoff": 10, "duplicate": 3, "exists": 5, "stale": 3, "to_insert": 22},
+		{"rejected": 2, "before_cutoff": 10, "duplicate": 3, "stale": 8, "to_insert": 22},
+	}
+	for i, w := range runs {
+		if w.err != nil {
+			t.Fatalf("plan %d: %v", i, w.err)
+		}
+		sameCounts(t, fmt.Sprintf("plan %d", i), outcomes(w.sum), want[i])
+		var p runfolder.Plan
+		if err := (&runfolder.Folder{Dir: w.folder}).ReadJSON(runfolder.PlanFile, &p); err != nil {
+			t.Fatal(err)
+		}
+		if wantOrg := []string{sftest.DemoSeed().Organization.ID, other.Organization.ID}[i]; p.Seal.OrgID != wantOrg || p.InstanceURL != orgs[i].URL {
+			t.Errorf("plan %d sealed for %s at %s, want %s at %s", i, p.Seal.OrgID, p.InstanceURL, wantOrg, orgs[i].URL)
+		}
+		if w.steps < 3 || len(w.open) != 0 {
+			t.Errorf("plan %d: %d steps observed, %d never ended", i, w.steps, len(w.open))
+		}
 	}
 }

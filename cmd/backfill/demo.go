@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/northpass-tools/backfill/backfill/demo"
 )
 
@@ -19,20 +21,25 @@ upload, and print the summaries and where the report is. Nothing leaves this mac
 	fs.StringVar(&opts.Out, "out", "", "run folder to create (default backfill-runs/demo-<UTC timestamp>)")
 	fs.DurationVar(&opts.JobDelay, "job-delay", 300*time.Millisecond, "how long the demo org takes to process a Bulk job")
 	addLogFlags(fs, &lo)
-	if err := parseFlags(fs, e, args); err != nil {
-		return err
-	}
-	if lo.verbose == 0 {
-		lo.quiet = true // the demo prints its own story; -v shows the logs
-	}
-	front, done, err := e.front(lo)
+	quiet := &quietDemo{lo: &lo}
+	s, err := e.start(fs, args, 0, &lo, nil, quiet)
 	if err != nil {
 		return err
 	}
-	defer done()
-	dir, run, err := demo.Run(ctx, front, opts, e.stdout)
+	defer s.done()
+	dir, run, err := demo.Run(ctx, s.front, opts, e.stdout)
 	if err != nil || run == nil {
 		return err
 	}
 	return verifyEnd(dir, run)
+}
+
+// quietDemo quiets the log unless -v: the demo prints its own story.
+type quietDemo struct{ lo *logOptions }
+
+func (q *quietDemo) apply(*pflag.FlagSet) error {
+	if q.lo.verbose == 0 {
+		q.lo.quiet = true
+	}
+	return nil
 }
