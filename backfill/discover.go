@@ -14,7 +14,7 @@ import (
 	"github.com/northpass-tools/backfill/sfclient"
 )
 
-// Discovery (DESIGN.md section 4) answers one question, for plan, import and preflight
+// Discovery (docs/CONTRACT.md §8) answers one question, for plan, import and preflight
 // alike: where does the export go? Nothing about the Northpass package's API names is
 // assumed: the namespace comes from the installed package, the object and the external id
 // field from their labels, the mapping from the export's headers.
@@ -36,7 +36,7 @@ func targetErr(fix, format string, args ...any) *TargetError {
 // by says which option fixes e.
 func (e *TargetError) by(o Option) *TargetError { e.Option = o; return e }
 
-// Package names the reconnection guide requires (DOMAIN.md section 2).
+// Package names the reconnection guide requires (docs/NORTHPASS.md §1.2).
 const (
 	northpassPackage = "northpass"
 	connectorPackage = "data connector"

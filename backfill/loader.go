@@ -60,7 +60,7 @@ const (
 )
 
 // Follow-up rounds of a part family (after its first job) are bounded: rows that failed with
-// UNABLE_TO_LOCK_ROW go again at most maxLockRounds times (DESIGN.md section 10); rows no job
+// UNABLE_TO_LOCK_ROW go again at most maxLockRounds times (docs/CONTRACT.md §7.10); rows no job
 // processed (aborted or failed jobs, jobs that vanished with their rows not in the org) at
 // most maxOtherRounds times, and not after a job failed twice with the same error.
 const (

@@ -12,7 +12,7 @@ import (
 	"github.com/northpass-tools/backfill/csvdiff"
 )
 
-// Values are converted to the form the Bulk API expects (DESIGN.md section 4): dates
+// Values are converted to the form the Bulk API expects (docs/CONTRACT.md §8.6): dates
 // YYYY-MM-DD, datetimes ISO 8601 in UTC with Z, numbers and percents plain decimals,
 // booleans true/false; other types go as they are; empty stays empty. The same canonical
 // form is used to compare an export row with the record Salesforce holds.

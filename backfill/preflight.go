@@ -54,7 +54,7 @@ type PreflightUser struct {
 }
 
 // PreflightReport is the result of [Preflight] and [RunPreflight]: the six checks of
-// DESIGN.md section 5 in order, and what they found. Passed is true when no check failed
+// docs/CONTRACT.md §13 in order, and what they found. Passed is true when no check failed
 // (warnings and skips do not count as failures; a skip only follows a failure).
 type PreflightReport struct {
 	Checks          []Check       `json:"checks"`
@@ -86,7 +86,7 @@ func (r *PreflightReport) Failed() []Check {
 	return out
 }
 
-// The checks, in the order of the reconnection guide (DESIGN.md section 5).
+// The checks, in the order of the reconnection guide (docs/CONTRACT.md §13).
 const (
 	checkLogin = iota + 1
 	checkPackages
@@ -148,7 +148,7 @@ func (p *preflight) skipReason(n need) string {
 	return ""
 }
 
-// Minimum package versions (DOMAIN.md section 2: Installed Packages must list Northpass 2.1
+// Minimum package versions (the reconnection guide: Installed Packages must list Northpass 2.1
 // and Gainsight Northpass Data Connector 1.0).
 var (
 	minNorthpass = sfclient.PackageVersion{Major: 2, Minor: 1}
@@ -169,7 +169,7 @@ const (
 	limitWarnPercentage = 10 // warn when less than this share of a daily limit is left
 )
 
-// Fix texts, from the reconnection guide (DOMAIN.md sections 2, 5 and 6).
+// Fix texts, from the reconnection guide (docs/NORTHPASS.md §1.2, §1.4).
 const (
 	fixInstalledPackages = "Setup > Installed Packages should list Northpass 2.1 and Gainsight Northpass Data Connector 1.0"
 	fixNorthpass         = "upgrade the Northpass package to 2.1 from AppExchange (reconnection guide step 1)"

@@ -12,7 +12,7 @@ import (
 )
 
 // Target is where the export goes: the object, its external id field and the mapping of
-// export columns to fields, as discovered (DESIGN.md section 4) or overridden by flags.
+// export columns to fields, as discovered (docs/CONTRACT.md §8) or overridden by options.
 type Target struct {
 	Namespace       string
 	Object          string

@@ -2,7 +2,7 @@ package csvdiff
 
 // Outcome is what the diff decided for one data row of the export: it was unusable, fell
 // before the cutoff, lost the in-file dedup, or (decided by a [Matcher]) already exists or
-// is to be loaded. The names are the ledger's (DESIGN.md section 3); what happens to a row
+// is to be loaded. The names are the ledger's (docs/CONTRACT.md §4.1); what happens to a row
 // after it is loaded (created, failed, ...) is not the diff's business and is not here.
 type Outcome uint8
 

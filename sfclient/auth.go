@@ -21,7 +21,7 @@ import (
 // Flow names an authentication flow.
 type Flow string
 
-// The authentication flows, in the order [Config.Flow] prefers them (DESIGN.md section 6).
+// The authentication flows, in the order [Config.Flow] prefers them (docs/CONTRACT.md §14.1).
 const (
 	FlowSFCLI             Flow = "sf-cli"             // --target-org: reuse a Salesforce CLI login
 	FlowAccessToken       Flow = "access-token"       // SF_ACCESS_TOKEN + --instance-url; cannot re-login
@@ -47,7 +47,7 @@ type Credentials struct {
 	JWTKey []byte
 }
 
-// CredentialsFromEnv reads the SF_* variables of DESIGN.md section 6 through getenv
+// CredentialsFromEnv reads the SF_* variables of docs/CONTRACT.md §14 through getenv
 // (os.Getenv in main, a map lookup in tests). Surrounding spaces are trimmed.
 func CredentialsFromEnv(getenv func(string) string) Credentials {
 	g := func(k string) string { return strings.TrimSpace(getenv(k)) }
@@ -63,7 +63,7 @@ func CredentialsFromEnv(getenv func(string) string) Credentials {
 	}
 }
 
-// Flow picks the authentication flow, in DESIGN.md section 6's order of preference:
+// Flow picks the authentication flow, in the order of preference of docs/CONTRACT.md §14.1:
 //
 //  1. TargetOrg set: [FlowSFCLI];
 //  2. SF_ACCESS_TOKEN: [FlowAccessToken] (needs InstanceURL);

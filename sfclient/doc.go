@@ -1,7 +1,7 @@
 // Package sfclient is everything in backfill that speaks to Salesforce: authentication, SOQL
 // queries (through github.com/simpleforce/simpleforce), describe, limits, identity and org
 // checks, and our own Bulk API 2.0 ingest client on net/http. The wire facts it relies on are
-// in SALESFORCE.md; package sfclient/sftest emulates them for tests.
+// in docs/SALESFORCE.md; package sfclient/sftest emulates them for tests.
 //
 // # Logging in
 //

@@ -17,7 +17,7 @@ import (
 )
 
 // fake is a hand-written Salesforce stand-in for fixture and fault tests: an httptest server
-// whose handlers serve the SALESFORCE.md examples. Unknown paths fail the test.
+// whose handlers serve the bodies in testdata/fixtures (docs/SALESFORCE.md names their sources). Unknown paths fail the test.
 type fake struct {
 	t   *testing.T
 	srv *httptest.Server

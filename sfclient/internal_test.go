@@ -102,7 +102,7 @@ func TestRedactToken(t *testing.T) {
 	}
 }
 
-// simpleforce indexes jsonError[0] without a length check (SALESFORCE.md §12.3 item 1).
+// simpleforce indexes jsonError[0] without a length check (simpleforce errorHelpers.go ParseSalesforceError; docs/SALESFORCE.md).
 func TestSafeCallRecoversSimpleforcePanic(t *testing.T) {
 	for _, body := range []string{"[]", "null"} {
 		err := safeCall(func() error { return simpleforce.ParseSalesforceError(500, []byte(body)) })
@@ -124,7 +124,7 @@ func TestParseLimitInfo(t *testing.T) {
 		{"api-usage=25/5000", LimitInfo{Used: 25, Max: 5000}, true}, // the guide
 		{"api-usage=25/5000; per-app-api-usage=17/250(appName=sample-connected-app)", // the guide
 			LimitInfo{Used: 25, Max: 5000, AppName: "sample-connected-app", AppUsed: 17, AppMax: 250}, true},
-		{"api-usage=18/5000", LimitInfo{Used: 18, Max: 5000}, true}, // SALESFORCE.md section 0
+		{"api-usage=18/5000", LimitInfo{Used: 18, Max: 5000}, true}, // the REST API guide's Limit Info Header example
 		{"api-usage=3/15000; per-app-api-usage=2/15000(appName=Backfill Demo)", // sftest
 			LimitInfo{Used: 3, Max: 15000, AppName: "Backfill Demo", AppUsed: 2, AppMax: 15000}, true},
 		{"per-app-api-usage=1/10(appName=x), api-usage=10018/100000",

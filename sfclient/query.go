@@ -277,7 +277,7 @@ func safeCall(fn func() error) (err error) {
 
 // QuoteString returns s as a SOQL string literal: single-quoted, with backslash, quote,
 // double quote, newline, carriage return, tab, backspace and form feed escaped
-// (SALESFORCE.md section 3.4). It does not escape LIKE wildcards; see [QuoteLike].
+// (SOQL reference, "Quoted String Escape Sequences"; docs/SALESFORCE.md). It does not escape LIKE wildcards; see [QuoteLike].
 func QuoteString(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)

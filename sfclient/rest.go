@@ -73,7 +73,7 @@ type PicklistValue struct {
 	DefaultValue bool   `json:"defaultValue"`
 }
 
-// Field is the describe metadata of one field: the keys a loader needs (SALESFORCE.md
+// Field is the describe metadata of one field: the keys a loader needs (docs/SALESFORCE.md
 // section 6).
 type Field struct {
 	Name                  string          `json:"name"`

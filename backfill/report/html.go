@@ -229,7 +229,7 @@ func outcomeGroup(o runfolder.Outcome) string {
 	return groupSkip
 }
 
-// outcomeMeaning is DESIGN.md section 3's table, for the final outcomes.
+// outcomeMeaning is the outcome table of docs/CONTRACT.md §4.1, for the final outcomes.
 var outcomeMeaning = map[runfolder.Outcome]string{
 	runfolder.Rejected:     "the row cannot be used (ragged, bad date, missing key, bad encoding)",
 	runfolder.BeforeCutoff: "every cutoff date column is before the cutoff",

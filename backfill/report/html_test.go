@@ -644,4 +644,3 @@ func TestReportProveAndUndo(t *testing.T) {
 		t.Errorf("an example was not escaped")
 	}
 }
-

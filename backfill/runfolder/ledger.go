@@ -63,7 +63,7 @@ type ledgerRow struct {
 // unknown outcome or a line that is not line,key,outcome,detail is an error naming the line.
 //
 // gocarina/gocsv is used here, and only here: our own file, typed rows, decoded from an
-// encoding/csv reader we own (STYLE.md rule 10); its global settings are never touched.
+// encoding/csv reader we own, so the row numbers are ours; gocsv's package-global settings are never touched.
 func (f *Folder) ReadLedger(name string, fn func(e Entry) error) error {
 	r, err := os.Open(f.Path(name))
 	if err != nil {

@@ -1,6 +1,6 @@
 package runfolder
 
-// The files of a run folder (DESIGN.md section 3). Code names them only through these
+// The files of a run folder (docs/CONTRACT.md §5.2). Code names them only through these
 // constants.
 const (
 	SummaryFile       = "summary.json"      // counts and choices of the run

@@ -3,7 +3,7 @@ package runfolder
 import "github.com/northpass-tools/backfill/csvdiff"
 
 // Outcome is the final fate of one data row of the export: the `outcome` column of
-// ledger.csv and the keys of summary.json's outcomes (DESIGN.md section 3). The first seven
+// ledger.csv and the keys of summary.json's outcomes (docs/CONTRACT.md §4.1). The first seven
 // are the diff's ([csvdiff.Outcome], same values); the rest are what Salesforce did with a
 // loaded row.
 type Outcome uint8

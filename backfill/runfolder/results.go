@@ -53,7 +53,7 @@ func JobFile(job string, k ResultKind) string {
 }
 
 // OldTimestamp is the Northpass package's refusal of a record older than the one stored:
-// expected, not a failure (DOMAIN.md section 1).
+// expected, not a failure (Northpass's historic-import article; docs/NORTHPASS.md §1.1).
 const OldTimestamp = "old timestamp"
 
 // LockRow is the error of a row Salesforce could not lock (another batch of the job held

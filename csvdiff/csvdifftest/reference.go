@@ -17,7 +17,7 @@ const (
 	// values, one course name in eight quoted, 2% of the rows repeating a recent key with
 	// later progress. Tests and golden files depend on its bytes.
 	Simple Profile = iota
-	// Reference is shaped like the reference job's export (DESIGN.md section 9): the 12
+	// Reference is shaped like the reference job's export (docs/CONTRACT.md §17): the 12
 	// columns of [ReferenceHeader]; about 30% of the course names quoted (commas and
 	// doubled quotes inside); learner names 57% non-ASCII ("José Müller", "Łukasz",
 	// "Nguyễn"), 6% with a comma ("Müller, José") and 4% with a quoted nickname; "Started
@@ -43,7 +43,7 @@ var ReferenceHeader = []string{"External Id", "Learner Id", "Learner Email", "Le
 // default dates put 15% of the rows on or after it.
 var ReferenceCutoff = time.Date(2025, 11, 20, 0, 0, 0, 0, time.UTC)
 
-// ReferenceJob is the reference job of DESIGN.md section 9: a 1,000,000-row export (about
+// ReferenceJob is the reference job of docs/CONTRACT.md §17: a 1,000,000-row export (about
 // 266 MB) against 900,000 existing keys, of which 40% of the keys dated on or after the
 // cutoff.
 var ReferenceJob = Config{Profile: Reference, Rows: 1_000_000, Existing: 900_000}

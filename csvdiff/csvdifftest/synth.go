@@ -3,7 +3,7 @@
 // bytes, so figures from different runs and machines compare.
 //
 // Two profiles shape the rows: [Simple], the default that tests and golden files depend on,
-// and [Reference], shaped like the reference job of DESIGN.md section 9 ([ReferenceJob]).
+// and [Reference], shaped like the reference job of docs/CONTRACT.md §17 ([ReferenceJob]).
 package csvdifftest
 
 import (

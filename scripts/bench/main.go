@@ -1,4 +1,4 @@
-// Bench measures the reference job of DESIGN.md section 9 (csvdifftest.ReferenceJob: a
+// Bench measures the reference job of docs/CONTRACT.md §17 (csvdifftest.ReferenceJob: a
 // 1,000,000-row export, about 266 MB, against 900,000 existing keys) three ways, in one run
 // on the same files:
 //

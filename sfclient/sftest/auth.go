@@ -202,7 +202,7 @@ func (s *Server) verifyAssertion(assertion string) (*User, *ConnectedApp, string
 		return nil, nil, "invalid_grant", "invalid assertion"
 	}
 	if !audienceOK(claims["aud"], s.jwtAudiences()) {
-		// Wording: SALESFORCE.md section 1.3; forcedotcom/cli#3482 ("audience is invalid").
+		// Wording: forcedotcom/cli#3482 ("audience is invalid"); docs/SALESFORCE.md [S35].
 		return nil, nil, "invalid_grant", "audience is invalid"
 	}
 	exp, ok := numericClaim(claims["exp"])
@@ -210,13 +210,13 @@ func (s *Server) verifyAssertion(assertion string) (*User, *ConnectedApp, string
 		return nil, nil, "invalid_grant", "invalid assertion"
 	}
 	if time.Unix(exp, 0).Before(time.Now()) {
-		// Wording: SALESFORCE.md section 1.1 (values seen: "expired authorization code").
+		// Wording: the token errors simple-salesforce handles ("expired authorization code"; docs/SALESFORCE.md [S20]).
 		return nil, nil, "invalid_grant", "expired authorization code"
 	}
 	sub, _ := claims["sub"].(string)
 	u := s.org.seed.User(sub)
 	if u == nil {
-		// Wording: simple-salesforce login.py special-cases it (SALESFORCE.md section 1.1).
+		// Wording: simple-salesforce login.py special-cases it (docs/SALESFORCE.md [S20]).
 		return nil, nil, "invalid_grant", "user hasn't approved this consumer"
 	}
 	return u, app, "", ""

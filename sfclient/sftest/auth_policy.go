@@ -9,7 +9,7 @@ import (
 // jwtAudiences are the audiences a JWT bearer assertion may name, whatever URL it is
 // posted to: https://test.salesforce.com for a sandbox org, https://login.salesforce.com
 // otherwise, and the Experience Cloud site URL of WithJWTAudience or Seed.JWTAudience (help
-// article "OAuth 2.0 JWT Bearer Flow for Server-to-Server Integration"; SALESFORCE.md,
+// article "OAuth 2.0 JWT Bearer Flow for Server-to-Server Integration"; docs/SALESFORCE.md
 // "2026 realities"). The emulator's own URL is not one: a client must not derive aud from
 // the instance or My Domain URL.
 func (s *Server) jwtAudiences() []string {
@@ -37,7 +37,7 @@ func (s *Server) refuseGrant(r *http.Request, g grant) (code, desc string) {
 		return "invalid_grant", "ip restricted"
 	case u == nil || !u.IsActive:
 		// The refresh and JWT flows of a deactivated user; the password flow answers
-		// "authentication failure" before this (SALESFORCE.md section 1.1).
+		// "authentication failure" before this (docs/SALESFORCE.md [S20]).
 		return "invalid_grant", "inactive user"
 	case app.ExternalClientApp && !app.Installed:
 		// forcedotcom/cli#3482 ("External client app is not installed in this org") and
@@ -51,7 +51,7 @@ func (s *Server) refuseGrant(r *http.Request, g grant) (code, desc string) {
 		return "OAUTH_APP_BLOCKED", "this app is blocked by admin"
 	case app.AdminApprovedOnly && !app.approved(u) && g.jwt:
 		// JWT needs the user pre-authorized: simple-salesforce login.py special-cases
-		// "user hasn't approved this consumer" (SALESFORCE.md section 1.1).
+		// "user hasn't approved this consumer" (docs/SALESFORCE.md [S20]).
 		return "invalid_grant", "user hasn't approved this consumer"
 	case app.AdminApprovedOnly && !app.approved(u):
 		// forcedotcom/cli#3260: "invalid_app_access::user is not admin approved to access

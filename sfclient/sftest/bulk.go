@@ -182,7 +182,7 @@ func handleIngestList(c *call) {
 // job finds the ingest job of the path, or answers 404 for an unknown, deleted or expired
 // one with Salesforce's NOT_FOUND body for a missing REST resource,
 // [{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}]
-// (SALESFORCE.md sections 6 and 13; api_rest errorcodes.htm). No recorded answer for a
+// (the REST API guide's errorcodes.htm; docs/SALESFORCE.md). No recorded answer for a
 // job Salesforce deleted after 7 days was found in the jsforce, simple-salesforce or
 // issue corpora; it is assumed to be the same.
 func (c *call) job() *ingestJob {

@@ -61,7 +61,7 @@ func (l *locks) check(i int, row []string) string {
 		id = makeID(l.t.obj.KeyPrefix, int(h.Sum32()%1000000))
 	}
 	// Wording: Salesforce's record-locking cheat sheet and Data Loader reports
-	// (SALESFORCE.md, "2026 realities").
+	// (docs/SALESFORCE.md [S38]).
 	return sfErr("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record or 1 records: "+id)
 }
 

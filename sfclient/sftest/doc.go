@@ -2,7 +2,7 @@
 // net/http/httptest: [NewServer] starts one on loopback for a test, [New] for programs (the
 // `backfill org` and `backfill demo` commands). NewServer takes a [TB], which *testing.T
 // satisfies, so that sftest does not import package testing. It speaks the wire protocol
-// documented in SALESFORCE.md closely enough that real clients (simpleforce,
+// documented in docs/SALESFORCE.md closely enough that real clients (simpleforce,
 // golang.org/x/oauth2, jsforce) work against it:
 //
 //   - OAuth token endpoint (password, JWT bearer, client credentials, refresh token),

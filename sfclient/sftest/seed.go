@@ -161,7 +161,7 @@ type Object struct {
 	Records []map[string]any `json:"records,omitempty"`
 }
 
-// Field is the describe metadata of one field (the keys SALESFORCE.md section 6 lists).
+// Field is the describe metadata of one field (the describe keys sfclient.Field decodes; docs/SALESFORCE.md).
 type Field struct {
 	Name               string          `json:"name"`
 	Label              string          `json:"label"`
