@@ -137,6 +137,7 @@ func loadPlan(ctx context.Context, j *job, o *FolderOptions, command Command, im
 			return nil, err
 		}
 	}
+	o.Org = w.planLogin(o.Org)
 	if err := validateOrg(o.Org, ""); err != nil {
 		return nil, err
 	}

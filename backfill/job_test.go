@@ -537,3 +537,29 @@ func TestTwoPlansAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestFolderCommandsReuseThePlannedLogin: a command on a run folder given only credentials
+// logs in as the plan did (its instance URL), so a printed hint runs as printed; plan.json
+// and summary.json record the login (no secret) and the org.
+func TestFolderCommandsReuseThePlannedLogin(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	cfg := orgConfig(t, srv)
+	sum, err := backfill.Import(t.Context(), imp(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := sum.Org; o == nil || o.ID != sftest.DemoSeed().Organization.ID || o.InstanceURL != srv.URL || o.Sandbox ||
+		o.User != "northpass.integration@demo.example.com" || o.Login == nil || o.Login.Flow != "access-token" || o.Login.InstanceURL != srv.URL {
+		t.Fatalf("summary org %+v", sum.Org)
+	}
+	b := readFile(t, cfg.Out, runfolder.PlanFile)
+	if strings.Contains(b, srv.AccessToken()) || !strings.Contains(b, `"flow": "access-token"`) {
+		t.Errorf("plan.json's login:\n%s", b)
+	}
+	o := folder(cfg)
+	o.Org = sfclient.Config{Credentials: cfg.Org.Credentials, PollInterval: cfg.Org.PollInterval}
+	if _, run, err := backfill.Verify(t.Context(), backfill.VerifyOptions{FolderOptions: o}); err != nil || !run.OK() {
+		t.Fatalf("verify with the credentials alone: %v, %+v", err, run)
+	}
+}

@@ -197,16 +197,17 @@ func (p *planning) write(ctx context.Context, folder *runfolder.Folder, ex *exis
 	info := &runfolder.Plan{Export: opts.Export.File, Object: p.target.Object, ExternalIDField: p.target.ExternalIDField,
 		Fields: rows.header(&p.idx.Header), HeaderBytes: rows.hdrLen, ToImportSHA256: sha, Parts: parts,
 		Mapping: sum.Mapping, UpdateStale: opts.UpdateStale, InstanceURL: p.sf.InstanceURL(), APIVersion: p.sf.APIVersion(),
-		FoldKeys: p.target.foldKeys(), Flags: opts.shaping()}
+		FoldKeys: p.target.foldKeys(), Flags: opts.shaping(), Login: loginOf(opts.Org)}
 	w := &workFolder{j: j, folder: folder, info: info, summary: sum, sf: p.sf, preflight: p.preflight}
 	if _, err := writeBefore(ctx, p.sf, j, folder, info, rows.updates, runfolder.BeforeFile); err != nil {
 		return nil, err
 	}
-	if err := w.writeSummary(); err != nil {
+	seal, org, err := identify(ctx, p.sf)
+	if err != nil {
 		return nil, err
 	}
-	seal, err := identify(ctx, p.sf)
-	if err != nil {
+	org.Login, sum.Org = info.Login, org
+	if err := w.writeSummary(); err != nil {
 		return nil, err
 	}
 	seal.ID, seal.Version = runfolder.NewSealID(), j.front.Version
@@ -221,23 +222,32 @@ func (p *planning) write(ctx context.Context, folder *runfolder.Folder, ex *exis
 	return w, jr.Add(runfolder.JournalEntry{Event: runfolder.EvPlanned, Plan: seal.ID, Note: fmt.Sprintf("%d parts", len(info.Parts))})
 }
 
-// identify returns the org, user and instance a plan is made for, for its seal.
-func identify(ctx context.Context, sf Salesforce) (runfolder.Seal, error) {
+// identify returns the org, user and instance a plan is made for, for its seal and its
+// summary.
+func identify(ctx context.Context, sf Salesforce) (runfolder.Seal, *OrgInfo, error) {
 	org, err := sf.Organization(ctx)
 	if err != nil {
-		return runfolder.Seal{}, fmt.Errorf("read the org's Id for the plan's seal: %w", err)
+		return runfolder.Seal{}, nil, fmt.Errorf("read the org's Id for the plan's seal: %w", err)
 	}
 	s := runfolder.Seal{OrgID: org.ID, OrgName: org.Name, InstanceURL: sf.InstanceURL()}
+	info := &OrgInfo{Name: org.Name, ID: org.ID, InstanceURL: sf.InstanceURL(), Sandbox: org.IsSandbox}
 	id, err := sf.CurrentUserID(ctx)
 	if err != nil {
-		return s, fmt.Errorf("read the user for the plan's seal: %w", err)
+		return s, nil, fmt.Errorf("read the user for the plan's seal: %w", err)
 	}
 	u, err := sf.User(ctx, id)
 	if err != nil {
-		return s, fmt.Errorf("read the user for the plan's seal: %w", err)
+		return s, nil, fmt.Errorf("read the user for the plan's seal: %w", err)
 	}
-	s.User = u.Username
-	return s, nil
+	s.User, info.User = u.Username, u.Username
+	return s, info, nil
+}
+
+// loginOf records how org was given, without its secrets.
+func loginOf(org sfclient.Config) *runfolder.Login {
+	flow, _ := org.Flow() // checked before the plan was made
+	return &runfolder.Login{TargetOrg: org.TargetOrg, InstanceURL: org.InstanceURL, LoginURL: org.LoginURL,
+		Sandbox: org.Sandbox, Flow: string(flow)}
 }
 
 // planRows decides the outcome of each candidate row against Salesforce (it is the

@@ -47,6 +47,8 @@ type Summary struct {
 	// Preflight holds the blocking preflight checks that did not pass (plan shows what an
 	// import would refuse on).
 	Preflight []Check `json:"preflight,omitempty"`
+	// Org is the org a plan was made for and how it was logged in to (plan and import).
+	Org *OrgInfo `json:"org,omitempty"`
 	// Verify lists the `backfill verify` runs of an import, oldest first.
 	Verify []VerifyRun `json:"verify,omitempty"`
 	// Undo is the last `backfill undo` of an import (its dry run, or the undo itself).
@@ -112,6 +114,18 @@ func (s *Summary) Count(outcomes ...runfolder.Outcome) int {
 		n += s.Outcomes[o.String()]
 	}
 	return n
+}
+
+// OrgInfo names the org a run is for, as every person who decides is shown it.
+type OrgInfo struct {
+	Name        string `json:"name"`
+	ID          string `json:"id"`
+	InstanceURL string `json:"instance_url"`
+	Sandbox     bool   `json:"sandbox"`
+	User        string `json:"user"` // the user the run logged in as
+	// Login is how the login was given (an alias, or an instance URL and the kind of
+	// credential); commands on the folder reuse it.
+	Login *runfolder.Login `json:"login,omitempty"`
 }
 
 // DateLayout is how one date column of the export was read.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/csvdiff"
+	"github.com/northpass-tools/backfill/sfclient"
 )
 
 // workFolder is a run folder opened for work: locked for one command, its plan read and
@@ -58,6 +59,7 @@ func open(j *job, o *FolderOptions, command Command, mapping string) (w *workFol
 		return nil, err
 	}
 	defer unlockOnErr(w.folder, &err)
+	o.Org = w.planLogin(o.Org)
 	if err := validateOrg(o.Org, mapping); err != nil {
 		return nil, err
 	}
@@ -110,14 +112,34 @@ func (w *workFolder) readSummary(plan bool) error {
 	return nil
 }
 
-// login logs in (to the plan's instance unless told otherwise) and refuses another org.
-func (w *workFolder) login(ctx context.Context, org *FolderOptions) error {
-	cfg := org.Org
-	if cfg.InstanceURL == "" && cfg.TargetOrg == "" {
-		cfg.InstanceURL = w.info.InstanceURL
+// planLogin is the login of a command on the folder: the one given when it names an org (an
+// alias or an instance URL), else the one the plan was made with (its alias, or its instance
+// and login host; the credentials always come from the caller). A plan made for a sandbox
+// is logged in to as a sandbox.
+func (w *workFolder) planLogin(given sfclient.Config) sfclient.Config {
+	l := w.info.Login
+	switch {
+	case given.TargetOrg != "" || given.InstanceURL != "":
+		return given
+	case l == nil: // a plan made before logins were recorded
+		given.InstanceURL = w.info.InstanceURL
+		return given
 	}
+	given.TargetOrg = l.TargetOrg
+	if l.TargetOrg == "" {
+		given.InstanceURL = w.info.InstanceURL
+	}
+	if given.LoginURL == "" {
+		given.LoginURL = l.LoginURL
+	}
+	given.Sandbox = given.Sandbox || l.Sandbox
+	return given
+}
+
+// login logs in with the folder's login (see planLogin) and refuses another org.
+func (w *workFolder) login(ctx context.Context, org *FolderOptions) error {
 	var err error
-	if w.sf, err = w.j.connect(ctx, cfg); err != nil {
+	if w.sf, err = w.j.connect(ctx, org.Org); err != nil {
 		return err
 	}
 	return w.checkOrg(ctx)

@@ -20,8 +20,22 @@ type Plan struct {
 	// Flags are the values of the flags that shaped the plan (export, since, date-column,
 	// object, mapping, update-stale, ...): import --plan refuses to change them.
 	Flags map[string]string `json:"flags"`
+	// Login is how the plan's login was given (no secret): commands on the folder reuse it
+	// unless told otherwise. Nil for a plan made before it was recorded.
+	Login *Login `json:"login,omitempty"`
 	// Seal records the files, org, user and version the plan was made with.
 	Seal *Seal `json:"seal"`
+}
+
+// Login is how a login was given, without its secrets: a Salesforce CLI alias, or an
+// instance (and login host) with the kind of credential the environment held.
+type Login struct {
+	TargetOrg   string `json:"target_org,omitempty"`
+	InstanceURL string `json:"instance_url,omitempty"`
+	LoginURL    string `json:"login_url,omitempty"`
+	Sandbox     bool   `json:"sandbox,omitempty"`
+	// Flow is the authentication flow (sfclient.Flow: sf-cli, access-token, jwt, ...).
+	Flow string `json:"flow"`
 }
 
 // Part is a byte range of to_import.csv's records uploaded as one Bulk job (the header is
