@@ -115,6 +115,8 @@ type batch struct {
 	mu     sync.Mutex // guards rows and the roll-up's files
 	rows   []Row
 	picked []bool // the customers this command works on
+	// pending are the loads confirmed and not worked on yet (see Rollup.Pending).
+	pending map[string]backfill.Command
 }
 
 // Plan preflights and plans every customer of the runbook into its own run folder
@@ -205,13 +207,57 @@ func Import(ctx context.Context, opts ImportOptions) (*Rollup, error) {
 	for i, r := range b.rows {
 		b.picked[i] = b.picked[i] && r.State == StateReady
 	}
+	b.confirmed(CmdBatchImport)
 	return b.run(ctx, b.orgOf, b.importOne)
 }
 
 // Resume finishes every interrupted load (an import, or an undo) as [backfill.Resume]
-// does. Its OK says whether every customer chosen is loaded without failures.
+// does, and does the loads a batch import (or undo) was confirmed for and did not start
+// (it was interrupted first). Its OK says whether every customer chosen is loaded without
+// failures (or undone).
 func Resume(ctx context.Context, opts Options) (*Rollup, error) {
-	return onFolders(ctx, &opts, CmdBatchResume, func(r Row) bool { return r.State == StateInterrupted }, (*batch).resumeOne)
+	b, err := openDir(&opts, CmdBatchResume)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range b.rows {
+		switch b.pending[r.Customer] {
+		case CmdBatchImport:
+			b.picked[i] = b.picked[i] && (r.State == StateInterrupted || r.State == StateReady)
+		case CmdBatchUndo:
+			b.picked[i] = b.picked[i] && (r.State == StateInterrupted || r.State.Loaded() && r.State != StateUndone)
+		default:
+			b.picked[i] = b.picked[i] && r.State == StateInterrupted
+		}
+	}
+	return b.run(ctx, b.orgOf, func(ctx context.Context, c *Customer, f backfill.Front) error {
+		i := slices.Index(b.rb.Customers, c)
+		b.mu.Lock()
+		st, pending := b.rows[i].State, b.pending[c.Name]
+		b.mu.Unlock()
+		switch {
+		case st == StateInterrupted:
+			return b.resumeOne(ctx, c, f)
+		case pending == CmdBatchImport:
+			return b.importOne(ctx, c, f)
+		}
+		return b.undoOne(true)(ctx, c, f)
+	})
+}
+
+// confirmed records the customers picked as pending cmd: confirmed, to be done even if
+// this command is interrupted first (batch resume does them).
+func (b *batch) confirmed(cmd backfill.Command) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, c := range b.rb.Customers {
+		if b.picked[i] {
+			b.pending[c.Name] = cmd
+		}
+	}
+	if err := b.write(); err != nil {
+		b.log.Warn("the roll-up could not be written", zap.Error(err))
+	}
 }
 
 // Verify proves every finished import not undone, as [backfill.Verify] does. Its OK says
@@ -249,6 +295,9 @@ func Undo(ctx context.Context, opts ImportOptions) (*Rollup, error) {
 		b.picked[i] = picked[i] && r.State.Loaded() && r.State != StateUndone
 	}
 	yes := opts.Yes
+	if yes {
+		b.confirmed(CmdBatchUndo)
+	}
 	rollup, err := b.run(ctx, b.orgOf, b.undoOne(yes))
 	if err != nil || yes || opts.Confirm == nil {
 		return rollup, err
@@ -269,6 +318,7 @@ func Undo(ctx context.Context, opts ImportOptions) (*Rollup, error) {
 	for i, r := range b.rows {
 		b.picked[i] = b.picked[i] && r.State == StateUndoPlanned
 	}
+	b.confirmed(CmdBatchUndo)
 	return b.run(ctx, b.orgOf, b.undoOne(true))
 }
 
@@ -303,7 +353,13 @@ func open(o *Options, cmd backfill.Command, rb *Runbook) (*batch, error) {
 	if o.Parallel <= 0 {
 		o.Parallel = DefaultParallel
 	}
-	prev := readRollup(o.Dir)
+	prev, pending := readRollup(o.Dir)
+	b.pending = map[string]backfill.Command{}
+	for name, c := range pending {
+		if rb.Customer(name) != nil {
+			b.pending[name] = c
+		}
+	}
 	b.rows = make([]Row, len(rb.Customers))
 	b.picked = make([]bool, len(rb.Customers))
 	for i, c := range rb.Customers {
@@ -403,9 +459,9 @@ func (b *batch) one(ctx context.Context, i int, do job) {
 	if err != nil {
 		if r.State == StateNotPlanned {
 			r.State = StatePlanFailed
-			r.explain(b.o.Dir, b.words)
 		}
 		r.Error, r.ErrorState = b.errorText(err), r.State
+		r.explain(b.o.Dir, b.words)
 		f.Logger.Warn("customer stopped", zap.String("state", string(r.State)), zap.Error(err))
 	} else {
 		f.Logger.Info("customer ended", zap.String("state", string(r.State)), zap.String("was", string(before)))
@@ -414,6 +470,9 @@ func (b *batch) one(ctx context.Context, i int, do job) {
 		r.OrgID, r.OrgName = b.rows[i].OrgID, b.rows[i].OrgName
 	}
 	b.rows[i] = r
+	if err == nil || ctx.Err() == nil {
+		delete(b.pending, c.Name) // worked on; interrupted, it is still to do
+	}
 	if err := b.write(); err != nil {
 		b.log.Warn("the roll-up could not be written", zap.Error(err))
 	}

@@ -33,9 +33,12 @@ type Rollup struct {
 	// NotOK names the customers that do not (their rows say why).
 	NotOK []string `json:"not_ok,omitempty"`
 	// Interrupted: the command was stopped before it had worked on every customer.
-	Interrupted bool          `json:"interrupted,omitempty"`
-	Counts      map[State]int `json:"counts"`
-	Customers   []Row         `json:"customers"`
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Pending are the loads a batch import (or undo) was confirmed for and has not worked
+	// on yet, by customer: batch resume does them.
+	Pending   map[string]backfill.Command `json:"pending,omitempty"`
+	Counts    map[State]int               `json:"counts"`
+	Customers []Row                       `json:"customers"`
 }
 
 // finish writes the roll-up and returns it with err.
@@ -51,7 +54,7 @@ func (b *batch) finish(err error) (*Rollup, error) {
 // rollup is the roll-up of the rows as they are now.
 func (b *batch) rollup(interrupted bool) *Rollup {
 	r := &Rollup{Dir: b.o.Dir, Command: b.cmd, At: b.now(), Counts: map[State]int{}, Customers: b.rows,
-		Interrupted: interrupted, OK: true}
+		Interrupted: interrupted, OK: true, Pending: b.pending}
 	for _, row := range b.rows {
 		r.Counts[row.State]++
 		if !b.about(row.Customer) {
@@ -115,22 +118,22 @@ func (b *batch) write() error {
 	return f.WriteFile(RollupHTML, page.Bytes())
 }
 
-// readRollup reads the last roll-up's rows by customer (lower case); none when there is
-// none.
-func readRollup(dir string) map[string]*Row {
+// readRollup reads the last roll-up: its rows by customer (lower case) and its pending
+// work; none when there is none.
+func readRollup(dir string) (map[string]*Row, map[string]backfill.Command) {
 	out := map[string]*Row{}
 	b, err := os.ReadFile(filepath.Join(dir, RollupJSON))
 	if err != nil {
-		return out
+		return out, nil
 	}
 	var r Rollup
 	if json.Unmarshal(b, &r) != nil {
-		return out
+		return out, nil
 	}
 	for i := range r.Customers {
 		out[strings.ToLower(r.Customers[i].Customer)] = &r.Customers[i]
 	}
-	return out
+	return out, r.Pending
 }
 
 // CSVHeader is batch.csv's header.

@@ -256,7 +256,9 @@ func (r *Row) explain(dir string, w backfill.Words) {
 	case StateNotPlanned:
 		r.Next = w.Command(CmdBatchPlan, dir)
 	case StatePlanFailed:
-		r.Reason = "the plan stopped before its run folder was complete"
+		if r.Error == "" {
+			r.Reason = "the plan stopped before its run folder was complete"
+		}
 		r.Next = w.Command(CmdBatchPlan, dir)
 	case StatePreflightFailed:
 		var parts []string

@@ -70,6 +70,9 @@ func explain(err error) explained {
 		st  *backfill.StoppedError
 		le  *backfill.LoginError
 	)
+	if x, ok := explainBatch(err); ok {
+		return x
+	}
 	switch {
 	case errors.As(err, &ce):
 		return explained{ce.msg, ce.hint, ce.code}
