@@ -173,20 +173,21 @@ func checkNames(cs []backfill.Check) string {
 var pageTemplate string
 
 var page = template.Must(template.New("batch").Funcs(template.FuncMap{
-	"group":  func(n int) string { return backfill.Group(n) },
-	"checks": checkNames,
-	"link":   func(p string) string { return (&url.URL{Path: p}).String() },
-	"tone":   tone,
-	"label":  func(s State) string { return strings.ReplaceAll(string(s), "_", " ") },
-	"pct":    func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + "%" },
+	"group":   func(n int) string { return backfill.Group(n) },
+	"checks":  checkNames,
+	"link":    func(p string) string { return (&url.URL{Path: p}).String() },
+	"tone":    tone,
+	"label":   func(s State) string { return strings.ReplaceAll(string(s), "_", " ") },
+	"command": func(c backfill.Command) string { return strings.ReplaceAll(string(c), "_", " ") },
+	"pct":     func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + "%" },
 }).Parse(pageTemplate))
 
 // tone is how a state is coloured: good, wait, bad.
 func tone(s State) string {
 	switch s {
-	case StateReady, StateDone, StateVerified, StateUndone:
+	case StateReady, StateDone, StateVerified:
 		return "good"
-	case StateNotPlanned, StateBusy, StateInterrupted, StateUndoPlanned:
+	case StateNotPlanned, StateBusy, StateInterrupted, StateUndoPlanned, StateUndone:
 		return "wait"
 	}
 	return "bad"
@@ -197,6 +198,7 @@ type pageView struct {
 	*Rollup
 	Total  int
 	States []stateCount
+	Look   []string // the customers that are neither ready nor loaded without failures
 }
 
 type stateCount struct {
@@ -208,6 +210,11 @@ type stateCount struct {
 // escaped by html/template.
 func writeHTML(w io.Writer, r *Rollup) error {
 	v := pageView{Rollup: r, Total: len(r.Customers)}
+	for _, row := range r.Customers {
+		if tone(row.State) != "good" || row.Error != "" {
+			v.Look = append(v.Look, row.Customer)
+		}
+	}
 	for _, s := range []State{StateReady, StateDone, StateVerified, StateNotPlanned, StatePlanFailed, StatePreflightFailed,
 		StateTooManyRejected, StateBusy, StateInterrupted, StateRowsFailed, StateVerifyFailed, StateUndoPlanned, StateUndone,
 		StateUndoIncomplete, StateUnusable} {

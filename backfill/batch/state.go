@@ -269,17 +269,18 @@ func (r *Row) explain(dir string, w backfill.Words) {
 		if len(r.FailedChecks) > 0 && r.FailedChecks[0].Fix != "" {
 			r.Reason += "; fix: " + r.FailedChecks[0].Fix
 		}
-		r.Next = "once fixed in the org, plan it again: " + w.Command(CmdBatchPlan, dir)
+		r.Reason += "; once fixed in the org, plan it again"
+		r.Next = w.Command(CmdBatchPlan, dir)
 	case StateTooManyRejected:
-		r.Reason = fmt.Sprintf("%s of %s (%.1f%%) rejected, above the limit: %s in its folder says why",
-			backfill.Plural(r.Rejected, "row"), backfill.Group(r.Rows), r.RejectedPercent, runfolder.RejectsFile)
-		r.Next = fmt.Sprintf("fix the export or how it is read, or allow it with %s; then plan it again: %s",
-			w.Option(backfill.OptMaxRejected, fmt.Sprintf("%.0f", math.Ceil(r.RejectedPercent))), w.Command(CmdBatchPlan, dir))
+		r.Reason = fmt.Sprintf("%s of %s (%.1f%%) rejected, above the limit (%s in its folder says why): fix the export or how it is read, or allow it with %s, then plan it again",
+			backfill.Plural(r.Rejected, "row"), backfill.Group(r.Rows), r.RejectedPercent, runfolder.RejectsFile,
+			w.Option(backfill.OptMaxRejected, fmt.Sprintf("%.0f", math.Ceil(r.RejectedPercent))))
+		r.Next = w.Command(CmdBatchPlan, dir)
 	case StateReady:
 		r.Next = w.Command(CmdBatchImport, dir)
 	case StateBusy:
-		r.Reason = "another command is using its run folder"
-		r.Next = "wait for it to end, then " + w.Command(CmdBatchStatus, dir)
+		r.Reason = "another command is using its run folder: wait for it to end"
+		r.Next = w.Command(CmdBatchStatus, dir)
 	case StateInterrupted:
 		r.Reason = "its load started and did not finish"
 		r.Next = w.Command(CmdBatchResume, dir)

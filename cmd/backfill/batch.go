@@ -180,6 +180,15 @@ func (w batchWords) Option(o backfill.Option, value string) string {
 	return fmt.Sprintf("%s in the runbook's %s column", value, o)
 }
 
+// Command implements [backfill.Words]: batch plan is offered with the batch's own copy of
+// the runbook (its files absolute), so that it runs as printed.
+func (w batchWords) Command(c backfill.Command, dir string) string {
+	if c == batch.CmdBatchPlan && dir != "" {
+		return "backfill batch plan " + report.Quote(filepath.Join(dir, batch.RunbookCopy)) + " --out " + report.Quote(dir)
+	}
+	return w.Shell.Command(c, dir)
+}
+
 // Login implements [backfill.Words].
 func (batchWords) Login() string { return "the runbook's target_org column (a Salesforce CLI alias)" }
 
