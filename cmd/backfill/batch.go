@@ -408,6 +408,10 @@ func (e *env) batchEnd(r *batch.Rollup, format string, err error) error {
 	if perr := printRollup(e.stdout, r, format); perr != nil && err == nil {
 		err = perr
 	}
+	if errors.Is(err, context.Canceled) {
+		return &cliError{msg: "interrupted: the customers under way stopped as their single commands stop, the others did not start",
+			hint: "run " + bw.Command(batch.CmdBatchResume, r.Dir) + " to finish", code: exitInterrupted, err: err}
+	}
 	if err != nil || r.OK {
 		return err
 	}

@@ -139,6 +139,41 @@ func (f *batchFleet) run(t *testing.T, args ...string) (string, string, int) {
 	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
 }
 
+// signal starts the test binary as backfill with args and sends it sig as soon as when()
+// holds, then waits for it to end.
+func (f *batchFleet) signal(t *testing.T, sig syscall.Signal, when func() bool, args ...string) childRun {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = f.env()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case <-done:
+			return childRun{code: cmd.ProcessState.ExitCode(), stderr: stderr.String()}
+		case <-deadline:
+			cmd.Process.Kill()
+			t.Fatal("timed out waiting for the child")
+		case <-time.After(time.Millisecond):
+			if when() {
+				cmd.Process.Signal(sig)
+				<-done
+				r := childRun{signaled: true, code: cmd.ProcessState.ExitCode(), stderr: stderr.String()}
+				if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); sig == syscall.SIGKILL && (!ok || !ws.Signaled()) {
+					r.signaled = false
+				}
+				return r
+			}
+		}
+	}
+}
+
 // statusOf runs batch status --json in process and returns each customer's state.
 func statusOf(t *testing.T, dir string) (map[string]batch.Row, *batch.Rollup, int) {
 	t.Helper()
@@ -196,19 +231,9 @@ func TestBatchKillThenResume(t *testing.T) {
 	acme.SetLatency(30 * time.Millisecond)
 	acme.SetJobDelay(time.Second)
 	globex.Fail503(3, "", false)
-	cmd := exec.Command(os.Args[0], "batch", "import", out, "--yes", "--parallel", "1", "-q")
-	cmd.Env = f.env()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for acme.Calls()["ingest-upload"] == 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
-		t.Fatalf("the batch import ended before the kill: %v", cmd.ProcessState)
+	if r := f.signal(t, syscall.SIGKILL, func() bool { return acme.Calls()["ingest-upload"] > 0 },
+		"batch", "import", out, "--yes", "--parallel", "1", "-q"); !r.signaled {
+		t.Fatalf("the batch import ended before the kill: exit %d\n%s", r.code, r.stderr)
 	}
 	acme.SetLatency(0)
 	acme.SetJobDelay(0)
@@ -273,4 +298,39 @@ func TestProgressLines(t *testing.T) {
 	if !strings.Contains(got, "\033[2A\r\033[Janother\n") || !strings.HasPrefix(got, "a log line\n") {
 		t.Errorf("the lines are not cleared before a log line:\n%q", got)
 	}
+}
+
+// TestBatchInterruptThenResume: Ctrl-C stops a batch import cleanly (exit 130, every
+// customer's job journaled as its single command stops), the roll-up says where each stands,
+// and batch resume finishes the interrupted load and the one not started.
+func TestBatchInterruptThenResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	t.Parallel()
+	f := newBatchFleet(t, "acme", "globex")
+	acme, globex := f.orgs["acme"], f.orgs["globex"]
+	dir := t.TempDir()
+	export, _ := filepath.Abs(sampleCSV)
+	rb := filepath.Join(dir, "customers.csv")
+	os.WriteFile(rb, []byte("customer,target_org,export\nacme,acme,"+export+"\nglobex,globex,"+export+"\n"), 0o600)
+	out := filepath.Join(dir, "batch")
+	if _, stderr, code := f.run(t, "batch", "plan", rb, "--out", out, "-q"); code != 0 {
+		t.Fatalf("batch plan: exit %d\n%s", code, stderr)
+	}
+	acme.SetJobDelay(time.Second)
+	r := f.signal(t, syscall.SIGINT, func() bool { return acme.Calls()["ingest-close"] > 0 }, "batch", "import", out, "--yes", "--parallel", "1")
+	if !r.signaled || r.code != exitInterrupted || !strings.Contains(r.stderr, "hint: run backfill batch resume "+out+" to finish") {
+		t.Fatalf("batch import after Ctrl-C: exit %d\n%s", r.code, r.stderr)
+	}
+	acme.SetJobDelay(0)
+	states, rollup, _ := statusOf(t, out)
+	if states["acme"].State != batch.StateInterrupted || states["globex"].State != batch.StateReady || rollup.Pending["globex"] == "" {
+		t.Fatalf("after Ctrl-C: acme %s (%s), globex %s, pending %v", states["acme"].State, states["acme"].Error, states["globex"].State, rollup.Pending)
+	}
+	if _, stderr, code := f.run(t, "batch", "resume", out, "-q"); code != 0 {
+		t.Fatalf("batch resume: exit %d\n%s", code, stderr)
+	}
+	checkOrgAndLedger(t, acme, filepath.Join(out, "acme"), 12+22)
+	checkOrgAndLedger(t, globex, filepath.Join(out, "globex"), 12+22)
 }
