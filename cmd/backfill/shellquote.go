@@ -34,17 +34,21 @@ func hostShell() shell {
 
 // quoteArg returns s as one word of sh's command line: s itself when it is made only of
 // characters no shell treats specially (ASCII letters, digits and, by shell, a few marks
-// such as - . / _ and, for PowerShell, \ and :), otherwise a single-quoted string.
+// such as - . / _ and, for PowerShell, \ and :), otherwise a single-quoted string:
 //
-//   - POSIX: 'it'\”s' (a single-quoted string cannot hold ', so each ' closes the string,
-//     is escaped and reopens it). Everything else in single quotes is literal: $, `, \,
-//     spaces, newlines, non-ASCII.
-//   - PowerShell: 'it”s' (' doubled; PowerShell also takes the typographic quotes ‘ ’ ‚ ‛
-//     as ', so they are doubled too). $ and the backtick are literal in single quotes.
+//	POSIX:       it's  ->  'it'\''s'
+//	PowerShell:  it's  ->  'it''s'
+//	both:        (empty)  ->  ''
 //
-// An empty s is ”. Two PowerShell limits no quoting can lift: Windows PowerShell 5.1
-// drops an empty argument and mangles one holding a double quote when it starts a native
-// program (PowerShell 7.3 and later do not); a Windows path never holds a double quote.
+// A POSIX single-quoted string cannot hold a single quote, so each one closes the string,
+// is escaped with a backslash and reopens it; everything else in it is literal ($, the
+// backtick, the backslash, spaces, newlines, non-ASCII). PowerShell doubles the quote, and
+// takes the typographic quotes U+2018 to U+201B as single quotes too, so they are doubled
+// as well; $ and the backtick are literal in its single-quoted strings.
+//
+// Two PowerShell limits no quoting can lift: Windows PowerShell 5.1 drops an empty
+// argument, and mangles one holding a double quote, when it starts a native program
+// (PowerShell 7.3 and later do not); a Windows path never holds a double quote.
 func quoteArg(sh shell, s string) string {
 	if s != "" && bare(sh, s) {
 		return s
