@@ -7,7 +7,7 @@ BIN     := bin/backfill
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-short vet lint fmt-check bench fuzz golden demo clean jsforce-check sf-check windows-check darwin-check
+.PHONY: all build test test-short vet lint fmt-check bench fuzz golden demo clean jsforce-check sf-check windows-check darwin-check dist dist-check
 
 all: vet test build
 
@@ -174,3 +174,14 @@ darwin-check:
 		GOOS=darwin GOARCH=$$arch $(GO) vet ./...; \
 		echo "darwin/$$arch: backfill builds, go vet ./... clean"; \
 	done
+
+## dist: the release archives in snapshot mode into dist/ (GoReleaser, pinned in
+## scripts/release/run.sh and run with go run, like staticcheck: six archives, zip on
+## Windows, and a SHA-256 checksums file; .goreleaser.yaml). Builds HEAD.
+dist:
+	bash scripts/release/run.sh dist
+
+## dist-check: goreleaser check, make dist, the archive list and checksums, and the
+## linux/amd64 archive unpacked without Go running backfill demo
+dist-check:
+	bash scripts/release/run.sh check
