@@ -22,11 +22,11 @@ mode=${1:-}
 dist() {
 	local src
 	src=$(mktemp -d /tmp/backfill-dist.XXXXXX)
-	trap 'rm -rf "$src"' RETURN
 	git clone --quiet --shared . "$src/backfill"
-	(cd "$src/backfill" && goreleaser release --snapshot --clean --skip=publish)
+	(cd "$src/backfill" && goreleaser release --snapshot --clean --skip=publish) || { rm -rf "$src"; exit 1; }
 	rm -rf dist
 	mv "$src/backfill/dist" dist
+	rm -rf "$src"
 	echo "dist: $(cd dist && ls ./*.tar.gz ./*.zip ./*_checksums.txt | wc -l) files in dist/ (from $(git rev-parse --short HEAD))"
 }
 
