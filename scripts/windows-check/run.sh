@@ -86,7 +86,7 @@ phase "wine prefix, bcryptprimitives.dll"
 
 # --- builds ---------------------------------------------------------------------------------
 version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
-ldflags="-X main.version=$version"
+ldflags="-X main.version=$version -X main.commit=$(git rev-parse HEAD 2>/dev/null) -X main.date=$(git log -1 --format=%cI 2>/dev/null)"
 mkdir -p "$work/bin" "$work/tests"
 say "building backfill for linux/amd64 and windows/amd64"
 "$GO" build -ldflags "$ldflags" -o "$work/bin/backfill" ./cmd/backfill
