@@ -2,6 +2,7 @@ package main
 
 import (
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -111,4 +112,10 @@ func unquotePowerShell(t *testing.T, w string) string {
 	}
 	t.Fatalf("%s: unterminated", w)
 	return ""
+}
+
+func TestHostShell(t *testing.T) {
+	if want := map[bool]shell{true: powerShell, false: posixShell}[runtime.GOOS == "windows"]; hostShell() != want {
+		t.Errorf("hostShell() = %v on %s", hostShell(), runtime.GOOS)
+	}
 }
