@@ -237,6 +237,8 @@ var times = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`)
 // by a name, so that two runs compare.
 func maskRun(out string, vary ...string) string {
 	for i, v := range vary {
+		js, _ := json.Marshal(v) // as summary.json writes it (Windows paths: \\)
+		out = strings.ReplaceAll(out, string(js[1:len(js)-1]), fmt.Sprintf("VARY%d", i))
 		out = strings.ReplaceAll(out, v, fmt.Sprintf("VARY%d", i))
 	}
 	return times.ReplaceAllString(out, "TIME")

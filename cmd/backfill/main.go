@@ -19,12 +19,14 @@ import (
 )
 
 func main() {
-	ctx := interruptible(os.Stderr, os.Args[1:], isTerminal(os.Stderr))
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+	stderr, restoreConsole := consoleStderr(os.Stderr) // Windows: ANSI sequences on, or stripped
+	ctx := interruptible(stderr, os.Args[1:], isTerminal(os.Stderr))
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: stderr, getenv: os.Getenv,
 		stdinTerminal: isTerminal(os.Stdin), stderrTerminal: isTerminal(os.Stderr)}
 	err := e.main(ctx, os.Args[1:])
+	printError(stderr, err)
+	restoreConsole()
 	if err != nil {
-		printError(os.Stderr, err)
 		os.Exit(exitCode(err))
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -404,6 +405,10 @@ func TestRunFolderPrivateAndNeverOverwritten(t *testing.T) {
 
 func assertPrivate(t *testing.T, dir string) {
 	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Log("Windows has no file modes: a run folder takes the access list of the folder it is made in")
+		return
+	}
 	n := 0
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
