@@ -29,8 +29,7 @@ type table struct {
 	// pay is the payload's size in bytes, or payVar (see varPayload).
 	pay int
 	// fold makes keys case-insensitive: they are stored and looked up lower-cased.
-	fold    bool
-	foldBuf []byte
+	fold bool
 }
 
 const (
@@ -75,10 +74,11 @@ func newTable(sizeHint, pay int) *table {
 	return t
 }
 
-// lower returns key lower-cased when the table folds case (in t.foldBuf when it changes).
-func (t *table) lower(key []byte) []byte {
+// lower returns key lower-cased when the table folds case, in scratch when it changes (so
+// that lookups from several goroutines need no shared buffer), and scratch.
+func (t *table) lower(key, scratch []byte) ([]byte, []byte) {
 	if !t.fold {
-		return key
+		return key, scratch
 	}
 	ascii, upper := true, false
 	for _, c := range key {
@@ -91,19 +91,19 @@ func (t *table) lower(key []byte) []byte {
 		}
 	}
 	if !ascii {
-		t.foldBuf = append(t.foldBuf[:0], bytes.ToLower(key)...)
-		return t.foldBuf
+		scratch = append(scratch[:0], bytes.ToLower(key)...)
+		return scratch, scratch
 	}
 	if !upper {
-		return key
+		return key, scratch
 	}
-	t.foldBuf = append(t.foldBuf[:0], key...)
-	for i, c := range t.foldBuf {
+	scratch = append(scratch[:0], key...)
+	for i, c := range scratch {
 		if 'A' <= c && c <= 'Z' {
-			t.foldBuf[i] = c + 'a' - 'A'
+			scratch[i] = c + 'a' - 'A'
 		}
 	}
-	return t.foldBuf
+	return scratch, scratch
 }
 
 // uuid packs key into buf when it is a canonical lower-case UUID.
@@ -146,15 +146,19 @@ type probe struct {
 	buf    [16]byte
 }
 
-func (t *table) probeOf(p *probe, key []byte) {
-	key = t.lower(key)
+// probeOf makes key ready for the table in p; a key that is not a packed UUID stays in key
+// or, lower-cased, in scratch, which it returns. It only reads the table, so goroutines
+// may prepare probes while another one writes.
+func (t *table) probeOf(p *probe, key, scratch []byte) []byte {
+	key, scratch = t.lower(key, scratch)
 	p.packed = uuid(&p.buf, key)
 	if p.packed {
 		p.hash = maphash.Bytes(t.seed, p.buf[:]) ^ uuidMix
-		return
+		return scratch
 	}
 	p.raw = key
 	p.hash = maphash.Bytes(t.seed, key)
+	return scratch
 }
 
 // key returns p's stored bytes.
@@ -211,13 +215,15 @@ func (t *table) payload(slot int) []byte {
 	return rest
 }
 
-// get returns the payload of key (and the rest of its chunk), or nil.
+// get returns the payload of key (and the rest of its chunk), or nil. It only reads the
+// table: goroutines may call it at once while nobody writes.
 func (t *table) get(key []byte) []byte {
 	if t.n == 0 {
 		return nil
 	}
 	var p probe
-	t.probeOf(&p, key)
+	var buf [64]byte
+	t.probeOf(&p, key, buf[:0])
 	slot, ok := t.find(&p)
 	if !ok {
 		return nil
@@ -229,8 +235,14 @@ func (t *table) get(key []byte) []byte {
 // first if it is absent; inserted reports which. The slice is valid until the next upsert.
 func (t *table) upsert(key []byte, pay int) (v []byte, inserted bool, err error) {
 	var p probe
-	t.probeOf(&p, key)
-	slot, ok := t.find(&p)
+	var buf [64]byte
+	t.probeOf(&p, key, buf[:0])
+	return t.upsertProbe(&p, pay)
+}
+
+// upsertProbe is upsert of a key already made ready by probeOf.
+func (t *table) upsertProbe(p *probe, pay int) (v []byte, inserted bool, err error) {
+	slot, ok := t.find(p)
 	if ok {
 		return t.payload(slot), false, nil
 	}
