@@ -187,7 +187,7 @@ func (x *Index) Candidates(fn func(key []byte) bool) {
 }
 
 // IsCandidate reports whether key is the key of a row kept after validation, cutoff and
-// dedup. It is safe for concurrent use (it only reads the Index).
+// dedup.
 func (x *Index) IsCandidate(key []byte) bool { return x.dedup.get(key) != nil }
 
 // Provisional returns the outcome counts known after the first pass; candidates are counted
@@ -395,7 +395,39 @@ func scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 			x.evidence[c] = &dateEvidence{}
 		}
 	}
-	err = eachBatch(ctx, sc, readPlan{}, x.classifyBatch, x.mergeBatch)
+	err = eachRecord(ctx, sc, readPlan{validate: true}, func(rec *record, sp *scanner) error {
+		num := len(x.rows) + 1
+		o, key, w, rerr := x.classify(sp, rec, num)
+		if o == Rejected {
+			x.rejected++
+			if x.firstReject == nil {
+				x.firstReject = rerr
+			}
+		}
+		if o == 0 {
+			w.row = uint32(num - 1)
+			b, inserted, err := x.dedup.upsert(key, winnerSize)
+			if err != nil {
+				return err
+			}
+			v := getWinner(b)
+			switch {
+			case inserted:
+				putWinner(b, w)
+			case w.beats(&v):
+				x.rows[v.row] = x.rows[v.row]&multiLine | Duplicate
+				putWinner(b, w)
+			default:
+				o = Duplicate
+			}
+		}
+		if rec.multi {
+			o |= multiLine
+		}
+		x.noteLine(num-1, rec.line)
+		x.rows = append(x.rows, o)
+		return nil
+	})
 	if err != nil {
 		return nil, readErr(file, err)
 	}
@@ -405,104 +437,6 @@ func scan(ctx context.Context, r io.Reader, opts Options) (*Index, error) {
 		return nil, err
 	}
 	return x, nil
-}
-
-// candidate is a row of a batch that passed validation and the cutoff: its key made ready
-// for the dedup table (a key that is not a packed UUID in the batch's arena) and its
-// "Updated At".
-type candidate struct {
-	rec     int32
-	rawAt   int32 // the key's span in the arena, unless packed
-	rawEnd  int32
-	p       probe
-	updated int64
-}
-
-// classifyBatch is the first pass's work on a batch, on a worker: every record is
-// validated and classified, and the key of each candidate hashed.
-func (x *Index) classifyBatch(sp *scanner, b *batch) {
-	b.outs, b.cands, b.rowErrs, b.arena = b.outs[:0], b.cands[:0], b.rowErrs[:0], b.arena[:0]
-	var ev []dateEvidence
-	if x.evidence != nil {
-		if len(b.ev) != len(x.evidence) {
-			b.ev = make([]dateEvidence, len(x.evidence))
-		}
-		for _, c := range x.dateCols {
-			b.ev[c].reset()
-		}
-		ev = b.ev
-	}
-	var rec record
-	var scratch [64]byte
-	for i := range b.recs {
-		b.record(i, &rec)
-		sp.complete(&rec)
-		o, key, w, rerr := x.classify(sp, &rec, b.row+i+1, ev)
-		switch o {
-		case Rejected:
-			b.rowErrs = append(b.rowErrs, rerr)
-		case 0:
-			c := candidate{rec: int32(i), updated: w.updated}
-			x.dedup.probeOf(&c.p, key, scratch[:0])
-			if !c.p.packed {
-				c.rawAt = int32(len(b.arena))
-				b.arena = append(b.arena, c.p.raw...)
-				c.rawEnd = int32(len(b.arena))
-				c.p.raw = nil
-			}
-			b.cands = append(b.cands, c)
-		}
-		if rec.multi {
-			o |= multiLine
-		}
-		b.outs = append(b.outs, o)
-	}
-}
-
-// mergeBatch is the first pass's ordered part: the outcomes, the lines, the dedup of the
-// candidates and the date evidence.
-func (x *Index) mergeBatch(b *batch) error {
-	ci, ri := 0, 0
-	for i, o := range b.outs {
-		num := len(x.rows) + 1
-		switch o & outcomeMask {
-		case Rejected:
-			x.rejected++
-			if x.firstReject == nil {
-				x.firstReject = b.rowErrs[ri]
-			}
-			ri++
-		case 0:
-			c := &b.cands[ci]
-			ci++
-			if !c.p.packed {
-				c.p.raw = b.arena[c.rawAt:c.rawEnd]
-			}
-			w := winner{row: uint32(num - 1), updated: c.updated}
-			v, inserted, err := x.dedup.upsertProbe(&c.p, winnerSize)
-			if err != nil {
-				return err
-			}
-			old := getWinner(v)
-			switch {
-			case inserted:
-				putWinner(v, w)
-			case w.beats(&old):
-				x.rows[old.row] = x.rows[old.row]&multiLine | Duplicate
-				putWinner(v, w)
-			default:
-				o = o&multiLine | Duplicate
-			}
-		}
-		x.noteLine(num-1, b.recs[i].line)
-		x.rows = append(x.rows, o)
-	}
-	for _, c := range x.dateCols {
-		if x.evidence != nil {
-			x.evidence[c].merge(&b.ev[c])
-		}
-	}
-	return nil
 }
 
 // exportAgain is the fix for an export that holds nothing; existingAgain the same for the
@@ -601,9 +535,8 @@ func (x *Index) keyOf(sc *scanner, rec *record) []byte {
 func (w winner) beats(v *winner) bool { return w.updated >= v.updated }
 
 // classify validates rec and applies the cutoff. It returns 0 for a candidate, with its key
-// and updated-at; otherwise the outcome and, for Rejected, why. ev, when set, collects what
-// the date columns' values say of their layout. It only reads x: workers call it at once.
-func (x *Index) classify(sc *scanner, rec *record, num int, ev []dateEvidence) (Outcome, []byte, winner, *RowError) {
+// and updated-at; otherwise the outcome and, for Rejected, why.
+func (x *Index) classify(sc *scanner, rec *record, num int) (Outcome, []byte, winner, *RowError) {
 	h := &x.Header
 	w := winner{updated: noUpdate}
 	rowErr := func(col int, err error, value []byte) *RowError {
@@ -623,7 +556,11 @@ func (x *Index) classify(sc *scanner, rec *record, num int, ev []dateEvidence) (
 		return Rejected, nil, w, rowErr(0, fmt.Errorf("%w at byte %d of the row", rec.err, rec.col), nil)
 	}
 	fields := sc.fieldsOf(rec)
-	if !isUTF8(rec.raw) {
+	valid := rec.utf8 == utf8Valid
+	if rec.utf8 == 0 {
+		valid, _ = validUTF8(rec.raw)
+	}
+	if !valid {
 		for i, f := range fields {
 			if ok, b := validUTF8(f); !ok {
 				return Rejected, nil, w, rowErr(i+1, fmt.Errorf("%w at byte %d of the field (use --encoding windows-1252 if the file came from Excel)", ErrInvalidUTF8, b), nil)
@@ -634,9 +571,9 @@ func (x *Index) classify(sc *scanner, rec *record, num int, ev []dateEvidence) (
 	if len(fields) != len(h.Names) {
 		return Rejected, nil, w, rowErr(0, fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, len(fields), len(h.Names)), nil)
 	}
-	if ev != nil {
+	if x.evidence != nil {
 		for _, c := range x.dateCols {
-			ev[c].observe(fields[c], rec.line)
+			x.evidence[c].observe(fields[c], rec.line)
 		}
 	}
 	key := trimSpace(fields[h.Key])
@@ -689,51 +626,48 @@ func (x *Index) Emit(ctx context.Context, r io.Reader, m Matcher, sink Sink) (Co
 		return counts, fmt.Errorf("%s changed while it was being read (the header differs); run again", file)
 	}
 	sc.chunk = x.opts.chunk
-	sp := &scanner{comma: sc.comma, nfields: sc.nfields}
 	var row Row
-	var rec record
 	num := 0
-	err = eachBatch(ctx, sc, readPlan{rows: x.rows}, x.keysBatch, func(b *batch) error {
-		ri := 0
-		for i := range b.recs {
-			num++
-			if num > len(x.rows) {
-				return fmt.Errorf("%s changed while it was being read (it has more rows than the first pass saw); run again", file)
-			}
-			b.record(i, &rec)
-			row = Row{Num: num, Line: rec.line, Raw: rec.raw[:len(rec.raw):len(rec.raw)], Outcome: x.rows[num-1] & outcomeMask, sc: sp}
-			if rec.err == nil {
-				row.rec = &rec
-				row.Key = b.get(b.keys[i])
-			}
-			switch row.Outcome {
-			case Rejected:
-				rerr := b.rowErrs[ri]
-				if rerr == nil {
-					return fmt.Errorf("%s changed while it was being read (line %d); run again", file, rec.line)
-				}
-				row.Err, row.Detail = rerr, b.details[ri]
-				ri++
-				if ok, _ := validUTF8(row.Key); !ok {
-					row.Key = nil
-				}
-			case Duplicate:
-				if v := x.dedup.get(row.Key); v != nil {
-					row.Detail = "kept line " + strconv.Itoa(x.lineOf(getWinner(v).row))
-				}
-			case BeforeCutoff:
-			case 0:
-				row.Outcome = ToInsert
-				if m != nil {
-					row.Outcome, row.Detail = m.Match(&row)
-				}
-			}
-			counts.Add(row.Outcome)
-			if err := sink.Row(&row); err != nil {
-				return err
+	plan := readPlan{rows: x.rows, key: x.Header.Key, nfields: len(x.Header.Names)}
+	err = eachRecord(ctx, sc, plan, func(rec *record, sp *scanner) error {
+		num++
+		if num > len(x.rows) {
+			return fmt.Errorf("%s changed while it was being read (it has more rows than the first pass saw); run again", file)
+		}
+		row = Row{Num: num, Line: rec.line, Raw: rec.raw[:len(rec.raw):len(rec.raw)], Outcome: x.rows[num-1] & outcomeMask, sc: sp}
+		if rec.err == nil {
+			row.rec = rec
+			switch rec.keyState {
+			case keyFound:
+				row.Key = rec.raw[rec.key[0]:rec.key[1]:rec.key[1]]
+			case keyNone:
+			default:
+				row.Key = x.keyOf(sp, rec)
 			}
 		}
-		return nil
+		switch row.Outcome {
+		case Rejected:
+			_, _, _, rerr := x.classify(sp, rec, num)
+			if rerr == nil {
+				return fmt.Errorf("%s changed while it was being read (line %d); run again", file, rec.line)
+			}
+			row.Err, row.Detail = rerr, rerr.Reason()
+			if ok, _ := validUTF8(row.Key); !ok {
+				row.Key = nil
+			}
+		case Duplicate:
+			if b := x.dedup.get(row.Key); b != nil {
+				row.Detail = "kept line " + strconv.Itoa(x.lineOf(getWinner(b).row))
+			}
+		case BeforeCutoff:
+		case 0:
+			row.Outcome = ToInsert
+			if m != nil {
+				row.Outcome, row.Detail = m.Match(&row)
+			}
+		}
+		counts.Add(row.Outcome)
+		return sink.Row(&row)
 	})
 	if err != nil {
 		return counts, readErr(file, err)
@@ -742,50 +676,4 @@ func (x *Index) Emit(ctx context.Context, r io.Reader, m Matcher, sink Sink) (Co
 		return counts, fmt.Errorf("%s changed while it was being read (it has %d rows, the first pass saw %d); run again", file, num, len(x.rows))
 	}
 	return counts, nil
-}
-
-// keysBatch is the second pass's work on a batch, on a worker: each row's key and, for a
-// row the first pass rejected, why again.
-func (x *Index) keysBatch(sp *scanner, b *batch) {
-	b.keys, b.rowErrs, b.details, b.arena = b.keys[:0], b.rowErrs[:0], b.details[:0], b.arena[:0]
-	h := &x.Header
-	var rec record
-	for i := range b.recs {
-		b.record(i, &rec)
-		start := b.recs[i].raw[0]
-		num := b.row + i + 1
-		if num <= len(x.rows) && x.rows[num-1]&outcomeMask == Rejected {
-			if rec.whole != nil {
-				sp.complete(&rec)
-				b.store(i, &rec, int(start))
-				b.record(i, &rec)
-			}
-			var key keyRef
-			if rec.err == nil {
-				key = b.copyRef(x.keyOf(sp, &rec))
-				b.record(i, &rec) // keyOf split it
-			}
-			_, _, _, rerr := x.classify(sp, &rec, num, nil)
-			detail := ""
-			if rerr != nil {
-				detail = rerr.Reason()
-			}
-			b.keys = append(b.keys, key)
-			b.rowErrs, b.details = append(b.rowErrs, rerr), append(b.details, detail)
-			continue
-		}
-		if rec.err != nil {
-			b.keys = append(b.keys, keyRef{})
-			continue
-		}
-		s, e, found, none := findKey(&rec, sp.comma, h.Key, len(h.Names))
-		switch {
-		case none:
-			b.keys = append(b.keys, keyRef{})
-		case found:
-			b.keys = append(b.keys, keyRef{start: start + int32(s), end: start + int32(e), ok: true})
-		default:
-			b.keys = append(b.keys, b.copyRef(x.keyOf(sp, &rec)))
-		}
-	}
 }

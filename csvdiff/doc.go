@@ -24,13 +24,12 @@
 //
 // # Concurrency
 //
-// Each pass is spread over the cores: one goroutine reads the file in 1 MB buffers and finds
-// where the records end, workers (one per core) do the per-record work on whole buffers,
-// and the calling goroutine does, in file order, what must be done in order. So a [Sink]
-// and a [Matcher] are called on the caller's goroutine, one row at a time, in file order;
-// [KeysOptions.Keep] is called from several goroutines at once. A key table entry is a
-// key packed when it is a lower-case UUID (16 bytes) and its payload, in an arena of
-// chunks, reached through slots of 6 bytes kept 50% to 75% full.
+// Each pass reads and finds the records on one goroutine (1 MB reads, the buffers handed
+// over whole) while the calling goroutine validates, classifies and calls the sink, so a
+// [Sink] and a [Matcher] are called on the caller's goroutine, one row at a time, in file
+// order. A key table entry is the key, packed in 16 bytes when it is a lower-case UUID,
+// and its payload, in an arena of chunks, reached through slots of 6 bytes kept 50% to 75%
+// full.
 //
 // # Input quirks
 //

@@ -18,8 +18,7 @@ type KeysOptions struct {
 	FoldKeys bool
 	// Keep, when set, keeps only the keys it returns true for: with [Index.IsCandidate] the
 	// set holds just the existing records that matter to this export, and memory no longer
-	// grows with the size of the org. It is called from several goroutines at once, in no
-	// particular order.
+	// grows with the size of the org.
 	Keep func(key []byte) bool
 }
 
@@ -33,13 +32,6 @@ type KeysInfo struct {
 	// Problems holds the first few skipped rows' errors, for the log.
 	Problems []*RowError
 }
-
-// What ReadKeys' workers decide for a row.
-const (
-	keyKept Outcome = iota + 1
-	keyDropped
-	keySkipped
-)
 
 // ReadKeys streams a CSV of records that already exist (a Salesforce report or a Data
 // Loader export) and returns the set of their keys, each with its Id when the file has an
@@ -85,59 +77,30 @@ func ReadKeys(ctx context.Context, r io.Reader, opts KeysOptions) (*KeySet, Keys
 			info.Problems = append(info.Problems, e)
 		}
 	}
-	work := func(sp *scanner, b *batch) {
-		b.outs, b.rowErrs, b.keys, b.vals, b.arena = b.outs[:0], b.rowErrs[:0], b.keys[:0], b.vals[:0], b.arena[:0]
-		var rec record
-		for i := range b.recs {
-			b.record(i, &rec)
-			sp.complete(&rec)
-			num := b.row + i + 1
-			fields := sp.fieldsOf(&rec)
-			var e *RowError
-			switch {
-			case rec.err != nil:
-				e = &RowError{File: file, Row: num, Line: rec.line, Err: rec.err}
-			case len(fields) != len(h.Names):
-				e = &RowError{File: file, Row: num, Line: rec.line, Err: fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, len(fields), len(h.Names))}
-			}
-			if e == nil {
-				key := trimSpace(fields[h.Key])
-				switch {
-				case len(key) == 0:
-					e = &RowError{File: file, Row: num, Line: rec.line, Column: h.Key + 1, Field: h.Names[h.Key], Err: ErrMissingKey}
-				case opts.Keep != nil && !opts.Keep(key):
-					b.outs = append(b.outs, keyDropped)
-				default:
-					var v []byte
-					if id >= 0 {
-						v = trimSpace(fields[id])
-					}
-					b.outs = append(b.outs, keyKept)
-					b.keys, b.vals = append(b.keys, b.copyRef(key)), append(b.vals, b.copyRef(v))
-				}
-			}
-			if e != nil {
-				b.outs = append(b.outs, keySkipped)
-				b.rowErrs = append(b.rowErrs, e)
-			}
+	err = eachRecord(ctx, sc, readPlan{}, func(rec *record, sp *scanner) error {
+		info.Rows++
+		fields := sp.fieldsOf(rec)
+		switch {
+		case rec.err != nil:
+			skip(&RowError{File: file, Row: info.Rows, Line: rec.line, Err: rec.err})
+			return nil
+		case len(fields) != len(h.Names):
+			skip(&RowError{File: file, Row: info.Rows, Line: rec.line, Err: fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, len(fields), len(h.Names))})
+			return nil
 		}
-	}
-	err = eachBatch(ctx, sc, readPlan{}, work, func(b *batch) error {
-		info.Rows += len(b.recs)
-		ki, ei := 0, 0
-		for _, o := range b.outs {
-			switch o {
-			case keySkipped:
-				skip(b.rowErrs[ei])
-				ei++
-			case keyKept:
-				if err := set.Add(b.get(b.keys[ki]), b.get(b.vals[ki])); err != nil {
-					return err
-				}
-				ki++
-			}
+		key := trimSpace(fields[h.Key])
+		if len(key) == 0 {
+			skip(&RowError{File: file, Row: info.Rows, Line: rec.line, Column: h.Key + 1, Field: h.Names[h.Key], Err: ErrMissingKey})
+			return nil
 		}
-		return nil
+		if opts.Keep != nil && !opts.Keep(key) {
+			return nil
+		}
+		var v []byte
+		if id >= 0 {
+			v = trimSpace(fields[id])
+		}
+		return set.Add(key, v)
 	})
 	if err != nil {
 		return nil, info, readErr(file, err)

@@ -46,21 +46,6 @@ type dateEvidence struct {
 	dayV, monthV []string // their values
 }
 
-func (e *dateEvidence) reset() {
-	e.slash, e.day, e.month, e.dayV, e.monthV = 0, e.day[:0], e.month[:0], e.dayV[:0], e.monthV[:0]
-}
-
-// merge adds what o saw, in a later part of the file, to e.
-func (e *dateEvidence) merge(o *dateEvidence) {
-	e.slash += o.slash
-	for i := 0; i < len(o.day) && len(e.day) < 2; i++ {
-		e.day, e.dayV = append(e.day, o.day[i]), append(e.dayV, o.dayV[i])
-	}
-	for i := 0; i < len(o.month) && len(e.month) < 2; i++ {
-		e.month, e.monthV = append(e.month, o.month[i]), append(e.monthV, o.monthV[i])
-	}
-}
-
 func (e *dateEvidence) observe(v []byte, line int) {
 	d, m, ok := SlashOrder(v)
 	if !ok {

@@ -2,7 +2,6 @@ package csvdiff
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -45,8 +44,12 @@ type record struct {
 	lazy    bool  // an unquoted line whose fields are not split yet (see fieldsOf)
 	multi   bool  // the record spans more than one physical line
 	// whole, when set, is a one-line record with quotes whose fields are not found yet:
-	// raw with its line's terminator, for tokenize (see nextLine and complete)
+	// raw with its line's terminator, for tokenize (see nextLine)
 	whole []byte
+	// Worked out ahead by the reader (see readPlan).
+	utf8     int8
+	keyState int8
+	key      [2]int32
 }
 
 // scanner splits a byte stream into CSV records. It is tuned for the common case of a
@@ -164,17 +167,10 @@ func crOnly(data []byte) bool {
 
 // next returns the next record, or io.EOF after the last one. Any other error is a read
 // error of the underlying reader.
-func (s *scanner) next() (record, error) { return s.nextRecord(false) }
-
-// nextLazy is next, except that a record with quotes that ends on its first line comes back
-// whole, its fields not found yet: the reader of eachRecord only finds where records end,
-// and the workers call complete.
-func (s *scanner) nextLazy() (record, error) { return s.nextRecord(true) }
-
-func (s *scanner) nextRecord(lazy bool) (record, error) {
+func (s *scanner) next() (record, error) {
 	for {
 		if s.pos < s.end {
-			rec, err := s.parse(lazy)
+			rec, err := s.parse()
 			switch err {
 			case nil:
 				return rec, nil
@@ -199,9 +195,8 @@ func (s *scanner) nextRecord(lazy bool) (record, error) {
 }
 
 // parse tries to parse one record starting at s.pos. It returns errNeedMore when the buffer
-// does not hold the whole record and more input may come. With lazy, a record with quotes
-// that ends at its line's end is returned whole (see nextLazy).
-func (s *scanner) parse(lazy bool) (record, error) {
+// does not hold the whole record and more input may come.
+func (s *scanner) parse() (record, error) {
 	data := s.buf[s.pos:s.end]
 	nl := bytes.IndexByte(data, '\n')
 	if nl < 0 && !s.eof {
@@ -218,8 +213,7 @@ func (s *scanner) parse(lazy bool) (record, error) {
 		return s.rejectLine(ErrRecordTooLong)
 	}
 	line := data[:lineEnd]
-	q := bytes.IndexByte(line, '"')
-	if q < 0 {
+	if bytes.IndexByte(line, '"') < 0 {
 		rec := record{line: s.line}
 		if n := len(line); n > 0 && line[n-1] == '\r' {
 			line = line[:n-1]
@@ -233,52 +227,7 @@ func (s *scanner) parse(lazy bool) (record, error) {
 		rec.lazy = true
 		return rec, nil
 	}
-	if lazy && endsOnLine(line, q, s.comma) {
-		whole := lineEnd
-		if nl >= 0 {
-			whole++
-		}
-		if n := len(line); line[n-1] == '\r' {
-			line = line[:n-1]
-		}
-		rec := record{raw: line, whole: data[:whole:whole], line: s.line}
-		s.advance(lineEnd, 1)
-		return rec, nil
-	}
 	return s.parseQuoted(data, s.eof)
-}
-
-// endsOnLine reports whether the record that starts line (its first quote at q) ends at the
-// line's end, by the rules of tokenize: a quote opens a quoted field only at the start of a
-// field, "" inside one is a quote, and a quote anywhere else is text. It follows the quotes
-// alone, so the reader finds the end of a one-line record without splitting it.
-func endsOnLine(line []byte, q int, comma byte) bool {
-	for {
-		if q == 0 || line[q-1] == comma {
-			// A quoted field: find its closing quote.
-			i := q + 1
-			for {
-				j := bytes.IndexByte(line[i:], '"')
-				if j < 0 {
-					return false // it runs past the line
-				}
-				i += j
-				if i+1 < len(line) && line[i+1] == '"' {
-					i += 2
-					continue
-				}
-				break
-			}
-			q = i + 1
-		} else {
-			q++ // a quote inside an unquoted field, or after a closing quote: text
-		}
-		j := bytes.IndexByte(line[q:], '"')
-		if j < 0 {
-			return true
-		}
-		q += j
-	}
 }
 
 func (s *scanner) parseFinal() (record, error) {
@@ -311,27 +260,6 @@ func (s *scanner) fieldsOf(rec *record) [][]byte {
 		rec.whole = nil
 	}
 	return rec.fields
-}
-
-// complete finds the fields of a record that nextLazy or nextLine left whole, as parseQuoted
-// would have: their spans (in s.offs, valid until the next call), or the quote error.
-func (s *scanner) complete(rec *record) {
-	if rec.whole == nil {
-		return
-	}
-	t := tokenize(rec.whole, s.comma, true, s.offs[:0])
-	s.offs = t.offs
-	w := rec.whole
-	rec.whole = nil
-	switch {
-	case t.status != tokOK:
-		rec.err, rec.col = ErrUnterminatedQuote, 1 // endsOnLine and tokenize disagree: never
-	case t.qerr != nil:
-		rec.err, rec.col = t.qerr, t.qcol
-	default:
-		rec.spans, rec.spanEnd = t.offs, t.end
-		rec.raw = w[:len(rec.raw):max(len(rec.raw), t.end)]
-	}
 }
 
 // nextLine returns the next physical line as a record, or io.EOF: the second pass reads a
@@ -625,30 +553,6 @@ func (s *scanner) needMore(n int) error {
 var errRunaway = errors.New("runaway quoted field")
 
 var newline = []byte{'\n'}
-
-// isUTF8 is utf8.Valid, faster on text that is mostly ASCII with a few other letters (names
-// like "José Müller"): utf8.Valid skips ASCII 8 bytes at a time only until the first other
-// byte and goes byte by byte after it, isUTF8 goes back to 8 at a time after each rune.
-func isUTF8(b []byte) bool {
-	for {
-		for len(b) >= 8 && binary.LittleEndian.Uint64(b)&0x8080808080808080 == 0 {
-			b = b[8:]
-		}
-		i := 0
-		for i < len(b) && b[i] < utf8.RuneSelf {
-			i++
-		}
-		if i == len(b) {
-			return true
-		}
-		b = b[i:]
-		r, size := utf8.DecodeRune(b)
-		if r == utf8.RuneError && size == 1 {
-			return false
-		}
-		b = b[size:]
-	}
-}
 
 // validUTF8 reports whether b is valid UTF-8 and, if not, the 1-based byte column of the
 // first bad byte.

@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 // A row longer than the limit is rejected whole, naming the limit, and the rows after it are
@@ -39,23 +38,4 @@ func TestScannerRejectsRowOverTheLimit(t *testing.T) {
 	if !strings.Contains(ErrRecordTooLong.Error(), "16 MB") {
 		t.Errorf("the message does not name the limit: %v", ErrRecordTooLong)
 	}
-}
-
-// isUTF8 agrees with utf8.Valid on every string of a few bytes mixing ASCII, multi-byte
-// runes, truncated and overlong sequences and surrogates, at every alignment.
-func TestIsUTF8(t *testing.T) {
-	parts := []string{"a", "abcdefgh", "é", "田", "😀", "\xe9", "\xc3", "\xe2\x82", "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80", "\xff", ","}
-	var walk func(s string, depth int)
-	walk = func(s string, depth int) {
-		if got, want := isUTF8([]byte(s)), utf8.Valid([]byte(s)); got != want {
-			t.Fatalf("isUTF8(%q) = %v, want %v", s, got, want)
-		}
-		if depth == 4 {
-			return
-		}
-		for _, p := range parts {
-			walk(s+p, depth+1)
-		}
-	}
-	walk("", 0)
 }

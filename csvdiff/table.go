@@ -29,7 +29,8 @@ type table struct {
 	// pay is the payload's size in bytes, or payVar (see varPayload).
 	pay int
 	// fold makes keys case-insensitive: they are stored and looked up lower-cased.
-	fold bool
+	fold    bool
+	foldBuf []byte
 }
 
 const (
@@ -74,11 +75,10 @@ func newTable(sizeHint, pay int) *table {
 	return t
 }
 
-// lower returns key lower-cased when the table folds case, in scratch when it changes (so
-// that lookups from several goroutines need no shared buffer), and scratch.
-func (t *table) lower(key, scratch []byte) ([]byte, []byte) {
+// lower returns key lower-cased when the table folds case (in t.foldBuf when it changes).
+func (t *table) lower(key []byte) []byte {
 	if !t.fold {
-		return key, scratch
+		return key
 	}
 	ascii, upper := true, false
 	for _, c := range key {
@@ -91,19 +91,19 @@ func (t *table) lower(key, scratch []byte) ([]byte, []byte) {
 		}
 	}
 	if !ascii {
-		scratch = append(scratch[:0], bytes.ToLower(key)...)
-		return scratch, scratch
+		t.foldBuf = append(t.foldBuf[:0], bytes.ToLower(key)...)
+		return t.foldBuf
 	}
 	if !upper {
-		return key, scratch
+		return key
 	}
-	scratch = append(scratch[:0], key...)
-	for i, c := range scratch {
+	t.foldBuf = append(t.foldBuf[:0], key...)
+	for i, c := range t.foldBuf {
 		if 'A' <= c && c <= 'Z' {
-			scratch[i] = c + 'a' - 'A'
+			t.foldBuf[i] = c + 'a' - 'A'
 		}
 	}
-	return scratch, scratch
+	return t.foldBuf
 }
 
 // uuid packs key into buf when it is a canonical lower-case UUID.
@@ -146,19 +146,15 @@ type probe struct {
 	buf    [16]byte
 }
 
-// probeOf makes key ready for the table in p; a key that is not a packed UUID stays in key
-// or, lower-cased, in scratch, which it returns. It only reads the table, so goroutines
-// may prepare probes while another one writes.
-func (t *table) probeOf(p *probe, key, scratch []byte) []byte {
-	key, scratch = t.lower(key, scratch)
+func (t *table) probeOf(p *probe, key []byte) {
+	key = t.lower(key)
 	p.packed = uuid(&p.buf, key)
 	if p.packed {
 		p.hash = maphash.Bytes(t.seed, p.buf[:]) ^ uuidMix
-		return scratch
+		return
 	}
 	p.raw = key
 	p.hash = maphash.Bytes(t.seed, key)
-	return scratch
 }
 
 // key returns p's stored bytes.
@@ -215,15 +211,13 @@ func (t *table) payload(slot int) []byte {
 	return rest
 }
 
-// get returns the payload of key (and the rest of its chunk), or nil. It only reads the
-// table: goroutines may call it at once while nobody writes.
+// get returns the payload of key (and the rest of its chunk), or nil.
 func (t *table) get(key []byte) []byte {
 	if t.n == 0 {
 		return nil
 	}
 	var p probe
-	var buf [64]byte
-	t.probeOf(&p, key, buf[:0])
+	t.probeOf(&p, key)
 	slot, ok := t.find(&p)
 	if !ok {
 		return nil
@@ -235,14 +229,8 @@ func (t *table) get(key []byte) []byte {
 // first if it is absent; inserted reports which. The slice is valid until the next upsert.
 func (t *table) upsert(key []byte, pay int) (v []byte, inserted bool, err error) {
 	var p probe
-	var buf [64]byte
-	t.probeOf(&p, key, buf[:0])
-	return t.upsertProbe(&p, pay)
-}
-
-// upsertProbe is upsert of a key already made ready by probeOf.
-func (t *table) upsertProbe(p *probe, pay int) (v []byte, inserted bool, err error) {
-	slot, ok := t.find(p)
+	t.probeOf(&p, key)
+	slot, ok := t.find(&p)
 	if ok {
 		return t.payload(slot), false, nil
 	}
