@@ -107,6 +107,9 @@ type tool struct {
 	// to_import.csv.
 	counts     func(dir string, stdout []byte) (Counts, error)
 	importFile func(dir string) string
+	// floor marks a measure of the machine (scripts/bench/floor), not a way of doing the
+	// job: its output is checked against the export's size and record count instead.
+	floor bool
 }
 
 const (
@@ -142,7 +145,7 @@ func run(o runOptions) error {
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "bin")
-	for _, b := range [][2]string{{"backfill", "./cmd/backfill"}, {"naive", "./scripts/bench/naive"}} {
+	for _, b := range [][2]string{{"backfill", "./cmd/backfill"}, {"naive", "./scripts/bench/naive"}, {"floor", "./scripts/bench/floor"}} {
 		cmd := exec.Command(o.goCmd, "build", "-o", filepath.Join(bin, b[0]), b[1])
 		cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
@@ -191,6 +194,29 @@ func run(o runOptions) error {
 			},
 			counts:     duckCounts,
 			importFile: inDir,
+		})
+	}
+	for _, fl := range []struct{ what, args string }{
+		{"floor: reading the export once (1 MB reads, nothing else)", "read"},
+		{"floor: one tokenizing pass (every record and field found), 1 core", "tokenize -cores 1"},
+		{"floor: one tokenizing pass, 2 cores (the file cut at a line break in its middle)", "tokenize -cores 2"},
+	} {
+		tools = append(tools, &tool{
+			Result: Result{Tool: "floor " + fl.args, What: fl.what},
+			argv: func(string) []string {
+				return append(append([]string{filepath.Join(bin, "floor")}, strings.Fields(fl.args)...), export)
+			},
+			counts: func(_ string, stdout []byte) (Counts, error) {
+				var v struct{ Bytes, Records int64 }
+				if err := json.Unmarshal(stdout, &v); err != nil || v.Bytes < st.Size() {
+					return Counts{}, fmt.Errorf("it read %d bytes of %d: %s", v.Bytes, st.Size(), stdout)
+				}
+				if strings.HasPrefix(fl.args, "tokenize") && v.Records != int64(o.cfg.Rows)+1 {
+					return Counts{}, fmt.Errorf("it found %d records, want %d with the header", v.Records, o.cfg.Rows+1)
+				}
+				return Counts{}, nil
+			},
+			floor: true,
 		})
 	}
 	nodeAPI, skipped := installDuckDB(root)
@@ -312,6 +338,13 @@ func measure(tools []*tool, runs int, meter *rssMeter, tmp string) (Counts, erro
 				return want, fmt.Errorf("%s: %w", t.Tool, err)
 			}
 			switch {
+			case t.floor:
+				if round > 0 {
+					t.RunsS = append(t.RunsS, round3(wall.Seconds()))
+					if rssKB > 0 {
+						t.RunsRSSMB = append(t.RunsRSSMB, round1(float64(rssKB)/1024))
+					}
+				}
 			case round == 0:
 				rows, err := sortedRows(t.importFile(dir))
 				if err != nil {
