@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -54,7 +53,7 @@ type pane struct{ socket, name string }
 // startInPane runs the test binary as backfill in a new tmux session, on a 160x30 terminal.
 func startInPane(t *testing.T, socket, name string, srv *sftest.Server, args ...string) pane {
 	t.Helper()
-	cmd := []string{"env", "BACKFILL_CHILD=1", "BACKFILL_CHILD_POLL=300ms", "SF_ACCESS_TOKEN=" + srv.AccessToken(), os.Args[0]}
+	cmd := []string{"env", "BACKFILL_TEST_POLL=300ms", "SF_ACCESS_TOKEN=" + srv.AccessToken(), backfillBin(t)}
 	cmd = append(cmd, args...)
 	line := ""
 	for _, a := range cmd {

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,29 +36,11 @@ const (
 // sessionLike matches anything shaped like a Salesforce session id or access token.
 var sessionLike = regexp.MustCompile(`00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]+`)
 
-// lockedBuffer collects the standard library logger's output (simpleforce logs through it).
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // leakCheck holds the secrets of a test and everything the runs wrote.
 type leakCheck struct {
 	t       *testing.T
 	secrets []string
-	stdlog  *lockedBuffer
+	stdlog  *syncBuffer
 	ran     int
 	// simpleforce counts the runs whose stderr holds simpleforce's std-log lines (routed
 	// into the logger by sfclient.RedirectStdLog).
@@ -78,7 +59,7 @@ func newLeakCheck(t *testing.T) *leakCheck {
 	if err := os.WriteFile(keyFile, []byte("-----BEGIN PRIVATE KEY-----\n"+secJWTKeyMarker+"\n-----END PRIVATE KEY-----\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	lc := &leakCheck{t: t, secrets: []string{secClientSecret, secPassword, secSecurityToken, secRefreshToken, secJWTKeyMarker}, stdlog: &lockedBuffer{},
+	lc := &leakCheck{t: t, secrets: []string{secClientSecret, secPassword, secSecurityToken, secRefreshToken, secJWTKeyMarker}, stdlog: &syncBuffer{},
 		keyFile: keyFile, env: map[string]string{"SF_CLIENT_SECRET": secClientSecret, "SF_PASSWORD": secPassword,
 			"SF_SECURITY_TOKEN": secSecurityToken, "SF_REFRESH_TOKEN": secRefreshToken, "SF_JWT_KEY_FILE": keyFile}}
 	prevOut, prevFlags := log.Writer(), log.Flags()
