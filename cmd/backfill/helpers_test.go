@@ -9,6 +9,12 @@ import (
 	"testing"
 )
 
+// The sample export (the demo's) and its existing records.
+const (
+	sampleExport   = "../../backfill/demo/sample/export.csv"
+	sampleExisting = "../../backfill/demo/sample/existing.csv"
+)
+
 // run runs the program in process, as main does, with vars ("NAME=value") as its whole
 // environment: tests never touch the process's own, so they can run in parallel.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, vars ...string) error {

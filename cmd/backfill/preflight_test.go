@@ -43,7 +43,7 @@ func TestPreflightCommand(t *testing.T) {
 				"✓ PASS  6. Live sync: the newest nplms__Enrollment__c written by northpass.integration@demo.example.com is a0E5g0000000309EAA",
 				"6 passed, 0 warnings, 0 failed, 0 skipped: ready for backfill plan and import",
 			},
-			args: []string{"--export", "../../backfill/demo/sample/export.csv"},
+			args: []string{"--export", sampleExport},
 		},
 		{
 			name: "SandboxMismatchFails",

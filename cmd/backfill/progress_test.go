@@ -30,7 +30,7 @@ func TestProgressBarsMove(t *testing.T) {
 	srv.SetJobDelay(4 * time.Second) // the count grows over its second half
 	dir := filepath.Join(t.TempDir(), "run")
 	socket := filepath.Join(t.TempDir(), "tmux.sock")
-	imp := startInPane(t, socket, "import", srv, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes")
+	imp := startInPane(t, socket, "import", srv, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes")
 	const step = "Salesforce processes the rows"
 	first := imp.waitCount(t, step, -1)
 	imp.waitCount(t, step, first)

@@ -11,8 +11,6 @@ import (
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
-const sampleCSV = "../../backfill/demo/sample/export.csv"
-
 // TestKillThenResume kills a real `backfill import` process with SIGKILL at each step of the
 // load (while its call to that endpoint is held in the emulator, see sftest's Hold) and
 // finishes it with `backfill resume`: the org must end with exactly the expected records,
@@ -28,7 +26,7 @@ func TestKillThenResume(t *testing.T) {
 			srv := sftest.NewServer(t)
 			before := len(srv.Records("nplms__Enrollment__c"))
 			dir := filepath.Join(t.TempDir(), "run")
-			if !runAndKill(t, srv, step, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q") {
+			if !runAndKill(t, srv, step, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q") {
 				t.Fatalf("the import finished before the kill at %s", step)
 			}
 			if b, _ := os.ReadFile(filepath.Join(dir, "journal.jsonl")); strings.Contains(string(b), `"finished"`) {
@@ -59,7 +57,7 @@ func TestKillDuringPlan(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	dir := filepath.Join(t.TempDir(), "run")
-	if !runAndKill(t, srv, "query", "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q") {
+	if !runAndKill(t, srv, "query", "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q") {
 		t.Fatal("the import finished before the kill")
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -75,7 +73,7 @@ func TestKillDuringPlan(t *testing.T) {
 			t.Errorf("resume of the .partial folder: exit %d %s", code, stderr)
 		}
 	}
-	if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"); code != 0 {
+	if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"); code != 0 {
 		t.Fatalf("import again: exit %d %s", code, stderr)
 	}
 	checkOrgAndLedger(t, srv, dir, 12+22)

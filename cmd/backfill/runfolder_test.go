@@ -28,7 +28,7 @@ func TestTwoWritersOneFolder(t *testing.T) {
 	srv := sftest.NewServer(t)
 	dir := filepath.Join(t.TempDir(), "run")
 	tok := token(srv.AccessToken())
-	if _, stderr, code := runCLIEnv(t, tok, "plan", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "-q"); code != 0 {
+	if _, stderr, code := runCLIEnv(t, tok, "plan", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "-q"); code != 0 {
 		t.Fatalf("plan: exit %d %s", code, stderr)
 	}
 	// The first import waits for its job (its first poll is held) until it is killed; the
@@ -101,7 +101,7 @@ func TestInterruptedImport(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
 			at, _ := srv.Hold(c.endpoint)
 			r := runAndSignal(t, srv.AccessToken(), at, syscall.SIGINT,
-				"import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q")
+				"import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q")
 			if !r.signaled || r.code != exitInterrupted {
 				t.Fatalf("exit %d (signaled %v), want 130\n%s", r.code, r.signaled, r.stderr)
 			}
@@ -203,7 +203,7 @@ func TestKillDuringUndoThenResume(t *testing.T) {
 			before := len(srv.Records("nplms__Enrollment__c"))
 			dir := filepath.Join(t.TempDir(), "run")
 			tok := token(srv.AccessToken())
-			if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"); code != 0 {
+			if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"); code != 0 {
 				t.Fatalf("import: exit %d %s", code, stderr)
 			}
 			if !runAndKill(t, srv, step, "undo", dir, "--yes", "--instance-url", srv.URL, "-q") {

@@ -162,20 +162,20 @@ func TestNoSecretLeaks(t *testing.T) {
 				}
 				t.Errorf("exit %d, want one of %v", code, want)
 			}
-			_, _, code := lc.run(ctx, tok, []string{tmp("clean")}, append([]string{"clean", "--export", sampleCSV,
-				"--existing", "../../backfill/demo/sample/existing.csv", "--out", tmp("clean")}, common...)...)
+			_, _, code := lc.run(ctx, tok, []string{tmp("clean")}, append([]string{"clean", "--export", sampleExport,
+				"--existing", sampleExisting, "--out", tmp("clean")}, common...)...)
 			expect(code, 0)
-			_, _, code = lc.run(ctx, tok, nil, args("preflight", "--export", sampleCSV)...)
+			_, _, code = lc.run(ctx, tok, nil, args("preflight", "--export", sampleExport)...)
 			expect(code, 0)
 			_, _, code = lc.run(ctx, tok, nil, args("preflight", "--json")...)
 			expect(code, 0)
-			_, _, code = lc.run(ctx, tok, []string{tmp("plan")}, args("plan", "--export", sampleCSV, "--out", tmp("plan"))...)
+			_, _, code = lc.run(ctx, tok, []string{tmp("plan")}, args("plan", "--export", sampleExport, "--out", tmp("plan"))...)
 			expect(code, 0)
 			_, _, code = lc.run(ctx, tok, []string{tmp("plan")}, args("import", "--plan", tmp("plan"), "--yes")...)
 			expect(code, 0)
 			_, _, code = lc.run(ctx, tok, []string{tmp("plan")}, args("resume", tmp("plan"))...)
 			expect(code, 0)
-			_, _, code = lc.run(ctx, tok, []string{tmp("import")}, args("import", "--export", sampleCSV, "--out", tmp("import"), "--yes")...)
+			_, _, code = lc.run(ctx, tok, []string{tmp("import")}, args("import", "--export", sampleExport, "--out", tmp("import"), "--yes")...)
 			expect(code, 0)
 			_, _, code = lc.run(ctx, tok, []string{tmp("demo")}, append([]string{"demo", "--out", tmp("demo"), "--job-delay", "0"}, common...)...)
 			expect(code, 0)
@@ -191,7 +191,7 @@ func TestNoSecretLeaks(t *testing.T) {
 
 			// Failing runs: a wrong token, a session that expires mid-run, bad flags.
 			wrong := "00D5g0000000001!WRONGtoken.SECRET_value"
-			_, _, code = lc.run(ctx, wrong, []string{tmp("wrong")}, args("plan", "--export", sampleCSV, "--out", tmp("wrong"))...)
+			_, _, code = lc.run(ctx, wrong, []string{tmp("wrong")}, args("plan", "--export", sampleExport, "--out", tmp("wrong"))...)
 			expect(code, 1, 2)
 			_, _, code = lc.run(ctx, wrong, nil, args("preflight", "--json")...)
 			expect(code, 1, exitPreflight)
@@ -208,7 +208,7 @@ func TestNoSecretLeaks(t *testing.T) {
 				return tok
 			}
 			srv2.ExpireSessionsAfter(14) // an import makes 19 calls (plan, preflight, load): this one ends after its job is closed
-			_, _, code = lc.run(ctx, fresh(), []string{tmp("expired")}, args2("import", "--export", sampleCSV, "--out", tmp("expired"), "--yes")...)
+			_, _, code = lc.run(ctx, fresh(), []string{tmp("expired")}, args2("import", "--export", sampleExport, "--out", tmp("expired"), "--yes")...)
 			expect(code, 1)
 			if _, err := os.Stat(filepath.Join(tmp("expired"), "plan.json")); err != nil {
 				t.Errorf("the session expired before the load: %v", err)
@@ -217,7 +217,7 @@ func TestNoSecretLeaks(t *testing.T) {
 			_, _, code = lc.run(ctx, fresh(), []string{tmp("expired")}, args2("resume", tmp("expired"))...)
 			expect(code, 0)
 			srv2.ExpireSessionsAfter(3)
-			_, _, code = lc.run(ctx, fresh(), []string{tmp("expired2")}, args2("plan", "--export", sampleCSV, "--out", tmp("expired2"))...)
+			_, _, code = lc.run(ctx, fresh(), []string{tmp("expired2")}, args2("plan", "--export", sampleExport, "--out", tmp("expired2"))...)
 			expect(code, 1)
 			srv2.ExpireSessionsAfter(0)
 			for _, bad := range [][]string{
@@ -291,7 +291,7 @@ func TestNoSecretLeaksOtherFlows(t *testing.T) {
 			}
 			for _, format := range []string{"json", "console"} {
 				out := filepath.Join(dir, fl.name+"-"+format)
-				_, stderr, code := lc.run(t.Context(), "", []string{out}, "plan", "--export", sampleCSV, "--out", out,
+				_, stderr, code := lc.run(t.Context(), "", []string{out}, "plan", "--export", sampleExport, "--out", out,
 					"--instance-url", srv.URL, "--login-url", srv.URL, "-v", "--log-format", format)
 				if fl.ok != (code == 0) {
 					t.Errorf("%s: exit %d\n%s", format, code, stderr)
@@ -313,7 +313,7 @@ func TestHTTPSRequired(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "run")
-			args := []string{"plan", "--export", sampleCSV, "--out", out, "-q"}
+			args := []string{"plan", "--export", sampleExport, "--out", out, "-q"}
 			vars := token("00D5g0000000001!notused")
 			if tt.flag == "--login-url" {
 				vars = []string{"SF_CLIENT_ID=id", "SF_CLIENT_SECRET=s"}
@@ -349,7 +349,7 @@ func TestRunFolderPrivateAndNeverOverwritten(t *testing.T) {
 	srv := sftest.NewServer(t)
 	tok := token(srv.AccessToken())
 	dir := filepath.Join(t.TempDir(), "run")
-	if _, stderr, code := runCLIEnv(t, tok, "plan", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "-q"); code != 0 {
+	if _, stderr, code := runCLIEnv(t, tok, "plan", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "-q"); code != 0 {
 		t.Fatalf("plan: exit %d\n%s", code, stderr)
 	}
 	assertPrivate(t, dir)
@@ -358,7 +358,7 @@ func TestRunFolderPrivateAndNeverOverwritten(t *testing.T) {
 	}
 	assertPrivate(t, dir)
 	dir2 := filepath.Join(t.TempDir(), "run2")
-	if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir2, "--yes", "-q"); code != 0 {
+	if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir2, "--yes", "-q"); code != 0 {
 		t.Fatalf("import: exit %d\n%s", code, stderr)
 	}
 	assertPrivate(t, dir2)
@@ -366,9 +366,9 @@ func TestRunFolderPrivateAndNeverOverwritten(t *testing.T) {
 	before := snapshot(t, dir)
 	calls := srv.Calls()["ingest-create"]
 	for _, args := range [][]string{
-		{"plan", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "-q"},
-		{"import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"},
-		{"clean", "--export", sampleCSV, "--existing", "../../backfill/demo/sample/existing.csv", "--out", dir, "-q"},
+		{"plan", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "-q"},
+		{"import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"},
+		{"clean", "--export", sampleExport, "--existing", sampleExisting, "--out", dir, "-q"},
 	} {
 		_, _, code := runCLIEnv(t, tok, args...)
 		if code != 2 {
