@@ -88,41 +88,6 @@ func TestOrgServesUntilCancelled(t *testing.T) {
 	}
 }
 
-func TestOrgFlags(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		args     []string
-		wantCode int
-		wantErr  string
-	}{
-		{"non-loopback", []string{"org", "--addr", "0.0.0.0:0"}, exitUsage, "not a loopback address"},
-		{"bad addr", []string{"org", "--addr", "nonsense"}, exitUsage, "--addr"},
-		{"missing seed", []string{"org", "--seed", "/nonexistent/seed.json"}, exitUsage, "seed"},
-		{"negative", []string{"org", "--fail-503", "-1"}, exitUsage, "negative"},
-		{"extra arg", []string{"org", "extra"}, exitUsage, "unexpected argument"},
-		{"unknown flag", []string{"org", "--nope"}, exitUsage, "nope"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			err := run(t.Context(), tt.args, &stdout, &stderr)
-			if exitCode(err) != tt.wantCode || err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("run(%q) = %v (exit %d), want exit %d containing %q", tt.args, err, exitCode(err), tt.wantCode, tt.wantErr)
-			}
-		})
-	}
-	var stdout bytes.Buffer
-	if err := run(t.Context(), []string{"org", "--help"}, &stdout, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"--expire-after", "--fail-503", "--latency", "--job-delay", "--seed", "instance_url="} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("help lacks %q", want)
-		}
-	}
-}
-
 func TestOrgSeedFileAndFaults(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())

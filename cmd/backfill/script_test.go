@@ -38,8 +38,9 @@ var update = flag.Bool("update", false, "rewrite the golden files and the script
 //	    run PROGRAM like exec and check its exact exit status
 //	json FILE [PATH=VALUE]...
 //	    FILE (stdout, stderr or a file) is one JSON value, and each PATH (keys and indexes
-//	    joined by dots, # for a length: checks.1.status, checks.#) holds VALUE (a string,
-//	    or a number, true, false or null as JSON writes it)
+//	    joined by dots, # for a length: checks.1.status, 'checks.#=6' quoted, as # starts
+//	    a comment) holds VALUE (a string, or a number, true, false or null as JSON
+//	    writes it)
 //	jsonlines FILE
 //	    every line of FILE is a JSON value, but for the "backfill: " and "hint: " lines a
 //	    failing command ends with
