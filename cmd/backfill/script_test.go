@@ -1,10 +1,12 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,6 +51,14 @@ var update = flag.Bool("update", false, "rewrite the golden files and the script
 //	    $WORK by their names, so that two runs compare with cmp
 //	sparse FILE SIZE
 //	    make FILE SIZE bytes long (zeros after its content; a hole on most file systems)
+//	private DIR
+//	    every folder under DIR (DIR too) has mode 0700 and every file 0600, and there
+//	    are eight entries at least
+//	snapshot DIR DEST
+//	    write to DEST each entry under DIR: its name, mode, size, modification time and
+//	    contents (two snapshots compare with cmp)
+//	calls ENDPOINT N
+//	    the org has had N calls to ENDPOINT (an sftest call-count key: ingest-create)
 //
 // and these variables: SAMPLE, the folder of the sample export (backfill/demo/sample), and
 // BACKFILL_ONLY_PATH, a PATH holding backfill alone.
@@ -67,7 +77,8 @@ func TestScripts(t *testing.T) {
 		Dir: "testdata/script",
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"org": scriptOrg, "exits": scriptExits, "json": scriptJSON, "jsonlines": scriptJSONLines,
-			"mask": scriptMask, "sparse": scriptSparse,
+			"mask": scriptMask, "sparse": scriptSparse, "private": scriptPrivate, "snapshot": scriptSnapshot,
+			"calls": scriptCalls,
 		},
 		UpdateScripts:       *update,
 		RequireExplicitExec: true,
@@ -80,10 +91,14 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("BACKFILL_ONLY_PATH", path)
 			env.Setenv("SAMPLE", sample)
+			env.Values[scriptOrgKey{}] = new(*sftest.Server)
 			return nil
 		},
 	})
 }
+
+// scriptOrgKey holds, in a script's values, the org its last `org` started.
+type scriptOrgKey struct{}
 
 const orgUsage = "usage: org [--sandbox] [--seed other-names] [--without-package NAME] [--user USERNAME] [--fail-row KEY]..."
 
@@ -132,6 +147,7 @@ func scriptOrg(ts *testscript.TestScript, neg bool, args []string) {
 	for _, k := range failRows {
 		srv.FailRow(k, "FIELD_CUSTOM_VALIDATION_EXCEPTION:Learner is archived:--")
 	}
+	*ts.Value(scriptOrgKey{}).(**sftest.Server) = srv
 	tok := srv.AccessToken()
 	if user != "" {
 		tok, err = srv.NewAccessToken(user)
@@ -258,4 +274,81 @@ func scriptSparse(ts *testscript.TestScript, neg bool, args []string) {
 	size, err := strconv.ParseInt(args[1], 10, 64)
 	ts.Check(err)
 	ts.Check(os.Truncate(ts.MkAbs(args[0]), size))
+}
+
+// scriptPrivate is the scripts' `private DIR` command.
+func scriptPrivate(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: private DIR")
+	}
+	n := 0
+	err := filepath.WalkDir(ts.MkAbs(args[0]), func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		want := fs.FileMode(0o600)
+		if d.IsDir() {
+			want = fs.ModeDir | 0o700
+		}
+		if info.Mode() != want {
+			ts.Fatalf("%s: mode %v, want %v", path, info.Mode(), want)
+		}
+		n++
+		return nil
+	})
+	ts.Check(err)
+	if n < 8 {
+		ts.Fatalf("%s: %d entries, want 8 at least", args[0], n)
+	}
+}
+
+// scriptSnapshot is the scripts' `snapshot DIR DEST` command.
+func scriptSnapshot(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: snapshot DIR DEST")
+	}
+	var b strings.Builder
+	dir := ts.MkAbs(args[0])
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		fmt.Fprintf(&b, "%s %v %d %d", filepath.ToSlash(rel), info.Mode(), info.Size(), info.ModTime().UnixNano())
+		if !d.IsDir() {
+			c, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, " %x", sha256.Sum256(c))
+		}
+		b.WriteByte('\n')
+		return nil
+	})
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(b.String()), 0o600))
+}
+
+// scriptCalls is the scripts' `calls ENDPOINT N` command.
+func scriptCalls(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: calls ENDPOINT N")
+	}
+	srv := *ts.Value(scriptOrgKey{}).(**sftest.Server)
+	if srv == nil {
+		ts.Fatalf("calls: no org started")
+	}
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	if got := srv.Calls()[args[0]]; got != want {
+		ts.Fatalf("%d calls to %s, want %d", got, args[0], want)
+	}
 }

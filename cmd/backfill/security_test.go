@@ -20,9 +20,9 @@ import (
 )
 
 // Security tests, through run() as a user runs the binary: secrets never leak into output,
-// logs, errors or run folders; run folders are private and never overwritten; CSVs for
-// people neutralise formulas; report.html escapes everything. (That URLs must be https is
-// testdata/script/https.txtar's.)
+// logs, errors or run folders; CSVs for people neutralise formulas; report.html escapes
+// everything. (That URLs must be https, and run folders private and never overwritten, is
+// said by testdata/script/https.txtar and run-folder.txtar.)
 
 // Distinctive secret values: none may appear in anything the program writes.
 const (
@@ -299,93 +299,6 @@ func TestNoSecretLeaksOtherFlows(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestRunFolderPrivateAndNeverOverwritten: after plan and after import every directory of the
-// run folder is 0700 and every file 0600; plan and import into an existing folder exit 2 and
-// leave it as it was.
-func TestRunFolderPrivateAndNeverOverwritten(t *testing.T) {
-	srv := sftest.NewServer(t)
-	tok := token(srv.AccessToken())
-	dir := filepath.Join(t.TempDir(), "run")
-	if _, stderr, code := runCLIEnv(t, tok, "plan", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "-q"); code != 0 {
-		t.Fatalf("plan: exit %d\n%s", code, stderr)
-	}
-	assertPrivate(t, dir)
-	if _, stderr, code := runCLIEnv(t, tok, "import", "--plan", dir, "--instance-url", srv.URL, "--yes", "-q"); code != 0 {
-		t.Fatalf("import: exit %d\n%s", code, stderr)
-	}
-	assertPrivate(t, dir)
-	dir2 := filepath.Join(t.TempDir(), "run2")
-	if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir2, "--yes", "-q"); code != 0 {
-		t.Fatalf("import: exit %d\n%s", code, stderr)
-	}
-	assertPrivate(t, dir2)
-
-	before := snapshot(t, dir)
-	calls := srv.Calls()["ingest-create"]
-	for _, args := range [][]string{
-		{"plan", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "-q"},
-		{"import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"},
-		{"clean", "--export", sampleExport, "--existing", sampleExisting, "--out", dir, "-q"},
-	} {
-		_, _, code := runCLIEnv(t, tok, args...)
-		if code != 2 {
-			t.Errorf("%s into an existing run folder: exit %d, want 2", args[0], code)
-		}
-		if after := snapshot(t, dir); after != before {
-			t.Errorf("%s changed the existing run folder:\nbefore:\n%s\nafter:\n%s", args[0], before, after)
-		}
-	}
-	if got := srv.Calls()["ingest-create"]; got != calls {
-		t.Errorf("Bulk jobs created: %d -> %d", calls, got)
-	}
-}
-
-func assertPrivate(t *testing.T, dir string) {
-	t.Helper()
-	n := 0
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		want := fs.FileMode(0o600)
-		if d.IsDir() {
-			want = fs.ModeDir | 0o700
-		}
-		if info.Mode() != want {
-			t.Errorf("%s: mode %v, want %v", path, info.Mode(), want)
-		}
-		n++
-		return nil
-	})
-	if err != nil || n < 8 {
-		t.Errorf("walk %s: %d entries, %v", dir, n, err)
-	}
-}
-
-// snapshot describes every file of dir: name, mode, size, modification time and contents.
-func snapshot(t *testing.T, dir string) string {
-	t.Helper()
-	var b strings.Builder
-	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, _ := d.Info()
-		fmt.Fprintf(&b, "%s %v %d %v", path, info.Mode(), info.Size(), info.ModTime().UnixNano())
-		if !d.IsDir() {
-			c, _ := os.ReadFile(path)
-			fmt.Fprintf(&b, " %x", c)
-		}
-		b.WriteByte('\n')
-		return nil
-	})
-	return b.String()
 }
 
 // Script-injection payloads for every column of an export.
