@@ -69,6 +69,7 @@ func TestScripts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: starts child processes")
 	}
+	t.Parallel()
 	sample, err := filepath.Abs("../../backfill/demo/sample")
 	if err != nil {
 		t.Fatal(err)

@@ -362,6 +362,7 @@ func injectionExport(t *testing.T, dir string) (export, existing string) {
 // CSV for people (ledger, skipped, rejects, success, error, unprocessed) neutralises formula
 // cells, while to_import.csv keeps every value byte for byte.
 func TestReportEscapesAndCSVsNeutralise(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	export, existing := injectionExport(t, dir)
 	srv := sftest.NewServer(t)
