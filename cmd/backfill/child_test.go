@@ -12,13 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rogpeppe/go-internal/testscript"
-
 	"github.com/northpass-tools/backfill/backfill"
 )
 
-// The test binary acts as backfill in one way: testscript.Main (TestMain) copies it onto
-// PATH under the name backfill, and run under that name it is backfillMain, which is the
+// The test binary acts as backfill in one way: testscript.Main (TestMain, script_test.go)
+// copies it onto PATH under the name backfill, and run under that name it is backfillMain, which is the
 // real program (processMain) with three knobs for tests. The txtar scripts run it with exec;
 // the tests and benchmarks that need a process of its own (kill -9, Ctrl-C, a terminal,
 // peak memory) run it through backfillBin.
@@ -36,16 +34,6 @@ import (
 
 // holdLine is what a child held by BACKFILL_TEST_HOLD writes on stderr, with the step.
 const holdLine = "backfill test: holding at "
-
-func TestMain(m *testing.M) {
-	// A binary built with -race sleeps a second before it exits (GORACE atexit_sleep_ms,
-	// default 1000) to catch races at exit: a second for every child process the tests
-	// start. The children still report races, and exit 66 on one.
-	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
-		os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=0"))
-	}
-	testscript.Main(m, map[string]func(){"backfill": backfillMain})
-}
 
 // backfillMain is backfill as the test binary runs it.
 func backfillMain() {

@@ -161,7 +161,7 @@ func TestHelpFigures(t *testing.T) {
 // bytes over loopback take a fraction of that.)
 func TestOrgUploadLimit(t *testing.T) {
 	if testing.Short() {
-		t.Skip("inflates 100 MiB")
+		t.Skip("-short: uploads 100 MiB to the emulator")
 	}
 	t.Parallel()
 	srv := sftest.NewServer(t)

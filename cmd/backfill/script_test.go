@@ -21,6 +21,17 @@ import (
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
+// TestMain lets the test binary act as backfill (see backfillMain).
+func TestMain(m *testing.M) {
+	// A binary built with -race sleeps a second before it exits (GORACE atexit_sleep_ms,
+	// default 1000) to catch races at exit: a second for every child process the tests
+	// start. The children still report races, and exit 66 on one.
+	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
+		os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=0"))
+	}
+	testscript.Main(m, map[string]func(){"backfill": backfillMain})
+}
+
 var update = flag.Bool("update", false, "rewrite the golden files and the scripts' expected output")
 
 // TestScripts pins the CLI contract (exit codes, stdout, stderr and the files a command
