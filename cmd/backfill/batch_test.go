@@ -2,9 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -98,6 +98,9 @@ type batchFleet struct {
 func newBatchFleet(t *testing.T, aliases ...string) *batchFleet {
 	t.Helper()
 	sf, err := batchtest.NewFleet(filepath.Join(t.TempDir(), "bin"))
+	if errors.Is(err, batchtest.ErrNoShell) {
+		t.Skip(err)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,64 +117,18 @@ func newBatchFleet(t *testing.T, aliases ...string) *batchFleet {
 	return f
 }
 
-// env is a child backfill's environment: the fake sf first on PATH, fast polls.
-func (f *batchFleet) env() []string {
-	env := []string{"BACKFILL_CHILD=1", "BACKFILL_CHILD_POLL=20ms", "PATH=" + f.sf.Dir() + string(os.PathListSeparator) + os.Getenv("PATH")}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SF_") && !strings.HasPrefix(kv, "BACKFILL_") && !strings.HasPrefix(kv, "PATH=") {
-			env = append(env, kv)
-		}
-	}
-	return env
+// vars is what a child backfill adds to its environment: the fake sf first on PATH, fast polls.
+func (f *batchFleet) vars() []string {
+	return []string{"BACKFILL_TEST_POLL=20ms", "PATH=" + f.sf.Dir() + string(os.PathListSeparator) + os.Getenv("PATH")}
 }
 
-// run runs the test binary as backfill with args and returns its stdout, stderr and exit code.
+// run runs backfill with args in a process of its own and returns its stdout, stderr and
+// exit code.
 func (f *batchFleet) run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = f.env()
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatal(err)
-	}
-	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
-}
-
-// signal starts the test binary as backfill with args and sends it sig as soon as when()
-// holds, then waits for it to end.
-func (f *batchFleet) signal(t *testing.T, sig syscall.Signal, when func() bool, args ...string) childRun {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = f.env()
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	deadline := time.After(60 * time.Second)
-	for {
-		select {
-		case <-done:
-			return childRun{code: cmd.ProcessState.ExitCode(), stderr: stderr.String()}
-		case <-deadline:
-			cmd.Process.Kill()
-			t.Fatal("timed out waiting for the child")
-		case <-time.After(time.Millisecond):
-			if when() {
-				cmd.Process.Signal(sig)
-				<-done
-				r := childRun{signaled: true, code: cmd.ProcessState.ExitCode(), stderr: stderr.String()}
-				if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); sig == syscall.SIGKILL && (!ok || !ws.Signaled()) {
-					r.signaled = false
-				}
-				return r
-			}
-		}
-	}
+	c := startChild(t, f.vars(), args...)
+	<-c.done
+	return c.stdout.String(), c.stderr.String(), c.cmd.ProcessState.ExitCode()
 }
 
 // statusOf runs batch status --json in process and returns each customer's state.
@@ -204,7 +161,7 @@ func TestBatchKillThenResume(t *testing.T) {
 	f.orgs["initech"].SetBulkBatchesRemaining(0)
 	dir := t.TempDir()
 	rb := filepath.Join(dir, "runbook.csv")
-	export, err := filepath.Abs(sampleCSV)
+	export, err := filepath.Abs(sampleExport)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,15 +185,12 @@ func TestBatchKillThenResume(t *testing.T) {
 
 	// The import, one org at a time, is killed once acme's first part is uploading.
 	acme, globex := f.orgs["acme"], f.orgs["globex"]
-	acme.SetLatency(30 * time.Millisecond)
-	acme.SetJobDelay(time.Second)
 	globex.Fail503(3, "", false)
-	if r := f.signal(t, syscall.SIGKILL, func() bool { return acme.Calls()["ingest-upload"] > 0 },
-		"batch", "import", out, "--yes", "--parallel", "1", "-q"); !r.signaled {
+	at, release := acme.Hold("ingest-upload")
+	if r := startChild(t, f.vars(), "batch", "import", out, "--yes", "--parallel", "1", "-q").signalAt(t, at, syscall.SIGKILL); !r.signaled {
 		t.Fatalf("the batch import ended before the kill: exit %d\n%s", r.code, r.stderr)
 	}
-	acme.SetLatency(0)
-	acme.SetJobDelay(0)
+	release()
 
 	states, r, code := statusOf(t, out)
 	if code != exitRowsFailed || states["acme"].State != batch.StateInterrupted || states["globex"].State != batch.StateReady ||
@@ -311,19 +265,19 @@ func TestBatchInterruptThenResume(t *testing.T) {
 	f := newBatchFleet(t, "acme", "globex")
 	acme, globex := f.orgs["acme"], f.orgs["globex"]
 	dir := t.TempDir()
-	export, _ := filepath.Abs(sampleCSV)
+	export, _ := filepath.Abs(sampleExport)
 	rb := filepath.Join(dir, "customers.csv")
 	os.WriteFile(rb, []byte("customer,target_org,export\nacme,acme,"+export+"\nglobex,globex,"+export+"\n"), 0o600)
 	out := filepath.Join(dir, "batch")
 	if _, stderr, code := f.run(t, "batch", "plan", rb, "--out", out, "-q"); code != 0 {
 		t.Fatalf("batch plan: exit %d\n%s", code, stderr)
 	}
-	acme.SetJobDelay(time.Second)
-	r := f.signal(t, syscall.SIGINT, func() bool { return acme.Calls()["ingest-close"] > 0 }, "batch", "import", out, "--yes", "--parallel", "1")
+	at, release := acme.Hold("ingest-get")
+	r := startChild(t, f.vars(), "batch", "import", out, "--yes", "--parallel", "1").signalAt(t, at, syscall.SIGINT)
+	release()
 	if !r.signaled || r.code != exitInterrupted || !strings.Contains(r.stderr, "hint: run backfill batch resume "+out+" to finish") {
 		t.Fatalf("batch import after Ctrl-C: exit %d\n%s", r.code, r.stderr)
 	}
-	acme.SetJobDelay(0)
 	states, rollup, _ := statusOf(t, out)
 	if states["acme"].State != batch.StateInterrupted || states["globex"].State != batch.StateReady || rollup.Pending["globex"] == "" {
 		t.Fatalf("after Ctrl-C: acme %s (%s), globex %s, pending %v", states["acme"].State, states["acme"].Error, states["globex"].State, rollup.Pending)
