@@ -452,7 +452,7 @@ func (b *batch) one(ctx context.Context, i int, do job) {
 		f.Progress = w.Observer(c.Name)
 		w.Begin(c.Name, cmd)
 	}
-	err := do(ctx, c, f)
+	err := guard(ctx, c, f, do)
 	b.mu.Lock()
 	before := b.rows[i].State
 	r := derive(b.o.Dir, c, nil, b.words)
@@ -480,6 +480,27 @@ func (b *batch) one(ctx context.Context, i int, do job) {
 	if w := b.o.Watch; w != nil {
 		w.End(r)
 	}
+}
+
+// PanicError is a customer's job that panicked: a bug, recorded as that customer's error
+// (with the stack in the log) so that the other customers go on.
+type PanicError struct {
+	Value any
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("internal error (a bug, please report it with run.log): %v", e.Value)
+}
+
+// guard runs do, turning a panic into a *PanicError.
+func guard(ctx context.Context, c *Customer, f backfill.Front, do job) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			f.Logger.Error("customer's job panicked", zap.Any("panic", v), zap.Stack("stack"))
+			err = &PanicError{Value: v}
+		}
+	}()
+	return do(ctx, c, f)
 }
 
 // planOne plans customer c into its run folder, keeping an old plan that is replaced.

@@ -7,9 +7,11 @@
 package batchtest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -18,8 +20,15 @@ type Fleet struct {
 	dir string
 }
 
+// ErrNoShell is NewFleet's error on Windows: the fake sf is a POSIX shell script, and
+// Windows runs sf.cmd through cmd.exe, which it does not imitate. Tests skip on it.
+var ErrNoShell = errors.New("the fake sf is a POSIX shell script; Windows runs sf.cmd through cmd.exe, which it does not imitate")
+
 // NewFleet writes the fake sf into dir (created when missing).
 func NewFleet(dir string) (*Fleet, error) {
+	if runtime.GOOS == "windows" {
+		return nil, ErrNoShell
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
