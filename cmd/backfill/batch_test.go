@@ -288,3 +288,49 @@ func TestBatchInterruptThenResume(t *testing.T) {
 	checkOrgAndLedger(t, acme, filepath.Join(out, "acme"), 12+22)
 	checkOrgAndLedger(t, globex, filepath.Join(out, "globex"), 12+22)
 }
+
+// TestBatchNoSecretLeaks runs every batch command with debug logs against two orgs, with
+// secrets in the environment (and an SF_ACCESS_TOKEN that is no org's): each customer
+// logs in through its own alias only, and neither those secrets nor any org's access token
+// reaches stdout, stderr or a file of the batch folder.
+func TestBatchNoSecretLeaks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts child processes")
+	}
+	t.Parallel()
+	f := newBatchFleet(t, "acme", "globex")
+	stray := "00D5g0000000009!STRAYtoken.SECRET_value"
+	lc := &leakCheck{t: t, secrets: []string{secClientSecret, secPassword, secSecurityToken, secRefreshToken, stray}}
+	vars := append(f.vars(), "SF_ACCESS_TOKEN="+stray, "SF_CLIENT_SECRET="+secClientSecret, "SF_PASSWORD="+secPassword,
+		"SF_SECURITY_TOKEN="+secSecurityToken, "SF_REFRESH_TOKEN="+secRefreshToken)
+	for _, srv := range f.orgs {
+		lc.secrets = append(lc.secrets, srv.AccessToken())
+	}
+	dir := t.TempDir()
+	export, _ := filepath.Abs(sampleExport)
+	rb := filepath.Join(dir, "customers.csv")
+	os.WriteFile(rb, []byte("customer,target_org,export\nacme,acme,"+export+"\nglobex,globex,"+export+"\n"), 0o600)
+	out := filepath.Join(dir, "batch")
+	for _, format := range []string{"json", "console"} {
+		for _, args := range [][]string{
+			{"batch", "plan", rb, "--out", out}, {"batch", "status", out, "--json"}, {"batch", "import", out, "--yes"},
+			{"batch", "verify", out}, {"batch", "resume", out}, {"batch", "undo", out, "--only", "acme", "--yes"},
+		} {
+			c := startChild(t, vars, append(args, "-v", "--log-format", format)...)
+			<-c.done
+			name := strings.Join(args[:2], " ")
+			if code := c.cmd.ProcessState.ExitCode(); code != 0 {
+				t.Fatalf("%s: exit %d\n%s", name, code, c.stderr.String())
+			}
+			lc.assertClean(name+": stdout", c.stdout.String(), false)
+			lc.assertClean(name+": stderr", c.stderr.String(), false)
+			lc.assertFolder(name, out)
+		}
+		os.RemoveAll(out)
+	}
+	for alias, srv := range f.orgs {
+		if n := len(srv.Records("nplms__Enrollment__c")); n != 12+22 && alias == "globex" || n != 12 && alias == "acme" {
+			t.Errorf("%s holds %d records", alias, n)
+		}
+	}
+}
