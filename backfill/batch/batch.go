@@ -542,7 +542,7 @@ func (b *batch) setAside(out, name string) error {
 		return err
 	}
 	defer f.Unlock()
-	if err := os.Rename(out, to); err != nil {
+	if err := f.MoveTo(to); err != nil {
 		return fmt.Errorf("keep the old plan of %s: %w", name, err)
 	}
 	return nil
