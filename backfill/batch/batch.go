@@ -117,6 +117,40 @@ type batch struct {
 	picked []bool // the customers this command works on
 	// pending are the loads confirmed and not worked on yet (see Rollup.Pending).
 	pending map[string]backfill.Command
+	// lock is the batch folder's lock (DIR/.lock), held by the command until close; nil for
+	// a batch status that found the folder in use, which then writes nothing.
+	lock *runfolder.Folder
+}
+
+// lockDir takes the lock of the batch folder o.Dir for cmd: one batch command writes a
+// batch folder at a time (the runbook's copy, the roll-up, the pending loads). Another
+// holding it is a *runfolder.InUseError, except for batch status, which then reads only
+// (nil lock, no error).
+func lockDir(o *Options, cmd backfill.Command) (*runfolder.Folder, error) {
+	words := o.Words
+	if words == nil {
+		words = backfill.PlainWords{}
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	f := &runfolder.Folder{Dir: o.Dir}
+	err := f.Lock(words.Command(cmd, o.Dir), now().UTC())
+	if cmd == CmdBatchStatus && errors.Is(err, runfolder.ErrInUse) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// close releases the batch folder's lock.
+func (b *batch) close() {
+	if b.lock != nil {
+		b.lock.Unlock()
+	}
 }
 
 // Plan preflights and plans every customer of the runbook into its own run folder
@@ -142,6 +176,11 @@ func Plan(ctx context.Context, opts PlanOptions) (*Rollup, error) {
 	if err := os.MkdirAll(opts.Dir, runfolder.DirPerm); err != nil {
 		return nil, &backfill.OptionError{Option: backfill.OptOut, Value: opts.Dir, Err: err}
 	}
+	lock, err := lockDir(&opts.Options, CmdBatchPlan)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
 	given := map[string]bool{}
 	for _, c := range rb.Customers {
 		given[strings.ToLower(c.Name)] = true
@@ -149,7 +188,7 @@ func Plan(ctx context.Context, opts PlanOptions) (*Rollup, error) {
 	if err := saveRunbook(opts.Dir, rb); err != nil {
 		return nil, err
 	}
-	b, err := open(&opts.Options, CmdBatchPlan, rb)
+	b, err := open(&opts.Options, CmdBatchPlan, rb, lock)
 	if err != nil {
 		return nil, err
 	}
@@ -174,6 +213,7 @@ func Status(opts Options) (*Rollup, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer b.close()
 	return b.finish(nil)
 }
 
@@ -186,6 +226,7 @@ func Import(ctx context.Context, opts ImportOptions) (*Rollup, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer b.close()
 	var load []Row
 	for i, r := range b.rows {
 		if b.picked[i] && r.State == StateReady {
@@ -220,6 +261,7 @@ func Resume(ctx context.Context, opts Options) (*Rollup, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer b.close()
 	for i, r := range b.rows {
 		switch b.pending[r.Customer] {
 		case CmdBatchImport:
@@ -273,6 +315,7 @@ func onFolders(ctx context.Context, o *Options, cmd backfill.Command, pick func(
 	if err != nil {
 		return nil, err
 	}
+	defer b.close()
 	for i, r := range b.rows {
 		b.picked[i] = b.picked[i] && pick(r)
 	}
@@ -290,6 +333,7 @@ func Undo(ctx context.Context, opts ImportOptions) (*Rollup, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer b.close()
 	picked := slices.Clone(b.picked)
 	for i, r := range b.rows {
 		b.picked[i] = picked[i] && r.State.Loaded() && r.State != StateUndone
@@ -338,12 +382,22 @@ func openDir(o *Options, cmd backfill.Command) (*batch, error) {
 		}
 		return nil, err
 	}
-	return open(o, cmd, rb)
+	lock, err := lockDir(o, cmd)
+	if err != nil {
+		return nil, err
+	}
+	b, err := open(o, cmd, rb, lock)
+	if err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	return b, nil
 }
 
-// open reads every customer's state and picks those Only names.
-func open(o *Options, cmd backfill.Command, rb *Runbook) (*batch, error) {
-	b := &batch{o: o, cmd: cmd, rb: rb, log: o.Logger, words: o.Words}
+// open reads every customer's state and picks those Only names; lock is the batch
+// folder's, held (nil: write nothing).
+func open(o *Options, cmd backfill.Command, rb *Runbook, lock *runfolder.Folder) (*batch, error) {
+	b := &batch{o: o, cmd: cmd, rb: rb, log: o.Logger, words: o.Words, lock: lock}
 	if b.log == nil {
 		b.log = zap.NewNop()
 	}

@@ -1,6 +1,8 @@
 package batch_test
 
 import (
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/batch"
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 )
 
 // TestTwoBatchesAtOnce: two batches in one process, each with its own folder, orgs and
@@ -198,4 +201,52 @@ func (p panicky) Observer(c string) backfill.Observer {
 		return p.Progress.Observer(c)
 	}
 	return backfill.ObserverFunc(func(backfill.Event) { panic("observer bug") })
+}
+
+// TestOneBatchCommandAtATime: while a batch import works on a batch folder, a second batch
+// command on it is refused (the folder's lock: it would write the same roll-up), and batch
+// status reads only: it shows the customer busy and rewrites nothing.
+func TestOneBatchCommandAtATime(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t)
+	acme := f.org("acme")
+	o := f.options(filepath.Join(t.TempDir(), "batch"))
+	path := runbook(t, "customer,target_org,export", "acme,acme,export.csv")
+	if _, err := batch.Plan(t.Context(), batch.PlanOptions{Options: o, Runbook: path}); err != nil {
+		t.Fatal(err)
+	}
+	arrived, release := acme.Hold("ingest-upload")
+	defer release()
+	done := make(chan error, 1)
+	go func() {
+		_, err := batch.Import(t.Context(), batch.ImportOptions{Options: o, Yes: true})
+		done <- err
+	}()
+	select {
+	case <-arrived:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the import did not upload in 30 s")
+	}
+	if _, err := batch.Import(t.Context(), batch.ImportOptions{Options: o, Yes: true}); !errors.Is(err, runfolder.ErrInUse) {
+		t.Errorf("a second batch import at once: %v, want the folder in use", err)
+	}
+	if _, err := batch.Plan(t.Context(), batch.PlanOptions{Options: o, Runbook: path}); !errors.Is(err, runfolder.ErrInUse) {
+		t.Errorf("a batch plan during the import: %v, want the folder in use", err)
+	}
+	before, _ := os.ReadFile(filepath.Join(o.Dir, batch.RollupJSON))
+	r, err := batch.Status(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStates(t, "status during the import", r, map[string]batch.State{"acme": batch.StateBusy})
+	if after, _ := os.ReadFile(filepath.Join(o.Dir, batch.RollupJSON)); string(after) != string(before) {
+		t.Errorf("batch status rewrote the roll-up while the import held the folder")
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if r, err = batch.Status(o); err != nil || rows(r)["acme"].State != batch.StateDone || records(t, acme) != seeded+sampleLoaded {
+		t.Errorf("after the import: %v, %+v", err, rows(r)["acme"])
+	}
 }

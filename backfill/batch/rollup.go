@@ -99,6 +99,9 @@ func (b *batch) good(r Row) bool {
 
 // write writes batch.json, batch.csv and batch.html, each atomically. b.mu is held.
 func (b *batch) write() error {
+	if b.lock == nil {
+		return nil // batch status while another batch command writes the folder
+	}
 	f := &runfolder.Folder{Dir: b.o.Dir}
 	r := b.rollup(false)
 	if err := f.WriteJSON(RollupJSON, r); err != nil {
