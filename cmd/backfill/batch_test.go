@@ -52,6 +52,26 @@ func TestHelpBatch(t *testing.T) {
 	}
 }
 
+// TestBatchHelpNamesEveryColumn: backfill batch --help lists exactly the runbook's columns,
+// in batch.Columns' order.
+func TestBatchHelpNamesEveryColumn(t *testing.T) {
+	t.Parallel()
+	stdout, _, _ := runCLI(t, "batch", "--help")
+	i := strings.Index(stdout, "  customer,target_org,export[,")
+	j := strings.Index(stdout[i:], "]")
+	if i < 0 || j < 0 {
+		t.Fatalf("no column list in:\n%s", stdout)
+	}
+	list := strings.NewReplacer("[", "", "\n", "", " ", "").Replace(stdout[i : i+j])
+	var want []string
+	for _, c := range batch.Columns {
+		want = append(want, string(c))
+	}
+	if list != strings.Join(want, ",") {
+		t.Errorf("the help lists %s\nthe runbook takes %s", list, strings.Join(want, ","))
+	}
+}
+
 // TestBatchUsage: a runbook or batch folder that cannot be used exits 2 before any work,
 // naming the line and what to do.
 func TestBatchUsage(t *testing.T) {
