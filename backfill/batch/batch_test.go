@@ -216,6 +216,9 @@ func TestBatch(t *testing.T) {
 	if row := rows(r)["Acme & Co"]; row.Created+row.Updated != sampleLoaded || row.Failed != 0 {
 		t.Errorf("import: acme %+v", row)
 	}
+	if um := rows(r)["umbrella"]; um.Error == "" {
+		t.Errorf("import dropped umbrella's error: %+v", um)
+	}
 	checkFiles(t, dir, r)
 
 	// Verify proves both loads; undo --only takes acme's back, and only acme's.
