@@ -44,9 +44,6 @@ type fleet struct {
 func newFleet(t *testing.T) *fleet {
 	t.Helper()
 	f, err := batchtest.NewFleet(filepath.Join(t.TempDir(), "sf"))
-	if errors.Is(err, batchtest.ErrNoShell) {
-		t.Skip(err)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -117,9 +116,6 @@ func measureBatch(b *testing.B, n, rows int) batchFigures {
 	defer host.Process.Kill()
 	out := bufio.NewReader(outPipe)
 	sf, err := batchtest.NewFleet(filepath.Join(b.TempDir(), "bin"))
-	if errors.Is(err, batchtest.ErrNoShell) {
-		b.Skip(err)
-	}
 	if err != nil {
 		b.Fatal(err)
 	}

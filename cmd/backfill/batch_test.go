@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -118,9 +117,6 @@ type batchFleet struct {
 func newBatchFleet(t *testing.T, aliases ...string) *batchFleet {
 	t.Helper()
 	sf, err := batchtest.NewFleet(filepath.Join(t.TempDir(), "bin"))
-	if errors.Is(err, batchtest.ErrNoShell) {
-		t.Skip(err)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
