@@ -55,6 +55,9 @@ func (w *workFolder) finish(ctx context.Context, l *loader) error {
 		sum.StartedAt = w.j.now()
 	}
 	sum.Warnings = append(sum.Warnings, w.loadWarnings(l)...)
+	if sum.Refusals, err = checkRefusals(folder); err != nil { // foreseen against actual, refusals.go
+		return fmt.Errorf("compare the refusals foreseen with Salesforce's: %w", err)
+	}
 	if sum.Rows != w.summary.Rows {
 		return fmt.Errorf("internal error: the final ledger has %d rows, the plan %d", sum.Rows, w.summary.Rows)
 	}

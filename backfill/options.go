@@ -54,6 +54,14 @@ const (
 	OptInstanceURL         Option = "instance_url"
 )
 
+// The options of the reviewer's wave: refusals foreseen, approval.
+const (
+	OptSkipInvalid     Option = "skip_invalid"     // leave rows Salesforce would refuse out of the upload
+	OptBy              Option = "by"               // who approves a plan
+	OptNote            Option = "note"             // the approval's note
+	OptRequireApproval Option = "require_approval" // load a plan only once approved
+)
+
 // Command names a job a person can run next, in the job's vocabulary; [Words] says how a
 // front end offers it (a command line, a button).
 type Command string
@@ -144,6 +152,9 @@ type PlanOptions struct {
 	// UpdateStale also plans rows Salesforce holds with other values (to_update).
 	UpdateStale bool
 	Out         string // the run folder to create; "" for backfill-runs/<UTC time>
+	// SkipInvalid rejects the rows Salesforce is foreseen to refuse (docs/CONTRACT.md
+	// §11.4) instead of planning them: they are never sent.
+	SkipInvalid bool
 }
 
 // ImportOptions are the options of [Import]: a plan, then its load.
@@ -274,6 +285,7 @@ var shapingOptions = []struct {
 	{OptSkippedBeforeCutoff, func(o *PlanOptions) string { return strconv.FormatBool(o.Export.SkippedBeforeCutoff) }},
 	{OptOut, func(o *PlanOptions) string { return o.Out }},
 	{OptOrderBy, func(o *PlanOptions) string { return o.Target.OrderBy }},
+	{OptSkipInvalid, func(o *PlanOptions) string { return strconv.FormatBool(o.SkipInvalid) }},
 }
 
 // ShapingOptions are the options that shape a plan, in the order plans list them: a front

@@ -158,7 +158,7 @@ func targetForExport(ctx context.Context, sf Salesforce, j *job, opts *PlanOptio
 func (p *planning) write(ctx context.Context, folder *runfolder.Folder, ex *existingSet, command Command, started time.Time) (*workFolder, error) {
 	opts, j := p.opts, p.j
 	orderCol, _ := p.target.orderColumn(opts.Target.OrderBy) // checked when the target was found
-	rows := newPlanRows(p.target, ex, p.idx, opts.UpdateStale, maxUploadBytes(opts.Org), orderCol)
+	rows := newPlanRows(p.target, ex, p.idx, opts, orderCol)
 	out, err := newOutputs(folder, p.idx, rows, opts.Export.SkippedBeforeCutoff)
 	if err != nil {
 		return nil, err
@@ -179,7 +179,9 @@ func (p *planning) write(ctx context.Context, folder *runfolder.Folder, ex *exis
 	sum.ByDay, sum.Reasons = out.stats.Days(), out.stats.Reasons()
 	sum.APICalls = p.sf.CallCounts()
 	sum.DateLayouts, sum.Warnings = dateLayouts(j.words(), p.idx)
+	sum.Foreseen, sum.SkipInvalid = rows.foreseen.list(j.words(), p.target.ObjectLabel), opts.SkipInvalid
 	sum.Warnings = append(append(sum.Warnings, rejectedWarnings(j.words(), sum)...), cutoffWarning(j, opts.Export.Since)...)
+	sum.Warnings = append(sum.Warnings, foreseenWarnings(j.words(), sum.Foreseen)...)
 	if p.preflight != nil {
 		sum.Preflight, sum.Warnings = p.preflight.Failed(), append(sum.Warnings, preflightWarnings(p.preflight)...)
 	}
@@ -276,11 +278,17 @@ type planRows struct {
 	consts    []string // the values a .sdl sets for every row, after the columns
 	// updates are the keys of the rows planned as to_update: the before-image reads them.
 	updates *sliceKeys
+	// fore judges the rows to load as Salesforce would; foreseen counts what it foresaw;
+	// skipInvalid rejects those rows instead of planning them.
+	fore        *foreseer
+	foreseen    foreseenSet
+	skipInvalid bool
 }
 
-func newPlanRows(t *Target, ex *existingSet, idx *csvdiff.Index, updateStale bool, maxPart int64, orderCol int) *planRows {
-	pr := &planRows{t: t, ex: ex, updateStale: updateStale, maxPart: maxPart, vals: make([][]byte, len(t.Columns)),
-		updates: &sliceKeys{fold: t.foldKeys()}}
+func newPlanRows(t *Target, ex *existingSet, idx *csvdiff.Index, opts *PlanOptions, orderCol int) *planRows {
+	pr := &planRows{t: t, ex: ex, updateStale: opts.UpdateStale, maxPart: maxUploadBytes(opts.Org), vals: make([][]byte, len(t.Columns)),
+		updates: &sliceKeys{fold: t.foldKeys()}, fore: newForeseer(t), skipInvalid: opts.SkipInvalid}
+	maxPart := pr.maxPart
 	for _, f := range t.constantFields() {
 		pr.consts = append(pr.consts, t.Constants[f])
 	}
@@ -334,7 +342,7 @@ func (pr *planRows) Match(r *csvdiff.Row) (csvdiff.Outcome, string) {
 	}
 	id, hashes, ok := pr.ex.lookup(r.Key)
 	if !ok {
-		return csvdiff.ToInsert, ""
+		return pr.load(r, csvdiff.ToInsert, "")
 	}
 	pr.diffs = pr.diffs[:0]
 	for i, c := range pr.ex.compared {
@@ -351,10 +359,31 @@ func (pr *planRows) Match(r *csvdiff.Row) (csvdiff.Outcome, string) {
 	}
 	detail := id + ": Salesforce differs in " + strings.Join(pr.diffs, ", ")
 	if pr.updateStale {
-		pr.updates.keys = append(pr.updates.keys, string(r.Key))
-		return csvdiff.ToUpdate, detail
+		return pr.load(r, csvdiff.ToUpdate, detail)
 	}
 	return csvdiff.Stale, detail
+}
+
+// load plans row r as o (to_insert or to_update, with detail), unless Salesforce is
+// foreseen to refuse it: then its detail begins with the refusal, and with skipInvalid it
+// is rejected instead.
+func (pr *planRows) load(r *csvdiff.Row, o csvdiff.Outcome, detail string) (csvdiff.Outcome, string) {
+	if rf, bad := pr.fore.judge(pr.vals, pr.consts, o == csvdiff.ToInsert); bad {
+		d := rf.detail()
+		if detail != "" {
+			d += "; " + detail
+		}
+		if pr.skipInvalid {
+			pr.foreseen.add(rf, r.Line, runfolder.Rejected)
+			return csvdiff.Rejected, d
+		}
+		pr.foreseen.add(rf, r.Line, runfolder.FromDiff(o))
+		detail = d
+	}
+	if o == csvdiff.ToUpdate {
+		pr.updates.keys = append(pr.updates.keys, string(r.Key))
+	}
+	return o, detail
 }
 
 func (pr *planRows) header(*csvdiff.Header) []string {
@@ -467,7 +496,13 @@ func (ex *existingSet) query(object, extField string, extra ...string) existence
 	return q
 }
 
-func (ex *existingSet) hash(v []byte) uint32 {
+// hash is the hash of a value of a field of type typ in canonical form. Picklist values
+// compare case-insensitively, as Salesforce matches them (docs/SALESFORCE.md): an export's
+// "Completed" is the record's "completed".
+func (ex *existingSet) hash(typ string, v []byte) uint32 {
+	if typ == "picklist" {
+		v = bytes.ToLower(v)
+	}
 	return uint32(maphash.Bytes(ex.seed, v))
 }
 
@@ -477,7 +512,7 @@ func (ex *existingSet) add(key, id string, get func(field string) any) error {
 	v = append(v, id...)
 	v = append(v, 0)
 	for _, c := range ex.compared {
-		h := ex.hash([]byte(sfCanonical(c.typ, get(c.field))))
+		h := ex.hash(c.typ, []byte(sfCanonical(c.typ, get(c.field))))
 		v = binary.LittleEndian.AppendUint32(v, h)
 	}
 	return ex.set.Add([]byte(key), v)
@@ -495,7 +530,7 @@ func (ex *existingSet) lookup(key []byte) (id string, hashes []byte, ok bool) {
 
 // differs reports whether value, in canonical form, differs from compared field i's hash.
 func (ex *existingSet) differs(hashes []byte, i int, value []byte) bool {
-	return ex.hash(value) != binary.LittleEndian.Uint32(hashes[4*i:])
+	return ex.hash(ex.compared[i].typ, value) != binary.LittleEndian.Uint32(hashes[4*i:])
 }
 
 // differing returns the compared fields (indexes into ex.compared) whose non-empty value in

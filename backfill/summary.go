@@ -56,6 +56,13 @@ type Summary struct {
 	RunFolder  string    `json:"run_folder"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
+
+	// Foreseen are the refusals the plan foresaw from describe, by code and field; with
+	// SkipInvalid their rows are rejected and never sent.
+	Foreseen    []Foreseen `json:"foreseen,omitempty"`
+	SkipInvalid bool       `json:"skip_invalid,omitempty"`
+	// Refusals compares, after an import, the refusals foreseen with Salesforce's.
+	Refusals *RefusalCheck `json:"refusals,omitempty"`
 }
 
 // Status is how a run ended.

@@ -77,6 +77,18 @@ type reportView struct {
 	// PlanReport is the reviewed plan's report in the run folder (plan-report.html), when
 	// the summary lists it.
 	PlanReport string
+	// Foreseen are the refusals the plan foresaw; Refusals, after an import, how
+	// Salesforce's compare.
+	Foreseen []foreseenRow
+	Refusals string
+	Misses   []string
+}
+
+// foreseenRow is one kind of refusal foreseen, for the report.
+type foreseenRow struct {
+	backfill.Foreseen
+	Lines, Examples string
+	LeftOut         bool
 }
 
 // checkView is a verify or an undo of the import, for the report.
@@ -276,6 +288,13 @@ func newReportView(s *backfill.Summary, view View) *reportView {
 		v.Jobs = append(v.Jobs, newJobRow(j))
 	}
 	v.Columns = newColumnRows(s)
+	for _, g := range s.Foreseen {
+		v.Foreseen = append(v.Foreseen, foreseenRow{Foreseen: g, Lines: joinLines(g.Lines, g.Count),
+			Examples: strings.TrimPrefix(examplesText(g.Examples), ", e.g. "), LeftOut: g.Outcome == runfolder.Rejected.String()})
+	}
+	if c := s.Refusals; c != nil {
+		v.Refusals, v.Misses = refusalText(c), c.Examples
+	}
 	for _, name := range slices.Sorted(maps.Keys(s.APICalls)) {
 		v.APICalls = append(v.APICalls, apiCallRow{Name: name, N: s.APICalls[name]})
 	}
@@ -290,10 +309,10 @@ func newReportView(s *backfill.Summary, view View) *reportView {
 
 // newVerdict judges the run. It is green ("ok") only when every planned row loaded (for
 // plan and clean: every row is ready) and nothing needs attention; amber ("warn") for what
-// must be read but does not stop the load: stale rows, rejected rows up to
-// backfill.WarnRejectedPercent, warnings (an assumed date order, an encoding, a skipped
-// preflight); red ("bad") for failed or unprocessed rows, more rejected rows than that, or a
-// plan import would refuse (preflight). already_newer rows count as accounted for: Salesforce
+// must be read but does not stop the load: stale rows, rejected rows up to the run's
+// rejected-rows limit (--max-rejected), refusals foreseen, warnings (an assumed date order,
+// an encoding, a skipped preflight); red ("bad") for failed or unprocessed rows, more
+// rejected rows than the limit, or a plan import would refuse (preflight). already_newer rows count as accounted for: Salesforce
 // holds newer data, so there was nothing to load.
 func newVerdict(s *backfill.Summary, view View) verdict {
 	n := s.Count
@@ -367,12 +386,18 @@ func attentionOf(s *backfill.Summary, imported bool, w backfill.Words) []attenti
 			backfill.Plural(n, "row"), verb(n, "it", "them"), verb(n, "it", "them"))
 	}
 	if n := s.Count(runfolder.Rejected); n > 0 {
+		// Red only past the limit an import refuses at: rejected rows within it are to be
+		// read, not a failure (the demo's two bad sample rows are amber).
 		tone := "warn"
-		if rejectedShare(s) > backfill.WarnRejectedPercent {
+		if rejectedShare(s) > s.RejectedLimit() {
 			tone = "bad"
 		}
 		add(tone, "", "%s of %s (%s) rejected: rejects.csv says why (the reasons are below).",
 			backfill.Group(n), backfill.Plural(s.Rows, "row"), percent(n, s.Rows))
+	}
+	if n := foreseenToLoad(s); n > 0 && !imported {
+		add("warn", w.Option(backfill.OptSkipInvalid, ""), "%s to load %s values Salesforce is expected to refuse (foreseen from describe: the refusals below, with the fix); to leave them out of the upload, plan again with",
+			backfill.Plural(n, "row"), verb(n, "holds", "hold"))
 	}
 	if len(s.Preflight) > 0 && !imported {
 		add("bad", w.Command(backfill.CmdPreflight, ""), "An import would refuse this plan: %s did not pass (the warning below says which and how to fix it).",
@@ -407,6 +432,17 @@ func attentionOf(s *backfill.Summary, imported bool, w backfill.Words) []attenti
 		add("warn", "", "Read the %s below before trusting this run.", backfill.Plural(k, "warning"))
 	}
 	return out
+}
+
+// foreseenToLoad counts the planned rows Salesforce is foreseen to refuse.
+func foreseenToLoad(s *backfill.Summary) int {
+	n := 0
+	for _, g := range s.Foreseen {
+		if g.Outcome != runfolder.Rejected.String() {
+			n += g.Count
+		}
+	}
+	return n
 }
 
 // endText says how the run that wrote s ended, from the status the job decided.

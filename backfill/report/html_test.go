@@ -644,3 +644,34 @@ func TestReportProveAndUndo(t *testing.T) {
 		t.Errorf("an example was not escaped")
 	}
 }
+
+// TestReportForeseen: the refusals a plan foresaw are grouped with their fix and example
+// lines, and after the import the report says how Salesforce's refusals compare.
+func TestReportForeseen(t *testing.T) {
+	s := importSummary()
+	s.Foreseen = []backfill.Foreseen{{Code: backfill.CodeRestrictedPick, Field: "nplms__Status__c", Label: "Status", Outcome: "to_insert",
+		Count: 7, Lines: []int{3, 8, 9, 12, 20}, Examples: []string{"Completed ", "finished"},
+		Message: "Status: bad value for restricted picklist field: finished", Fix: "use one of the picklist's values (enrolled, in_progress, completed)"}}
+	s.Refusals = &backfill.RefusalCheck{Foreseen: 7, Refused: 8, AsSaid: 7, Unforeseen: 1, Examples: []string{"line 30: refused with DUPLICATE_VALUE, not foreseen"}}
+	doc := renderReport(t, s)
+	sec := findID(doc, "foreseen")
+	if sec == nil {
+		t.Fatal("no foreseen section")
+	}
+	text := textOf(sec)
+	for _, want := range []string{"INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "Status", `"Completed "`, "3, 8, 9, 12, 20, …",
+		"fix: use one of the picklist's values", "7 sent that the plan foresaw Salesforce refusing: 7 refused as foreseen",
+		"1 refused that the plan did not foresee", "line 30: refused with DUPLICATE_VALUE"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("foreseen section lacks %q:\n%s", want, text)
+		}
+	}
+	var b bytes.Buffer
+	if err := report.PrintSummary(&b, s, "table"); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST on Status (nplms__Status__c): 7 rows, lines 3, 8, 9, 12, 20, …") ||
+		!strings.Contains(out, "refusals:      7 sent") {
+		t.Errorf("summary table:\n%s", out)
+	}
+}

@@ -23,6 +23,7 @@ func PrintSummary(w io.Writer, s *backfill.Summary, format string) error {
 	fmt.Fprintf(&b, "backfill %s: %s in %s\n\n", s.Command, backfill.Plural(s.Rows, "row"), s.Export.File)
 	writeOutcomes(&b, s)
 	writeWarnings(&b, s)
+	writeForeseen(&b, s)
 	writeChoices(&b, s)
 	writeJobs(&b, s)
 	fmt.Fprintf(&b, "\nrun folder:    %s\n", s.RunFolder)
@@ -152,4 +153,64 @@ func percent(n, total int) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(total))
+}
+
+// writeForeseen prints the refusals the plan foresaw, and after an import how Salesforce's
+// compare.
+func writeForeseen(b *strings.Builder, s *backfill.Summary) {
+	if len(s.Foreseen) > 0 {
+		b.WriteString("refusals foreseen from describe (the ledger's detail begins with the code):\n")
+		for _, g := range s.Foreseen {
+			fmt.Fprintf(b, "  %s on %s (%s): %s, lines %s%s\n", g.Code, g.Label, g.Field, backfill.Plural(g.Count, "row"),
+				joinLines(g.Lines, g.Count), examplesText(g.Examples))
+			if g.Outcome == runfolder.Rejected.String() {
+				b.WriteString("    left out of the upload (rejected)\n")
+			}
+			fmt.Fprintf(b, "    fix: %s\n", g.Fix)
+		}
+		b.WriteString("\n")
+	}
+	if c := s.Refusals; c != nil && (c.Foreseen+c.Refused+c.LeftOut > 0) {
+		fmt.Fprintf(b, "refusals:      %s\n", refusalText(c))
+		for _, e := range c.Examples {
+			fmt.Fprintf(b, "  - %s\n", e)
+		}
+		b.WriteString("\n")
+	}
+}
+
+// refusalText says how Salesforce's refusals compare with those foreseen.
+func refusalText(c *backfill.RefusalCheck) string {
+	var parts []string
+	if c.LeftOut > 0 {
+		parts = append(parts, fmt.Sprintf("%s foreseen and left out", backfill.Plural(c.LeftOut, "row")))
+	}
+	parts = append(parts, fmt.Sprintf("%s sent that the plan foresaw Salesforce refusing: %s refused as foreseen, %s refused with another code, %s loaded",
+		backfill.Group(c.Foreseen), backfill.Group(c.AsSaid), backfill.Group(c.OtherCode), backfill.Group(c.Accepted)))
+	parts = append(parts, fmt.Sprintf("%s refused that the plan did not foresee", backfill.Group(c.Unforeseen)))
+	return strings.Join(parts, "; ")
+}
+
+// joinLines lists example lines, with "…" when there are more rows.
+func joinLines(lines []int, count int) string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = fmt.Sprint(l)
+	}
+	s := strings.Join(out, ", ")
+	if count > len(lines) {
+		s += ", …"
+	}
+	return s
+}
+
+func examplesText(ex []string) string {
+	if len(ex) == 0 {
+		return ""
+	}
+	q := make([]string, len(ex))
+	for i, e := range ex {
+		q[i] = fmt.Sprintf("%q", e)
+	}
+	return ", e.g. " + strings.Join(q, ", ")
 }

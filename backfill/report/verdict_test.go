@@ -9,8 +9,8 @@ import (
 
 // TestVerdict checks each rule of the verdict: green only when every planned row loaded (or,
 // for plan and clean, every row is ready) and nothing needs attention; amber for what needs
-// reading; red for failed or unprocessed rows, more than 1% rejected, or a plan import would
-// refuse.
+// reading; red for failed or unprocessed rows, more rejected than the limit, or a plan import
+// would refuse.
 func TestVerdict(t *testing.T) {
 	summary := func(command string, outcomes map[string]int, edit ...func(*backfill.Summary)) *backfill.Summary {
 		s := &backfill.Summary{Command: command, Outcomes: outcomes, Export: backfill.InputInfo{File: "exports/enrollments.csv"}}
@@ -66,8 +66,13 @@ func TestVerdict(t *testing.T) {
 		{"import: 1% rejected", summary("import", map[string]int{"created": 99, "rejected": 1}),
 			"warn", "99 of 99 planned rows loaded", []string{"warn: 1 of 100 rows (1.0%) rejected: rejects.csv says why (the reasons are below)."},
 			0, attentionText},
-		{"import: over 1% rejected", summary("import", map[string]int{"created": 98, "rejected": 2}),
-			"bad", "98 of 98 planned rows loaded", []string{"bad: 2 of 100 rows (2.0%) rejected"},
+		{"import: over 1% rejected, within the limit", summary("import", map[string]int{"created": 98, "rejected": 2}),
+			"warn", "98 of 98 planned rows loaded", []string{"warn: 2 of 100 rows (2.0%) rejected"},
+			0, attentionText},
+		{"import: over the limit rejected (with --max-rejected 10)", summary("import", map[string]int{"created": 88, "rejected": 12}, func(s *backfill.Summary) {
+			s.MaxRejected, s.Status = 10, backfill.StatusDone
+		}),
+			"bad", "88 of 88 planned rows loaded", []string{"bad: 12 of 100 rows (12.0%) rejected"},
 			0, attentionText},
 		{"plan: 62.5% rejected", summary("plan", map[string]int{"to_insert": 15, "rejected": 25}, func(s *backfill.Summary) {
 			s.Warnings = []backfill.Warning{{Kind: "rejected", Count: 25, Message: "25 rows of 40 (62.5%) were rejected"}}
@@ -94,6 +99,16 @@ func TestVerdict(t *testing.T) {
 				"bad: An import would refuse this plan: 1 preflight check did not pass (the warning below says which and how to fix it). backfill preflight",
 				"warn: Read the 1 warning below before trusting this run."},
 			0, attentionText},
+		{"plan: refusals foreseen", summary("plan", map[string]int{"to_insert": 40}, func(s *backfill.Summary) {
+			s.Foreseen = []backfill.Foreseen{{Code: backfill.CodeInvalidEmail, Label: "Learner Email", Outcome: "to_insert", Count: 2}}
+		}),
+			"warn", "40 of 40 rows", []string{"warn: 2 rows to load hold values Salesforce is expected to refuse (foreseen from describe: the refusals below, with the fix); to leave them out of the upload, plan again with --skip-invalid"},
+			0, attentionText},
+		{"plan: refusals left out", summary("plan", map[string]int{"to_insert": 98, "rejected": 2}, func(s *backfill.Summary) {
+			s.MaxRejected = 5
+			s.Foreseen = []backfill.Foreseen{{Code: backfill.CodeInvalidEmail, Label: "Learner Email", Outcome: "rejected", Count: 2}}
+		}),
+			"warn", "98 of 100 rows", []string{"warn: 2 of 100 rows (2.0%) rejected"}, 0, attentionText},
 		{"import: a warning", summary("import", map[string]int{"created": 5}, func(s *backfill.Summary) {
 			s.Warnings = []backfill.Warning{{Kind: "journal", Message: "journal.jsonl was missing"}}
 		}),
