@@ -241,7 +241,7 @@ func (w *workFolder) recheck(ctx context.Context) error {
 		q := existenceQuery{Object: w.info.Object, ExtField: w.info.ExternalIDField}
 		_, err = lookup(ctx, w.sf, w.j, q, keys, func(sfclient.Record) error { found++; return nil })
 	} else {
-		found, err = writeBefore(ctx, w.sf, w.j, w.folder, w.info, keys, runfolder.BeforeImportFile)
+		found, err = writeBefore(ctx, w.sf, w.j, w.folder, w.info, keys, runfolder.BeforeImportFile, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("re-check %s: %w", w.info.Object, err)

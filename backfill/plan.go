@@ -175,7 +175,7 @@ func (p *planning) write(ctx context.Context, folder *runfolder.Folder, ex *exis
 	sum.Object, sum.ExternalIDField = p.target.Object, p.target.ExternalIDField
 	sum.Mapping, sum.Unmapped = p.target.mappingSummary()
 	sum.RunFolder = folder.Name()
-	sum.Files = append(out.Files(), files(runfolder.ReportFile, runfolder.PlanFile, runfolder.BeforeFile, runfolder.RunLogFile)...)
+	sum.Files = append(out.Files(), files(runfolder.DifferencesFile, runfolder.ReportFile, runfolder.PlanFile, runfolder.BeforeFile, runfolder.RunLogFile)...)
 	sum.ByDay, sum.Reasons = out.stats.Days(), out.stats.Reasons()
 	sum.APICalls = p.sf.CallCounts()
 	sum.DateLayouts, sum.Warnings = dateLayouts(j.words(), p.idx)
@@ -201,7 +201,7 @@ func (p *planning) write(ctx context.Context, folder *runfolder.Folder, ex *exis
 		Mapping: sum.Mapping, UpdateStale: opts.UpdateStale, InstanceURL: p.sf.InstanceURL(), APIVersion: p.sf.APIVersion(),
 		FoldKeys: p.target.foldKeys(), Flags: opts.shaping(), Login: loginOf(opts.Org)}
 	w := &workFolder{j: j, folder: folder, info: info, summary: sum, sf: p.sf, preflight: p.preflight}
-	if _, err := writeBefore(ctx, p.sf, j, folder, info, rows.updates, runfolder.BeforeFile); err != nil {
+	if sum.Differences, err = readDifferences(ctx, p.sf, j, folder, info, rows); err != nil {
 		return nil, err
 	}
 	seal, org, err := identify(ctx, p.sf)
@@ -283,11 +283,17 @@ type planRows struct {
 	fore        *foreseer
 	foreseen    foreseenSet
 	skipInvalid bool
+	// diff keeps the rows that differ, for differences.csv; updCol is the column of the
+	// export's Updated At (-1 for none), which tells whose version is newer.
+	diff   diffRows
+	updCol int
+	dcols  []int // the compared fields that differ in the row being matched
 }
 
 func newPlanRows(t *Target, ex *existingSet, idx *csvdiff.Index, opts *PlanOptions, orderCol int) *planRows {
 	pr := &planRows{t: t, ex: ex, updateStale: opts.UpdateStale, maxPart: maxUploadBytes(opts.Org), vals: make([][]byte, len(t.Columns)),
-		updates: &sliceKeys{fold: t.foldKeys()}, fore: newForeseer(t), skipInvalid: opts.SkipInvalid}
+		updates: &sliceKeys{fold: t.foldKeys()}, fore: newForeseer(t), skipInvalid: opts.SkipInvalid,
+		diff: diffRows{fold: t.foldKeys()}, updCol: t.updatedColumn(&idx.Header)}
 	maxPart := pr.maxPart
 	for _, f := range t.constantFields() {
 		pr.consts = append(pr.consts, t.Constants[f])
@@ -344,7 +350,7 @@ func (pr *planRows) Match(r *csvdiff.Row) (csvdiff.Outcome, string) {
 	if !ok {
 		return pr.load(r, csvdiff.ToInsert, "")
 	}
-	pr.diffs = pr.diffs[:0]
+	pr.diffs, pr.dcols = pr.diffs[:0], pr.dcols[:0]
 	for i, c := range pr.ex.compared {
 		v := pr.vals[c.col]
 		if len(v) == 0 {
@@ -352,16 +358,38 @@ func (pr *planRows) Match(r *csvdiff.Row) (csvdiff.Outcome, string) {
 		}
 		if pr.ex.differs(hashes, i, v) {
 			pr.diffs = append(pr.diffs, c.field)
+			pr.dcols = append(pr.dcols, i)
 		}
 	}
 	if len(pr.diffs) == 0 {
 		return csvdiff.Exists, id
 	}
-	detail := id + ": Salesforce differs in " + strings.Join(pr.diffs, ", ")
-	if pr.updateStale {
-		return pr.load(r, csvdiff.ToUpdate, detail)
+	dr := diffRow{line: r.Line, key: string(r.Key), id: id, outcome: runfolder.Stale, fields: append([]int(nil), pr.dcols...),
+		sfAt: pr.ex.updatedAt(hashes)}
+	for _, i := range pr.dcols {
+		dr.export = append(dr.export, string(pr.vals[pr.ex.compared[i].col]))
 	}
-	return csvdiff.Stale, detail
+	if pr.updCol >= 0 {
+		dr.exAt = parseBulkTime(string(pr.vals[pr.updCol]))
+	}
+	dr.later = laterOf(dr.sfAt, dr.exAt)
+	detail := id + ": Salesforce differs in " + strings.Join(pr.diffs, ", ")
+	switch dr.later {
+	case LaterSalesforce:
+		// The package refuses an older version ("old timestamp"): nothing to send.
+		detail += fmt.Sprintf("; Salesforce holds a newer version (Updated At %s, the export's %s)", fmtInstant(dr.sfAt), fmtInstant(dr.exAt))
+	case LaterExport:
+		detail += "; the export's Updated At is later"
+	}
+	o := csvdiff.Stale
+	if pr.updateStale && dr.later != LaterSalesforce {
+		o, detail = pr.load(r, csvdiff.ToUpdate, detail)
+	}
+	if o != csvdiff.Rejected {
+		dr.outcome = runfolder.FromDiff(o)
+		pr.diff.rows = append(pr.diff.rows, dr)
+	}
+	return o, detail
 }
 
 // load plans row r as o (to_insert or to_update, with detail), unless Salesforce is
@@ -467,6 +495,9 @@ type existingSet struct {
 	set      *csvdiff.KeySet
 	seed     maphash.Seed
 	compared []comparedField
+	// updated is the compared field whose value is also kept as an instant (the Updated
+	// At, differences.go), -1 for none.
+	updated int
 }
 
 type comparedField struct {
@@ -478,7 +509,7 @@ type comparedField struct {
 // newExistingSet keeps, for each record added, its Id and the hashes of the fields compared:
 // every field of cols (a plan's columns, in to_import.csv's order) but the external id.
 func newExistingSet(cols []runfolder.Mapping, extField string, fold bool, sizeHint int) *existingSet {
-	ex := &existingSet{set: csvdiff.NewKeySet(sizeHint, fold), seed: maphash.MakeSeed()}
+	ex := &existingSet{set: csvdiff.NewKeySet(sizeHint, fold), seed: maphash.MakeSeed(), updated: -1}
 	for i, c := range cols {
 		if c.Field != extField {
 			ex.compared = append(ex.compared, comparedField{col: i, field: c.Field, typ: c.Type})
@@ -514,6 +545,10 @@ func (ex *existingSet) add(key, id string, get func(field string) any) error {
 	for _, c := range ex.compared {
 		h := ex.hash(c.typ, []byte(sfCanonical(c.typ, get(c.field))))
 		v = binary.LittleEndian.AppendUint32(v, h)
+	}
+	if ex.updated >= 0 {
+		c := ex.compared[ex.updated]
+		v = appendUpdated(v, sfCanonical(c.typ, get(c.field)))
 	}
 	return ex.set.Add([]byte(key), v)
 }
@@ -587,6 +622,7 @@ func (s timeSet) get(key string) (time.Time, bool) {
 func lookupExisting(ctx context.Context, sf Salesforce, j *job, t *Target, idx *csvdiff.Index) (*existingSet, error) {
 	cols, _ := t.mappingSummary()
 	ex := newExistingSet(cols, t.ExternalIDField, t.foldKeys(), idx.NumCandidates()/4)
+	ex.keepUpdated(t.updatedColumn(&idx.Header))
 	q := ex.query(t.Object, t.ExternalIDField)
 	_, err := lookup(ctx, sf, j, q, indexKeys{idx}, func(r sfclient.Record) error {
 		key := r.String(t.ExternalIDField)

@@ -63,6 +63,8 @@ type Summary struct {
 	SkipInvalid bool       `json:"skip_invalid,omitempty"`
 	// Refusals compares, after an import, the refusals foreseen with Salesforce's.
 	Refusals *RefusalCheck `json:"refusals,omitempty"`
+	// Differences are the values of the stale and to-update rows (differences.csv).
+	Differences *Differences `json:"differences,omitempty"`
 }
 
 // Status is how a run ended.

@@ -82,6 +82,23 @@ type reportView struct {
 	Foreseen []foreseenRow
 	Refusals string
 	Misses   []string
+	// Differences are the stale and to-update rows' values, by group.
+	Differences []diffGroupView
+}
+
+// diffGroupView is a group of rows that differ, for the report: one table row per
+// differing field of its first rows.
+type diffGroupView struct {
+	Title        string
+	Count, Shown int
+	Rows         []diffValueRow
+}
+
+type diffValueRow struct {
+	Line                     int
+	Key, Field, SF, Export   string
+	SFUpdated, ExportUpdated string
+	First                    bool // the first field of its row: the row's line, key and times show
 }
 
 // foreseenRow is one kind of refusal foreseen, for the report.
@@ -294,6 +311,18 @@ func newReportView(s *backfill.Summary, view View) *reportView {
 	}
 	if c := s.Refusals; c != nil {
 		v.Refusals, v.Misses = refusalText(c), c.Examples
+	}
+	if d := s.Differences; d != nil {
+		for _, g := range d.Groups {
+			gv := diffGroupView{Title: fmt.Sprintf("%s: %s", g.Outcome, laterWords(g.Later, d.UpdatedField)), Count: g.Count, Shown: len(g.Samples)}
+			for _, x := range g.Samples {
+				for i, f := range x.Values {
+					gv.Rows = append(gv.Rows, diffValueRow{Line: x.Line, Key: x.Key, Field: f.Field, SF: f.Salesforce, Export: f.Export,
+						SFUpdated: x.SalesforceUpdatedAt, ExportUpdated: x.ExportUpdatedAt, First: i == 0})
+				}
+			}
+			v.Differences = append(v.Differences, gv)
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.APICalls)) {
 		v.APICalls = append(v.APICalls, apiCallRow{Name: name, N: s.APICalls[name]})

@@ -675,3 +675,25 @@ func TestReportForeseen(t *testing.T) {
 		t.Errorf("summary table:\n%s", out)
 	}
 }
+
+// TestReportDifferences: stale and to-update rows show each differing field's two values
+// and which Updated At is later, grouped, with a count.
+func TestReportDifferences(t *testing.T) {
+	s := importSummary()
+	s.Differences = &backfill.Differences{Rows: 8, SalesforceNewer: 8, UpdatedField: "nplms__Updated_At__c",
+		Fields: []backfill.FieldCount{{Field: "nplms__Progress__c", Rows: 8}},
+		Groups: []backfill.DiffGroup{{Outcome: "stale", Later: backfill.LaterSalesforce, Count: 8, Samples: []backfill.DiffSample{
+			{Line: 12, Key: "k-12", ID: "a0E000000000012AAA", SalesforceUpdatedAt: "2026-01-10T03:03:00Z", ExportUpdatedAt: "2026-01-07T03:03:00Z",
+				Values: []backfill.FieldValue{{Field: "nplms__Progress__c", Salesforce: "100", Export: "75"}}}}}}}
+	sec := findID(renderReport(t, s), "differences")
+	if sec == nil {
+		t.Fatal("no differences section")
+	}
+	text := textOf(sec)
+	for _, want := range []string{"stale: Salesforce's Updated At is later (a newer version: never sent): 8", "k-12", "nplms__Progress__c",
+		"100", "75", "2026-01-10T03:03:00Z / 2026-01-07T03:03:00Z", "The first 1 rows of 8", "differences.csv"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("differences section lacks %q:\n%s", want, text)
+		}
+	}
+}

@@ -24,6 +24,7 @@ func PrintSummary(w io.Writer, s *backfill.Summary, format string) error {
 	writeOutcomes(&b, s)
 	writeWarnings(&b, s)
 	writeForeseen(&b, s)
+	writeDifferences(&b, s)
 	writeChoices(&b, s)
 	writeJobs(&b, s)
 	fmt.Fprintf(&b, "\nrun folder:    %s\n", s.RunFolder)
@@ -213,4 +214,45 @@ func examplesText(ex []string) string {
 		q[i] = fmt.Sprintf("%q", e)
 	}
 	return ", e.g. " + strings.Join(q, ", ")
+}
+
+// writeDifferences prints what the stale and to-update rows differ in.
+func writeDifferences(b *strings.Builder, s *backfill.Summary) {
+	d := s.Differences
+	if d == nil || d.Rows == 0 {
+		return
+	}
+	var fields []string
+	for _, f := range d.Fields {
+		fields = append(fields, fmt.Sprintf("%s %s", f.Field, backfill.Group(f.Rows)))
+	}
+	fmt.Fprintf(b, "differences:   %s %s from Salesforce (%s has both values): %s\n", backfill.Plural(d.Rows, "row"),
+		verb(d.Rows, "differs", "differ"), runfolder.DifferencesFile, strings.Join(fields, ", "))
+	for _, g := range d.Groups {
+		fmt.Fprintf(b, "  %s, %s: %s\n", g.Outcome, laterWords(g.Later, d.UpdatedField), backfill.Group(g.Count))
+		for _, x := range g.Samples {
+			var vals []string
+			for _, v := range x.Values {
+				vals = append(vals, fmt.Sprintf("%s %q -> %q", v.Field, v.Salesforce, v.Export))
+			}
+			fmt.Fprintf(b, "    line %d %s: %s\n", x.Line, x.Key, strings.Join(vals, "; "))
+		}
+	}
+	b.WriteString("\n")
+}
+
+// laterWords says whose Updated At is later in a group of differing rows.
+func laterWords(later, field string) string {
+	switch later {
+	case backfill.LaterSalesforce:
+		return "Salesforce's Updated At is later (a newer version: never sent)"
+	case backfill.LaterExport:
+		return "the export's Updated At is later"
+	case backfill.LaterSame:
+		return "the same Updated At"
+	}
+	if field == "" {
+		return "no Updated At loaded to tell which is newer"
+	}
+	return "an Updated At missing on one side"
 }
