@@ -153,6 +153,10 @@ func loadPlan(ctx context.Context, j *job, o *FolderOptions, command Command, im
 	if err := w.readSummary(true); err != nil {
 		return nil, err
 	}
+	w.summary.Approval = w.info.Approval
+	if imp != nil && imp.RequireApproval && w.info.Approval == nil {
+		return nil, &ApprovalError{Dir: o.Dir, Err: ErrNotApproved}
+	}
 	if imp != nil {
 		w.summary.MaxRejected = maxRejected(imp.MaxRejected)
 		if w.summary.decide(false); w.summary.Status == StatusTooManyRejected {
@@ -162,6 +166,13 @@ func loadPlan(ctx context.Context, j *job, o *FolderOptions, command Command, im
 	if err := w.login(ctx, o); err != nil {
 		return nil, err
 	}
+	// The summary names the org and the user this load runs as (the plan's seal keeps the
+	// planner's).
+	_, org, err := identify(ctx, w.sf)
+	if err != nil {
+		return nil, err
+	}
+	org.Login, w.summary.Org = w.info.Login, org
 	if imp != nil {
 		if err := w.recheck(ctx); err != nil {
 			return nil, err
@@ -293,6 +304,9 @@ func (w *workFolder) load(ctx context.Context) (*LoadResult, error) {
 		if !st.Lost {
 			st.LoadStart = w.j.now()
 		}
+	}
+	if !st.LoadStart.IsZero() {
+		w.summary.LoadStartedAt = st.LoadStart // the load's own time, without the review's
 	}
 	l := w.importLoader(jr)
 	if err := l.run(ctx); err != nil {

@@ -76,7 +76,8 @@ const (
 	CmdVerify     Command = "verify"
 	CmdUndo       Command = "undo"
 	CmdClean      Command = "clean"
-	CmdOrg        Command = "org" // the local emulator
+	CmdOrg        Command = "org"     // the local emulator
+	CmdApprove    Command = "approve" // record who approved a reviewed plan
 )
 
 // Front is what every job gets from the front end that runs it (the CLI, a web page, a
@@ -191,6 +192,8 @@ type ImportPlanOptions struct {
 	// their values): a reviewed plan is loaded as it is, so any is refused with a
 	// [*ShapingError] naming the plan's own value.
 	Shaping map[Option]string
+	// RequireApproval refuses a plan nobody approved ([Approve]) with an [*ApprovalError].
+	RequireApproval bool
 }
 
 // ResumeOptions are the options of [Resume].
@@ -294,6 +297,24 @@ func ShapingOptions() []Option {
 	out := make([]Option, len(shapingOptions))
 	for i, s := range shapingOptions {
 		out[i] = s.opt
+	}
+	return out
+}
+
+// given returns the shaping options given other values than their defaults, by option
+// name (the run folder aside): the options a plan was made with, for the command that
+// makes it again.
+func (o *PlanOptions) given() map[string]string {
+	out := map[string]string{}
+	for _, s := range shapingOptions {
+		v := s.get(o)
+		switch {
+		case s.opt == OptOut, v == "", v == "false",
+			s.opt == OptSince && v == DefaultCutoff.Format(time.RFC3339),
+			s.opt == OptEncoding && v == "utf-8":
+			continue
+		}
+		out[string(s.opt)] = v
 	}
 	return out
 }

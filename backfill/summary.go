@@ -65,6 +65,29 @@ type Summary struct {
 	Refusals *RefusalCheck `json:"refusals,omitempty"`
 	// Differences are the values of the stale and to-update rows (differences.csv).
 	Differences *Differences `json:"differences,omitempty"`
+	// Options are the options that shaped the plan, those not at their default, by name
+	// (update_stale, since, ...): what makes the plan again.
+	Options map[string]string `json:"options,omitempty"`
+	// Samples are the first rows of each planned outcome, their values as uploaded.
+	Samples []OutcomeSample `json:"samples,omitempty"`
+	// Approval is who approved the plan (backfill/approve.go), once someone did.
+	Approval *runfolder.Approval `json:"approval,omitempty"`
+	// LoadStartedAt is when the load began (after the review and the confirmation), for
+	// how long it took.
+	LoadStartedAt time.Time `json:"load_started_at,omitzero"`
+}
+
+// OutcomeSample is the first rows of one planned outcome, as to_import.csv holds them.
+type OutcomeSample struct {
+	Outcome string      `json:"outcome"`
+	Fields  []string    `json:"fields"` // to_import.csv's header
+	Rows    []SampleRow `json:"rows"`
+}
+
+// SampleRow is one row of a sample: its line in the export and its values as uploaded.
+type SampleRow struct {
+	Line   int      `json:"line"`
+	Values []string `json:"values"`
 }
 
 // Status is how a run ended.
