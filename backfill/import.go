@@ -168,7 +168,7 @@ func loadPlan(ctx context.Context, j *job, o *FolderOptions, command Command, im
 	}
 	// The summary names the org and the user this load runs as (the plan's seal keeps the
 	// planner's).
-	_, org, err := identify(ctx, w.sf)
+	_, org, err := identify(ctx, w.sf, w.org)
 	if err != nil {
 		return nil, err
 	}

@@ -204,7 +204,7 @@ func (p *planning) write(ctx context.Context, folder *runfolder.Folder, ex *exis
 	if sum.Differences, err = readDifferences(ctx, p.sf, j, folder, info, rows); err != nil {
 		return nil, err
 	}
-	seal, org, err := identify(ctx, p.sf)
+	seal, org, err := identify(ctx, p.sf, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -225,11 +225,13 @@ func (p *planning) write(ctx context.Context, folder *runfolder.Folder, ex *exis
 }
 
 // identify returns the org, user and instance a plan is made for, for its seal and its
-// summary.
-func identify(ctx context.Context, sf Salesforce) (runfolder.Seal, *OrgInfo, error) {
-	org, err := sf.Organization(ctx)
-	if err != nil {
-		return runfolder.Seal{}, nil, fmt.Errorf("read the org's Id for the plan's seal: %w", err)
+// summary. org is the Organization record when the caller has read it already, else nil.
+func identify(ctx context.Context, sf Salesforce, org *sfclient.Organization) (runfolder.Seal, *OrgInfo, error) {
+	if org == nil {
+		var err error
+		if org, err = sf.Organization(ctx); err != nil {
+			return runfolder.Seal{}, nil, fmt.Errorf("read the org's Id for the plan's seal: %w", err)
+		}
 	}
 	s := runfolder.Seal{OrgID: org.ID, OrgName: org.Name, InstanceURL: sf.InstanceURL()}
 	info := &OrgInfo{Name: org.Name, ID: org.ID, InstanceURL: sf.InstanceURL(), Sandbox: org.IsSandbox}
