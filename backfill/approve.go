@@ -16,49 +16,50 @@ import (
 // (runfolder.Approval): import --plan shows it, and with ImportPlanOptions.RequireApproval
 // refuses a plan nobody approved; any edit to it is refused as a broken seal.
 
-// ApproveOptions are the options of [Approve].
+// ApproveOptions are the options of [Approve]. The login in FolderOptions is not used:
+// approving reads and writes the run folder only.
 type ApproveOptions struct {
-	Front
-	Dir  string // the plan's run folder
-	By   string // who approves: a name or an email, as the team names people
-	Note string // what the approver says, optional
+	FolderOptions
+	By   string // who approves: a name or an email, as the team names people (required)
+	Note string // what the approver says or checked, optional
 }
 
-// Sentinels an [ApprovalError] wraps.
+// Sentinels: [ErrNotApproved] in an [ApprovalError]; the others in a [FolderError] from
+// [Approve].
 var (
 	ErrNotApproved     = errors.New("the plan has not been approved")
-	ErrAlreadyApproved = errors.New("the plan is already approved")
-	ErrAlreadyLoading  = errors.New("the plan's load has started: approval comes before it")
+	ErrAlreadyApproved = errors.New("already approved")
+	ErrLoadStarted     = errors.New("its load has started") // a plan is approved before it is loaded
 )
 
-// ApprovalError is a plan that cannot be loaded for want of an approval, or approved
-// (again, or once loading): nothing was written to Salesforce or to the plan.
+// ApprovalError is a plan import --plan refuses for want of an approval
+// (ImportPlanOptions.RequireApproval): nothing was written to Salesforce.
 type ApprovalError struct {
-	Dir      string
-	Err      error
-	Approval *runfolder.Approval // the approval the plan holds, when it holds one
+	Dir string
+	Err error // ErrNotApproved
 }
 
 func (e *ApprovalError) Error() string {
-	switch {
-	case errors.Is(e.Err, ErrNotApproved):
-		return fmt.Sprintf("the plan in %s has not been approved", e.Dir)
-	case e.Approval != nil:
-		return fmt.Sprintf("the plan in %s was approved by %s at %s", e.Dir, e.Approval.By, e.Approval.At.UTC().Format("2006-01-02 15:04 UTC"))
-	}
-	return fmt.Sprintf("%s: %v", e.Dir, e.Err)
+	return fmt.Sprintf("the plan in %s has not been approved", e.Dir)
 }
 
 func (e *ApprovalError) Unwrap() error { return e.Err }
 
-// Approve records that opts.By approved the plan in opts.Dir: it takes the folder's lock,
-// checks the plan's seal and that its load has not started and that nobody approved it
-// yet, writes the sealed approval into plan.json and renders report.html again with it. It
-// needs no login. It returns the plan's summary, with the approval.
-func Approve(ctx context.Context, opts ApproveOptions) (*Summary, error) {
+// Approve records that opts.By approved the plan in opts.Dir for loading, offline (no
+// login), with the folder's lock held: plan.json gets the approval (who, when, the note)
+// under a seal of its own covering the plan's, and report.html is rendered again with it.
+// It refuses a folder whose seal is broken (a [*runfolder.SealError]), a plan an import
+// would refuse (too many rejected rows: a [*RejectedError]), a plan whose load has started
+// (a [*FolderError] wrapping [ErrLoadStarted]) and a plan already approved (a [*FolderError]
+// wrapping [ErrAlreadyApproved]; the approval returned is the earlier one). It returns the
+// approval recorded.
+func Approve(ctx context.Context, opts ApproveOptions) (*runfolder.Approval, error) {
 	by := strings.TrimSpace(opts.By)
 	if by == "" {
-		return nil, optionErr(OptBy, "", ErrRequired)
+		return nil, optionErr(OptApprovedBy, "", ErrRequired)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	j := newJob(opts.Front)
 	defer j.close()
@@ -70,19 +71,19 @@ func Approve(ctx context.Context, opts ApproveOptions) (*Summary, error) {
 	if err := w.checkSealed(CmdApprove); err != nil {
 		return nil, err
 	}
-	if w.journal.Started {
-		return nil, &ApprovalError{Dir: opts.Dir, Err: ErrAlreadyLoading, Approval: w.info.Approval}
-	}
 	if a := w.info.Approval; a != nil {
-		return nil, &ApprovalError{Dir: opts.Dir, Err: ErrAlreadyApproved, Approval: a}
+		return a, &FolderError{Dir: opts.Dir, Want: CmdApprove, Err: ErrAlreadyApproved}
 	}
-	if err := ctx.Err(); err != nil {
+	if w.journal.Started || w.journal.Missing {
+		return nil, &FolderError{Dir: opts.Dir, Want: CmdApprove, Err: ErrLoadStarted}
+	}
+	if err := w.readSummary(true); err != nil {
 		return nil, err
+	}
+	if w.summary.Ended() == StatusTooManyRejected {
+		return nil, w.summary.RejectedError()
 	}
 	if err := j.attach(w.folder); err != nil {
-		return nil, err
-	}
-	if err := w.readSummary(false); err != nil {
 		return nil, err
 	}
 	a := runfolder.Approval{By: by, Note: strings.TrimSpace(opts.Note), At: j.now(), Version: j.front.Version}
@@ -90,10 +91,10 @@ func Approve(ctx context.Context, opts ApproveOptions) (*Summary, error) {
 		return nil, fmt.Errorf("record the approval: %w", err)
 	}
 	j.log.Info("plan approved", zap.String("by", by), zap.String("note", a.Note), zap.String("plan", w.info.Seal.ID))
-	// summary.json is sealed: only the report shows the approval until the import.
+	// summary.json is sealed: the report shows the approval now, the import's summary later.
 	w.summary.Approval = w.info.Approval
 	if err := writeReport(j, w.folder, w.summary); err != nil {
 		return nil, err
 	}
-	return w.summary, nil
+	return w.info.Approval, nil
 }

@@ -331,7 +331,7 @@ func (l *loader) jobSummaries(ctx context.Context) []JobSummary {
 		js := JobSummary{ID: ps.Job, Part: n, Rows: l.partRows(n), Bytes: l.partSize(n), State: ps.State,
 			ErrorMessage: ps.JobError, Note: ps.Note}
 		if ps.Job != "" {
-			js.SetupURL = setupPath(ps.Job)
+			js.SetupURL = setupURL(l.sf.InstanceURL(), ps.Job)
 			if job, err := l.sf.JobInfo(ctx, ps.Job); err == nil {
 				js.State, js.ErrorMessage = job.State, job.ErrorMessage
 				js.Processed, js.Failed = int(job.NumberRecordsProcessed), int(job.NumberRecordsFailed)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -352,7 +353,8 @@ func (w *workFolder) final() (*Summary, error) {
 	return s, nil
 }
 
-// setupPath is where a job is found in Setup > Bulk Data Load Jobs, as the sf CLI prints it.
-func setupPath(jobID string) string {
-	return "/lightning/setup/AsyncApiJobStatus/page?address=%2F" + jobID
+// setupURL is where a job is found in Setup > Bulk Data Load Jobs, as the sf CLI prints it,
+// on the org's instance: a link a person can open.
+func setupURL(instance, jobID string) string {
+	return strings.TrimRight(instance, "/") + "/lightning/setup/AsyncApiJobStatus/page?address=%2F" + jobID
 }

@@ -52,12 +52,13 @@ const (
 	OptSandbox             Option = "sandbox"
 	OptTargetOrg           Option = "target_org"
 	OptInstanceURL         Option = "instance_url"
+	OptLoginURL            Option = "login_url"
 )
 
 // The options of the reviewer's wave: refusals foreseen, approval.
 const (
 	OptSkipInvalid     Option = "skip_invalid"     // leave rows Salesforce would refuse out of the upload
-	OptBy              Option = "by"               // who approves a plan
+	OptApprovedBy      Option = "by"               // who approves a plan
 	OptNote            Option = "note"             // the approval's note
 	OptRequireApproval Option = "require_approval" // load a plan only once approved
 )

@@ -180,6 +180,7 @@ func (p *planning) write(ctx context.Context, folder *runfolder.Folder, ex *exis
 	sum.APICalls = p.sf.CallCounts()
 	sum.DateLayouts, sum.Warnings = dateLayouts(j.words(), p.idx)
 	sum.Foreseen, sum.SkipInvalid = rows.foreseen.list(j.words(), p.target.ObjectLabel), opts.SkipInvalid
+	sum.Samples, sum.Options = rows.samples, opts.given()
 	sum.Warnings = append(append(sum.Warnings, rejectedWarnings(j.words(), sum)...), cutoffWarning(j, opts.Export.Since)...)
 	sum.Warnings = append(sum.Warnings, foreseenWarnings(j.words(), sum.Foreseen)...)
 	if p.preflight != nil {
@@ -290,6 +291,33 @@ type planRows struct {
 	diff   diffRows
 	updCol int
 	dcols  []int // the compared fields that differ in the row being matched
+	// samples are the first rows of each outcome written, with the outcome's count.
+	samples []OutcomeSample
+}
+
+// maxOutcomeSamples is how many rows of each planned outcome the summary shows.
+const maxOutcomeSamples = 5
+
+// sample counts row r (to_insert or to_update, its values in vals) and keeps it when it
+// is among its outcome's first.
+func (pr *planRows) sample(r *csvdiff.Row) {
+	o := runfolder.FromDiff(r.Outcome).String()
+	i := 0
+	for i < len(pr.samples) && pr.samples[i].Outcome != o {
+		i++
+	}
+	if i == len(pr.samples) {
+		pr.samples = append(pr.samples, OutcomeSample{Outcome: o, Fields: pr.header(nil)})
+	}
+	s := &pr.samples[i]
+	s.Count++
+	if len(s.Rows) < maxOutcomeSamples {
+		vals := make([]string, 0, len(pr.vals)+len(pr.consts))
+		for _, v := range pr.vals {
+			vals = append(vals, string(v))
+		}
+		s.Rows = append(s.Rows, SampleRow{Line: r.Line, Values: append(vals, pr.consts...)})
+	}
 }
 
 func newPlanRows(t *Target, ex *existingSet, idx *csvdiff.Index, opts *PlanOptions, orderCol int) *planRows {
@@ -433,6 +461,7 @@ func (pr *planRows) write(w *csvdiff.Writer, _ *csvdiff.Header, r *csvdiff.Row) 
 	if !pr.sawFirst {
 		pr.hdrLen, pr.sawFirst = w.Offset(), true
 	}
+	pr.sample(r)
 	if pr.order != nil {
 		return pr.writeOrdered(w)
 	}

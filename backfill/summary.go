@@ -80,6 +80,7 @@ type Summary struct {
 // OutcomeSample is the first rows of one planned outcome, as to_import.csv holds them.
 type OutcomeSample struct {
 	Outcome string      `json:"outcome"`
+	Count   int         `json:"count"`  // rows of the outcome, of which Rows are the first
 	Fields  []string    `json:"fields"` // to_import.csv's header
 	Rows    []SampleRow `json:"rows"`
 }

@@ -84,6 +84,12 @@ type reportView struct {
 	Misses   []string
 	// Differences are the stale and to-update rows' values, by group.
 	Differences []diffGroupView
+	// Org names the org the run is for (OrgLine), Approval who approved its plan
+	// (ApprovalLine), Next the commands a reviewer runs next, each as its words.
+	Org, Approval string
+	Next          [][]commandWord
+	// Samples are the first rows of each planned outcome, as uploaded.
+	Samples []backfill.OutcomeSample
 }
 
 // diffGroupView is a group of rows that differ, for the report: one table row per
@@ -290,8 +296,23 @@ func newReportView(s *backfill.Summary, view View) *reportView {
 		Verify:   verifyViews(w, s.Verify),
 		Undo:     undoView(w, s.Undo),
 	}
-	if !s.StartedAt.IsZero() && !s.FinishedAt.IsZero() {
-		v.Took = fmtDuration(s.FinishedAt.Sub(s.StartedAt))
+	v.Org, v.Approval, v.Samples = OrgLine(s.Org), ApprovalLine(s.Approval), s.Samples
+	switch {
+	case v.Approval != "":
+	case s.Command == string(backfill.CmdPlan):
+		v.Approval = "not yet: nobody has approved this plan"
+	case s.Command == string(backfill.CmdImport):
+		v.Approval = "no: the plan was loaded without an approval"
+	}
+	for _, c := range NextCommands(w, s) {
+		v.Next = append(v.Next, commandWords(c))
+	}
+	// An import's time is its load's, from after the review and the confirmation.
+	if start := s.StartedAt; !start.IsZero() && !s.FinishedAt.IsZero() {
+		if !s.LoadStartedAt.IsZero() {
+			start = s.LoadStartedAt
+		}
+		v.Took = fmtDuration(s.FinishedAt.Sub(start))
 	}
 	for _, o := range runfolder.Outcomes() {
 		n := s.Outcomes[o.String()]
@@ -442,7 +463,7 @@ func attentionOf(s *backfill.Summary, imported bool, w backfill.Words) []attenti
 			if imported {
 				cmd = backfill.CmdImport
 			}
-			add("warn", fmt.Sprintf("%s %s … %s", w.Command(cmd, ""), w.Option(backfill.OptExport, orDash(s.Export.File)), w.Option(backfill.OptUpdateStale, "")),
+			add("warn", ReplanWords(w, s, cmd, backfill.OptUpdateStale),
 				"%s %s from Salesforce (stale); to load %s too, plan again with %s:", backfill.Plural(n, "row"),
 				verb(n, "differs", "differ"), verb(n, "it", "them"), w.Option(backfill.OptUpdateStale, ""))
 		}

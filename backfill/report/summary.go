@@ -20,7 +20,9 @@ func PrintSummary(w io.Writer, s *backfill.Summary, format string) error {
 		return enc.Encode(s)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "backfill %s: %s in %s\n\n", s.Command, backfill.Plural(s.Rows, "row"), s.Export.File)
+	fmt.Fprintf(&b, "backfill %s: %s in %s\n", s.Command, backfill.Plural(s.Rows, "row"), s.Export.File)
+	writeDeciders(&b, s)
+	b.WriteString("\n")
 	writeOutcomes(&b, s)
 	writeWarnings(&b, s)
 	writeForeseen(&b, s)
@@ -36,8 +38,25 @@ func PrintSummary(w io.Writer, s *backfill.Summary, format string) error {
 	if report {
 		fmt.Fprintf(&b, "\nreport:        %s\n", filepath.Join(s.RunFolder, runfolder.ReportFile))
 	}
+	for i, c := range NextCommands(Shell{}, s) {
+		label := ""
+		if i == 0 {
+			label = "next:"
+		}
+		fmt.Fprintf(&b, "%-15s%s\n", label, c)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeDeciders names the org the run is for and who approved its plan.
+func writeDeciders(b *strings.Builder, s *backfill.Summary) {
+	if l := OrgLine(s.Org); l != "" {
+		fmt.Fprintf(b, "org:           %s\n", l)
+	}
+	if l := ApprovalLine(s.Approval); l != "" {
+		fmt.Fprintf(b, "approved:      %s\n", l)
+	}
 }
 
 func writeOutcomes(b *strings.Builder, s *backfill.Summary) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 )
 
 // TestVerdict checks each rule of the verdict: green only when every planned row loaded (or,
@@ -48,11 +49,15 @@ func TestVerdict(t *testing.T) {
 			"ok", "20 of 22 planned rows loaded into Salesforce (20 created, 0 updated).", nil, 0, okText},
 		{"import: stale rows", summary("import", map[string]int{"created": 20, "stale": 3}),
 			"warn", "20 of 20 planned rows loaded", []string{
-				"warn: 3 rows differ from Salesforce (stale); to load them too, plan again with --update-stale: backfill import --export exports/enrollments.csv … --update-stale"},
+				"warn: 3 rows differ from Salesforce (stale); to load them too, plan again with --update-stale: backfill import --export exports/enrollments.csv --update-stale"},
 			0, attentionText},
 		{"plan: one stale row", summary("plan", map[string]int{"to_insert": 20, "stale": 1}),
 			"warn", "20 of 21 rows to load into Salesforce.", []string{
-				"warn: 1 row differs from Salesforce (stale); to load it too, plan again with --update-stale: backfill plan --export exports/enrollments.csv … --update-stale"},
+				"warn: 1 row differs from Salesforce (stale); to load it too, plan again with --update-stale: backfill plan --export exports/enrollments.csv --update-stale"},
+			0, attentionText},
+		{"plan: stale rows, the exact command", withOptions(summary("plan", map[string]int{"to_insert": 20, "stale": 1})),
+			"warn", "20 of 21 rows to load into Salesforce.", []string{
+				"warn: 1 row differs from Salesforce (stale); to load it too, plan again with --update-stale: backfill plan --export exports/enrollments.csv --date-format d/M/yyyy --skip-invalid --update-stale --target-org acme-prod"},
 			0, attentionText},
 		{"clean: stale rows", summary("clean", map[string]int{"to_insert": 20, "stale": 2}),
 			"warn", "20 of 22 rows to load", []string{"warn: 2 rows differ from the records in --existing (stale): left out of to_import.csv (skipped.csv holds them)."},
@@ -166,3 +171,10 @@ var testView = View{Words: Shell{}, Exit: func(s *backfill.Summary) int {
 	}
 	return 0
 }}
+
+// withOptions gives s the options and login a plan records, as [backfill.Plan] does.
+func withOptions(s *backfill.Summary) *backfill.Summary {
+	s.Options = map[string]string{"export": "exports/enrollments.csv", "date_format": "d/M/yyyy", "skip_invalid": "true"}
+	s.Org = &backfill.OrgInfo{Name: "Acme", ID: "00D000000000001AAA", Login: &runfolder.Login{TargetOrg: "acme-prod", Flow: "sf-cli"}}
+	return s
+}
