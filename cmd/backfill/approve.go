@@ -19,7 +19,7 @@ own that covers the plan's, and report.html shows them. Offline: no login. A pla
 once, before its load starts; an edited approval breaks the seal like an edited plan.
 backfill import --plan DIR shows the approval, and with --require-approval refuses a plan
 nobody approved (exit 2).`)
-	fs.StringVar(&o.By, "by", "", "who approves: a name or an email, as the team names people (required)")
+	fs.StringVar(&o.By, "by", "", "who approves: a name or an email, as the team names people")
 	fs.StringVar(&o.Note, "note", "", "what the approver says or checked, recorded with the approval")
 	markRequired(fs, "by", "(required)")
 	out := addOutputFlags(fs, "the approval on stdout: table or json")

@@ -315,6 +315,28 @@ func (s *Seed) User(username string) *User {
 	return nil
 }
 
+// SyncAs makes username the live sync's user: the Northpass connection's OauthToken
+// records become that user's, and every seeded record of the objects is created and last
+// modified by it (as records the connection wrote). It is how a seed says "the
+// connection was authorized by this user" (an admin, say) for preflight's check 3.
+func (s *Seed) SyncAs(username string) error {
+	u := s.User(username)
+	if u == nil {
+		return fmt.Errorf("sftest: SyncAs: the seed has no user %s", username)
+	}
+	for i := range s.OAuthTokens {
+		if strings.Contains(strings.ToLower(s.OAuthTokens[i].AppName), "northpass") {
+			s.OAuthTokens[i].User = u.Username
+		}
+	}
+	for i := range s.Objects {
+		for _, rec := range s.Objects[i].Records {
+			rec["CreatedById"], rec["LastModifiedById"] = u.ID, u.ID
+		}
+	}
+	return nil
+}
+
 // Object returns the object with the given API name (case-insensitive), or nil.
 func (s *Seed) Object(name string) *Object {
 	for i := range s.Objects {
