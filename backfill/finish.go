@@ -319,6 +319,16 @@ func mergeCalls(a, b map[string]int) map[string]int {
 	return out
 }
 
+// lockFollowed reports whether part n's lock failures went again in a follow-up job.
+func (l *loader) lockFollowed(n int) bool {
+	for m := n + 1; m <= l.lastPart(); m++ {
+		if ps := l.st.Part(m); ps.Retry == retryLock && slices.Contains(ps.Follo, n) {
+			return true
+		}
+	}
+	return false
+}
+
 // jobSummaries describes every job that held a part (and every part settled without one),
 // from the journal and Salesforce, in part order.
 func (l *loader) jobSummaries(ctx context.Context) []JobSummary {
@@ -341,6 +351,9 @@ func (l *loader) jobSummaries(ctx context.Context) []JobSummary {
 		rc := ps.Counts
 		js.Created, js.Updated = int(rc["created"]), int(rc["updated"])
 		js.AlreadyNewer, js.Unprocessed = int(rc["already_newer"]), int(rc["unprocessed"])
+		if l.lockFollowed(n) {
+			js.SentAgain = int(rc[retryLock])
+		}
 		out = append(out, js)
 	}
 	return out

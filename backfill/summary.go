@@ -207,22 +207,31 @@ type ExistingInfo struct {
 
 // JobSummary is one Bulk API 2.0 job of an import.
 type JobSummary struct {
-	ID           string    `json:"id"`
-	Part         int       `json:"part"`           // 1-based: the plan's parts of to_import.csv, then those the load added
-	Note         string    `json:"note,omitempty"` // why the load added the part (a split, a follow-up)
-	Rows         int       `json:"rows"`           // rows uploaded in this job
-	Bytes        int64     `json:"bytes"`          // CSV bytes uploaded
-	State        string    `json:"state"`          // JobComplete, Failed, Aborted, ...
-	ErrorMessage string    `json:"error_message,omitempty"`
-	Processed    int       `json:"processed"`
-	Failed       int       `json:"failed"`
-	Created      int       `json:"created"`
-	Updated      int       `json:"updated"`
-	AlreadyNewer int       `json:"already_newer"`
-	Unprocessed  int       `json:"unprocessed"`
-	CreatedAt    time.Time `json:"created_at"`
-	FinishedAt   time.Time `json:"finished_at"`
-	SetupURL     string    `json:"setup_url,omitempty"` // where to find it in Setup
+	ID           string `json:"id"`
+	Part         int    `json:"part"`           // 1-based: the plan's parts of to_import.csv, then those the load added
+	Note         string `json:"note,omitempty"` // why the load added the part (a split, a follow-up)
+	Rows         int    `json:"rows"`           // rows uploaded in this job
+	Bytes        int64  `json:"bytes"`          // CSV bytes uploaded
+	State        string `json:"state"`          // JobComplete, Failed, Aborted, ...
+	ErrorMessage string `json:"error_message,omitempty"`
+	Processed    int    `json:"processed"`
+	Failed       int    `json:"failed"`
+	Created      int    `json:"created"`
+	Updated      int    `json:"updated"`
+	AlreadyNewer int    `json:"already_newer"`
+	Unprocessed  int    `json:"unprocessed"`
+	// SentAgain are the rows Salesforce failed for a lock (UNABLE_TO_LOCK_ROW) that the
+	// load sent again in a follow-up job.
+	SentAgain  int       `json:"sent_again,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	SetupURL   string    `json:"setup_url,omitempty"` // where to find it in Setup
+}
+
+// Refused is how many of the job's rows ended failed in it: Salesforce's failed count
+// (Failed) less the rows already newer (an outcome of their own) and those sent again.
+func (j JobSummary) Refused() int {
+	return max(0, j.Failed-j.AlreadyNewer-j.SentAgain)
 }
 
 func newSummary(command string, h *csvdiff.Header, e *ExportOptions, counts runfolder.Counts, started time.Time) *Summary {

@@ -874,7 +874,7 @@ func newJobRow(j backfill.JobSummary) jobRow {
 	if !j.CreatedAt.IsZero() && !j.FinishedAt.IsZero() {
 		r.Took = fmtDuration(j.FinishedAt.Sub(j.CreatedAt))
 	}
-	if j.Failed+j.Unprocessed > 0 {
+	if j.Refused()+j.Unprocessed > 0 {
 		r.Tone = "warn"
 	}
 	if j.State != "" && j.State != "JobComplete" {

@@ -14,6 +14,18 @@ import (
 
 // PrintSummary writes the human summary table (format "table") or summary.json ("json").
 func PrintSummary(w io.Writer, s *backfill.Summary, format string) error {
+	return printSummary(w, s, format, false)
+}
+
+// PrintLoaded writes the summary of a load whose plan a confirmation prompt has just shown
+// ([Confirm]): the table leaves out what the prompt showed and the load did not change
+// (the differences, the refusals foreseen, the choices and the mapping). "json" is
+// summary.json, whole.
+func PrintLoaded(w io.Writer, s *backfill.Summary, format string) error {
+	return printSummary(w, s, format, true)
+}
+
+func printSummary(w io.Writer, s *backfill.Summary, format string, shown bool) error {
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -25,9 +37,13 @@ func PrintSummary(w io.Writer, s *backfill.Summary, format string) error {
 	b.WriteString("\n")
 	writeOutcomes(&b, s)
 	writeWarnings(&b, s)
-	writeForeseen(&b, s)
-	writeDifferences(&b, s)
-	writeChoices(&b, s)
+	if shown {
+		writeRefusalCheck(&b, s)
+	} else {
+		writeForeseen(&b, s)
+		writeDifferences(&b, s)
+		writeChoices(&b, s)
+	}
 	writeJobs(&b, s)
 	fmt.Fprintf(&b, "\nrun folder:    %s\n", s.RunFolder)
 	report := false
@@ -143,9 +159,13 @@ func writeWarnings(b *strings.Builder, s *backfill.Summary) {
 func writeJobs(b *strings.Builder, s *backfill.Summary) {
 	for _, j := range s.Jobs {
 		g := backfill.Group[int]
-		fmt.Fprintf(b, "%-15s%s %s: %s, %s processed, %s created, %s updated, %s already newer, %s failed, %s unprocessed\n",
+		again := ""
+		if j.SentAgain > 0 {
+			again = fmt.Sprintf(", %s sent again (lock)", g(j.SentAgain))
+		}
+		fmt.Fprintf(b, "%-15s%s %s: %s, %s processed, %s created, %s updated, %s already newer, %s failed%s, %s unprocessed\n",
 			fmt.Sprintf("job %d:", j.Part), j.ID, j.State, backfill.Plural(j.Rows, "row"), g(j.Processed), g(j.Created), g(j.Updated),
-			g(j.AlreadyNewer), g(j.Failed), g(j.Unprocessed))
+			g(j.AlreadyNewer), g(j.Refused()), again, g(j.Unprocessed))
 		if j.Note != "" {
 			fmt.Fprintf(b, "               %s\n", j.Note)
 		}
@@ -190,6 +210,12 @@ func writeForeseen(b *strings.Builder, s *backfill.Summary) {
 		}
 		b.WriteString("\n")
 	}
+	writeRefusalCheck(b, s)
+}
+
+// writeRefusalCheck says, after an import, how Salesforce's refusals compare with those
+// foreseen.
+func writeRefusalCheck(b *strings.Builder, s *backfill.Summary) {
 	if c := s.Refusals; c != nil && (c.Foreseen+c.Refused+c.LeftOut > 0) {
 		fmt.Fprintf(b, "refusals:      %s\n", refusalText(c))
 		for _, e := range c.Examples {

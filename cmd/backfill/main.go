@@ -99,6 +99,8 @@ type env struct {
 	// observer, when set, also receives every job's progress events (tests hold a run at
 	// a step).
 	observer backfill.Observer
+	// prompted is set once a confirmation prompt has shown the plan's summary.
+	prompted bool
 }
 
 // command is one subcommand of backfill.
