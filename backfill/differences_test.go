@@ -80,3 +80,48 @@ func TestPlanShowsTheValuesThatDiffer(t *testing.T) {
 		t.Errorf("before.csv:\n%s", b)
 	}
 }
+
+// TestPlanSamplesEachOutcome: the summary holds, per planned outcome, its count and its
+// first rows as to_import.csv uploads them (its header, the Bulk value forms), with the
+// options that make the plan again and the org it was made for.
+func TestPlanSamplesEachOutcome(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	cfg := orgConfig(t, srv)
+	cfg.UpdateStale = true
+	sum, err := backfill.Plan(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(cfg.Out, runfolder.ToImportFile))
+	upload, _ := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	uploaded := map[string]bool{}
+	for _, r := range upload[1:] {
+		uploaded[strings.Join(r, ",")] = true
+	}
+	counts := map[string]int{}
+	for _, s := range sum.Samples {
+		counts[s.Outcome] = s.Count
+		if strings.Join(s.Fields, ",") != strings.Join(upload[0], ",") {
+			t.Errorf("%s sample fields %v, want to_import.csv's header %v", s.Outcome, s.Fields, upload[0])
+		}
+		if len(s.Rows) != min(s.Count, 5) {
+			t.Errorf("%s: %d sample rows of %d", s.Outcome, len(s.Rows), s.Count)
+		}
+		for i, r := range s.Rows {
+			if !uploaded[strings.Join(r.Values, ",")] || (i > 0 && r.Line <= s.Rows[i-1].Line) {
+				t.Errorf("%s sample row %d (line %d) is not an uploaded row in export order: %v", s.Outcome, i, r.Line, r.Values)
+			}
+		}
+	}
+	if counts["to_insert"] != sum.Outcomes["to_insert"] || counts["to_update"] != sum.Outcomes["to_update"] || counts["to_insert"] == 0 || counts["to_update"] == 0 {
+		t.Errorf("sample counts %v, outcomes %v", counts, sum.Outcomes)
+	}
+	if sum.Options["update_stale"] != "true" || sum.Options["export"] != cfg.Export.File || len(sum.Options) != 2 {
+		t.Errorf("options %v", sum.Options)
+	}
+	if o := sum.Org; o == nil || o.Name != "Acme Learning (demo)" || o.ID != "00D5g0000000001EAA" || o.User != "northpass.integration@demo.example.com" ||
+		o.Login == nil || o.Login.InstanceURL != srv.URL {
+		t.Errorf("org %+v", sum.Org)
+	}
+}
