@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/report"
 	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
@@ -123,5 +124,13 @@ func TestPlanSamplesEachOutcome(t *testing.T) {
 	if o := sum.Org; o == nil || o.Name != "Acme Learning (demo)" || o.ID != "00D5g0000000001EAA" || o.User != "northpass.integration@demo.example.com" ||
 		o.Login == nil || o.Login.InstanceURL != srv.URL {
 		t.Errorf("org %+v", sum.Org)
+	}
+	html, _ := os.ReadFile(filepath.Join(cfg.Out, runfolder.ReportFile))
+	for _, want := range []string{`<dd id="org">Acme Learning (demo) (00D5g0000000001EAA), Production, ` + srv.URL + `, as northpass.integration@demo.example.com</dd>`,
+		`<section id="samples">`, `<h3>to_insert: 22</h3>`, `backfill approve ` + report.Quote(cfg.Out) + ` <span class="flag">--by</span> NAME`,
+		`<span class="flag">--require-approval</span> <span class="flag">--instance-url</span> ` + srv.URL} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %s", want)
+		}
 	}
 }

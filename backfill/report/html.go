@@ -304,8 +304,12 @@ func newReportView(s *backfill.Summary, view View) *reportView {
 	case s.Command == string(backfill.CmdImport):
 		v.Approval = "no: the plan was loaded without an approval"
 	}
-	for _, c := range NextCommands(w, s) {
-		v.Next = append(v.Next, commandWords(c))
+	// The next commands are command lines: another front end (a page's buttons) says its
+	// next steps itself.
+	if _, shell := w.(Shell); shell {
+		for _, c := range NextCommands(w, s) {
+			v.Next = append(v.Next, commandWords(c))
+		}
 	}
 	// An import's time is its load's, from after the review and the confirmation.
 	if start := s.StartedAt; !start.IsZero() && !s.FinishedAt.IsZero() {
