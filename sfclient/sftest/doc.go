@@ -111,6 +111,9 @@
 // (Profile or PermissionSet PermissionsCustomizeApplication) sees every user's tokens, any
 // other user only its own. The demo seed's integration user holds the token of the app
 // "Gainsight Northpass Data Connector" (the connected app's real name is not public).
+// Seed.SyncAs (backfill org --sync-user) makes another user the live sync's: its token,
+// and every seeded record created and last modified by it, as records the connection
+// wrote.
 //
 // Update and delete jobs match rows by their Id column (15 or 18 characters): a success row
 // is "sf__Id","sf__Created" (false) and the upload's columns; an Id of no record fails with
