@@ -164,7 +164,7 @@ func TestPreflight(t *testing.T) {
 			name: "SyncRunsAsAdmin",
 			seed: syncAsAdmin,
 			want: with(map[int]want{
-				3: {status: backfill.CheckFail, msg: []string{"the live sync's user is " + pfAdmin + " (profile System Administrator): it last modified the newest " + pfObject,
+				3: {status: backfill.CheckFail, msg: []string{"the live sync's user is " + pfAdmin + " (profile System Administrator): it wrote 10 of the 10 newest " + pfObject + " records (the newest: a0E5g0000000309EAA at 2026-01-10T03:03:00Z)",
 					"not a System Administrator", "backfill runs as " + pfIntegration + " (profile Northpass Integration), permission sets: Northpass Standard User: the records it loads will show it as Created By"},
 					fix: []string{"dedicated integration user who is not a System Administrator", "authorize the Northpass connection as it"}},
 				6: pass("the newest " + pfObject + " written by " + pfAdmin + " is a0E5g0000000309EAA at 2026-01-10T03:03:00Z"),
@@ -178,6 +178,21 @@ func TestPreflight(t *testing.T) {
 				3: {status: backfill.CheckFail, msg: []string{"the live sync's user is " + pfAdmin + " (profile System Administrator): it authorized the Gainsight Northpass Data Connector connection",
 					"not a System Administrator", "backfill runs as the same user"}, fix: []string{"not a System Administrator"}},
 				6: pass("the newest " + pfObject + " written by " + pfAdmin),
+			}),
+		},
+		{
+			// Without a token to see, the records tell: an admin's hand edit of the newest
+			// record does not make it the sync's user.
+			name: "HandEditNoToken",
+			seed: func(t *testing.T, s *sftest.Seed) {
+				s.OAuthTokens = nil
+				r := s.Object(pfObject).Records[0]
+				r["LastModifiedById"], r["LastModifiedDate"] = s.User(pfAdmin).ID, "2026-02-01T00:00:00Z"
+			},
+			want: with(map[int]want{
+				3: pass("the live sync's user is "+pfIntegration+" (profile Northpass Integration), permission sets: Northpass Standard User: it wrote 10 of the 10 newest "+pfObject+" records (the newest: a0E5g0000000301EAA at 2026-02-01T00:00:00Z)",
+					"backfill runs as the same user"),
+				6: pass("the newest " + pfObject + " written by " + pfIntegration + " is a0E5g0000000309EAA"),
 			}),
 		},
 		{

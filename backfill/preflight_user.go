@@ -13,8 +13,8 @@ import (
 // Check 3 follows the reconnection guide: its integration-user rule is about the user the
 // live sync (the CE connection) writes as, not about who loads a backfill. The sync's user
 // is the user who authorized the Northpass connection (its OauthToken, where the org shows
-// it: every token to a user with Customize Application, their own to the others) and the
-// user the newest Enrollment records were created and last modified by. That user must be
+// it: every token to a user with Customize Application, their own to the others), else the
+// user who created or last modified most of the newest Enrollment records. That user must be
 // a dedicated user who is not a System Administrator (FAIL otherwise); Modify All Data
 // elsewhere is a warning (least privilege). The user running backfill may be any user with
 // the object and field permissions check 4 tests; an administrator gets a note that the
@@ -79,7 +79,7 @@ type syncEvidence struct {
 }
 
 // syncUsers finds the live sync's user: the Northpass connection's OauthToken the org
-// shows, else the writers of the newest Enrollment record. The running user's own records
+// shows, else the writer of most of the newest Enrollment records. The running user's own records
 // are left out when it is an administrator (an earlier backfill run as it wrote them); a
 // token says who authorized the connection whoever runs. notes say what could not be read.
 func (p *preflight) syncUsers(ctx context.Context, running *userRights) (found []syncEvidence, notes []string) {
@@ -108,22 +108,47 @@ func (p *preflight) syncUsers(ctx context.Context, running *userRights) (found [
 	if running.admin() {
 		soql += " WHERE LastModifiedById != " + sfclient.QuoteString(p.userID)
 	}
-	soql += " ORDER BY LastModifiedDate DESC LIMIT 1"
+	soql += fmt.Sprintf(" ORDER BY LastModifiedDate DESC LIMIT %d", syncSample)
+	// The writer of most of the newest records is the sync's: one record edited by hand
+	// does not make its editor the sync's user.
+	wrote, records, newest := map[string]int{}, 0, ""
+	var order []string
 	err = p.sf.Query(ctx, soql, func(r sfclient.Record) error {
-		at, _ := r.Time("LastModifiedDate")
-		when := at.UTC().Format(time.RFC3339)
-		mod, created := r.String("LastModifiedById"), r.String("CreatedById")
-		found = append(found, syncEvidence{userID: mod, why: fmt.Sprintf("last modified the newest %s, %s at %s", p.object, r.String("Id"), when)})
-		if created != mod && !(running.admin() && created == p.userID) {
-			found = append(found, syncEvidence{userID: created, why: fmt.Sprintf("created the newest %s, %s", p.object, r.String("Id"))})
+		records++
+		if newest == "" {
+			at, _ := r.Time("LastModifiedDate")
+			newest = r.String("Id") + " at " + at.UTC().Format(time.RFC3339)
+		}
+		ids := []string{r.String("LastModifiedById")}
+		if c := r.String("CreatedById"); c != ids[0] && !(running.admin() && c == p.userID) {
+			ids = append(ids, c)
+		}
+		for _, id := range ids {
+			if wrote[id] == 0 {
+				order = append(order, id)
+			}
+			wrote[id]++
 		}
 		return nil
 	})
 	if err != nil {
-		notes = append(notes, "cannot query "+p.object+" ("+err.Error()+")")
+		return nil, append(notes, "cannot query "+p.object+" ("+err.Error()+")")
+	}
+	if len(order) > 0 {
+		top := order[0]
+		for _, id := range order[1:] {
+			if wrote[id] > wrote[top] {
+				top = id
+			}
+		}
+		found = append(found, syncEvidence{userID: top, why: fmt.Sprintf("wrote %d of the %d newest %s records (the newest: %s)",
+			wrote[top], records, p.object, newest)})
 	}
 	return found, notes
 }
+
+// syncSample is how many of the newest records tell who the sync writes as.
+const syncSample = 10
 
 // user is check 3.
 func (p *preflight) user(ctx context.Context) result {
