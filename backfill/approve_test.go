@@ -53,7 +53,7 @@ func TestApprove(t *testing.T) {
 	if err := f.ReadJSON(runfolder.PlanFile, &p); err != nil {
 		t.Fatal(err)
 	}
-	if p.Approval == nil || p.Approval.By != "Dana Admin" || p.Approval.Covers != p.Seal.Plan {
+	if p.Approval == nil || p.Approval.By != "Dana Admin" || p.Approval.Covers != p.Seal.Plan || p.Approval.Org != "Acme Learning (demo) (00D5g0000000001EAA)" {
 		t.Fatalf("plan.json approval %+v", p.Approval)
 	}
 	if err := f.CheckSeal(&p); err != nil {

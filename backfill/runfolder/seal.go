@@ -153,8 +153,11 @@ type Approval struct {
 	Note    string    `json:"note,omitempty"`
 	At      time.Time `json:"at"`
 	Version string    `json:"version"` // of backfill
-	Covers  string    `json:"covers"`
-	Seal    string    `json:"seal"`
+	// Org names the org the approved plan loads into ("Name (Id)"), as the plan's seal
+	// does: what the approver said yes to.
+	Org    string `json:"org"`
+	Covers string `json:"covers"`
+	Seal   string `json:"seal"`
 }
 
 func (a *Approval) hash() (string, error) {
@@ -175,6 +178,10 @@ func (f *Folder) Approve(p *Plan, a Approval) error {
 		return &SealError{File: f.Path(PlanFile), Why: "has no seal: it was made by an older backfill or by hand"}
 	}
 	a.Covers, a.Seal = p.Seal.Plan, ""
+	a.Org = p.Seal.OrgID
+	if p.Seal.OrgName != "" {
+		a.Org = p.Seal.OrgName + " (" + p.Seal.OrgID + ")"
+	}
 	sum, err := a.hash()
 	if err != nil {
 		return err

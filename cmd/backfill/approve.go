@@ -39,7 +39,7 @@ nobody approved (exit 2).`)
 		enc.SetIndent("", "  ")
 		return enc.Encode(a)
 	}
-	_, err = fmt.Fprintf(e.stdout, "backfill approve: the plan in %s is approved %s\nnext:          %s\n", o.Dir, report.ApprovalLine(a),
+	_, err = fmt.Fprintf(e.stdout, "backfill approve: the plan in %s is approved %s\norg:           %s\nnext:          %s\n", o.Dir, report.ApprovalLine(a), a.Org,
 		sh.Command(backfill.CmdImportPlan, o.Dir)+" "+report.Flag(backfill.OptRequireApproval))
 	return err
 }
