@@ -27,7 +27,9 @@ when any row failed or was left unprocessed.
 
 --plan DIR loads exactly the plan reviewed in DIR (written by backfill plan), after checking
 its seal (to_import.csv, ledger.csv, summary.json and plan.json unchanged, the login for the
-same org: URL and Organization Id) and re-checking which records exist. One command at a
+same org: URL and Organization Id) and re-checking which records exist; it shows who approved
+the plan (backfill approve) and, with --require-approval, refuses a plan nobody approved
+(exit 2). The summaries and the prompt name the org and the user. One command at a
 time writes a run folder (a second one exits 2). Every step is journaled: an import stopped at
 any point (Ctrl-C exits 130; even kill -9) is finished with backfill resume DIR, without
 duplicates; running import again is also safe (the upsert creates nothing twice).`,
