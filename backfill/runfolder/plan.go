@@ -1,5 +1,7 @@
 package runfolder
 
+import "time"
+
 // Plan is plan.json: what `import --plan DIR` and `resume DIR` need to load exactly the
 // reviewed plan.
 type Plan struct {
@@ -23,6 +25,9 @@ type Plan struct {
 	// Login is how the plan's login was given (no secret): commands on the folder reuse it
 	// unless told otherwise. Nil for a plan made before it was recorded.
 	Login *Login `json:"login,omitempty"`
+	// Approval is who approved the plan for import, and when; nil until it is approved. It
+	// is part of plan.json, so the seal covers it.
+	Approval *Approval `json:"approval,omitempty"`
 	// Seal records the files, org, user and version the plan was made with.
 	Seal *Seal `json:"seal"`
 }
@@ -36,6 +41,13 @@ type Login struct {
 	Sandbox     bool   `json:"sandbox,omitempty"`
 	// Flow is the authentication flow (sfclient.Flow: sf-cli, access-token, jwt, ...).
 	Flow string `json:"flow"`
+}
+
+// Approval is a person's approval of a plan for import.
+type Approval struct {
+	By   string    `json:"by"`
+	Note string    `json:"note,omitempty"`
+	At   time.Time `json:"at"`
 }
 
 // Part is a byte range of to_import.csv's records uploaded as one Bulk job (the header is
