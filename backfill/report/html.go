@@ -77,6 +77,9 @@ type reportView struct {
 	// PlanReport is the reviewed plan's report in the run folder (plan-report.html), when
 	// the summary lists it.
 	PlanReport string
+	// Prove names, in the front end's words, how to verify and undo an import: the commands
+	// and the option that runs the undo (without it, a dry run).
+	Prove struct{ Verify, Undo, Yes string }
 }
 
 // checkView is a verify or an undo of the import, for the report.
@@ -261,6 +264,8 @@ func newReportView(s *backfill.Summary, view View) *reportView {
 		Verify:   verifyViews(w, s.Verify),
 		Undo:     undoView(w, s.Undo),
 	}
+	v.Prove.Verify, v.Prove.Undo = w.Command(backfill.CmdVerify, s.RunFolder), w.Command(backfill.CmdUndo, s.RunFolder)
+	v.Prove.Yes = w.Option(backfill.OptYes, "")
 	if !s.StartedAt.IsZero() && !s.FinishedAt.IsZero() {
 		v.Took = fmtDuration(s.FinishedAt.Sub(s.StartedAt))
 	}
