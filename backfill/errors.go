@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/northpass-tools/backfill/backfill/runfolder"
 )
 
 // The job's errors say what went wrong in facts a front end can act on; none names a flag or
@@ -222,9 +220,6 @@ func (e *StoppedError) Error() string {
 }
 
 func (e *StoppedError) Unwrap() error { return e.Err }
-
-// InUse reports whether err is a run folder held by another command (its lock).
-func InUse(err error) bool { return errors.Is(err, runfolder.ErrInUse) }
 
 // wrapErr is a message that wraps a sentinel without repeating its text.
 type wrapErr struct {

@@ -2,7 +2,6 @@ package backfill
 
 import (
 	"bytes"
-	"os"
 	"sync"
 
 	"go.uber.org/zap"
@@ -16,11 +15,13 @@ const maxEarlyLog = 4 << 20
 
 // runLog copies the command's log, at debug level and as JSON lines, into the run folder's
 // run.log. Entries logged before the folder exists are held in memory and written when it
-// is attached, so the file tells the whole run. Safe for concurrent use.
+// is attached, so the file tells the whole run. The folder owns the file's handle
+// (runfolder.LogFile): it closes it while it renames or removes itself, as Windows requires
+// of a folder with a file open inside. Safe for concurrent use.
 type runLog struct {
 	mu    sync.Mutex
 	early bytes.Buffer
-	f     *os.File
+	f     *runfolder.LogFile
 }
 
 // withRunLog tees log into a new runLog and returns both; call attach once the run folder
@@ -48,7 +49,7 @@ func (r *runLog) Write(p []byte) (int, error) {
 // attach starts writing to folder's run.log (appending: resume and import --plan add to the
 // plan's log), first with what was logged so far.
 func (r *runLog) attach(folder *runfolder.Folder) error {
-	f, err := os.OpenFile(folder.Path(runfolder.RunLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, runfolder.FilePerm)
+	f, err := folder.OpenLog(runfolder.RunLogFile)
 	if err != nil {
 		return err
 	}

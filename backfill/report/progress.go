@@ -45,10 +45,14 @@ type Bars struct {
 	w    io.Writer
 	bar  *progressbar.ProgressBar
 	bars map[int64]*progressbar.ProgressBar // by step id
+	// throttle is the least time between two redraws of a bar (tests draw every event).
+	throttle time.Duration
 }
 
 // NewBars returns the bars drawn on w, a terminal.
-func NewBars(w io.Writer) *Bars { return &Bars{w: w, bars: map[int64]*progressbar.ProgressBar{}} }
+func NewBars(w io.Writer) *Bars {
+	return &Bars{w: w, bars: map[int64]*progressbar.ProgressBar{}, throttle: 100 * time.Millisecond}
+}
 
 // Writer returns w wrapped so that each write first clears the bar being drawn (the bar is
 // drawn again at its next update).
@@ -77,7 +81,7 @@ func (p *Bars) Observe(e backfill.Event) {
 		}
 		opts := []progressbar.Option{progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(Label(e)),
 			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString(string(e.Unit)),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100 * time.Millisecond),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(p.throttle),
 			progressbar.OptionSetWidth(30)}
 		if e.Unit == backfill.UnitBytes {
 			opts = append(opts, progressbar.OptionShowBytes(true))

@@ -25,8 +25,14 @@ const (
 	numOutcomes  = Created + 5
 )
 
-var outcomeNames = [numOutcomes]string{"", "rejected", "before_cutoff", "duplicate", "exists", "stale",
-	"to_insert", "to_update", "created", "updated", "already_newer", "failed", "unprocessed"}
+// outcomeNames are the diff's names (csvdiff's, for its outcomes), then the load's.
+var outcomeNames = func() (names [numOutcomes]string) {
+	for o := csvdiff.Outcome(1); int(o) < csvdiff.NumOutcomes; o++ {
+		names[o] = o.String()
+	}
+	copy(names[Created:], []string{"created", "updated", "already_newer", "failed", "unprocessed"})
+	return names
+}()
 
 // FromDiff returns the ledger outcome of a diff outcome.
 func FromDiff(o csvdiff.Outcome) Outcome { return Outcome(o) }
