@@ -47,6 +47,9 @@ func explain(err error) *sentence {
 		le  *backfill.LoginError
 		pg  *pageError
 	)
+	if s := explainApproval(err); s != nil {
+		return s
+	}
 	switch {
 	case errors.As(err, &pg):
 		return pg.s
@@ -152,10 +155,6 @@ func explainFolder(e *backfill.FolderError) *sentence {
 	case backfill.ErrJournalForeign:
 		return bad("The run's journal belongs to another run ("+e.File+"): it was copied from another run folder.",
 			"Put this run's own journal back.")
-	case backfill.ErrAlreadyApproved:
-		return warn("This plan is approved already.", "")
-	case backfill.ErrLoadStarted:
-		return bad("This plan's import has started: a plan is approved before it is loaded.", "")
 	}
 	return bad(sentenceOf(e.Error()), "")
 }

@@ -281,7 +281,7 @@ func (s *Server) importRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.onRun(w, r, kindImport, func(ctx context.Context, t *task, fo backfill.FolderOptions, ri *runInfo) (any, *sentence, error) {
-		if err := approved(ri); err != nil {
+		if err := requireApproval(ri); err != nil {
 			return nil, nil, err
 		}
 		if seal := ri.plan.Seal; seal == nil || req.OrgID == "" || !strings.EqualFold(req.OrgID, seal.OrgID) {

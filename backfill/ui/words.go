@@ -42,13 +42,14 @@ var settingNames = map[backfill.Option]string{
 	backfill.OptSkipPreflight:       "skipping the checks (the page always runs them)",
 	backfill.OptMapping:             "a Data Loader mapping (.sdl) file, which only the command line takes",
 	backfill.OptExisting:            "a file of the existing records, which only the command line's clean takes",
-	backfill.OptApprovedBy:          "the Approved by field of the Approve step",
-	backfill.OptNote:                "the Note field of the Approve step",
 }
 
 // Option implements [backfill.Words].
 func (Words) Option(o backfill.Option, value string) string {
 	name, ok := settingNames[o]
+	if !ok {
+		name, ok = approvalSettings[o]
+	}
 	if !ok {
 		name = "the " + strings.ReplaceAll(string(o), "_", " ") + " setting"
 	}
