@@ -357,11 +357,21 @@ func newVerdict(s *backfill.Summary, view View) verdict {
 	return v
 }
 
-// attentionOf lists what needs attention in s, worst first.
+// attentionOf lists what needs attention in s, worst first. The command to run next is
+// shown as a command line only in the shell's words: another front end's words (the
+// page's buttons and settings) are already in the sentence.
 func attentionOf(s *backfill.Summary, imported bool, w backfill.Words) []attention {
 	var out []attention
+	_, shell := w.(Shell)
 	add := func(tone, cmd, format string, args ...any) {
-		out = append(out, attention{Tone: tone, Text: fmt.Sprintf(format, args...), Command: commandWords(cmd)})
+		text := fmt.Sprintf(format, args...)
+		if !shell && cmd != "" {
+			cmd = ""
+			if t, colon := strings.CutSuffix(text, ":"); colon {
+				text = t + "."
+			}
+		}
+		out = append(out, attention{Tone: tone, Text: text, Command: commandWords(cmd)})
 	}
 	if n := s.Count(runfolder.Failed); n > 0 {
 		add("bad", "", "%s failed: Salesforce refused %s; error.csv holds %s with its error (the reasons are below).",

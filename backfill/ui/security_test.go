@@ -223,6 +223,9 @@ func TestReportFrame(t *testing.T) {
 	if strings.Contains(page, "<script") {
 		t.Error("the report has a script")
 	}
+	if !strings.Contains(page, "stale") || strings.Contains(page, `class="command"`) {
+		t.Error("the report of the sample shows no stale rows, or a command line to copy: the page has buttons")
+	}
 	text := regexp.MustCompile(`(?s)<style>.*?</style>|<[^>]+>`).ReplaceAllString(page, " ")
 	pageWords(t, "the inline report", text)
 
