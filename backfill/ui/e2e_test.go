@@ -51,7 +51,18 @@ func (tm *timings) report() {
 func TestBrowserFlow(t *testing.T) {
 	tm := newTimings(t)
 	ctx := newBrowser(t)
-	s := serve(t, ui.Options{PracticeJobDelay: 200 * time.Millisecond})
+	opts := ui.Options{PracticeJobDelay: 200 * time.Millisecond}
+	if dir := os.Getenv("BACKFILL_UI_IMAGES"); dir != "" {
+		// The README's pictures show the default runs folder, not a temporary one.
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("BACKFILL_UI_IMAGES", abs)
+		t.Chdir(t.TempDir())
+		opts.Runs = runfolder.DefaultParent
+	}
+	s := serve(t, opts)
 	tm.step("start Chromium and the server")
 
 	do(t, ctx, chromedp.Navigate(s.URL()), chromedp.WaitVisible(chromedp.ID("use-org")))
