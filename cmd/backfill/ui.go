@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
 	"time"
@@ -51,6 +52,9 @@ func runUI(ctx context.Context, e *env, args []string) error {
 	defer s.done()
 	if err := checkLoopback(o.Addr); err != nil {
 		return usage("use --addr 127.0.0.1:PORT", "ui: --addr: %v", err)
+	}
+	if st, err := os.Stat(o.Runs); err == nil && !st.IsDir() {
+		return usage("give a folder (it is made when missing)", "ui: --runs %s is a file, not a folder", o.Runs)
 	}
 	if o.IdleTimeout <= 0 {
 		return usage("give a duration such as 30m or 2h", "ui: --idle must be positive")

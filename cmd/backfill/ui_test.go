@@ -71,6 +71,10 @@ func TestUIServes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ui: %v", err)
 		}
+		_, tok, _ := strings.Cut(url, "token=")
+		if log := stderr.String(); strings.Contains(log, srv.AccessToken()) || strings.Contains(log, tok) {
+			t.Fatalf("the log holds the access token or the page's token: %s", log)
+		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("ui did not stop")
 	}
@@ -88,6 +92,7 @@ func TestUIRefuses(t *testing.T) {
 		{[]string{"ui", "--no-browser", "--addr", "0.0.0.0:0"}, nil, "is not a loopback address"},
 		{[]string{"ui", "--no-browser", "--instance-url", "https://x.my.salesforce.com"}, nil, "ui: the login"},
 		{[]string{"ui", "--no-browser", "--idle", "0s"}, nil, "--idle must be positive"},
+		{[]string{"ui", "--no-browser", "--runs", "ui_test.go"}, nil, "--runs ui_test.go is a file"},
 	} {
 		stdout, stderr, code := runCLIEnv(t, tc.vars, tc.args...)
 		if code != exitUsage || stdout != "" || !strings.Contains(stderr, tc.want) {
