@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -48,6 +49,11 @@ func TestBarsDrawEvents(t *testing.T) {
 	if got := term.take(); !cleared.MatchString(got) || cleared.ReplaceAllString(got, "") != "a log line\n" {
 		t.Errorf("a log line under a bar: %q, want the bar erased, then the line", got)
 	}
+	process.Done = 800
+	bars.Observe(process)
+	if got := term.take(); !strings.HasPrefix(got, "\rSalesforce processes the rows  80% |") {
+		t.Errorf("after a log line the bar is drawn again on a fresh line: %q", got)
+	}
 	process.Phase, process.Done = backfill.PhaseEnd, 1000
 	bars.Observe(process)
 	if got := term.take(); !cleared.MatchString(got) || cleared.ReplaceAllString(got, "") != "" {
@@ -78,5 +84,28 @@ func TestBarsDrawEvents(t *testing.T) {
 	}
 	if len(bars.bars) != 1 {
 		t.Errorf("%d bars kept, want the upload's only (ended steps are dropped)", len(bars.bars))
+	}
+}
+
+// TestTerminalErasesWholeLines is the Windows rule on every OS: progressbar erases a bar with
+// a bare "\r" on Windows, and a shorter line drawn next would end on the old bar's remains.
+// terminal turns either erase into blanks over every column drawn.
+func TestTerminalErasesWholeLines(t *testing.T) {
+	var out bytes.Buffer
+	term := &terminal{w: &out}
+	for _, erase := range []string{"\r", "\r     \r"} { // Windows' form, then the others'
+		out.Reset()
+		io.WriteString(term, "\rupload part 1  40% |████      | (2.0/5.0 MB)")
+		io.WriteString(term, erase)
+		io.WriteString(term, "short\n")
+		want := "\rupload part 1  40% |████      | (2.0/5.0 MB)\r" + strings.Repeat(" ", 44) + "\rshort\n"
+		if got := out.String(); got != want {
+			t.Errorf("erase %q: the terminal got %q, want %q", erase, got, want)
+		}
+	}
+	out.Reset()
+	io.WriteString(term, "\r")
+	if out.Len() != 0 {
+		t.Errorf("an erase with nothing drawn wrote %q", out.String())
 	}
 }
