@@ -66,8 +66,8 @@ type runInfo struct {
 	locked    bool
 }
 
-// readRun reads the run folder dir; busy says a job of this page works on it.
-func readRun(dir string, busy bool) (*runInfo, error) {
+// readRun reads the run folder dir, named name; busy says a job of this page works on it.
+func (s *Server) readRun(dir, name string, busy bool) (*runInfo, error) {
 	f, err := runfolder.Open(dir)
 	if err != nil {
 		return nil, err
@@ -103,14 +103,23 @@ func readRun(dir string, busy bool) (*runInfo, error) {
 	}
 	ri.locked = busy
 	if !busy && (ri.journal.Started && !ri.journal.Finished || ri.undoStart && !ri.undoEnd) {
-		ri.locked = inUse(f)
+		ri.locked = s.inUse(name, f)
 	}
 	return ri, nil
 }
 
-// inUse reports whether another command holds the folder's lock. It takes the lock and
-// gives it back at once when nobody holds it.
-func inUse(f *runfolder.Folder) bool {
+// inUse reports whether a job holds the lock of the run folder f, named name: a job of this
+// page, or another command. Only the lock can tell the latter, so it takes the lock and
+// gives it back at once when nobody holds it; it does so under probeMu, which start holds
+// while it claims a run for a job, so that this never makes a job of the page find its
+// folder in use. (A command started at that very microsecond can: it says so, and running
+// it again works.)
+func (s *Server) inUse(name string, f *runfolder.Folder) bool {
+	s.probeMu.Lock()
+	defer s.probeMu.Unlock()
+	if s.busyRuns()[name] {
+		return true
+	}
 	err := f.Lock("backfill ui (looking)", time.Now())
 	if err == nil {
 		f.Unlock()
@@ -221,7 +230,7 @@ func (s *Server) listRuns() []runView {
 		if base, ok := strings.CutSuffix(name, runfolder.PartialSuffix); ok {
 			f, _ := runfolder.Open(dir)
 			v := runView{Name: base, State: stateUnfinished, Detail: "A plan that stopped before it was complete.", Next: &action{"plan", "Plan again"}}
-			if f != nil && inUse(f) {
+			if f != nil && s.inUse(base, f) {
 				v.State, v.Detail, v.Next = statePlanning, "A plan is being written.", nil
 			}
 			if st, err := os.Stat(dir); err == nil {
@@ -230,7 +239,7 @@ func (s *Server) listRuns() []runView {
 			out = append(out, v)
 			continue
 		}
-		ri, err := readRun(dir, busy[name])
+		ri, err := s.readRun(dir, name, busy[name])
 		if err != nil {
 			continue // not a run folder
 		}
@@ -277,7 +286,7 @@ func (s *Server) detail(name string) (*runDetail, error) {
 	if err != nil {
 		return nil, err
 	}
-	ri, err := readRun(dir, s.busyRuns()[name])
+	ri, err := s.readRun(dir, name, s.busyRuns()[name])
 	if err != nil {
 		return nil, &backfill.FolderError{Dir: dir, Err: backfill.ErrNotPlanFolder, Cause: err}
 	}

@@ -67,6 +67,10 @@ type Server struct {
 	done   chan struct{} // closed when the server stops: event streams end
 	active atomic.Int64  // unix nanoseconds of the last request
 
+	// probeMu orders looking at a run folder's lock (inUse) with a job claiming the folder
+	// (start); it is taken before mu.
+	probeMu sync.Mutex
+
 	mu       sync.Mutex
 	org      *connected // the org chosen in step 1
 	sfOrgs   []sfclient.SFOrg

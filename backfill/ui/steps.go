@@ -193,8 +193,7 @@ func (s *Server) plan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := filepath.Base(out)
-	t, err := s.start(kindPlan, kindPlan, "", func(ctx context.Context, t *task) (any, *sentence, error) {
-		t.setRun(name)
+	t, err := s.start(kindPlan, kindPlan, name, func(ctx context.Context, t *task) (any, *sentence, error) {
 		sum, err := backfill.Plan(ctx, backfill.PlanOptions{Front: s.front(t), Export: e, Target: target, Org: org.cfg,
 			UpdateStale: st.UpdateStale, Out: out})
 		if sum == nil {
@@ -250,7 +249,7 @@ func (s *Server) onRun(w http.ResponseWriter, r *http.Request, kind string, fn f
 		fail(w, http.StatusNotFound, err)
 		return
 	}
-	ri, err := readRun(dir, true)
+	ri, err := s.readRun(dir, name, true)
 	if err != nil {
 		fail(w, http.StatusBadRequest, &backfill.FolderError{Dir: dir, Err: backfill.ErrNotPlanFolder, Cause: err})
 		return

@@ -43,7 +43,7 @@ type task struct {
 	mu      sync.Mutex
 	key     string
 	kind    string
-	run     string // the run folder's name ("" for check, and for plan until it is written)
+	run     string // the run folder's name ("" for check; for plan, the folder it writes)
 	state   string
 	started time.Time
 	ended   time.Time
@@ -127,6 +127,8 @@ var errBusy = errors.New("busy")
 // context: fn gets the task (its Observer) and returns what the page shows of the result
 // and how it ended. The finished task stays until the next one with the same key.
 func (s *Server) start(key, kind, run string, fn func(ctx context.Context, t *task) (any, *sentence, error)) (*task, error) {
+	s.probeMu.Lock() // no look at a run's lock while it is claimed (inUse)
+	defer s.probeMu.Unlock()
 	s.mu.Lock()
 	if old := s.tasks[key]; old != nil && old.running() {
 		s.mu.Unlock()
@@ -170,14 +172,6 @@ func (s *Server) runTask(ctx context.Context, t *task, fn func(context.Context, 
 		}
 	}()
 	return fn(ctx, t)
-}
-
-// setRun names the run folder a task works on, once known (a plan's).
-func (t *task) setRun(name string) {
-	t.mu.Lock()
-	t.run = name
-	t.mu.Unlock()
-	t.changed()
 }
 
 // running counts the tasks still running.
