@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -368,4 +370,63 @@ func contextAfterJob(t *testing.T, emu *sftest.Server) (context.Context, context
 		cancel()
 	}()
 	return ctx, cancel
+}
+
+// TestLookingNeverBlocksAJob: the run list looks at an interrupted run's lock (to tell
+// importing from interrupted) while the page's own jobs start on that run; no job of the
+// page ever finds its folder in use because of it. Verify takes the lock and then refuses
+// an import that has not finished, so each of many Verify presses must end with that
+// refusal while the list is read without pause.
+func TestLookingNeverBlocksAJob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plans and interrupts an import")
+	}
+	emu, login := emulator(t, sftest.WithJobDelay(time.Hour))
+	runs := t.TempDir()
+	o := backfill.PlanOptions{Front: backfill.Front{Words: ui.Words{}}, Export: backfill.NewExportOptions(), Org: *login, Out: filepath.Join(runs, "interrupted")}
+	o.Export.File = sample
+	if _, err := backfill.Plan(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := contextAfterJob(t, emu)
+	_, err := backfill.ImportPlan(ctx, backfill.ImportPlanOptions{FolderOptions: backfill.FolderOptions{Front: o.Front, Dir: o.Out, Org: *login},
+		Load: backfill.LoadOptions{Yes: true}})
+	cancel()
+	if err == nil {
+		t.Fatal("the import finished")
+	}
+
+	s := serve(t, ui.Options{Org: login, Runs: runs})
+	c := session(t, s)
+	stop := make(chan struct{})
+	var looks atomic.Int64
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if res, err := c.hc.Get(s.Origin() + "/api/runs"); err == nil {
+					res.Body.Close()
+					looks.Add(1)
+				}
+			}
+		}()
+	}
+	for i := range 40 {
+		v := c.run("/api/runs/interrupted/verify", "verify", map[string]any{})
+		if v.State != "failed" || v.Outcome == nil || !strings.Contains(v.Outcome.Text, "has not finished") {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("verify %d while the list is read: %s %+v", i, v.State, v.Outcome)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	t.Logf("40 Verify presses refused as unfinished, none in use, while the list was read %d times", looks.Load())
 }
