@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,21 +81,35 @@ func TestBrowserFlow(t *testing.T) {
 	}
 	tm.step("1. choose the practice org")
 
-	// 2. The export: the sample, through the file input.
+	// 2. The export, the three ways the page takes it: the Use the sample export button, a
+	// file dropped on the page, and the file input (the one the run uses).
+	want, _ := os.ReadFile(sample)
+	exported := func(suffix string) {
+		t.Helper()
+		files, _ := filepath.Glob(filepath.Join(s.runs, ui.ExportsDir, "*Z-"+suffix))
+		if len(files) != 1 {
+			t.Fatalf("exports named *-%s: %v", suffix, files)
+		}
+		if got, _ := os.ReadFile(files[0]); !bytes.Equal(got, want) {
+			t.Fatalf("%s differs from the sample (%d bytes, want %d)", files[0], len(got), len(want))
+		}
+		if st, _ := os.Stat(files[0]); runtime.GOOS != "windows" && st.Mode().Perm() != 0o600 {
+			t.Errorf("%s's mode is %v, want 0600", files[0], st.Mode().Perm())
+		}
+	}
+	do(t, ctx, chromedp.Click(chromedp.ID("use-sample"), chromedp.NodeEnabled))
+	waitText(t, ctx, "export-status", "the sample.", 30*time.Second)
+	exported("sample-export.csv")
+	dropped := fmt.Sprintf(`(() => { const dt = new DataTransfer(); dt.items.add(new File([%s], "dropped export.csv", {type: "text/csv"}));
+		document.getElementById("drop").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true})); return true; })()`,
+		strconv.Quote(string(want)))
+	eval[bool](t, ctx, dropped)
+	waitText(t, ctx, "export-status", "The export: dropped export.csv", 30*time.Second)
+	exported("dropped_export.csv")
 	do(t, ctx, chromedp.SetUploadFiles(chromedp.ID("export-file"), []string{sample}))
 	waitText(t, ctx, "export-status", "The export: export.csv", 30*time.Second)
-	exports, _ := filepath.Glob(filepath.Join(s.runs, ui.ExportsDir, "*-export.csv"))
-	if len(exports) != 1 {
-		t.Fatalf("uploaded exports: %v", exports)
-	}
-	want, _ := os.ReadFile(sample)
-	if got, _ := os.ReadFile(exports[0]); !bytes.Equal(got, want) {
-		t.Fatalf("the uploaded export differs from the sample (%d bytes, want %d)", len(got), len(want))
-	}
-	if st, _ := os.Stat(exports[0]); st.Mode().Perm() != 0o600 {
-		t.Errorf("the uploaded export's mode is %v, want 0600", st.Mode().Perm())
-	}
-	tm.step("2. pick the sample export")
+	exported("export.csv")
+	tm.step("2. the export: sample, drop, file input")
 
 	// 3. Check.
 	chk := press(t, ctx, "check", "check", 60*time.Second)
