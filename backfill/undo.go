@@ -3,6 +3,7 @@ package backfill
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -91,8 +92,8 @@ type undo struct {
 	opts *UndoOptions
 }
 
-// Undo takes an import back. Without Yes (and nobody to confirm) it writes the undo plan and
-// changes nothing. It returns the import's summary with the undo in it; whether everything
+// Undo takes an import back. Without Yes it writes the undo plan and changes nothing (a
+// dry run; Front.Confirm is not asked). It returns the import's summary with the undo in it; whether everything
 // was undone is the run's OK.
 func Undo(ctx context.Context, opts UndoOptions) (*Summary, *UndoRun, error) {
 	j := newJob(opts.Front)
@@ -183,21 +184,14 @@ func archiveUndo(folder *runfolder.Folder) error {
 	}
 }
 
-// confirmUndo asks before anything is written; without --yes and nobody to ask, the undo
-// plan is kept as a dry run.
+// confirmUndo decides whether the undo runs: only with Yes, and with Expect only when the
+// plan is the one expected. Otherwise the undo plan is kept as a dry run, never asked about:
+// a dry run that asks to delete is not a dry run.
 func (u *undo) confirmUndo(up *undoPlan) (bool, error) {
 	run := up.Run
 	u.summary.Undo = &run
 	n := run.Planned[actionDelete] + run.Planned[actionRestore]
-	if n > 0 && !u.opts.Yes && u.j.front.Confirm != nil {
-		s := *u.summary
-		s.Command = "undo"
-		ok, err := u.j.front.Confirm(&s)
-		if err != nil || ok {
-			return ok, err
-		}
-	}
-	if n == 0 || !u.opts.Yes {
+	if n == 0 || !u.opts.Yes || (u.opts.Expect != nil && !samePlanned(run.Planned, u.opts.Expect)) {
 		return false, u.saveSummary()
 	}
 	return true, nil
@@ -712,4 +706,18 @@ func eachUndoAction(folder *runfolder.Folder, fn func(key, action, id, detail st
 		return fmt.Errorf("%s: %w", folder.Path(runfolder.UndoPlanFile), err)
 	}
 	return nil
+}
+
+// samePlanned compares two undo plans' planned actions, ignoring zero counts.
+func samePlanned(a, b map[string]int) bool {
+	nonZero := func(m map[string]int) map[string]int {
+		out := map[string]int{}
+		for k, v := range m {
+			if v != 0 {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	return maps.Equal(nonZero(a), nonZero(b))
 }

@@ -174,7 +174,7 @@ func TestUndoRestoresWhatTheLiveSyncCreated(t *testing.T) {
 	}
 	key := readCSV(t, filepath.Join(cfg.Out, runfolder.ToImportFile))[1][0]
 	if _, err := srv.AddRecord(demoObject, map[string]any{demoExtID: key, "nplms__Learner_Email__c": "live.sync@example.com",
-		"nplms__Updated_At__c": "2025-01-01T00:00:00Z"}); err != nil {
+		"nplms__Course_Id__c": "c-101", "nplms__Updated_At__c": "2025-01-01T00:00:00Z"}); err != nil {
 		t.Fatal(err)
 	}
 	sum, err := loaded(backfill.ImportPlan(t.Context(), importPlan(cfg)))
@@ -190,5 +190,31 @@ func TestUndoRestoresWhatTheLiveSyncCreated(t *testing.T) {
 	}
 	if got := recordOf(t, srv, key)["nplms__Learner_Email__c"]; got != "live.sync@example.com" {
 		t.Errorf("the live sync's record holds %v after the undo", got)
+	}
+}
+
+// TestUndoExpect: with Expect, Yes runs the undo only when the plan made now is the one a
+// person confirmed after the dry run; another plan stays a dry run and changes nothing.
+func TestUndoExpect(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	dir := imported(t, srv, false)
+	dry, err := undo(t, srv, dir, nil)
+	if err != nil || !dry.DryRun || dry.Planned["delete"] == 0 {
+		t.Fatalf("dry run: %+v, %v", dry, err)
+	}
+	afterImport := snapshot(t, srv)
+	wrong := map[string]int{"delete": dry.Planned["delete"] + 1}
+	run, err := undo(t, srv, dir, func(o *backfill.UndoOptions) { o.Yes, o.Expect = true, wrong })
+	if err != nil || !run.DryRun {
+		t.Fatalf("an undo expecting another plan ran: %+v, %v", run, err)
+	}
+	if fmt.Sprint(snapshot(t, srv)) != fmt.Sprint(afterImport) {
+		t.Fatal("an undo expecting another plan changed the org")
+	}
+	expect := map[string]int{"delete": dry.Planned["delete"], "restore": dry.Planned["restore"], "skip": 0}
+	run, err = undo(t, srv, dir, func(o *backfill.UndoOptions) { o.Yes, o.Expect = true, expect })
+	if err != nil || run.DryRun || run.Outcomes[backfill.UndoDeleted] != dry.Planned["delete"] {
+		t.Fatalf("an undo expecting its own plan (zeros ignored): %+v, %v", run, err)
 	}
 }
