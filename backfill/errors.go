@@ -60,6 +60,9 @@ var (
 	ErrImportRunning    = errors.New("the import has not finished") // resume it first
 	ErrJournalDamaged   = errors.New("the journal is damaged beyond its last line")
 	ErrJournalForeign   = errors.New("the journal belongs to another plan")
+	// ErrJournalLost: the journal is missing, or holds no plan line (torn or emptied):
+	// whether and how far the plan was loaded is unknown until resume reads it from the org.
+	ErrJournalLost = errors.New("the journal is lost")
 )
 
 // FolderError is a run folder that cannot be used for the job asked of it (Want): not a run
@@ -88,6 +91,8 @@ func (e *FolderError) Error() string {
 		return fmt.Sprintf("the import in %s has not finished: nothing to %s yet", e.Dir, e.Want)
 	case ErrJournalDamaged:
 		return e.Cause.Error()
+	case ErrJournalLost:
+		return fmt.Sprintf("%s is lost: whether the plan in %s was loaded, and how far, is unknown", e.File, e.Dir)
 	case ErrJournalForeign:
 		if e.Want == CmdUndo {
 			return fmt.Sprintf("%s belongs to another undo", e.File)

@@ -144,6 +144,11 @@ func loadPlan(ctx context.Context, j *job, o *FolderOptions, command Command, im
 	if err := w.checkSealed(command); err != nil {
 		return nil, err
 	}
+	if imp != nil && w.journal.Missing {
+		// A load may have started: the records as they are now are not what it overwrote,
+		// and which parts were sent is unknown.
+		return nil, w.journalLost(command)
+	}
 	if err := j.attach(w.folder); err != nil {
 		return nil, err
 	}

@@ -186,6 +186,8 @@ func openImported(ctx context.Context, j *job, o *FolderOptions, command Command
 	}
 	defer unlockOnErr(w.folder, &err)
 	switch st := w.journal; {
+	case st.Missing:
+		return nil, w.journalLost(command)
 	case !st.Started:
 		return nil, &FolderError{Dir: o.Dir, Want: command, Err: ErrNeverImported}
 	case !st.Finished:
@@ -201,6 +203,12 @@ func openImported(ctx context.Context, j *job, o *FolderOptions, command Command
 		return nil, err
 	}
 	return w, nil
+}
+
+// journalLost refuses command on a folder whose journal is lost: only resume, which reads
+// the load's fate from the org, goes on from there.
+func (w *workFolder) journalLost(command Command) error {
+	return &FolderError{Dir: w.dir, Want: command, Err: ErrJournalLost, File: w.folder.Path(runfolder.JournalFile)}
 }
 
 // saveSummary writes summary.json and report.html again (after verify or undo), keeping

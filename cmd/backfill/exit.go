@@ -191,6 +191,8 @@ func folderHint(e *backfill.FolderError) string {
 		return "load it first: " + sh.Command(backfill.CmdImportPlan, e.Dir)
 	case backfill.ErrImportRunning:
 		return "finish it first: " + sh.Command(backfill.CmdResume, e.Dir)
+	case backfill.ErrJournalLost:
+		return fmt.Sprintf("run %s: it asks Salesforce which rows are loaded, loads only the rest and writes the final files", sh.Command(backfill.CmdResume, e.Dir))
 	case backfill.ErrJournalDamaged:
 		return "the journal is damaged beyond its last line; move it away and backfill resume asks Salesforce which rows are loaded"
 	case backfill.ErrJournalForeign:

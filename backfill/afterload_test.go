@@ -1,0 +1,91 @@
+package backfill_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/runfolder"
+	"github.com/northpass-tools/backfill/sfclient/sftest"
+)
+
+// After the load: every way back (undo) and forward (resume, retry) from a run folder is
+// exact, whatever was lost or changed in between. Each test below is one of issue 23's
+// cases.
+
+// reviewedImport plans the sample (stale rows planned as updates) and loads the reviewed
+// plan, as `plan` then `import --plan` do: the folder holds before-import.csv.
+func reviewedImport(t *testing.T, srv *sftest.Server) string {
+	t.Helper()
+	cfg := orgConfig(t, srv)
+	cfg.UpdateStale = true
+	if _, err := backfill.Plan(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loaded(backfill.ImportPlan(t.Context(), importPlan(cfg))); err != nil {
+		t.Fatalf("import --plan: %v", err)
+	}
+	return cfg.Out
+}
+
+// onFolder is the login of orgConfig on the run folder dir.
+func onFolder(t *testing.T, srv *sftest.Server, dir string) backfill.FolderOptions {
+	o := folder(orgConfig(t, srv))
+	o.Dir = dir
+	return o
+}
+
+// A finished import whose journal was lost: verify and undo cannot know what was loaded,
+// and import --plan must not take the records as they are now for what the load
+// overwrote. All three point to resume, which reads the load's fate from the org.
+func TestLostJournalPointsToResume(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	dir := reviewedImport(t, srv)
+	beforeImage, err := os.ReadFile(filepath.Join(dir, runfolder.BeforeImportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, runfolder.JournalFile)); err != nil {
+		t.Fatal(err)
+	}
+	lost := func(what string, err error) {
+		t.Helper()
+		var fe *backfill.FolderError
+		if !errors.As(err, &fe) || !errors.Is(err, backfill.ErrJournalLost) {
+			t.Fatalf("%s without a journal: %v, want ErrJournalLost", what, err)
+		}
+	}
+	_, _, err = backfill.Verify(t.Context(), backfill.VerifyOptions{FolderOptions: onFolder(t, srv, dir)})
+	lost("verify", err)
+	_, _, err = backfill.Undo(t.Context(), backfill.UndoOptions{FolderOptions: onFolder(t, srv, dir), Yes: true})
+	lost("undo", err)
+	load := importPlan(orgConfig(t, srv))
+	load.Dir = dir
+	_, err = backfill.ImportPlan(t.Context(), load)
+	lost("import --plan", err)
+	if now, _ := os.ReadFile(filepath.Join(dir, runfolder.BeforeImportFile)); !bytes.Equal(now, beforeImage) {
+		t.Fatalf("import --plan rewrote %s after the load", runfolder.BeforeImportFile)
+	}
+	if n := srv.Calls()["ingest-create"]; n != 1 {
+		t.Fatalf("%d jobs created, want the import's 1", n)
+	}
+
+	// resume reads from the org what was loaded, sends nothing again, and finishes.
+	sum, err := resume(t, srv, dir)
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if n := srv.Calls()["ingest-create"]; n != 1 {
+		t.Errorf("resume created %d jobs", n-1)
+	}
+	if sum.Count(runfolder.Created, runfolder.Updated) == 0 || sum.Count(runfolder.Failed, runfolder.Unprocessed) != 0 {
+		t.Errorf("resumed outcomes %v", outcomes(sum))
+	}
+	if _, run, err := backfill.Verify(t.Context(), backfill.VerifyOptions{FolderOptions: onFolder(t, srv, dir)}); err != nil || !run.OK() {
+		t.Fatalf("verify after resume: %v, %+v", err, run)
+	}
+}
