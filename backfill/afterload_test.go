@@ -3,6 +3,7 @@ package backfill_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -87,5 +88,59 @@ func TestLostJournalPointsToResume(t *testing.T) {
 	}
 	if _, run, err := backfill.Verify(t.Context(), backfill.VerifyOptions{FolderOptions: onFolder(t, srv, dir)}); err != nil || !run.OK() {
 		t.Fatalf("verify after resume: %v, %+v", err, run)
+	}
+}
+
+// cutJournal keeps the journal name of the run folder dir up to and including its first
+// entry of event, as a crash just after writing it would leave it.
+func cutJournal(t *testing.T, dir, name, event string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []byte
+	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+		keep = append(keep, line...)
+		if bytes.Contains(line, []byte(`"event":"`+event+`"`)) {
+			if err := os.WriteFile(filepath.Join(dir, name), keep, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("%s has no %s entry", name, event)
+}
+
+// An undo stopped after its delete and update jobs were closed, whose jobs then vanished
+// (Salesforce deletes ended jobs after 7 days): resume reads from the org which records
+// are deleted and which restored. The resolve queries are keyed on Id, the undo's external
+// id: they must not select Id twice, which Salesforce refuses.
+func TestResumeUndoWhoseJobsVanished(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	dir := imported(t, srv, true)
+	run, err := undo(t, srv, dir, func(o *backfill.UndoOptions) { o.Yes, o.KeepUpdatedAt = true, true })
+	if err != nil || !run.OK() || run.Outcomes[backfill.UndoRestored] == 0 {
+		t.Fatalf("undo: %v, %+v", err, run)
+	}
+	undone := snapshot(t, srv)
+	cutJournal(t, dir, runfolder.UndoDeleteJournal, runfolder.EvClosed)
+	cutJournal(t, dir, runfolder.UndoUpdateJournal, runfolder.EvClosed)
+	srv.ExpireJobs()
+	creates := srv.Calls()["ingest-create"]
+	res, err := resumeResult(t, srv, dir)
+	if err != nil {
+		t.Fatalf("resume of the undo: %v", err)
+	}
+	if res.Undo == nil || !res.Undo.OK() || res.Undo.Outcomes[backfill.UndoDeleted] != run.Outcomes[backfill.UndoDeleted] ||
+		res.Undo.Outcomes[backfill.UndoRestored] != run.Outcomes[backfill.UndoRestored] {
+		t.Fatalf("resumed undo: %+v, the undo: %+v", res.Undo, run)
+	}
+	if n := srv.Calls()["ingest-create"]; n != creates {
+		t.Errorf("resume sent %d jobs again", n-creates)
+	}
+	if got := snapshot(t, srv); fmt.Sprint(got) != fmt.Sprint(undone) {
+		t.Errorf("resume changed the org")
 	}
 }

@@ -64,8 +64,18 @@ type existenceQuery struct {
 	Fields   []string // read besides Id and the external id
 }
 
+// selectClause selects Id, the external id and the fields, each once (compared
+// case-insensitively, as SOQL names are): Salesforce refuses a query that selects a field
+// twice, as a load keyed on Id (an undo's) or a field also read for its own sake would.
 func (q existenceQuery) selectClause() string {
-	fields := append([]string{"Id", q.ExtField}, q.Fields...)
+	var fields []string
+	seen := map[string]bool{}
+	for _, f := range append([]string{"Id", q.ExtField}, q.Fields...) {
+		if lf := strings.ToLower(f); !seen[lf] {
+			seen[lf] = true
+			fields = append(fields, f)
+		}
+	}
 	return "SELECT " + strings.Join(fields, ", ") + " FROM " + q.Object
 }
 

@@ -21,9 +21,12 @@ import (
 // jobs, save their results, then give the rows still open (lock failures, rows a failed job
 // never processed) to follow-up parts, until none is open or the rounds are used up.
 type loader struct {
-	plan   *runfolder.Plan
-	file   string // the data file the plan's parts are byte ranges of
-	op     string // the Bulk operation: upsert, update or delete
+	plan *runfolder.Plan
+	file string // the data file the plan's parts are byte ranges of
+	op   string // the Bulk operation: upsert, update or delete
+	// name tells the folder's loads apart in the files they add ("" for the import; an
+	// undo's are undo-delete and undo-update).
+	name   string
 	folder *runfolder.Folder
 	j      *job
 	jr     *runfolder.Journal
@@ -284,7 +287,7 @@ func (l *loader) refuse(n int, cause error) error {
 		return err
 	}
 	k := runfolder.ResultKinds[2]
-	c, err := l.folder.SaveResults(runfolder.JobFile(refusedName(n), k), r)
+	c, err := l.folder.SaveResults(runfolder.JobFile(l.refusedName(n), k), r)
 	r.Close()
 	if err != nil {
 		return fmt.Errorf("save the refused part %d: %w", n, err)

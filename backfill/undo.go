@@ -612,7 +612,7 @@ func (u *undo) undoLoader(plan *runfolder.Plan, file, op, journal string, up *un
 		jr.Close()
 		return nil, &FolderError{Dir: u.dir, Want: CmdUndo, File: u.folder.Path(journal), Err: ErrJournalForeign, Other: st.PlanID}
 	}
-	return &loader{plan: plan, file: file, op: op, folder: u.folder, j: u.j, jr: jr, st: st, sf: u.sf, log: u.j.log,
+	return &loader{plan: plan, file: file, op: op, name: strings.TrimSuffix(journal, filepath.Ext(journal)), folder: u.folder, j: u.j, jr: jr, st: st, sf: u.sf, log: u.j.log,
 		fallbackStart: up.At, created: map[string]bool{}}, nil
 }
 
