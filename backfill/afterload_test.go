@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/northpass-tools/backfill/backfill"
@@ -142,5 +143,68 @@ func TestResumeUndoWhoseJobsVanished(t *testing.T) {
 	}
 	if got := snapshot(t, srv); fmt.Sprint(got) != fmt.Sprint(undone) {
 		t.Errorf("resume changed the org")
+	}
+}
+
+// Undo acts only on the record Ids the import wrote. A record the import created that was
+// deleted and made again under the same external id is someone else's: left alone, even
+// with --force, saying why. A record the import created whose external id was changed
+// since is still the import's: changed, so left alone without --force, deleted with it.
+func TestUndoTouchesOnlyWhatTheImportWrote(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	dir := imported(t, srv, false)
+	var created []runfolder.Entry
+	for _, e := range ledgerLines(t, dir) {
+		if e.Outcome == runfolder.Created {
+			created = append(created, e)
+		}
+	}
+	again, rekeyed := created[0], created[1]
+	old := recordOf(t, srv, again.Key)
+	if err := srv.DeleteRecord(demoObject, again.Detail); err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]any{}
+	for f, v := range old {
+		if strings.HasPrefix(f, "nplms__") && v != nil {
+			values[f] = v
+		}
+	}
+	newID, err := srv.AddRecord(demoObject, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.EditRecord(demoObject, rekeyed.Detail, map[string]any{demoExtID: rekeyed.Key + "-renamed"}); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, force := range []bool{false, true} {
+		run, err := undo(t, srv, dir, func(o *backfill.UndoOptions) { o.Yes, o.Force = true, force })
+		if err != nil {
+			t.Fatalf("undo (force %v): %v", force, err)
+		}
+		lines := undoLines(t, dir)
+		if got := lines[again.Key]; got[0] != backfill.UndoSkippedChanged || !strings.Contains(got[1], "a different record ("+newID+")") {
+			t.Errorf("force %v: %s: %v, want skipped_changed naming the other record", force, again.Key, got)
+		}
+		want, why := backfill.UndoSkippedChanged, "external id"
+		if force {
+			want, why = backfill.UndoDeleted, ""
+		}
+		if got := lines[rekeyed.Key]; got[0] != want || !strings.Contains(got[1], why) {
+			t.Errorf("force %v: %s: %v, want %s", force, rekeyed.Key, got, want)
+		}
+		if run.Outcomes[backfill.UndoDeleted] != len(created)-2+map[bool]int{false: 0, true: 1}[force] {
+			t.Errorf("force %v: outcomes %v", force, run.Outcomes)
+		}
+	}
+	if got := recordOf(t, srv, again.Key); got["Id"] != newID {
+		t.Errorf("%s: the record the import never wrote was touched: %v", again.Key, got)
+	}
+	for _, r := range srv.Records(demoObject) {
+		if r["Id"] == rekeyed.Detail {
+			t.Errorf("--force left the record the import created under %s", rekeyed.Key)
+		}
 	}
 }

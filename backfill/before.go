@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/sfclient"
@@ -111,6 +112,14 @@ func readBefore(folder *runfolder.Folder, fold bool) (*beforeImage, string, erro
 		}
 		b.rows[foldKey(rec[0], fold)] = rec
 	}
+}
+
+// value is field's value in b, a row of the image ("" when the image has no such column).
+func (b *beforeImage) value(row []string, field string) string {
+	if i := slices.Index(b.header, field); i >= 0 && i < len(row) {
+		return row[i]
+	}
+	return ""
 }
 
 // get returns the before-image of key, if recorded.

@@ -203,11 +203,29 @@ func (u *undo) confirmUndo(up *undoPlan) (bool, error) {
 	return true, nil
 }
 
-// undoState is what undo knows of one record the import loaded.
+// undoState is what undo knows of the records the import loaded. Undo acts only on the
+// record Ids the import wrote (the ledger's): the records are read by Id, so a record made
+// since under the same external id is never taken for the import's.
 type undoState struct {
-	sf       *existingSet        // Id and field hashes of the records as they are now
+	sf       *existingSet        // by the Id the import wrote: field hashes of the record as it is now
+	keyOf    *csvdiff.KeySet     // Id -> the external id the record holds now
 	changed  *csvdiff.KeySet     // key -> why it changed after the import
+	others   *csvdiff.KeySet     // key -> the Id of another record that holds the key now
 	uploaded map[string][]string // folded key -> the uploaded row, for the records the import updated
+}
+
+// record returns what undo knows of the record id the import wrote for key: its field
+// hashes now (found false when it is no longer in Salesforce), and the external id it holds
+// now when that is no longer key.
+func (st *undoState) record(id, key string, fold bool) (hashes []byte, found bool, rekeyed string) {
+	_, hashes, found = st.sf.lookup([]byte(id))
+	if !found {
+		return nil, false, ""
+	}
+	if now, _ := st.keyOf.Lookup([]byte(id)); foldKey(string(now), fold) != foldKey(key, fold) {
+		return hashes, true, string(now)
+	}
+	return hashes, true, ""
 }
 
 // planUndo decides, for every record the import created or updated, what undo does, and
@@ -263,18 +281,27 @@ func (u *undo) planUndo(ctx context.Context) (*undoPlan, error) {
 	return up, nil
 }
 
-// undoAction decides what undo does with one record the import loaded.
+// undoAction decides what undo does with one record the import loaded: the record whose
+// Id the ledger names, never another record that holds the key now.
 func (u *undo) undoAction(e runfolder.Entry, state *undoState, before *beforeImage, uploaded map[string][]string,
 	updField string, up *undoPlan) (action, id, detail string) {
-	id, hashes, found := state.sf.lookup([]byte(e.Key))
+	id = e.Detail
+	fold := u.info.FoldKeys
+	hashes, found, rekeyed := state.record(id, e.Key, fold)
+	other, taken := state.others.Lookup([]byte(e.Key))
 	switch {
+	case !found && taken:
+		return actionSkip, id, fmt.Sprintf("a different record (%s) holds this external id now; the one the import wrote (%s) is no longer in Salesforce: left alone, even with %s",
+			other, id, u.j.words().Option(OptForce, ""))
 	case !found && e.Outcome == runfolder.Created:
-		return actionGone, e.Detail, "already deleted (by an earlier undo, or in Salesforce since the import)"
+		return actionGone, id, "already deleted (by an earlier undo, or in Salesforce since the import)"
 	case !found:
-		return actionSkip, e.Detail, "no longer in Salesforce: deleted since the import, nothing to restore"
+		return actionSkip, id, "no longer in Salesforce: deleted since the import, nothing to restore"
 	}
-	if b, ok := before.get(e.Key); ok && e.Outcome == runfolder.Updated &&
-		holdsBefore(state, hashes, before.header, b, uploaded[foldKey(e.Key, u.info.FoldKeys)], u.info, updField, up.KeepUpdatedAt) {
+	b, hasBefore := before.get(e.Key)
+	hasBefore = hasBefore && sameID(b[1], id)
+	if hasBefore && e.Outcome == runfolder.Updated && rekeyed == "" &&
+		holdsBefore(state, hashes, before, b, uploaded[foldKey(e.Key, fold)], u.info, updField, up.KeepUpdatedAt) {
 		return actionSame, id, "already holds its values from before the import (an earlier undo restored it)"
 	}
 	if why, changed := state.changed.Lookup([]byte(e.Key)); changed && !up.Force {
@@ -283,29 +310,37 @@ func (u *undo) undoAction(e runfolder.Entry, state *undoState, before *beforeIma
 	if e.Outcome == runfolder.Created {
 		return actionDelete, id, fmt.Sprintf("created by the import; to the Recycle Bin (restorable for %d days)", recycleBinDays)
 	}
-	b, ok := before.get(e.Key)
-	if !ok {
-		return actionSkip, id, "no before-image: the record did not exist when the plan was made and was created before the load; left as it is"
+	if !hasBefore {
+		return actionSkip, id, "no before-image of this record: it did not exist when the plan was made and was created before the load; left as it is"
 	}
 	detail = "back to its values before the import"
 	if updField != "" && !up.KeepUpdatedAt {
-		if old, now := b[slices.Index(before.header, updField)], uploadedValue(u.info, uploaded[foldKey(e.Key, u.info.FoldKeys)], updField); old != "" && now != "" && old < now {
+		if old, now := before.value(b, updField), uploadedValue(u.info, uploaded[foldKey(e.Key, fold)], updField); old != "" && now != "" && old < now {
 			up.Run.WouldBeRefused++
 			detail += fmt.Sprintf("; %s moves back from %s to %s, which the Northpass package refuses (%s restores the other fields)",
 				updField, now, old, u.j.words().Option(OptKeepUpdatedAt, ""))
 		}
 	}
-	return actionRestore, b[1], detail
+	return actionRestore, id, detail
+}
+
+// sameID compares record Ids on their first 15 characters (the 18-character form adds a
+// case suffix).
+func sameID(a, b string) bool {
+	if len(a) >= 15 && len(b) >= 15 {
+		return a[:15] == b[:15]
+	}
+	return a == b
 }
 
 // holdsBefore reports whether a record holds its before-image again in every field the
 // import set (Updated At aside when restores keep it).
-func holdsBefore(state *undoState, hashes []byte, header, b, up []string, info *runfolder.Plan, updField string, keepUpdatedAt bool) bool {
+func holdsBefore(state *undoState, hashes []byte, before *beforeImage, b, up []string, info *runfolder.Plan, updField string, keepUpdatedAt bool) bool {
 	for i, c := range state.sf.compared {
 		if uploadedValue(info, up, c.field) == "" || (keepUpdatedAt && c.field == updField) {
 			continue
 		}
-		if state.sf.differs(hashes, i, []byte(b[slices.Index(header, c.field)])) {
+		if state.sf.differs(hashes, i, []byte(before.value(b, c.field))) {
 			return false
 		}
 	}
@@ -344,7 +379,7 @@ func restoreRow(info *runfolder.Plan, fields []string, before *beforeImage, uplo
 		if uploadedValue(info, up, f) == "" {
 			continue
 		}
-		if v := b[slices.Index(before.header, f)]; v != "" {
+		if v := before.value(b, f); v != "" {
 			row[i] = v
 		} else {
 			row[i] = bulkNull
@@ -353,45 +388,75 @@ func restoreRow(info *runfolder.Plan, fields []string, before *beforeImage, uplo
 	return row
 }
 
-// readCurrent reads the records the import loaded as they are now, and notes those changed
-// after the import finished: LastModifiedDate after it, or a field that no longer holds
-// the uploaded value. It keeps the uploaded rows of the records the import updated: undo
-// restores only the fields the import set.
+// readCurrent reads, by the Ids the import wrote, the records it loaded as they are now,
+// and notes those changed after the import finished: LastModifiedDate after it, an
+// external id that is no longer the one loaded, or a field that no longer holds the
+// uploaded value. For a record no longer in Salesforce (or holding another external id),
+// it asks whether another record holds the key now: undo never takes that one for the
+// import's. It keeps the uploaded rows of the records the import updated: undo restores
+// only the fields the import set.
 func (u *undo) readCurrent(ctx context.Context) (*undoState, error) {
 	info := u.info
-	finished := u.summary.FinishedAt
-	modified := newTimeSet(info.FoldKeys) // key -> LastModifiedDate, when after the import
-	sf, err := readRecords(ctx, u.sf, u.j, info, u.keysOf(runfolder.Created, runfolder.Updated), []string{"LastModifiedDate"}, func(key string, r sfclient.Record) error {
+	fold := info.FoldKeys
+	finished := u.finishedAt()
+	ids := &ledgerIDs{ledgerKeys: u.keysOf(runfolder.Created, runfolder.Updated)}
+	idOf, err := ids.byKey()
+	if err != nil {
+		return nil, err
+	}
+	st := &undoState{keyOf: csvdiff.NewKeySet(ids.Len(), false), changed: csvdiff.NewKeySet(0, fold),
+		others: csvdiff.NewKeySet(0, fold), uploaded: map[string][]string{}}
+	modified := newTimeSet(false) // Id -> LastModifiedDate, when after the import
+	st.sf = newExistingSet(planColumns(info), info.ExternalIDField, false, ids.Len())
+	q := st.sf.query(info.Object, "Id", "LastModifiedDate", info.ExternalIDField)
+	_, err = lookup(ctx, u.sf, u.j, q, ids, func(r sfclient.Record) error {
+		id := r.String("Id")
 		if t, ok := r.Time("LastModifiedDate"); ok && t.After(finished) {
-			return modified.add(key, t)
+			if err := modified.add(id, t); err != nil {
+				return err
+			}
 		}
-		return nil
+		if err := st.keyOf.Add([]byte(id), []byte(r.String(info.ExternalIDField))); err != nil {
+			return err
+		}
+		return st.sf.add(id, id, func(field string) any { v, _ := r.Get(field); return v })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read the loaded records: %w", err)
 	}
-	st := &undoState{sf: sf, changed: csvdiff.NewKeySet(0, info.FoldKeys), uploaded: map[string][]string{}}
 	updated := &ledgerKeys{folder: u.folder, name: runfolder.LedgerFile, outcomes: map[runfolder.Outcome]bool{runfolder.Updated: true},
-		n: u.summary.Count(runfolder.Updated), fold: info.FoldKeys}
+		n: u.summary.Count(runfolder.Updated), fold: fold}
+	lost := &sliceKeys{fold: fold} // keys whose record is gone or re-keyed
 	r, err := os.Open(u.folder.Path(runfolder.ToImportFile))
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
 	err = eachCSVRow(r, info.ExternalIDField, func(key string, rec []string) error {
-		_, hashes, ok := st.sf.lookup([]byte(key))
-		if !ok {
+		v, loaded := idOf.Lookup([]byte(key))
+		if !loaded {
+			return nil
+		}
+		id := string(v)
+		hashes, found, rekeyed := st.record(id, key, fold)
+		if !found || rekeyed != "" {
+			lost.keys = append(lost.keys, key)
+		}
+		if !found {
 			return nil
 		}
 		if updated.Len() > 0 {
 			if ok, err := updated.Has([]byte(key)); err != nil {
 				return err
 			} else if ok {
-				st.uploaded[foldKey(key, info.FoldKeys)] = append([]string(nil), rec...)
+				st.uploaded[foldKey(key, fold)] = append([]string(nil), rec...)
 			}
 		}
 		var why []string
-		if t, ok := modified.get(key); ok {
+		if rekeyed != "" {
+			why = append(why, fmt.Sprintf("its external id is %q now", rekeyed))
+		}
+		if t, ok := modified.get(id); ok {
 			why = append(why, "last modified "+t.Format(time.RFC3339))
 		}
 		for _, i := range st.sf.differing(hashes, rec) {
@@ -402,7 +467,64 @@ func (u *undo) readCurrent(ctx context.Context) (*undoState, error) {
 		}
 		return st.changed.Add([]byte(key), []byte(strings.Join(why, ", ")))
 	})
-	return st, err
+	if err != nil || lost.Len() == 0 {
+		return st, err
+	}
+	q = existenceQuery{Object: info.Object, ExtField: info.ExternalIDField}
+	_, err = lookup(ctx, u.sf, u.j, q, lost, func(r sfclient.Record) error {
+		key, id := r.String(info.ExternalIDField), r.String("Id")
+		if v, ok := idOf.Lookup([]byte(key)); ok && sameID(string(v), id) {
+			return nil
+		}
+		return st.others.Add([]byte(key), []byte(id))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look up the keys whose record is gone: %w", err)
+	}
+	return st, nil
+}
+
+// finishedAt is when the import finished: records modified after it were changed by
+// someone else. The journal's finished entry says (the summary is not sealed).
+func (u *undo) finishedAt() time.Time {
+	if t := u.journal.FinishedAt; !t.IsZero() {
+		return t
+	}
+	return u.summary.FinishedAt
+}
+
+// ledgerIDs are the record Ids the ledger names for its rows with some outcomes (their
+// detail): the records an import created or updated.
+type ledgerIDs struct {
+	*ledgerKeys
+	ids lazySet
+}
+
+func (k *ledgerIDs) Each(fn func([]byte) bool) error {
+	err := k.folder.ReadLedger(k.name, func(e runfolder.Entry) error {
+		if k.outcomes[e.Outcome] && e.Detail != "" && !fn([]byte(e.Detail)) {
+			return errStopEach
+		}
+		return nil
+	})
+	if err == errStopEach {
+		return nil
+	}
+	return err
+}
+
+func (k *ledgerIDs) Has(id []byte) (bool, error) { return k.ids.has(k.Each, k.n, false, id) }
+
+// byKey maps each key to the Id the ledger names for it.
+func (k *ledgerIDs) byKey() (*csvdiff.KeySet, error) {
+	set := csvdiff.NewKeySet(k.n, k.fold)
+	err := k.folder.ReadLedger(k.name, func(e runfolder.Entry) error {
+		if k.outcomes[e.Outcome] && e.Detail != "" {
+			return set.Add([]byte(e.Key), []byte(e.Detail))
+		}
+		return nil
+	})
+	return set, err
 }
 
 // sealFiles returns the SHA-256 of each file.

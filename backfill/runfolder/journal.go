@@ -191,7 +191,9 @@ type JournalState struct {
 	PlanID                     string // the seal id of the plan the journal belongs to
 	Planned, Started, Finished bool
 	LoadStart                  time.Time
-	Parts                      map[int]*PartState
+	// FinishedAt is when the load finished (its finished entry), zero before.
+	FinishedAt time.Time
+	Parts      map[int]*PartState
 	// Missing: there is no journal at all (deleted): nothing is known of the load.
 	Missing bool
 	// Lost: the journal was missing once; plan parts without a job are resolved.
@@ -296,7 +298,7 @@ func (st *JournalState) apply(e JournalEntry) error {
 	case EvResolved:
 		p.Resolved, p.Done, p.Saved, p.State, p.Counts = true, true, true, StateResolved, e.Sizes
 	case EvFinished:
-		st.Finished = true
+		st.Finished, st.FinishedAt = true, e.Time
 	case EvLost:
 		st.Lost = true
 	default:
