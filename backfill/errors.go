@@ -18,6 +18,8 @@ var (
 	ErrOutExists  = errors.New("already exists") // a run folder is never overwritten
 	ErrOutParent  = errors.New("its parent is not a folder")
 	ErrOutNoWrite = errors.New("cannot be written")
+	// ErrOutPartial: the name ends in .partial, which marks a run folder still being built.
+	ErrOutPartial = errors.New("ends in .partial, the name of an unfinished run folder")
 )
 
 // OptionError is an option whose value cannot be used: a required one missing, a file that

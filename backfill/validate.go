@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/csvdiff"
 	"github.com/northpass-tools/backfill/sfclient"
 )
@@ -53,9 +54,20 @@ func validateOrg(org sfclient.Config, mapping string) error {
 	return nil
 }
 
-// validateOut checks that the run folder can be created: it does not exist yet, and its
-// nearest existing parent is a writable folder.
-func validateOut(out string) error {
+// validateOut checks that the run folder *out can be created: it does not exist yet, its
+// name does not end in .partial (the name of a folder still being built, which commands
+// on a run folder refuse and the next plan of the same name replaces), and its nearest
+// existing parent is a writable folder. A trailing separator (tab completion's) is
+// dropped: *out is left cleaned.
+func validateOut(outp *string) error {
+	if *outp != "" {
+		*outp = filepath.Clean(*outp)
+	}
+	out := *outp
+	if base := filepath.Base(out); len(base) >= len(runfolder.PartialSuffix) &&
+		strings.EqualFold(base[len(base)-len(runfolder.PartialSuffix):], runfolder.PartialSuffix) {
+		return optionErr(OptOut, out, ErrOutPartial)
+	}
 	if out == "" {
 		out = filepath.Join(".", "backfill-runs", "x")
 	} else if _, err := os.Lstat(out); err == nil {

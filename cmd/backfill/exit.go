@@ -144,6 +144,9 @@ func explainOption(e *backfill.OptionError) (msg, hint string) {
 			"choose a new --out folder (or leave --out out for a fresh timestamped one); a run folder is never overwritten"
 	case errors.Is(e.Err, backfill.ErrOutParent):
 		return fmt.Sprintf("%s %s: %v", flag, e.Value, e.Err), "choose an --out folder whose parent is a folder"
+	case errors.Is(e.Err, backfill.ErrOutPartial):
+		return fmt.Sprintf("%s %s: %v", flag, e.Value, e.Err),
+			"choose a name without .partial: every run folder is built as NAME.partial and renamed NAME once complete"
 	case errors.Is(e.Err, backfill.ErrOutNoWrite):
 		return fmt.Sprintf("%s %s: %v", flag, e.Value, e.Err), "choose an --out folder you can write to"
 	case errors.Is(e.Err, backfill.ErrNotAFile):
