@@ -208,3 +208,51 @@ func TestUndoTouchesOnlyWhatTheImportWrote(t *testing.T) {
 		}
 	}
 }
+
+// Every file undo reads is sealed: before-import.csv (its SHA-256 is journaled once
+// import --plan wrote it) and the final ledger.csv (journaled when the import finished).
+// An edited or missing one is refused, naming it, before anything is written; a missing
+// before-import.csv never falls back to before.csv silently.
+func TestUndoRefusesChangedFiles(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, file string
+		change     func(path string) error
+		why        string
+	}{
+		{"edited before-image", runfolder.BeforeImportFile, func(p string) error {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(p, bytes.Replace(b, []byte(",in_progress,"), []byte(",completed,"), 1), 0o600)
+		}, "changed since"},
+		{"deleted before-image", runfolder.BeforeImportFile, os.Remove, "is missing"},
+		{"edited ledger", runfolder.LedgerFile, func(p string) error {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(p, bytes.Replace(b, []byte("a0E"), []byte("a0F"), 1), 0o600)
+		}, "changed since"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := sftest.NewServer(t)
+			dir := reviewedImport(t, srv)
+			path := filepath.Join(dir, tc.file)
+			if err := tc.change(path); err != nil {
+				t.Fatal(err)
+			}
+			orgNow := snapshot(t, srv)
+			_, _, err := backfill.Undo(t.Context(), backfill.UndoOptions{FolderOptions: onFolder(t, srv, dir), Yes: true, KeepUpdatedAt: true})
+			var se *runfolder.SealError
+			if !errors.As(err, &se) || se.File != path || !strings.Contains(se.Why, tc.why) {
+				t.Fatalf("undo: %v, want a seal error naming %s (%s)", err, path, tc.why)
+			}
+			if fmt.Sprint(snapshot(t, srv)) != fmt.Sprint(orgNow) {
+				t.Errorf("the refused undo changed the org")
+			}
+		})
+	}
+}

@@ -83,10 +83,17 @@ type beforeImage struct {
 }
 
 // readBefore reads the before-image an undo restores from: before-import.csv when import
-// --plan wrote it, else the plan's before.csv. A missing file is an empty image.
-func readBefore(folder *runfolder.Folder, fold bool) (*beforeImage, string, error) {
+// --plan wrote it (sums, the journal's seals, must seal it: the journal refuses a changed
+// or missing one before this), else the plan's before.csv (sealed by the plan). A
+// before-import.csv the journal does not seal is refused. A missing file is an empty image.
+func readBefore(folder *runfolder.Folder, fold bool, sums map[string]string) (*beforeImage, string, error) {
 	name := runfolder.BeforeImportFile
-	if !folder.Has(name) {
+	_, sealed := sums[name]
+	switch {
+	case folder.Has(name) && !sealed:
+		return nil, name, &runfolder.SealError{File: folder.Path(name), Of: runfolder.SealUnsealed,
+			Why: "is not sealed: the journal holds no SHA-256 of it (the journal was lost, or an older backfill wrote it)"}
+	case !sealed:
 		name = runfolder.BeforeFile
 	}
 	b := &beforeImage{rows: map[string][]string{}, fold: fold}

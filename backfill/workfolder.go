@@ -193,6 +193,9 @@ func openImported(ctx context.Context, j *job, o *FolderOptions, command Command
 	case !st.Finished:
 		return nil, &FolderError{Dir: o.Dir, Want: command, Err: ErrImportRunning}
 	}
+	if err := w.folder.CheckSums(w.journal.Sums); err != nil {
+		return nil, err // what the load wrote, sealed by the journal
+	}
 	if err := j.attach(w.folder); err != nil {
 		return nil, err
 	}

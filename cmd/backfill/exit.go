@@ -89,6 +89,10 @@ func explain(err error) explained {
 			hint = "put the file back as it was; the load never sends a changed part"
 		case runfolder.SealUndo:
 			hint = "put the file back as it was; an undo never runs a changed plan"
+		case runfolder.SealLoad:
+			hint = "put the file back as the load wrote it; verify, undo and retry never act on a changed one"
+		case runfolder.SealUnsealed:
+			hint = fmt.Sprintf("move it out of the folder to restore from the plan's sealed %s instead (records created between the plan and the load are then left as they are)", runfolder.BeforeFile)
 		}
 		return explained{sl.Error(), hint, exitUsage}
 	case errors.As(err, &oge):
