@@ -209,6 +209,17 @@ func TestUndoTouchesOnlyWhatTheImportWrote(t *testing.T) {
 	}
 }
 
+// replaceIn returns an edit of a file: its first old replaced by new.
+func replaceIn(old, new string) func(path string) error {
+	return func(path string) error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(path, bytes.Replace(b, []byte(old), []byte(new), 1), 0o600)
+	}
+}
+
 // Every file undo reads is sealed: before-import.csv (its SHA-256 is journaled once
 // import --plan wrote it) and the final ledger.csv (journaled when the import finished).
 // An edited or missing one is refused, naming it, before anything is written; a missing
@@ -220,21 +231,9 @@ func TestUndoRefusesChangedFiles(t *testing.T) {
 		change     func(path string) error
 		why        string
 	}{
-		{"edited before-image", runfolder.BeforeImportFile, func(p string) error {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(p, bytes.Replace(b, []byte(",in_progress,"), []byte(",completed,"), 1), 0o600)
-		}, "changed since"},
+		{"edited before-image", runfolder.BeforeImportFile, replaceIn(",in_progress,", ",completed,"), "changed since"},
 		{"deleted before-image", runfolder.BeforeImportFile, os.Remove, "is missing"},
-		{"edited ledger", runfolder.LedgerFile, func(p string) error {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(p, bytes.Replace(b, []byte("a0E"), []byte("a0F"), 1), 0o600)
-		}, "changed since"},
+		{"edited ledger", runfolder.LedgerFile, replaceIn("a0E", "a0F"), "changed since"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
