@@ -82,11 +82,13 @@ type beforeImage struct {
 	fold   bool
 }
 
-// readBefore reads the before-image an undo restores from: before-import.csv when import
+// readBefore reads the before-image an undo restores from (for the plan info's fields,
+// each a column of it): before-import.csv when import
 // --plan wrote it (sums, the journal's seals, must seal it: the journal refuses a changed
 // or missing one before this), else the plan's before.csv (sealed by the plan). A
 // before-import.csv the journal does not seal is refused. A missing file is an empty image.
-func readBefore(folder *runfolder.Folder, fold bool, sums map[string]string) (*beforeImage, string, error) {
+func readBefore(folder *runfolder.Folder, info *runfolder.Plan, sums map[string]string) (*beforeImage, string, error) {
+	fold := info.FoldKeys
 	name := runfolder.BeforeImportFile
 	_, sealed := sums[name]
 	switch {
@@ -108,6 +110,12 @@ func readBefore(folder *runfolder.Folder, fold bool, sums map[string]string) (*b
 	cr := csv.NewReader(f)
 	if b.header, err = cr.Read(); err != nil {
 		return nil, name, fmt.Errorf("%s: %w", folder.Path(name), err)
+	}
+	for _, col := range beforeHeader(info) {
+		if !slices.Contains(b.header, col) {
+			return nil, name, &FolderError{Dir: folder.Dir, Want: CmdUndo, Err: ErrBeforeImageUnusable, File: folder.Path(name),
+				Cause: fmt.Errorf("%s has no column %s, which the plan loads: undo cannot restore it from there", folder.Path(name), col)}
+		}
 	}
 	for {
 		rec, err := cr.Read()

@@ -65,6 +65,8 @@ var (
 	// ErrJournalLost: the journal is missing, or holds no plan line (torn or emptied):
 	// whether and how far the plan was loaded is unknown until resume reads it from the org.
 	ErrJournalLost = errors.New("the journal is lost")
+	// ErrBeforeImageUnusable: the before-image lacks a field the plan loads.
+	ErrBeforeImageUnusable = errors.New("the before-image cannot be used")
 )
 
 // FolderError is a run folder that cannot be used for the job asked of it (Want): not a run
@@ -91,7 +93,7 @@ func (e *FolderError) Error() string {
 		return fmt.Sprintf("%s holds a plan that was never imported: nothing to %s", e.Dir, e.Want)
 	case ErrImportRunning:
 		return fmt.Sprintf("the import in %s has not finished: nothing to %s yet", e.Dir, e.Want)
-	case ErrJournalDamaged:
+	case ErrJournalDamaged, ErrBeforeImageUnusable:
 		return e.Cause.Error()
 	case ErrJournalLost:
 		return fmt.Sprintf("%s is lost: whether the plan in %s was loaded, and how far, is unknown", e.File, e.Dir)

@@ -232,7 +232,7 @@ func (st *undoState) record(id, key string, fold bool) (hashes []byte, found boo
 // writes undo-plan.csv, undo-delete.csv, undo-update.csv and undo.json.
 func (u *undo) planUndo(ctx context.Context) (*undoPlan, error) {
 	info := u.info
-	before, beforeName, err := readBefore(u.folder, info.FoldKeys, u.journal.Sums)
+	before, beforeName, err := readBefore(u.folder, info, u.journal.Sums)
 	if err != nil {
 		return nil, err
 	}

@@ -198,6 +198,8 @@ func folderHint(e *backfill.FolderError) string {
 		return "load it first: " + sh.Command(backfill.CmdImportPlan, e.Dir)
 	case backfill.ErrImportRunning:
 		return "finish it first: " + sh.Command(backfill.CmdResume, e.Dir)
+	case backfill.ErrBeforeImageUnusable:
+		return "undo restores only from the before-image the plan or import --plan wrote: put that file back as it was written"
 	case backfill.ErrJournalLost:
 		return fmt.Sprintf("run %s: it asks Salesforce which rows are loaded, loads only the rest and writes the final files", sh.Command(backfill.CmdResume, e.Dir))
 	case backfill.ErrJournalDamaged:
