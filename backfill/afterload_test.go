@@ -255,3 +255,29 @@ func TestUndoRefusesChangedFiles(t *testing.T) {
 		})
 	}
 }
+
+// A second undo with Yes after a complete one has nothing left to send: it is an undo, not
+// a dry run, and says every record is already back (the summary too).
+func TestUndoAgainAfterACompleteUndo(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	dir := imported(t, srv, false)
+	if _, err := undo(t, srv, dir, func(o *backfill.UndoOptions) { o.Yes = true }); err != nil {
+		t.Fatal(err)
+	}
+	jobs := srv.Calls()["ingest-create"]
+	run, err := undo(t, srv, dir, func(o *backfill.UndoOptions) { o.Yes = true })
+	if err != nil || run.DryRun || !run.OK() || run.Outcomes[backfill.UndoDeleted] != sampleToLoad || run.Planned["gone"] != sampleToLoad {
+		t.Fatalf("undo again: %v, %+v", err, run)
+	}
+	if n := srv.Calls()["ingest-create"]; n != jobs {
+		t.Errorf("the second undo created %d jobs", n-jobs)
+	}
+	var sum backfill.Summary
+	if err := (&runfolder.Folder{Dir: dir}).ReadJSON(runfolder.SummaryFile, &sum); err != nil || sum.Undo == nil || sum.Undo.DryRun {
+		t.Fatalf("summary.json's undo: %v, %+v", err, sum.Undo)
+	}
+	if _, err := os.Stat(filepath.Join(dir, runfolder.UndoLedgerFile)); err != nil {
+		t.Errorf("the second undo wrote no ledger: %v", err)
+	}
+}

@@ -183,7 +183,7 @@ func archiveUndo(folder *runfolder.Folder) error {
 	}
 }
 
-// confirmUndo asks before anything is written; without --yes and nobody to ask, the undo
+// confirmUndo asks before anything is written; without Yes and nobody to ask, the undo
 // plan is kept as a dry run.
 func (u *undo) confirmUndo(up *undoPlan) (bool, error) {
 	run := up.Run
@@ -197,9 +197,11 @@ func (u *undo) confirmUndo(up *undoPlan) (bool, error) {
 			return ok, err
 		}
 	}
-	if n == 0 || !u.opts.Yes {
+	if !u.opts.Yes {
 		return false, u.saveSummary()
 	}
+	// With Yes it runs even with nothing left to send (every record gone or back already):
+	// that is an undo, whose ledger says so, not a dry run.
 	return true, nil
 }
 
