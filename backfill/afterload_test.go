@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -279,5 +280,43 @@ func TestUndoAgainAfterACompleteUndo(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, runfolder.UndoLedgerFile)); err != nil {
 		t.Errorf("the second undo wrote no ledger: %v", err)
+	}
+}
+
+// A journal torn in its first line holds no plan id: it is not another plan's journal
+// (copied from another folder) but a lost one, and resume goes on from the org.
+func TestJournalTornInItsFirstLine(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	cfg := orgConfig(t, srv)
+	if _, err := backfill.Plan(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(filepath.Join(cfg.Out, runfolder.JournalFile), 12); err != nil {
+		t.Fatal(err)
+	}
+	_, err := backfill.ImportPlan(t.Context(), importPlan(cfg))
+	if !errors.Is(err, backfill.ErrJournalLost) || !strings.Contains(err.Error(), "torn") {
+		t.Fatalf("import --plan: %v, want the journal lost (torn)", err)
+	}
+	sum, err := resume(t, srv, cfg.Out)
+	if err != nil || sum.Count(runfolder.Created) != sampleToLoad {
+		t.Fatalf("resume: %v, %v", err, sum)
+	}
+}
+
+// --max-rejected must be a percentage: NaN compares false with every bound.
+func TestMaxRejectedNaN(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	cfg := orgConfig(t, srv)
+	cfg.Export.MaxRejected = percent(math.NaN())
+	_, err := backfill.Plan(t.Context(), cfg)
+	var oe *backfill.OptionError
+	if !errors.As(err, &oe) || oe.Option != backfill.OptMaxRejected || !errors.Is(err, backfill.ErrBadValue) {
+		t.Fatalf("plan with NaN: %v", err)
+	}
+	if _, err := os.Stat(cfg.Out); !os.IsNotExist(err) {
+		t.Errorf("a run folder was made: %v", err)
 	}
 }

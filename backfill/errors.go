@@ -96,7 +96,11 @@ func (e *FolderError) Error() string {
 	case ErrJournalDamaged, ErrBeforeImageUnusable:
 		return e.Cause.Error()
 	case ErrJournalLost:
-		return fmt.Sprintf("%s is lost: whether the plan in %s was loaded, and how far, is unknown", e.File, e.Dir)
+		how := "lost"
+		if e.Cause != nil {
+			how = e.Cause.Error()
+		}
+		return fmt.Sprintf("%s is %s: whether the plan in %s was loaded, and how far, is unknown", e.File, how, e.Dir)
 	case ErrJournalForeign:
 		if e.Want == CmdUndo {
 			return fmt.Sprintf("%s belongs to another undo", e.File)

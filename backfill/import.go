@@ -60,6 +60,9 @@ func Import(ctx context.Context, opts ImportOptions) (*Summary, error) {
 // would shape the plan, a plan whose sealed files changed, a journal from another plan, a
 // login to another org and too many rejected rows.
 func ImportPlan(ctx context.Context, opts ImportPlanOptions) (*LoadResult, error) {
+	if err := validPercent(opts.MaxRejected); err != nil {
+		return nil, err
+	}
 	j := newJob(opts.Front)
 	defer j.close()
 	w, err := loadPlan(ctx, j, &opts.FolderOptions, CmdImportPlan, &opts)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/northpass-tools/backfill/backfill/runfolder"
@@ -27,6 +28,9 @@ func (e *ExportOptions) validate() error {
 	if _, err := csvdiff.NewDateParser(e.DateFormat); err != nil {
 		return optionErr(OptDateFormat, e.DateFormat, err)
 	}
+	if err := validPercent(e.MaxRejected); err != nil {
+		return err
+	}
 	switch strings.ToLower(strings.ReplaceAll(e.Encoding, "_", "-")) {
 	case "", "utf-8", "utf8", "windows-1252", "cp1252", "latin1", "iso-8859-1":
 	default:
@@ -34,6 +38,17 @@ func (e *ExportOptions) validate() error {
 	}
 	return nil
 }
+
+// validPercent checks a rejected-rows limit: nil (the default), or a percentage from 0 to
+// 100 (NaN is none: it compares false with both bounds).
+func validPercent(p *float64) error {
+	if p != nil && !(*p >= 0 && *p <= 100) {
+		return optionErr(OptMaxRejected, strconv.FormatFloat(*p, 'g', -1, 64), errNotPercent)
+	}
+	return nil
+}
+
+var errNotPercent = &wrapErr{msg: "not a percentage from 0 to 100", err: ErrBadValue}
 
 var errUnknownEncoding = &wrapErr{msg: "unknown encoding", err: ErrBadValue}
 

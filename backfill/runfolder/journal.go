@@ -202,6 +202,9 @@ type JournalState struct {
 	Parts      map[int]*PartState
 	// Missing: there is no journal at all (deleted): nothing is known of the load.
 	Missing bool
+	// Torn: the journal holds no planned line (its first line is torn, or it is empty),
+	// so it says nothing of the load: it is read as Missing.
+	Torn bool
 	// Lost: the journal was missing once; plan parts without a job are resolved.
 	Lost bool
 	// Sums are the files the load sealed (name -> SHA-256), the latest entry's for each.
@@ -240,7 +243,8 @@ func (st *JournalState) Apply(e JournalEntry) {
 }
 
 // ReadJournal replays the folder's journal. A missing journal is an empty state with
-// Missing set. A torn or garbage last line is ignored; any other bad line is an error.
+// Missing set, and so is one without its first (planned) line, with Torn set. A torn or
+// garbage last line is ignored; any other bad line is an error.
 func (f *Folder) ReadJournal() (*JournalState, error) { return f.ReadJournalFile(JournalFile) }
 
 // ReadJournalFile is [Folder.ReadJournal] for the journal in file name.
@@ -266,7 +270,15 @@ func (f *Folder) ReadJournalFile(name string) (*JournalState, error) {
 			return nil, fmt.Errorf("%s line %d: %w", f.Path(name), n, err)
 		}
 	}
-	return st, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if !st.Planned {
+		// Every journal starts with its planned line: without one (torn, or emptied) it
+		// says nothing of the load, and whose it is cannot be told.
+		*st = JournalState{Parts: map[int]*PartState{}, Sums: map[string]string{}, Missing: true, Torn: true}
+	}
+	return st, nil
 }
 
 func (st *JournalState) apply(e JournalEntry) error {
