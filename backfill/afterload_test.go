@@ -2,6 +2,7 @@ package backfill_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/runfolder"
@@ -319,4 +321,43 @@ func TestMaxRejectedNaN(t *testing.T) {
 	if _, err := os.Stat(cfg.Out); !os.IsNotExist(err) {
 		t.Errorf("a run folder was made: %v", err)
 	}
+}
+
+// Ctrl-C while a part is being uploaded: the job holding the half-sent upload is aborted
+// (never left Open in Salesforce), and no other job is created after the interruption.
+func TestInterruptedUploadCreatesNoJob(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	srv.SetLatency(50 * time.Millisecond)
+	cfg := orgConfig(t, srv)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	cfg.Progress = backfill.ObserverFunc(func(e backfill.Event) {
+		if e.Step == backfill.StepUpload && e.Phase == backfill.PhaseProgress && e.Done > 0 {
+			cancel()
+		}
+	})
+	_, err := backfill.Import(ctx, imp(cfg))
+	var st *backfill.StoppedError
+	if !errors.As(err, &st) || st.Cause != backfill.StopInterrupted {
+		t.Fatalf("import: %v, want interrupted", err)
+	}
+	jobs := ingestJobs(srv)
+	if len(jobs) != 1 {
+		t.Errorf("%d jobs created, want the one whose upload was cut", len(jobs))
+	}
+	for _, j := range jobs {
+		if j.State != "Aborted" {
+			t.Errorf("job %s left %s", j.ID, j.State)
+		}
+	}
+	if st.Aborted != 1 {
+		t.Errorf("the error says %d jobs aborted", st.Aborted)
+	}
+	srv.SetLatency(0)
+	sum, err := resume(t, srv, cfg.Out)
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	checkLoaded(t, srv, cfg.Out, sum)
 }

@@ -183,12 +183,19 @@ func (l *loader) send(ctx context.Context, n int) error {
 	}
 	for attempt := 1; !ps.Uploaded; attempt++ {
 		if ps.Job == "" {
+			if err := ctx.Err(); err != nil {
+				return err // an interruption never creates a job
+			}
 			if err := l.create(ctx, n); err != nil {
 				return err
 			}
 		}
 		err := l.upload(ctx, n)
 		switch {
+		case err != nil && ctx.Err() != nil:
+			// Interrupted mid-upload: the part's job stays the part's (Open, its upload half
+			// done), for abortOpen to abort and journal; no new job is made for it.
+			return fmt.Errorf("upload to job %s: %w", ps.Job, err)
 		case err == nil:
 			if err := l.jr.Add(runfolder.JournalEntry{Event: runfolder.EvUploaded, Part: n, Job: ps.Job}); err != nil {
 				return err
