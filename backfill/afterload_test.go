@@ -361,3 +361,52 @@ func TestInterruptedUploadCreatesNoJob(t *testing.T) {
 	}
 	checkLoaded(t, srv, cfg.Out, sum)
 }
+
+// formulaExport is an export of three new rows whose values start like spreadsheet
+// formulas; k-fail-1 and k-fail-2 are refused by the org.
+const formulaExport = `External Id,Learner Email,Learner Name,Course Name,Enrollment Date,Progress Percentage,Updated At
+k-ok-1,ok1@example.com,Ok One,=Formulas 101,2025-12-01T09:00:00Z,50,2025-12-02T09:00:00Z
+k-fail-1,fail1@example.com,-Minus Name,=Formulas 101,2025-12-01T09:00:00Z,40,2025-12-02T09:00:00Z
+k-fail-2,fail2@example.com,'=Quoted,@Course,2025-12-03T09:00:00Z,30,2025-12-04T09:00:00Z
+`
+
+// failingImport imports formulaExport into srv, whose k-fail rows are refused.
+func failingImport(t *testing.T, srv *sftest.Server) string {
+	t.Helper()
+	srv.FailRow("k-fail-1", "FIELD_CUSTOM_VALIDATION_EXCEPTION:Learner is archived:--")
+	srv.FailRow("k-fail-2", "FIELD_CUSTOM_VALIDATION_EXCEPTION:Learner is archived:--")
+	cfg := orgConfig(t, srv)
+	cfg.Export.File = filepath.Join(t.TempDir(), "export.csv")
+	if err := os.WriteFile(cfg.Export.File, []byte(formulaExport), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := backfill.Import(t.Context(), imp(cfg))
+	if err != nil || sum.Status != backfill.StatusRowsFailed || sum.Count(runfolder.Failed) != 2 {
+		t.Fatalf("import: %v, %+v", err, sum)
+	}
+	return cfg.Out
+}
+
+// The final result files hold exactly what was uploaded, as Data Loader's do: a value
+// that starts like a formula is not given an apostrophe, so a fixed copy loads exactly.
+func TestResultFilesHoldTheUpload(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	dir := failingImport(t, srv)
+	uploaded := map[string][]string{}
+	for _, rec := range readCSV(t, filepath.Join(dir, runfolder.ToImportFile))[1:] {
+		uploaded[rec[0]] = rec
+	}
+	for _, name := range []string{runfolder.ErrorFile, runfolder.SuccessFile} {
+		rows := readCSV(t, filepath.Join(dir, name))
+		for _, rec := range rows[1:] {
+			got, want := strings.Join(rec[2:], ","), strings.Join(uploaded[rec[2]], ",")
+			if got != want {
+				t.Errorf("%s: %s, uploaded %s", name, got, want)
+			}
+		}
+		if len(rows) < 2 {
+			t.Errorf("%s has no rows", name)
+		}
+	}
+}
