@@ -125,7 +125,7 @@ func TestDemoCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"1/4 preflight", "6 passed, 0 warnings, 0 failed", "2/4 plan", "3/4 import", "created                22", "report:        " + filepath.Join(out, "report.html"), "4/4 verify", "  match                    22  100.0%", "backfill undo " + out} {
+	for _, want := range []string{"1/4 preflight", "6 passed, 0 warnings, 0 failed", "2/4 plan", "3/4 import", "created                22", "report:        " + filepath.Join(out, "report.html"), "4/4 verify", "  match                    22  100.0%", "the demo org stops now"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}

@@ -107,7 +107,8 @@ func explain(err error) explained {
 		if errors.Is(cfe, backfill.ErrCancelled) {
 			return explained{cfe.Error(), fmt.Sprintf("the plan is kept in %s; load it later with %s", cfe.Dir, sh.Command(backfill.CmdImportPlan, cfe.Dir)), exitUsage}
 		}
-		return explained{cfe.Error(), "review the plan, then run again with --yes (or use backfill plan, then backfill import --plan DIR --yes)", exitUsage}
+		return explained{cfe.Error(), fmt.Sprintf("review the plan in %s, then load it with %s %s", cfe.Dir,
+			sh.Command(backfill.CmdImportPlan, cfe.Dir), sh.Option(backfill.OptYes, "")), exitUsage}
 	case errors.As(err, &pe):
 		return explained{pe.Error(), "follow the fix lines above and run again, or load anyway with --skip-preflight", exitPreflight}
 	case errors.As(err, &st):

@@ -20,9 +20,10 @@ var update = flag.Bool("update", false, "rewrite the golden files and the script
 // lines) in the txtar scripts of testdata/script, run by testscript against the real
 // binary (the test binary acting as `backfill`, see TestMain), as age's cmd/age does.
 //
-// Scripts get two extra commands: `org [--sandbox] [--fail-row KEY]...` starts an emulated
+// Scripts get three extra commands: `org [--sandbox] [--fail-row KEY]...` starts an emulated
 // org for the rest of the script and sets INSTANCE_URL and SF_ACCESS_TOKEN; `exits CODE
-// PROGRAM ARGS...` runs PROGRAM like exec and checks its exact exit status.
+// PROGRAM ARGS...` runs PROGRAM like exec and checks its exact exit status; `runhint CODE
+// REGEXP` runs the command line a hint printed (hint_test.go).
 //
 // testscript (github.com/rogpeppe/go-internal) is a test-only dependency: scripts read like
 // the shell sessions the README shows, which Go tables of sentence substrings did not.
@@ -32,7 +33,7 @@ func TestScripts(t *testing.T) {
 	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"org": scriptOrg, "exits": scriptExits},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"org": scriptOrg, "exits": scriptExits, "runhint": scriptRunHint},
 		UpdateScripts:       *update,
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
