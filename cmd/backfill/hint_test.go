@@ -34,7 +34,7 @@ func scriptRunHint(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // shellWords splits a command line as a POSIX shell does for the quoting report.Quote
-// writes: words separated by spaces, '...' quoting, '\'' for a quote inside.
+// writes: words separated by spaces, '...' quoting, '\” for a quote inside.
 func shellWords(line string) ([]string, error) {
 	var words []string
 	var w strings.Builder
