@@ -34,7 +34,8 @@ func scriptRunHint(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // shellWords splits a command line as a POSIX shell does for the quoting report.Quote
-// writes: words separated by spaces, '...' quoting, '\” for a quote inside.
+// writes: words separated by spaces, single-quoted runs, and a backslash that escapes the
+// next byte (a quote inside a quoted word is written close, backslash-quote, open).
 func shellWords(line string) ([]string, error) {
 	var words []string
 	var w strings.Builder
