@@ -63,7 +63,7 @@ func TestPlanQuirksGolden(t *testing.T) {
 				got[name] = b
 			}
 			for name, b := range got {
-				b = bytes.ReplaceAll(bytes.ReplaceAll(b, []byte(cfg.Out), []byte("RUN_FOLDER")), []byte(srv.URL), []byte("ORG_URL"))
+				b = bytes.ReplaceAll(placeholdRunFolder(b, cfg.Out), []byte(srv.URL), []byte("ORG_URL"))
 				golden(t, filepath.Join("..", "testdata", "golden", tt.name, name), b)
 			}
 		})

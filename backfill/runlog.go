@@ -2,7 +2,6 @@ package backfill
 
 import (
 	"bytes"
-	"os"
 	"sync"
 
 	"go.uber.org/zap"
@@ -16,13 +15,15 @@ const maxEarlyLog = 4 << 20
 
 // runLog copies the command's log, at debug level and as JSON lines, into the run folder's
 // run.log. Entries logged before the folder exists are held in memory and written when it
-// is attached, so the file tells the whole run. A run.log that cannot be written (a full
-// disk) is given up at the first failure, said once through the front end's logger: zap
-// would otherwise print a raw line of its own for every entry. Safe for concurrent use.
+// is attached, so the file tells the whole run. The folder owns the file's handle
+// (runfolder.LogFile): it closes it while it renames or removes itself, as Windows requires
+// of a folder with a file open inside. A run.log that cannot be written (a full disk) is
+// given up at the first failure, said once through the front end's logger: zap would
+// otherwise print a raw line of its own for every entry. Safe for concurrent use.
 type runLog struct {
 	mu     sync.Mutex
 	early  bytes.Buffer
-	f      *os.File
+	f      *runfolder.LogFile
 	front  *zap.Logger // the front end's logger, without the copy
 	failed bool
 }
@@ -76,7 +77,7 @@ func (r *runLog) warn(err error) {
 // attach starts writing to folder's run.log (appending: resume and import --plan add to the
 // plan's log), first with what was logged so far.
 func (r *runLog) attach(folder *runfolder.Folder) error {
-	f, err := os.OpenFile(folder.Path(runfolder.RunLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, runfolder.FilePerm)
+	f, err := folder.OpenLog(runfolder.RunLogFile)
 	if err != nil {
 		return err
 	}

@@ -20,31 +20,16 @@
 // Memory grows with the number of distinct candidate keys (a compact hash table, no per-key
 // strings) plus one byte per data row; never with the size of the rows. [ReadKeys] with
 // [KeysOptions.Keep] set to [Index.IsCandidate] keeps only the existing keys that matter, so
-// a large org costs no memory either. Each pass reads and tokenizes on one goroutine and
-// classifies on another; the reader hands its 1 MB buffers over whole, nothing is copied.
+// a large org costs no memory either.
 //
-// # Where the time and the memory go
+// # Concurrency
 //
-// Measured on the reference job (`backfill clean`, 1,000,000 rows, 266 MB, 900,000 existing
-// keys; 2-core machine; medians of alternating runs): about 0.5 s of wall and 0.85 s of CPU,
-// half of DuckDB's 1.1 s for the same job. The classifying goroutine is the critical path:
-// the first pass (split, dates, dedup) about 0.15 s, the existing keys (a lookup of each in
-// the Index) 0.08 s, the second pass (the sink's ledger and row files) 0.17 s. The reader,
-// in parallel: newlines and quotes (IndexByte), [tokenize] for quoted rows, UTF-8, read
-// syscalls. What was done (issue 15): the reader's buffers are handed over instead of
-// records copied (CPU -15%); quoted records keep field spans, values built on use; the
-// byte per row also says whether a row spans lines, so the second pass reads the others
-// line by line with their key found by the reader and tokenizes a quoted row only if the
-// sink asks for its fields; the reader checks UTF-8 in the first pass; [Writer] writes on
-// another goroutine. Together about 0.9 -> 0.8 s of CPU; the wall moved less, as the
-// classifier's share did not shrink as much.
-//
-// Memory per distinct candidate key at 5,000,000 rows (BenchmarkBytesPerKey): the Index
-// 39.5 bytes (was 61.4), with the KeySet of 1,000,000 existing records 47.3 (was 133.1). A
-// key table entry is written once into an arena of chunks: a lower-case UUID packed in 16
-// bytes, then the payload (a winner's row and Updated At, 12 bytes; a KeySet value with an
-// 18-character Salesforce Id packed in 12); slots of 6 bytes (offset, 16-bit fingerprint)
-// 50% to 75% full, growing by half; a winner's line comes from a sparse row-to-line list.
+// Each pass reads and finds the records on one goroutine (1 MB reads, the buffers handed
+// over whole) while the calling goroutine validates, classifies and calls the sink, so a
+// [Sink] and a [Matcher] are called on the caller's goroutine, one row at a time, in file
+// order. A key table entry is the key, packed in 16 bytes when it is a lower-case UUID,
+// and its payload, in an arena of chunks, reached through slots of 6 bytes kept 50% to 75%
+// full.
 //
 // # Input quirks
 //

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -131,18 +132,40 @@ func IsTransient(err error) bool {
 	return transientNet(err)
 }
 
-// transientNet reports timeouts and lost connections.
+// transientNet reports timeouts and lost connections: the system's errors for a connection
+// reset, refused or aborted (lostConnection: the errno values differ on Windows), an
+// unexpected EOF, a deadline, a net.Error timeout, or, for errors that lost their type on
+// the way, a message saying so (in any case: Windows words it otherwise).
 func transientNet(err error) bool {
-	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, context.DeadlineExceeded) {
+	if lostConnection(err) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return true
 	}
-	// net/http reports a server that closed the connection without answering like this.
-	return strings.Contains(err.Error(), "server closed") || strings.Contains(err.Error(), "connection reset")
+	msg := strings.ToLower(err.Error())
+	for _, s := range lostConnectionWords {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// lostConnectionWords are what messages of a lost connection say (lower case): net/http's
+// for a server that closed the connection without answering, the Unix and the Windows
+// texts of a reset or aborted connection.
+var lostConnectionWords = []string{
+	"server closed", "connection reset", "broken pipe",
+	"forcibly closed by the remote host", "connection was aborted", "network name is no longer available",
+}
+
+// lostConnection reports whether err holds one of the system's errno values for a
+// connection that was reset, refused or aborted (connErrnos, per system).
+func lostConnection(err error) bool {
+	var errno syscall.Errno
+	return errors.As(err, &errno) && slices.Contains(connErrnos, errno)
 }
 
 // retryable reports whether the status is a transient server-side condition.

@@ -45,19 +45,6 @@ func (Shell) Login() string {
 	return Flag(backfill.OptTargetOrg) + " / " + Flag(backfill.OptInstanceURL) + " and the SF_* environment variables"
 }
 
-// Quote returns s as one word of a POSIX shell command line: as it is when it needs no
-// quoting, else in single quotes.
-func Quote(s string) string {
-	if s != "" && strings.IndexFunc(s, needsQuote) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func needsQuote(r rune) bool {
-	switch {
-	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-		return false
-	}
-	return !strings.ContainsRune("-_./:=,+@%", r)
-}
+// Quote returns s as one word of a command line of the shell people use where backfill
+// runs (PowerShell on Windows, a POSIX shell elsewhere; see quoteArg).
+func Quote(s string) string { return quoteArg(hostShell(), s) }

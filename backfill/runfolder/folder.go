@@ -11,11 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/gofrs/flock"
 )
 
-// Run folders hold learner emails, so they are private to the user.
+// Run folders hold learner emails, so they are private to the user. On Windows these
+// modes mean nothing: a new folder takes the access list of the folder it is made in, so
+// a run folder under the user's profile (Documents, Downloads) is private to the user; one
+// on a shared drive is as private as that drive.
 const (
 	DirPerm  = 0o700
 	FilePerm = 0o600
@@ -37,18 +38,21 @@ type Folder struct {
 	// Final is where the folder goes on [Folder.Commit]; "" for a folder that is in place.
 	Final string
 
-	lock *flock.Flock
+	lock   *fileLock
+	holder LockHolder // who holds lock
+	logs   []logAt    // files kept open inside the folder (run.log)
 }
 
 // PartialSuffix ends the name of a run folder still being built.
 const PartialSuffix = ".partial"
 
 // Create creates the run folder out, or DefaultParent/<UTC timestamp>[-N] when out is "",
-// private to the user. It is built under a temporary name beside it (out.partial) and
-// locked for command; [Folder.Commit] renames it into place once it is consistent, so a
-// killed run leaves a .partial folder, never one that looks finished. A .partial left by a
-// killed run is replaced; one whose lock is held is in use. An existing out is refused with
-// an error wrapping [ErrExists].
+// private to the user. It is built under a temporary name beside it (out.partial), locked
+// for command (the lock file out.partial.lock sits beside it: see [Folder.Lock]);
+// [Folder.Commit] renames it into place once it is consistent, so a killed run leaves a
+// .partial folder, never one that looks finished. A .partial left by a killed run is
+// replaced; one whose lock is held is in use. An existing out is refused with an error
+// wrapping [ErrExists].
 func Create(out, command string, now time.Time) (*Folder, error) {
 	if out == "" {
 		stamped, err := stampedName(now)
@@ -66,22 +70,24 @@ func Create(out, command string, now time.Time) (*Folder, error) {
 		}
 	}
 	f := &Folder{Dir: out + PartialSuffix, Final: out}
-	if _, err := os.Stat(f.Dir); err == nil {
-		// A killed run's leftover, unless a live one still builds it.
-		if err := f.Lock(command, now); err != nil {
-			return nil, err
-		}
+	if err := f.Lock(command, now); err != nil {
+		return nil, err
+	}
+	// Whoever held the lock before may have finished the folder meanwhile.
+	if _, err := os.Lstat(out); err == nil {
 		f.Unlock()
-		if err := os.RemoveAll(f.Dir); err != nil {
+		return nil, fmt.Errorf("%s: %w", out, ErrExists)
+	}
+	// A .partial here is a killed run's leftover: its builder would hold the lock.
+	if _, err := os.Lstat(f.Dir); err == nil {
+		if err := removeAll(f.Dir); err != nil {
+			f.Unlock()
 			return nil, fmt.Errorf("remove the unfinished run folder %s: %w", f.Dir, err)
 		}
 	}
 	if err := os.Mkdir(f.Dir, DirPerm); err != nil {
+		f.Unlock()
 		return nil, fmt.Errorf("create run folder: %w", err)
-	}
-	if err := f.Lock(command, now); err != nil {
-		os.RemoveAll(f.Dir)
-		return nil, err
 	}
 	return f, nil
 }
@@ -103,7 +109,13 @@ func stampedName(now time.Time) (string, error) {
 	return "", fmt.Errorf("create run folder: too many run folders named %s", base)
 }
 
-// Commit renames a folder built by [Create] into place. Files stay open and the lock held.
+// Commit renames a folder built by [Create] into place and takes its lock there
+// (DIR/.lock). Nothing inside the folder is open while it is renamed (Windows refuses to
+// rename a folder with an open file inside): the building lock sits beside it, and the
+// folder's [LogFile]s are closed for the rename and opened again after it. The building
+// lock is held until the folder is locked in place, so no other Create of the same out
+// comes between; a command that opens DIR in the instant between the rename and that lock
+// keeps it, and Commit returns an *[InUseError] (the folder is complete and in place).
 func (f *Folder) Commit() error {
 	if f.Final == "" {
 		return nil
@@ -111,15 +123,39 @@ func (f *Folder) Commit() error {
 	if _, err := os.Lstat(f.Final); err == nil {
 		return fmt.Errorf("%s: %w", f.Final, ErrExists)
 	}
-	if err := os.Rename(f.Dir, f.Final); err != nil {
+	for _, l := range f.logs {
+		l.suspend()
+	}
+	if err := rename(f.Dir, f.Final); err != nil {
+		f.resumeLogs()
 		return fmt.Errorf("move the run folder into place: %w", err)
 	}
+	building := f.lock
+	f.lock = nil
 	f.Dir, f.Final = f.Final, ""
-	if d, err := os.Open(filepath.Dir(f.Dir)); err == nil {
-		d.Sync()
-		d.Close()
+	err := f.Lock(f.holder.Command, f.holder.Started)
+	if building != nil {
+		building.release()
+		os.Remove(building.path) // a command waiting on it finds DIR in place
 	}
-	return nil
+	if err != nil {
+		for _, l := range f.logs {
+			l.Close()
+		}
+		return err
+	}
+	return f.resumeLogs()
+}
+
+// resumeLogs opens the folder's LogFiles again where the folder now is.
+func (f *Folder) resumeLogs() error {
+	var first error
+	for _, l := range f.logs {
+		if err := l.resume(f.Path(l.name)); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // Name is the folder's path once in place: Final while it is being built, else Dir. It is
@@ -157,11 +193,28 @@ func (f *Folder) Create(name string) (*os.File, error) {
 	return os.OpenFile(f.Path(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, FilePerm)
 }
 
-// Remove deletes the folder and everything in it (and releases its lock): used when a run
-// fails before its output is complete, so no half-written run folder is left behind.
+// Remove deletes the folder and everything in it, and releases its lock: used when a run
+// fails before its output is complete, so no half-written run folder is left behind. It
+// removes only a folder whose lock it holds. The folder's LogFiles are closed first and,
+// for a folder in place, the lock too (Windows deletes no open file); a folder being built
+// is removed under its building lock, beside it.
 func (f *Folder) Remove() error {
-	err := os.RemoveAll(f.Dir)
+	if f.lock == nil {
+		return fmt.Errorf("remove run folder %s: its lock is not held", f.Dir)
+	}
+	for _, l := range f.logs {
+		l.Close()
+	}
+	if f.Final == "" {
+		f.Unlock()
+		return removeAll(f.Dir)
+	}
+	err := removeAll(f.Dir)
+	path := f.lock.path
 	f.Unlock()
+	if err == nil {
+		os.Remove(path)
+	}
 	return err
 }
 
@@ -200,25 +253,9 @@ func (f *Folder) ReadJSON(name string, v any) error {
 	return nil
 }
 
-// Rename renames a file of the folder.
+// Rename renames a file of the folder, durably (see rename).
 func (f *Folder) Rename(from, to string) error {
-	if err := os.Rename(f.Path(from), f.Path(to)); err != nil {
-		return err
-	}
-	return f.syncDir()
-}
-
-// syncDir makes renames inside the folder durable.
-func (f *Folder) syncDir() error {
-	d, err := os.Open(f.Dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, fs.ErrInvalid) {
-		return err
-	}
-	return nil
+	return rename(f.Path(from), f.Path(to))
 }
 
 // SHA256 returns the hex SHA-256 of name.

@@ -3,7 +3,8 @@
 // on the same files:
 //
 //   - backfill clean, built from this tree;
-//   - DuckDB doing the same job as SQL (duckdb.mjs), through the npm package
+//   - DuckDB doing the same job as SQL (duckdb.mjs) in each of its formulations, the
+//     fastest being the anchor the others are compared with, through the npm package
 //     @duckdb/node-api pinned in package.json and installed into node_modules (git-ignored)
 //     on first use; skipped when npm is absent;
 //   - a plain Go program with encoding/csv and a map (naive/).
