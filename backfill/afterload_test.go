@@ -370,14 +370,16 @@ k-fail-1,fail1@example.com,-Minus Name,=Formulas 101,2025-12-01T09:00:00Z,40,202
 k-fail-2,fail2@example.com,'=Quoted,@Course,2025-12-03T09:00:00Z,30,2025-12-04T09:00:00Z
 `
 
-// failingImport imports formulaExport into srv, whose k-fail rows are refused.
-func failingImport(t *testing.T, srv *sftest.Server) string {
+// rowsFailedImport imports export (the text of a CSV) into srv, which refuses the rows of
+// the keys failing, and returns the run folder; two rows must fail.
+func rowsFailedImport(t *testing.T, srv *sftest.Server, export string, failing ...string) string {
 	t.Helper()
-	srv.FailRow("k-fail-1", "FIELD_CUSTOM_VALIDATION_EXCEPTION:Learner is archived:--")
-	srv.FailRow("k-fail-2", "FIELD_CUSTOM_VALIDATION_EXCEPTION:Learner is archived:--")
+	for _, k := range failing {
+		srv.FailRow(k, "FIELD_CUSTOM_VALIDATION_EXCEPTION:Learner is archived:--")
+	}
 	cfg := orgConfig(t, srv)
 	cfg.Export.File = filepath.Join(t.TempDir(), "export.csv")
-	if err := os.WriteFile(cfg.Export.File, []byte(formulaExport), 0o600); err != nil {
+	if err := os.WriteFile(cfg.Export.File, []byte(export), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	sum, err := backfill.Import(t.Context(), imp(cfg))
@@ -385,6 +387,12 @@ func failingImport(t *testing.T, srv *sftest.Server) string {
 		t.Fatalf("import: %v, %+v", err, sum)
 	}
 	return cfg.Out
+}
+
+// failingImport imports formulaExport into srv, whose k-fail rows are refused.
+func failingImport(t *testing.T, srv *sftest.Server) string {
+	t.Helper()
+	return rowsFailedImport(t, srv, formulaExport, "k-fail-1", "k-fail-2")
 }
 
 // The final result files hold exactly what was uploaded, as Data Loader's do: a value
@@ -407,6 +415,121 @@ func TestResultFilesHoldTheUpload(t *testing.T) {
 		}
 		if len(rows) < 2 {
 			t.Errorf("%s has no rows", name)
+		}
+	}
+}
+
+// retryExport is an export of three new rows: k-lock-1 is refused by the org until its
+// fault is cleared, k-bad-1 has an email Salesforce refuses until the user fixes it, and
+// its course name starts like a formula.
+const retryExport = `External Id,Learner Email,Learner Name,Course Name,Enrollment Date,Progress Percentage,Updated At
+k-ok-1,ok1@example.com,Ok One,Basics,2025-12-01T09:00:00Z,50,2025-12-02T09:00:00Z
+k-lock-1,lock1@example.com,Lock One,Basics,2025-12-01T09:00:00Z,40,2025-12-02T09:00:00Z
+k-bad-1,bad1-at-example.com,-Minus Name,=Formulas 101,2025-12-03T09:00:00Z,30,2025-12-04T09:00:00Z
+`
+
+// retry runs Retry on the import in dir with the test org's login, without asking.
+func retry(t *testing.T, srv *sftest.Server, dir, file string) (*backfill.RetryResult, error) {
+	t.Helper()
+	return backfill.Retry(t.Context(), backfill.RetryOptions{FolderOptions: onFolder(t, srv, dir), File: file,
+		Load: backfill.LoadOptions{Yes: true}})
+}
+
+// retry loads the failed rows again as new rounds: first as they were uploaded (the row
+// the org refused until now loads, the bad email fails again), then from the user's
+// corrected copy of the round's error.csv, read back exactly (a value that starts like a
+// formula reaches Salesforce as written). Each round is a run folder verify and undo work
+// on, and undo of a round touches only what that round wrote.
+func TestRetryLoadsTheFailedRowsAgain(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	dir := rowsFailedImport(t, srv, retryExport, "k-lock-1")
+	srv.ClearFaults()
+
+	// Round 1: as uploaded.
+	r1, err := retry(t, srv, dir, "")
+	if err != nil || r1.Round != filepath.Join(dir, "retry-1") {
+		t.Fatalf("retry: %v, %+v", err, r1)
+	}
+	if s := r1.Summary; s.Status != backfill.StatusRowsFailed || s.Rows != 2 || s.Count(runfolder.Created) != 1 || s.Count(runfolder.Failed) != 1 {
+		t.Fatalf("round 1: %s, %v", s.Status, outcomes(s))
+	}
+	if got := recordOf(t, srv, "k-lock-1"); got["nplms__Learner_Email__c"] != "lock1@example.com" {
+		t.Errorf("k-lock-1 after round 1: %v", got)
+	}
+
+	// Round 2: the user's corrected copy of round 1's error.csv.
+	errRows := readCSV(t, filepath.Join(r1.Round, runfolder.ErrorFile))
+	fixed := filepath.Join(t.TempDir(), "fixed.csv")
+	b, err := os.ReadFile(filepath.Join(r1.Round, runfolder.ErrorFile))
+	if err != nil || len(errRows) != 2 || !bytes.Contains(b, []byte(",=Formulas 101,")) {
+		t.Fatalf("round 1's error.csv: %v\n%s", err, b)
+	}
+	if err := os.WriteFile(fixed, bytes.Replace(b, []byte(",k-bad-1,bad1-at-example.com,"), []byte(",k-bad-1,bad1@example.com,"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := retry(t, srv, dir, fixed)
+	if err != nil || r2.Round != filepath.Join(dir, "retry-2") || r2.Summary.Status != backfill.StatusDone || r2.Summary.Count(runfolder.Created) != 1 {
+		b, _ := os.ReadFile(filepath.Join(r2.Round, runfolder.ErrorFile))
+		t.Fatalf("retry --file: %v, %+v\n%s", err, r2, b)
+	}
+	got := recordOf(t, srv, "k-bad-1")
+	if got["nplms__Learner_Email__c"] != "bad1@example.com" || got["nplms__Course_Name__c"] != "=Formulas 101" || got["nplms__Learner_Name__c"] != "-Minus Name" {
+		t.Errorf("k-bad-1 as loaded from the corrected file: %v", got)
+	}
+	for _, round := range []string{r1.Round, r2.Round} {
+		if _, run, err := backfill.Verify(t.Context(), backfill.VerifyOptions{FolderOptions: onFolder(t, srv, round)}); err != nil || !run.OK() {
+			t.Errorf("verify %s: %v, %+v", round, err, run)
+		}
+	}
+
+	// Nothing is left to retry.
+	if _, err := retry(t, srv, dir, ""); !errors.Is(err, backfill.ErrNothingToRetry) {
+		t.Errorf("a third retry: %v, want nothing to retry", err)
+	}
+
+	// Undo of round 2 deletes what round 2 created, and nothing else.
+	run, err := undo(t, srv, r2.Round, func(o *backfill.UndoOptions) { o.Yes = true })
+	if err != nil || run.Outcomes[backfill.UndoDeleted] != 1 {
+		t.Fatalf("undo of round 2: %v, %+v", err, run)
+	}
+	keys := snapshot(t, srv)
+	if _, ok := keys["k-bad-1"]; ok {
+		t.Errorf("k-bad-1 is still there after the undo of round 2")
+	}
+	for _, k := range []string{"k-ok-1", "k-lock-1"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("the undo of round 2 touched %s, which another round wrote", k)
+		}
+	}
+}
+
+// retry --file refuses, before any work, a file whose rows are not the ones to retry or
+// whose header is not what was uploaded, naming the file and line.
+func TestRetryRefusesAnotherFile(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	dir := failingImport(t, srv)
+	header := "sf__Id,sf__Error,nplms__External_Id__c,nplms__Learner_Email__c\n"
+	for _, tc := range []struct{ name, body, want string }{
+		{"a row that loaded", header + ",x,k-fail-1,a@example.com\n,x,k-ok-1,b@example.com\n", ": line 3: nplms__External_Id__c \"k-ok-1\" is not a row that failed"},
+		{"a column not uploaded", "nplms__External_Id__c,External Id\nk-fail-1,k\n", ": line 1: column 2, \"External Id\", is not a field the plan uploads"},
+		{"no external id", "nplms__Learner_Email__c\na@example.com\n", ": line 1: has no column nplms__External_Id__c"},
+	} {
+		file := filepath.Join(t.TempDir(), "fixed.csv")
+		if err := os.WriteFile(file, []byte(tc.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		jobs := srv.Calls()["ingest-create"]
+		_, err := retry(t, srv, dir, file)
+		if err == nil || !strings.Contains(err.Error(), file+tc.want) {
+			t.Errorf("%s: %v, want %s%s", tc.name, err, file, tc.want)
+		}
+		if n := srv.Calls()["ingest-create"]; n != jobs {
+			t.Errorf("%s: %d jobs created", tc.name, n-jobs)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "retry-1")); !os.IsNotExist(err) {
+			t.Errorf("%s: a round folder was made", tc.name)
 		}
 	}
 }

@@ -52,6 +52,7 @@ const (
 	OptSandbox             Option = "sandbox"
 	OptTargetOrg           Option = "target_org"
 	OptInstanceURL         Option = "instance_url"
+	OptFile                Option = "file" // retry: the corrected copy of error.csv
 )
 
 // Command names a job a person can run next, in the job's vocabulary; [Words] says how a
@@ -67,6 +68,7 @@ const (
 	CmdResume     Command = "resume"
 	CmdVerify     Command = "verify"
 	CmdUndo       Command = "undo"
+	CmdRetry      Command = "retry"
 	CmdClean      Command = "clean"
 	CmdOrg        Command = "org" // the local emulator
 )
@@ -191,6 +193,15 @@ type ResumeOptions struct {
 // VerifyOptions are the options of [Verify].
 type VerifyOptions struct {
 	FolderOptions
+}
+
+// RetryOptions are the options of [Retry].
+type RetryOptions struct {
+	FolderOptions
+	// File is the user's corrected copy of error.csv (or unprocessed.csv) to load instead
+	// of the rows as they were uploaded; "" loads those.
+	File string
+	Load LoadOptions
 }
 
 // UndoOptions are the options of [Undo].

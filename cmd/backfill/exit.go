@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -69,6 +70,7 @@ func explain(err error) explained {
 		pe  *backfill.PreflightError
 		st  *backfill.StoppedError
 		le  *backfill.LoginError
+		rte *backfill.RetryError
 	)
 	switch {
 	case errors.As(err, &ce):
@@ -101,6 +103,9 @@ func explain(err error) explained {
 		return explained{err.Error(), "wait for that command to end (or stop it); two commands never write one run folder", exitUsage}
 	case errors.As(err, &fo):
 		return explained{fo.Error(), folderHint(fo), exitUsage}
+	case errors.As(err, &rte):
+		// Every row of the round loaded: the command had nothing to do, which is not a failure.
+		return explained{rte.Error(), fmt.Sprintf("%s proves what is in Salesforce now", sh.Command(backfill.CmdVerify, rte.Dir)), exitOK}
 	case errors.As(err, &re):
 		return explainRejected(re, "nothing will be written to Salesforce")
 	case errors.As(err, &cfe):
@@ -290,17 +295,35 @@ func summaryEnd(sum *backfill.Summary, dir string, err error) error {
 	return nil
 }
 
+// retryDir is the import's run folder that backfill retry takes for the run folder dir: dir
+// itself, or the import's when dir is one of its retry rounds.
+func retryDir(dir string) string {
+	if strings.HasPrefix(filepath.Base(dir), backfill.RetryPrefix) && fileExists(filepath.Join(filepath.Dir(dir), runfolder.PlanFile)) {
+		return filepath.Dir(dir)
+	}
+	return dir
+}
+
+// fileExists reports whether path names an existing file or folder.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // rowsFailed is exit 3 with a hint naming the files that hold the rows.
 func rowsFailed(sum *backfill.Summary, dir string) error {
 	failed, unprocessed := sum.Count(runfolder.Failed), sum.Count(runfolder.Unprocessed)
 	var what, hints []string
 	if failed > 0 {
 		what = append(what, backfill.Plural(failed, "row")+" failed")
-		hints = append(hints, fmt.Sprintf("%s holds the failed rows with Salesforce's error: fix the data and load it again", filepath.Join(dir, runfolder.ErrorFile)))
+		errFile := filepath.Join(dir, runfolder.ErrorFile)
+		hints = append(hints, fmt.Sprintf("%s holds the failed rows with Salesforce's error: fix them in a copy and load it with %s %s",
+			errFile, sh.Command(backfill.CmdRetry, retryDir(dir)), sh.Option(backfill.OptFile, "FIXED.csv")))
 	}
 	if unprocessed > 0 {
 		what = append(what, backfill.Plural(unprocessed, "row")+" left unprocessed")
-		hints = append(hints, fmt.Sprintf("%s holds the unprocessed rows, ready to load again", filepath.Join(dir, runfolder.UnprocessedFile)))
+		hints = append(hints, fmt.Sprintf("%s holds the unprocessed rows: %s loads them again", filepath.Join(dir, runfolder.UnprocessedFile),
+			sh.Command(backfill.CmdRetry, retryDir(dir))))
 	}
 	return &cliError{msg: strings.Join(what, " and "), hint: strings.Join(hints, "; "), code: exitRowsFailed}
 }

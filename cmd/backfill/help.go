@@ -34,6 +34,7 @@ var placeholders = map[string]string{
 	"external-id-field":   "FIELD",
 	"extra-contacts":      "N",
 	"fail-503":            "N",
+	"file":                "FILE",
 	"format":              "FORMAT",
 	"instance-url":        "URL",
 	"job-delay":           "DURATION",
