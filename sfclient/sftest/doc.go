@@ -94,7 +94,8 @@
 // for upsert and update jobs alike. An empty cell leaves a field unchanged on update; #N/A
 // sets it to null.
 //
-// Update and delete jobs match rows by their Id column (15 or 18 characters): a success row
+// Update and delete jobs, and upserts on Id, match rows by their Id column (15 or 18
+// characters; an upsert row with an empty Id inserts): a success row
 // is "sf__Id","sf__Created" (false) and the upload's columns; an Id of no record fails with
 // INVALID_CROSS_REFERENCE_KEY "invalid cross reference id", an Id in the Recycle Bin with
 // ENTITY_IS_DELETED "entity is deleted", a malformed one with MALFORMED_ID. Delete is a soft
