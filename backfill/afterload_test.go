@@ -502,6 +502,24 @@ func TestRetryLoadsTheFailedRowsAgain(t *testing.T) {
 			t.Errorf("the undo of round 2 touched %s, which another round wrote", k)
 		}
 	}
+
+	// verify and undo of the import's folder cover its rounds: round 2 is already undone
+	// (passed over), round 1's record and the import's own go.
+	_, vr, err := backfill.Verify(t.Context(), backfill.VerifyOptions{FolderOptions: onFolder(t, srv, dir)})
+	if err != nil || len(vr.Rounds) != 2 || vr.Rounds[0].Dir != r1.Round || vr.OK() {
+		t.Fatalf("verify of the import: %v, %+v (round 2 was undone: its record is missing)", err, vr)
+	}
+	run, err = undo(t, srv, dir, func(o *backfill.UndoOptions) { o.Yes = true })
+	if err != nil || !run.OK() || len(run.Rounds) != 1 || run.Rounds[0].Dir != r1.Round || run.Rounds[0].Undo.Outcomes[backfill.UndoDeleted] != 1 ||
+		run.Outcomes[backfill.UndoDeleted] != 1 {
+		t.Fatalf("undo of the import: %v, %+v", err, run)
+	}
+	keys = snapshot(t, srv)
+	for _, k := range []string{"k-ok-1", "k-lock-1", "k-bad-1"} {
+		if _, ok := keys[k]; ok {
+			t.Errorf("%s is still there after the undo of the import and its rounds", k)
+		}
+	}
 }
 
 // retry --file refuses, before any work, a file whose rows are not the ones to retry or

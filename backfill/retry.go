@@ -100,17 +100,34 @@ func Retry(ctx context.Context, opts RetryOptions) (*RetryResult, error) {
 	return res, err
 }
 
+// RetryRound is one retry round of an import, as a verify or an undo of the import's folder
+// covered it: the round's folder and its own run (nil when there was nothing left to do).
+type RetryRound struct {
+	Dir    string     `json:"dir"`
+	Verify *VerifyRun `json:"verify,omitempty"`
+	Undo   *UndoRun   `json:"undo,omitempty"`
+}
+
+// RetryRounds returns the folders of the retry rounds of the import in dir, in order
+// (DIR/retry-1, DIR/retry-2, ... as far as they exist).
+func RetryRounds(dir string) []string {
+	var out []string
+	for n := 1; ; n++ {
+		round := filepath.Join(dir, RetryPrefix+strconv.Itoa(n))
+		if fi, err := os.Stat(round); err != nil || !fi.IsDir() {
+			return out
+		}
+		out = append(out, round)
+	}
+}
+
 // retryRounds returns the import's retry rounds in order, each a finished import: a round
 // planned but not loaded, or not finished, is refused (load or resume it first). A round's
 // folder left unfinished (.partial) is not a round: the next plan of the same name replaces
 // it, as any run folder's.
 func (w *workFolder) retryRounds() ([]*runfolder.Folder, error) {
 	var rounds []*runfolder.Folder
-	for n := 1; ; n++ {
-		dir := filepath.Join(w.dir, RetryPrefix+strconv.Itoa(n))
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return rounds, nil
-		}
+	for _, dir := range RetryRounds(w.dir) {
 		f, err := runfolder.Open(dir)
 		if err != nil {
 			return nil, &FolderError{Dir: dir, Want: CmdRetry, Err: ErrNotRunFolder, Cause: err}
@@ -131,6 +148,7 @@ func (w *workFolder) retryRounds() ([]*runfolder.Folder, error) {
 		}
 		rounds = append(rounds, f)
 	}
+	return rounds, nil
 }
 
 // pendingRows maps each row still to retry (by key, folded when keys compare

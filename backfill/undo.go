@@ -63,10 +63,18 @@ type UndoRun struct {
 	Jobs           []JobSummary   `json:"jobs,omitempty"`
 	APICalls       map[string]int `json:"api_calls,omitempty"`
 	Examples       []string       `json:"examples,omitempty"`
+	// Rounds are the undos of the import's retry rounds, run with it (newest first); a round
+	// already undone completely is left out.
+	Rounds []RetryRound `json:"rounds,omitempty"`
 }
 
-// OK reports whether everything was undone.
+// OK reports whether everything was undone, in the retry rounds too.
 func (u *UndoRun) OK() bool {
+	for _, r := range u.Rounds {
+		if r.Undo != nil && !r.Undo.OK() {
+			return false
+		}
+	}
 	return u.Outcomes[UndoRestoreRefused]+u.Outcomes[UndoSkippedChanged]+u.Outcomes[UndoFailed] == 0
 }
 
@@ -95,6 +103,7 @@ type undo struct {
 // changes nothing. It returns the import's summary with the undo in it; whether everything
 // was undone is the run's OK.
 func Undo(ctx context.Context, opts UndoOptions) (*Summary, *UndoRun, error) {
+	given := opts
 	j := newJob(opts.Front)
 	defer j.close()
 	w, err := openImported(ctx, j, &opts.FolderOptions, CmdUndo)
@@ -102,7 +111,42 @@ func Undo(ctx context.Context, opts UndoOptions) (*Summary, *UndoRun, error) {
 		return nil, nil, err
 	}
 	defer w.folder.Unlock()
-	u := &undo{workFolder: w, opts: &opts}
+	rounds, err := undoRounds(ctx, given)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum, run, err := undoFolder(ctx, w, &opts)
+	if run != nil {
+		run.Rounds = rounds
+	}
+	return sum, run, err
+}
+
+// undoRounds undoes the retry rounds of the import in opts.Dir, newest first, each in its
+// own folder with the same options; a round whose last undo left nothing is passed over.
+func undoRounds(ctx context.Context, opts UndoOptions) ([]RetryRound, error) {
+	dirs := RetryRounds(opts.Dir)
+	var out []RetryRound
+	for i := len(dirs) - 1; i >= 0; i-- {
+		var sum Summary
+		f := &runfolder.Folder{Dir: dirs[i]}
+		if f.ReadJSON(runfolder.SummaryFile, &sum) == nil && sum.Undo != nil && !sum.Undo.DryRun && sum.Undo.OK() {
+			continue
+		}
+		o := opts
+		o.Dir = dirs[i]
+		_, run, err := Undo(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, RetryRound{Dir: dirs[i], Undo: run})
+	}
+	return out, nil
+}
+
+// undoFolder is the undo of w's own import (Undo without its retry rounds).
+func undoFolder(ctx context.Context, w *workFolder, opts *UndoOptions) (*Summary, *UndoRun, error) {
+	u := &undo{workFolder: w, opts: opts}
 	up, started, finished, err := u.readUndo()
 	if err != nil {
 		return nil, nil, err

@@ -21,8 +21,9 @@ Without --file the rows go as they were uploaded (a lock, a limit or a validatio
 fixed in Salesforce). With --file, they go from your corrected copy of error.csv (or
 unprocessed.csv), read exactly as written: keep its header line (the sf__ columns may stay
 or go), fix the values, delete the rows you do not want loaded now (they stay to retry); a row
-that is not one to retry is refused. Prove a round with backfill verify DIR/retry-N and take it
-back with backfill undo DIR/retry-N. Exit code 3 when any row of the round failed again.`+orgHelp)
+that is not one to retry is refused. backfill verify DIR and backfill undo DIR cover every
+round (undo takes the newest back first); backfill undo DIR/retry-N takes one round back.
+Exit code 3 when any row of the round failed again.`+orgHelp)
 	out := addFolderFlags(fs, &o.FolderOptions, "the round's summary on stdout: table or json")
 	fs.StringVar(&o.File, "file", "", "load this corrected copy of error.csv instead of the rows as they were uploaded")
 	fs.BoolVarP(&o.Load.Yes, "yes", "y", false, "do not ask for confirmation")
