@@ -551,3 +551,28 @@ func TestRetryRefusesAnotherFile(t *testing.T) {
 		}
 	}
 }
+
+// A plan keyed on Id asks Salesforce only about keys that are Ids (a query with one literal
+// that is not an Id is refused whole, as the emulator refuses it), and compares Ids exactly.
+func TestPlanKeyedOnID(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	rec := srv.Records(demoObject)[0]
+	id, _ := rec["Id"].(string)
+	cfg := orgConfig(t, srv)
+	cfg.Target.ExternalIDField, cfg.Export.KeyColumn = "Id", "Id"
+	cfg.Export.File = filepath.Join(t.TempDir(), "export.csv")
+	export := "Id,Learner Email,Enrollment Date,Progress Percentage,Updated At\n" +
+		id + ",new1@example.com,2025-12-01T09:00:00Z,50,2025-12-02T09:00:00Z\n" +
+		"k-new-1,new2@example.com,2025-12-01T09:00:00Z,50,2025-12-02T09:00:00Z\n"
+	if err := os.WriteFile(cfg.Export.File, []byte(export), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := backfill.Plan(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("plan keyed on Id: %v", err)
+	}
+	if sum.Keys != "case-sensitively" || sum.Count(runfolder.Stale, runfolder.Exists) != 1 || sum.Count(runfolder.ToInsert) != 1 {
+		t.Errorf("plan keyed on Id: keys %s, %v", sum.Keys, outcomes(sum))
+	}
+}

@@ -29,8 +29,12 @@ type Target struct {
 }
 
 // foldKeys reports whether keys compare case-insensitively: the external id field is not
-// "Unique, case-sensitive" (describe caseSensitive), Salesforce's default.
+// "Unique, case-sensitive" (describe caseSensitive), Salesforce's default. Ids never fold:
+// a 15-character Id is case-sensitive, and a query for a lowered one finds nothing.
 func (t *Target) foldKeys() bool {
+	if strings.EqualFold(t.ExternalIDField, "Id") {
+		return false
+	}
 	f := t.Field(t.ExternalIDField)
 	return f == nil || !f.CaseSensitive
 }
