@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
@@ -26,8 +27,9 @@ const (
 var seqSystemFields = []string{"Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById", "SystemModstamp", "Name"}
 
 // TestUndoSequences is the undo guarantee as a property: after any sequence of the commands
-// a user can type on one run folder (import --plan, resume, verify, undo, undo --yes, with
-// --force or --keep-updated-at, in any order), with kills (SIGKILL, Ctrl-C) at a random
+// a user can type on one run folder (import --plan, resume, verify, retry, undo, undo --yes,
+// with --force or --keep-updated-at, in any order; two rows fail until the org is fixed at a
+// random step, so retry has rows to load and undo has rounds to take back), with kills (SIGKILL, Ctrl-C) at a random
 // call to the org, lost files (the journal, before-import.csv, an undo's journal) and
 // someone else's record made under a key the import created, the org holds, for every
 // record the import touched, either the import's result or the before-image, never a third
@@ -58,7 +60,7 @@ func TestUndoSequences(t *testing.T) {
 
 // seqFigures count what a sequence did and found.
 type seqFigures struct {
-	steps, kills, interrupts, lost, foreign, checked, wrong int
+	steps, kills, interrupts, lost, foreign, rounds, checked, wrong int
 	commands                                                map[string]int
 	exits                                                   map[int]int
 }
@@ -69,6 +71,7 @@ func (f *seqFigures) add(g seqFigures) {
 	f.interrupts += g.interrupts
 	f.lost += g.lost
 	f.foreign += g.foreign
+	f.rounds += g.rounds
 	f.checked += g.checked
 	f.wrong += g.wrong
 	for k, v := range g.commands {
@@ -95,8 +98,8 @@ func (f seqFigures) String() string {
 	}
 	slices.Sort(cmds)
 	slices.Sort(exits)
-	return fmt.Sprintf("%d steps (%s), %d SIGKILL, %d Ctrl-C, %d files lost, %d foreign records, exits {%s}, %d record states checked, wrong states found: %d",
-		f.steps, strings.Join(cmds, ", "), f.kills, f.interrupts, f.lost, f.foreign, strings.Join(exits, ", "), f.checked, f.wrong)
+	return fmt.Sprintf("%d steps (%s), %d SIGKILL, %d Ctrl-C, %d files lost, %d foreign records, %d retry rounds, exits {%s}, %d record states checked, wrong states found: %d",
+		f.steps, strings.Join(cmds, ", "), f.kills, f.interrupts, f.lost, f.foreign, f.rounds, strings.Join(exits, ", "), f.checked, f.wrong)
 }
 
 // seqState is what the org may hold: each record by Id as it was before the sequence, and
@@ -110,7 +113,12 @@ type seqState struct {
 	fields   []string                     // the fields the import loads
 	foreign  map[string]map[string]string // Id -> values of a record someone else made
 	replaced map[string]bool              // planned to_insert keys now held by a foreign record
+	failing  []string                     // planned to_insert keys the org refuses until fixed
+	fixed    bool                         // the org no longer refuses them
 }
+
+// seqRowError is how the org refuses the failing rows until the admin fixes it.
+const seqRowError = "FIELD_CUSTOM_VALIDATION_EXCEPTION:Learner is archived:--"
 
 func undoSequence(t *testing.T, seed, steps int) seqFigures {
 	rng := rand.New(rand.NewPCG(uint64(seed), 23))
@@ -123,6 +131,9 @@ func undoSequence(t *testing.T, seed, steps int) seqFigures {
 		t.Fatalf("plan: exit %d %s", code, stderr)
 	}
 	st := seqReference(t, srv, dir, export)
+	for _, k := range st.failing {
+		srv.FailRow(k, seqRowError)
+	}
 	// The first step loads the plan; then any command, in any order.
 	type command struct {
 		name string
@@ -135,6 +146,7 @@ func undoSequence(t *testing.T, seed, steps int) seqFigures {
 		{"undo --yes", []string{"undo", dir, "--yes"}},
 		{"undo --yes --force", []string{"undo", dir, "--yes", "--force"}},
 		{"undo --yes --keep-updated-at", []string{"undo", dir, "--yes", "--keep-updated-at"}},
+		{"retry --yes", []string{"retry", dir, "--yes"}},
 		{"import --plan", []string{"import", "--plan", dir, "--yes"}},
 	}
 	for step := 0; step < steps; step++ {
@@ -181,6 +193,12 @@ func undoSequence(t *testing.T, seed, steps int) seqFigures {
 		// key the import created, once the import has finished (even seeds). Not both in one
 		// sequence: resume after a lost journal loads the plan again over whatever holds its
 		// keys, which is the import writing, not undo.
+		// The admin fixes what refused the failing rows, some time: retry then loads them.
+		if !st.fixed && rng.IntN(6) == 0 {
+			srv.ClearFaults()
+			st.fixed = true
+			t.Logf("step %d: the failing rows' cause is fixed", step)
+		}
 		switch {
 		case seed%2 == 1 && rng.IntN(4) == 0:
 			name := []string{runfolder.JournalFile, runfolder.BeforeImportFile, runfolder.UndoDeleteJournal, runfolder.UndoUpdateJournal}[rng.IntN(4)]
@@ -194,6 +212,7 @@ func undoSequence(t *testing.T, seed, steps int) seqFigures {
 			}
 		}
 	}
+	fig.rounds = len(backfill.RetryRounds(dir))
 	return fig
 }
 
@@ -224,10 +243,27 @@ func seqReference(t *testing.T, srv *sftest.Server, dir, export string) *seqStat
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Two rows to create fail until the admin fixes their cause; the reference loads them
+	// with a retry, once fixed.
+	var inserts []string
+	for k, id := range st.byKey {
+		if id == "" {
+			inserts = append(inserts, k)
+		}
+	}
+	slices.Sort(inserts)
+	st.failing = inserts[:2]
 	ref := sftest.NewServer(t)
+	for _, k := range st.failing {
+		ref.FailRow(k, seqRowError)
+	}
 	refDir := filepath.Join(t.TempDir(), "ref")
-	if _, stderr, code := runCLIEnv(t, token(ref.AccessToken()), "import", "--export", export, "--instance-url", ref.URL, "--update-stale", "--out", refDir, "--yes", "-q"); code != 0 {
+	if _, stderr, code := runCLIEnv(t, token(ref.AccessToken()), "import", "--export", export, "--instance-url", ref.URL, "--update-stale", "--out", refDir, "--yes", "-q"); code != exitRowsFailed {
 		t.Fatalf("reference import: exit %d %s", code, stderr)
+	}
+	ref.ClearFaults()
+	if _, stderr, code := runCLIEnv(t, token(ref.AccessToken()), "retry", refDir, "--yes", "-q"); code != 0 {
+		t.Fatalf("reference retry: exit %d %s", code, stderr)
 	}
 	for i, r := range seqRecords(ref) {
 		if k := strings.ToLower(r[seqExtID]); k != "" {
@@ -358,7 +394,7 @@ func (st *seqState) makeForeign(t *testing.T, srv *sftest.Server, rng *rand.Rand
 	t.Helper()
 	var keys []string
 	for k, id := range st.byKey {
-		if id == "" && !st.replaced[k] {
+		if id == "" && !st.replaced[k] && !slices.Contains(st.failing, k) {
 			keys = append(keys, k)
 		}
 	}
