@@ -61,8 +61,8 @@ func TestUndoSequences(t *testing.T) {
 // seqFigures count what a sequence did and found.
 type seqFigures struct {
 	steps, kills, interrupts, lost, foreign, rounds, checked, wrong int
-	commands                                                map[string]int
-	exits                                                   map[int]int
+	commands                                                        map[string]int
+	exits                                                           map[int]int
 }
 
 func (f *seqFigures) add(g seqFigures) {
