@@ -576,3 +576,34 @@ func TestPlanKeyedOnID(t *testing.T) {
 		t.Errorf("plan keyed on Id: keys %s, %v", sum.Keys, outcomes(sum))
 	}
 }
+
+// A kill while a finished undo's files were being moved aside (undo-1/, before a new undo
+// is planned) left undo.json moved and its journals behind: the next undo met them as
+// another undo's and stopped for good (found by TestUndoSequences). The next undo now
+// finishes the move first.
+func TestUndoAfterAnArchiveCutShort(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	dir := imported(t, srv, false)
+	if _, err := undo(t, srv, dir, func(o *backfill.UndoOptions) { o.Yes = true }); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "undo-1"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, runfolder.UndoFile), filepath.Join(dir, "undo-1", runfolder.UndoFile)); err != nil {
+		t.Fatal(err)
+	}
+	run, err := undo(t, srv, dir, func(o *backfill.UndoOptions) { o.Yes = true })
+	if err != nil || run.DryRun || run.Outcomes[backfill.UndoDeleted] != sampleToLoad {
+		t.Fatalf("undo after the cut archive: %v, %+v", err, run)
+	}
+	for _, name := range []string{runfolder.UndoFile, runfolder.UndoPlanFile, runfolder.UndoLedgerFile, runfolder.UndoDeleteJournal} {
+		if _, err := os.Stat(filepath.Join(dir, "undo-1", name)); err != nil {
+			t.Errorf("undo-1/ lacks the first undo's %s: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "undo-2")); err == nil {
+		t.Errorf("the first undo's files were split over undo-1/ and undo-2/")
+	}
+}

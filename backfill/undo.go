@@ -147,6 +147,9 @@ func undoRounds(ctx context.Context, opts UndoOptions) ([]RetryRound, error) {
 // undoFolder is the undo of w's own import (Undo without its retry rounds).
 func undoFolder(ctx context.Context, w *workFolder, opts *UndoOptions) (*Summary, *UndoRun, error) {
 	u := &undo{workFolder: w, opts: opts}
+	if err := finishArchive(u.folder); err != nil {
+		return nil, nil, err
+	}
 	up, started, finished, err := u.readUndo()
 	if err != nil {
 		return nil, nil, err
@@ -216,15 +219,55 @@ func archiveUndo(folder *runfolder.Folder) error {
 		if err := os.Mkdir(folder.Path(dir), runfolder.DirPerm); err != nil {
 			return err
 		}
-		for _, name := range append(undoFiles, runfolder.UndoFile, runfolder.UndoLedgerFile, runfolder.UndoDeleteJournal, runfolder.UndoUpdateJournal) {
-			if folder.Has(name) {
-				if err := folder.Rename(name, filepath.Join(dir, name)); err != nil {
-					return err
-				}
+		return moveUndoFiles(folder, dir)
+	}
+}
+
+// archivedUndoFiles are a finished undo's files, in the order archiveUndo moves them:
+// undo.json first, so that a folder without it but with any of the others holds what an
+// archive cut short (a kill) left behind.
+var archivedUndoFiles = append([]string{runfolder.UndoFile}, append(undoFiles, runfolder.UndoLedgerFile,
+	runfolder.UndoDeleteJournal, runfolder.UndoUpdateJournal)...)
+
+// moveUndoFiles moves the undo files the folder holds into its subfolder dir.
+func moveUndoFiles(folder *runfolder.Folder, dir string) error {
+	for _, name := range archivedUndoFiles {
+		if folder.Has(name) {
+			if err := folder.Rename(name, filepath.Join(dir, name)); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// finishArchive completes an archive of a finished undo that a kill cut short: without
+// undo.json (moved first), the undo files still in the folder are that undo's and join the
+// others in the newest undo-N/ (or a new one, when that already holds one of the names).
+// Left there, the next undo would meet them as another undo's journal and stop for good.
+func finishArchive(folder *runfolder.Folder) error {
+	if folder.Has(runfolder.UndoFile) {
 		return nil
 	}
+	var left []string
+	for _, name := range archivedUndoFiles {
+		if folder.Has(name) {
+			left = append(left, name)
+		}
+	}
+	if len(left) == 0 {
+		return nil
+	}
+	newest := ""
+	for i := 1; folder.Has(fmt.Sprintf("undo-%d", i)); i++ {
+		newest = fmt.Sprintf("undo-%d", i)
+	}
+	for _, name := range left {
+		if newest == "" || folder.Has(filepath.Join(newest, name)) {
+			return archiveUndo(folder)
+		}
+	}
+	return moveUndoFiles(folder, newest)
 }
 
 // confirmUndo asks before anything is written; without Yes and nobody to ask, the undo

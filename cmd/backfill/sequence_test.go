@@ -151,7 +151,16 @@ func undoSequence(t *testing.T, seed, steps int) seqFigures {
 	}
 	for step := 0; step < steps; step++ {
 		c := commands[len(commands)-1]
-		if step > 0 {
+		_, lostJournal := os.Stat(filepath.Join(dir, runfolder.JournalFile))
+		switch {
+		case step == 0:
+		case !journalSays(dir, runfolder.EvLoadStart) && rng.IntN(2) == 0:
+			// As a user would half the time: load the plan not loaded yet, or go on from a
+			// lost journal as every command then says.
+			if lostJournal != nil {
+				c = commands[0]
+			}
+		default:
 			c = commands[rng.IntN(len(commands))]
 		}
 		srv.SetJobDelay(time.Duration(rng.IntN(60)) * time.Millisecond)
@@ -174,10 +183,15 @@ func undoSequence(t *testing.T, seed, steps int) seqFigures {
 		switch {
 		case r.signaled && sig == syscall.SIGKILL:
 			fig.kills++
+			t.Logf("step %d, %s: SIGKILL", step, c.name)
 		case r.signaled:
 			fig.interrupts++
+			t.Logf("step %d, %s: Ctrl-C, exit %d", step, c.name, r.code)
 		default:
 			fig.exits[r.code]++
+			if r.code != 0 {
+				t.Logf("step %d, %s: exit %d: %s", step, c.name, r.code, lastLines(r.stderr, 2))
+			}
 			if r.code != 0 && r.code != exitUsage && r.code != exitRowsFailed {
 				t.Errorf("step %d, %s: exit %d\n%s", step, c.name, r.code, r.stderr)
 			}
@@ -213,6 +227,12 @@ func undoSequence(t *testing.T, seed, steps int) seqFigures {
 		}
 	}
 	fig.rounds = len(backfill.RetryRounds(dir))
+	if keep := os.Getenv("BACKFILL_SEQ_KEEP"); keep != "" {
+		os.RemoveAll(keep)
+		if err := os.Rename(dir, keep); err == nil {
+			t.Logf("run folder kept in %s", keep)
+		}
+	}
 	return fig
 }
 
@@ -428,4 +448,13 @@ func (st *seqState) makeForeign(t *testing.T, srv *sftest.Server, rng *rand.Rand
 	}
 	st.replaced[k] = true
 	return true
+}
+
+// lastLines are the last n lines of s, joined by " | ".
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
 }
