@@ -68,7 +68,13 @@ func (e *env) printUndo(dir string, run *backfill.UndoRun, format string, err er
 	}
 	if n := outcomes[backfill.UndoSkippedChanged]; n > 0 {
 		what = append(what, backfill.Plural(n, "record")+" changed after the import, left alone")
-		fix = append(fix, "--force undoes those too")
+		if run.Force {
+			// --force undoes every record the import wrote: what it leaves is a record the
+			// import did not write (another one under the key), or one deleted since.
+			fix = append(fix, "with --force, a record left alone is not the one the import wrote (the detail names it): undo never touches it")
+		} else {
+			fix = append(fix, "--force undoes those too")
+		}
 	}
 	if n := outcomes[backfill.UndoRestoreRefused]; n > 0 {
 		what = append(what, backfill.Plural(n, "restore")+" refused (the package does not let Updated At move back)")
