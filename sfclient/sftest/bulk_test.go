@@ -2,7 +2,9 @@ package sftest_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -443,5 +445,51 @@ func TestIngestUpsertOnID(t *testing.T) {
 	}
 	if got := len(s.Records("nplms__Enrollment__c")); got != before+1 {
 		t.Errorf("%d records, want %d (the empty Id's row inserted, no other)", got, before+1)
+	}
+}
+
+// TestStalledUploadDoesNotStopTheOrg: a client that sends half an upload and then stalls
+// (a killed process whose socket something still holds open) must not stop the org: other
+// calls are answered meanwhile, and when the body is cut the upload is refused and the job
+// left Open with nothing uploaded.
+func TestStalledUploadDoesNotStopTheOrg(t *testing.T) {
+	s := sftest.NewServer(t)
+	info := createJob(t, s, upsertJob)
+	pr, pw := io.Pipe()
+	req, err := http.NewRequestWithContext(t.Context(), "PUT", s.URL+"/"+info["contentUrl"].(string), pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.AccessToken())
+	req.Header.Set("Content-Type", "text/csv")
+	done := make(chan int, 1)
+	go func() {
+		resp, err := s.Client().Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	io.WriteString(pw, enrollHeader+"\nhalf a row,") // then nothing: the client stalls
+
+	answered := make(chan response, 1)
+	go func() { answered <- query(t, s, "SELECT Id FROM Organization") }()
+	select {
+	case r := <-answered:
+		if r.status != 200 {
+			t.Errorf("a query during a stalled upload: %d %s", r.status, r.body)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a query waited 30 s behind a stalled upload: the org stopped for everyone")
+	}
+
+	pw.CloseWithError(errors.New("the client died"))
+	if status := <-done; status == http.StatusCreated {
+		t.Errorf("an upload cut short was accepted (%d)", status)
+	}
+	if jobs := s.Jobs(); len(jobs) != 1 || jobs[0].State != "Open" || jobs[0].UploadedBytes != 0 {
+		t.Errorf("after a cut upload the job is %+v, want Open with nothing uploaded", jobs)
 	}
 }
