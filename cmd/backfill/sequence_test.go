@@ -458,3 +458,45 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, " | ")
 }
+
+// After undo --force, what is left alone is a record the import did not write (another one
+// under its key): the hint says so, and does not suggest the --force just given.
+func TestUndoForceHintOnAnotherRecord(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts child processes")
+	}
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	tok := token(srv.AccessToken())
+	if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"); code != 0 {
+		t.Fatalf("import: exit %d %s", code, stderr)
+	}
+	var created runfolder.Entry
+	err := (&runfolder.Folder{Dir: dir}).ReadLedger(runfolder.LedgerFile, func(e runfolder.Entry) error {
+		if e.Outcome == runfolder.Created && created.Key == "" {
+			created = e
+		}
+		return nil
+	})
+	if err != nil || created.Key == "" {
+		t.Fatalf("no created record in the ledger: %v", err)
+	}
+	if err := srv.DeleteRecord(seqObject, created.Detail); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.AddRecord(seqObject, map[string]any{seqExtID: created.Key, "nplms__Learner_Email__c": "someone@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, force := range []bool{false, true} {
+		args := []string{"undo", dir, "--yes", "-q"}
+		want := "--force undoes those too"
+		if force {
+			args, want = append(args, "--force"), "with --force, a record left alone is not the one the import wrote"
+		}
+		_, stderr, code := runCLIEnv(t, tok, args...)
+		if code != exitRowsFailed || !strings.Contains(stderr, want) || (force && strings.Contains(stderr, "--force undoes")) {
+			t.Errorf("undo (force %v): exit %d\n%s", force, code, stderr)
+		}
+	}
+}
