@@ -465,7 +465,11 @@ func TestRetryLoadsTheFailedRowsAgain(t *testing.T) {
 	if err != nil || len(errRows) != 2 || !bytes.Contains(b, []byte(",=Formulas 101,")) {
 		t.Fatalf("round 1's error.csv: %v\n%s", err, b)
 	}
-	if err := os.WriteFile(fixed, bytes.Replace(b, []byte(",k-bad-1,bad1-at-example.com,"), []byte(",k-bad-1,bad1@example.com,"), 1), 0o600); err != nil {
+	// The email fixed; the course name as an older backfill's error.csv held it, with the
+	// apostrophe that neutralised it (the cell unchanged: read as what was uploaded).
+	b = bytes.Replace(b, []byte(",k-bad-1,bad1-at-example.com,"), []byte(",k-bad-1,bad1@example.com,"), 1)
+	b = bytes.Replace(b, []byte(",=Formulas 101,"), []byte(",'=Formulas 101,"), 1)
+	if err := os.WriteFile(fixed, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r2, err := retry(t, srv, dir, fixed)
@@ -605,5 +609,28 @@ func TestUndoAfterAnArchiveCutShort(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "undo-2")); err == nil {
 		t.Errorf("the first undo's files were split over undo-1/ and undo-2/")
+	}
+}
+
+// A value that starts with an apostrophe in the export (k-fail-2's '=Quoted) is retried as
+// it was uploaded, apostrophe and all, from the rows as uploaded and from a corrected file
+// whose cell an older backfill neutralised (”=Quoted).
+func TestRetryKeepsAnUploadedApostrophe(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "fixed.csv")
+	body := "nplms__External_Id__c,nplms__Learner_Name__c\nk-fail-2,''=Quoted\n"
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"", file} {
+		srv := sftest.NewServer(t)
+		dir := failingImport(t, srv)
+		srv.ClearFaults()
+		if r, err := retry(t, srv, dir, f); err != nil || r.Summary.Count(runfolder.Created) == 0 {
+			t.Fatalf("retry %q: %v, %+v", f, err, r)
+		}
+		if got := recordOf(t, srv, "k-fail-2")["nplms__Learner_Name__c"]; got != "'=Quoted" {
+			t.Errorf("retry %q: k-fail-2's name %q, uploaded '=Quoted", f, got)
+		}
 	}
 }

@@ -58,11 +58,12 @@ type RetryResult struct {
 
 // Retry loads the rows of the import in opts.Dir that failed or were left unprocessed, and
 // that no retry round loaded since, again, as a new round in a folder of its own inside
-// Dir (see [RetryPrefix]). Without File each row goes as it was last uploaded (the
-// uploaded columns of error.csv and unprocessed.csv of the round where it last failed);
-// with File, from that file (the user's corrected copy of error.csv or unprocessed.csv),
-// read back exactly: its values as written, its headers the uploaded API names
-// (Salesforce's sf__ columns are dropped), every row one of the rows to retry. The round is
+// Dir (see [RetryPrefix]). Without File each row goes as it was last uploaded (its line of
+// the to_import.csv of the round where it last failed); with File, from that file (the
+// user's corrected copy of error.csv or unprocessed.csv), read back exactly: its values as
+// written (a column it leaves out, or a cell an older backfill neutralised with an
+// apostrophe, goes as uploaded), its headers the uploaded API names (Salesforce's sf__
+// columns are dropped), every row one of the rows to retry. The round is
 // planned like an import, with the plan's object, external id field, cutoff and
 // --update-stale, and loaded like one (preflight, confirmation unless Load.Yes, the
 // journal). The import's folder stays locked while the round runs.
@@ -87,7 +88,7 @@ func Retry(ctx context.Context, opts RetryOptions) (*RetryResult, error) {
 		return nil, &RetryError{Dir: opts.Dir, Err: ErrNothingToRetry}
 	}
 	input := res.Round + RetryInputSuffix
-	if err := w.writeRetryInput(input, opts.File, pending); err != nil {
+	if err := w.writeRetryInput(input, opts.File, append([]*runfolder.Folder{w.folder}, rounds...), pending); err != nil {
 		return nil, err
 	}
 	plan, err := w.retryPlan(input, res.Round)
@@ -182,46 +183,52 @@ func (w *workFolder) foldKey(key string) string {
 	return key
 }
 
-// writeRetryInput writes the round's input to path: the rows to retry, from file ("" for
-// each row's error.csv or unprocessed.csv, as last uploaded), under the plan's uploaded
-// columns that any of them holds (a column a row lacks is left empty: not loaded).
-func (w *workFolder) writeRetryInput(path, file string, pending map[string]*runfolder.Folder) error {
+// writeRetryInput writes the round's input to path: the rows to retry, each as last
+// uploaded (from the to_import.csv of the folder where it last failed, folders in order:
+// byte for byte what was sent), or from file with the user's changes, under the plan's
+// uploaded columns that any of them holds. A column file leaves out goes as uploaded, and
+// so does a cell that is the uploaded value with an apostrophe put before it (a result file
+// written by an older backfill neutralised formulas so): the user did not change it.
+func (w *workFolder) writeRetryInput(path, file string, folders []*runfolder.Folder, pending map[string]*runfolder.Folder) error {
 	var rows []map[string]string
 	has := map[string]bool{}
-	add := func(name string, from *runfolder.Folder) error {
-		return w.readRetryRows(name, func(key string, row map[string]string) error {
-			src, ok := pending[w.foldKey(key)]
-			switch {
-			case !ok && from == nil:
-				return ErrNotRetried
-			case !ok || (from != nil && src != from):
-				return nil
-			}
-			for c := range row {
-				has[c] = true
-			}
-			rows = append(rows, row)
-			return nil
-		})
-	}
-	if file != "" {
-		if err := add(file, nil); err != nil {
-			return err
+	keep := func(row map[string]string) {
+		for c := range row {
+			has[c] = true
 		}
-	} else {
-		seen := map[*runfolder.Folder]bool{}
-		for _, f := range pending {
-			if seen[f] {
-				continue
-			}
-			seen[f] = true
-			for _, name := range []string{runfolder.ErrorFile, runfolder.UnprocessedFile} {
-				if f.Has(name) {
-					if err := add(f.Path(name), f); err != nil {
-						return err
-					}
+		rows = append(rows, row)
+	}
+	uploaded := map[string]map[string]string{}
+	for _, f := range folders {
+		err := w.readRetryRows(f.Path(runfolder.ToImportFile), func(key string, row map[string]string) error {
+			if k := w.foldKey(key); pending[k] == f {
+				uploaded[k] = row
+				if file == "" {
+					keep(row)
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if file != "" {
+		err := w.readRetryRows(file, func(key string, row map[string]string) error {
+			up, ok := uploaded[w.foldKey(key)]
+			if !ok {
+				return ErrNotRetried
+			}
+			for c, u := range up {
+				if v, ok := row[c]; !ok || v == "'"+u {
+					row[c] = u // a column left out, or a cell unchanged, goes as uploaded
+				}
+			}
+			keep(row)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	if len(rows) == 0 {
