@@ -614,7 +614,7 @@ func TestUndoAfterAnArchiveCutShort(t *testing.T) {
 
 // A value that starts with an apostrophe in the export (k-fail-2's '=Quoted) is retried as
 // it was uploaded, apostrophe and all, from the rows as uploaded and from a corrected file
-// whose cell an older backfill neutralised (”=Quoted).
+// whose cell an older backfill neutralised with a second apostrophe.
 func TestRetryKeepsAnUploadedApostrophe(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "fixed.csv")
