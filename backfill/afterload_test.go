@@ -364,10 +364,10 @@ func TestInterruptedUploadCreatesNoJob(t *testing.T) {
 
 // formulaExport is an export of three new rows whose values start like spreadsheet
 // formulas; k-fail-1 and k-fail-2 are refused by the org.
-const formulaExport = `External Id,Learner Email,Learner Name,Course Name,Enrollment Date,Progress Percentage,Updated At
-k-ok-1,ok1@example.com,Ok One,=Formulas 101,2025-12-01T09:00:00Z,50,2025-12-02T09:00:00Z
-k-fail-1,fail1@example.com,-Minus Name,=Formulas 101,2025-12-01T09:00:00Z,40,2025-12-02T09:00:00Z
-k-fail-2,fail2@example.com,'=Quoted,@Course,2025-12-03T09:00:00Z,30,2025-12-04T09:00:00Z
+const formulaExport = `External Id,Learner Email,Learner Name,Course Name,Enrollment Date,Progress Percentage,Updated At,Course ID
+k-ok-1,ok1@example.com,Ok One,=Formulas 101,2025-12-01T09:00:00Z,50,2025-12-02T09:00:00Z,c-101
+k-fail-1,fail1@example.com,-Minus Name,=Formulas 101,2025-12-01T09:00:00Z,40,2025-12-02T09:00:00Z,c-101
+k-fail-2,fail2@example.com,'=Quoted,@Course,2025-12-03T09:00:00Z,30,2025-12-04T09:00:00Z,c-101
 `
 
 // rowsFailedImport imports export (the text of a CSV) into srv, which refuses the rows of
@@ -422,10 +422,10 @@ func TestResultFilesHoldTheUpload(t *testing.T) {
 // retryExport is an export of three new rows: k-lock-1 is refused by the org until its
 // fault is cleared, k-bad-1 has an email Salesforce refuses until the user fixes it, and
 // its course name starts like a formula.
-const retryExport = `External Id,Learner Email,Learner Name,Course Name,Enrollment Date,Progress Percentage,Updated At
-k-ok-1,ok1@example.com,Ok One,Basics,2025-12-01T09:00:00Z,50,2025-12-02T09:00:00Z
-k-lock-1,lock1@example.com,Lock One,Basics,2025-12-01T09:00:00Z,40,2025-12-02T09:00:00Z
-k-bad-1,bad1-at-example.com,-Minus Name,=Formulas 101,2025-12-03T09:00:00Z,30,2025-12-04T09:00:00Z
+const retryExport = `External Id,Learner Email,Learner Name,Course Name,Enrollment Date,Progress Percentage,Updated At,Course ID
+k-ok-1,ok1@example.com,Ok One,Basics,2025-12-01T09:00:00Z,50,2025-12-02T09:00:00Z,c-101
+k-lock-1,lock1@example.com,Lock One,Basics,2025-12-01T09:00:00Z,40,2025-12-02T09:00:00Z,c-101
+k-bad-1,bad1-at-example.com,-Minus Name,=Formulas 101,2025-12-03T09:00:00Z,30,2025-12-04T09:00:00Z,c-101
 `
 
 // retry runs Retry on the import in dir with the test org's login, without asking.
@@ -566,9 +566,9 @@ func TestPlanKeyedOnID(t *testing.T) {
 	cfg := orgConfig(t, srv)
 	cfg.Target.ExternalIDField, cfg.Export.KeyColumn = "Id", "Id"
 	cfg.Export.File = filepath.Join(t.TempDir(), "export.csv")
-	export := "Id,Learner Email,Enrollment Date,Progress Percentage,Updated At\n" +
-		id + ",new1@example.com,2025-12-01T09:00:00Z,50,2025-12-02T09:00:00Z\n" +
-		"k-new-1,new2@example.com,2025-12-01T09:00:00Z,50,2025-12-02T09:00:00Z\n"
+	export := "Id,Learner Email,Enrollment Date,Progress Percentage,Updated At,Course ID\n" +
+		id + ",new1@example.com,2025-12-01T09:00:00Z,50,2025-12-02T09:00:00Z,c-101\n" +
+		"k-new-1,new2@example.com,2025-12-01T09:00:00Z,50,2025-12-02T09:00:00Z,c-101\n"
 	if err := os.WriteFile(cfg.Export.File, []byte(export), 0o600); err != nil {
 		t.Fatal(err)
 	}

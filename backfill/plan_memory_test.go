@@ -44,7 +44,7 @@ func BenchmarkPlanBytesPerKey(b *testing.B) {
 			b.Fatal(err)
 		}
 		bytesIdx = heapInUse() - before
-		ex := &existingSet{set: csvdiff.NewKeySet(x.NumCandidates()/4, true), seed: maphash.MakeSeed()}
+		ex := &existingSet{set: csvdiff.NewKeySet(x.NumCandidates()/4, true), seed: maphash.MakeSeed(), updated: -1}
 		for i := range 10 {
 			ex.compared = append(ex.compared, comparedField{col: i + 1, field: fmt.Sprint("F", i), typ: "string"})
 		}
