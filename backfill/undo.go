@@ -3,6 +3,7 @@ package backfill
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -135,6 +136,11 @@ func undoRounds(ctx context.Context, opts UndoOptions) ([]RetryRound, error) {
 		}
 		o := opts
 		o.Dir = dirs[i]
+		if o.Expect != nil {
+			// Expect is the plan shown for the import's own folder: a round's undo was not
+			// shown, so it stays a dry run (its plan is in the run's Rounds to be shown).
+			o.Yes, o.Expect = false, nil
+		}
 		_, run, err := Undo(ctx, o)
 		if err != nil {
 			return nil, err
@@ -270,12 +276,13 @@ func finishArchive(folder *runfolder.Folder) error {
 	return moveUndoFiles(folder, newest)
 }
 
-// confirmUndo decides whether the undo runs: only with Yes. Without it the undo plan is
-// kept as a dry run, never asked about: a dry run that asks to delete is not a dry run.
+// confirmUndo decides whether the undo runs: only with Yes, and with Expect only when the
+// plan is the one expected. Otherwise the undo plan is kept as a dry run, never asked about:
+// a dry run that asks to delete is not a dry run.
 func (u *undo) confirmUndo(up *undoPlan) (bool, error) {
 	run := up.Run
 	u.summary.Undo = &run
-	if !u.opts.Yes {
+	if !u.opts.Yes || (u.opts.Expect != nil && !samePlanned(run.Planned, u.opts.Expect)) {
 		return false, u.saveSummary()
 	}
 	// With Yes it runs even with nothing left to send (every record gone or back already):
@@ -914,4 +921,18 @@ func eachUndoAction(folder *runfolder.Folder, fn func(key, action, id, detail st
 		return fmt.Errorf("%s: %w", folder.Path(runfolder.UndoPlanFile), err)
 	}
 	return nil
+}
+
+// samePlanned compares two undo plans' planned actions, ignoring zero counts.
+func samePlanned(a, b map[string]int) bool {
+	nonZero := func(m map[string]int) map[string]int {
+		out := map[string]int{}
+		for k, v := range m {
+			if v != 0 {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	return maps.Equal(nonZero(a), nonZero(b))
 }
