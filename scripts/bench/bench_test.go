@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -175,62 +176,84 @@ func TestMeter(t *testing.T) {
 	}
 }
 
-// TestDuckDBScript runs duckdb.mjs on a small export when @duckdb/node-api is installed
-// (make bench installs it) and checks that each form does backfill clean's job: on an
-// export with bad dates, which only the TIMESTAMPTZ form rejects as backfill does, and on
-// one whose dates are all ISO 8601 UTC, where the forms that compare text must agree too.
-func TestDuckDBScript(t *testing.T) {
+// TestDuckDBForms runs every DuckDB formulation with every runner that can run here (the
+// native one needs cc, both need @duckdb/node-api, which make bench installs) on small
+// exports and checks that each does backfill clean's job: on an export with bad dates,
+// which only the TIMESTAMPTZ form rejects as backfill does, and on exports whose dates are
+// all ISO 8601 UTC (the reference shape, and every field quoted), where the forms that
+// compare text must agree too. Node, which takes seconds to start, runs one form only
+// when the native runner runs them all.
+func TestDuckDBForms(t *testing.T) {
+	if testing.Short() {
+		t.Skip("DuckDB's forms take a minute")
+	}
 	if _, err := os.Stat("node_modules/@duckdb/node-api/package.json"); err != nil {
 		t.Skip("@duckdb/node-api is not installed (make bench installs it)")
 	}
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node not found")
 	}
+	var m Machine
+	runners, skipped := duckRunners("../..", t.TempDir(), &m)
+	if skipped != "" {
+		t.Skip(skipped)
+	}
 	t.Setenv("TMPDIR", t.TempDir())
 	for _, c := range []struct {
 		reject int
+		q      csvdifftest.Quoting
 		forms  []string
-	}{{5, []string{"two-scans-timestamptz"}}, {0, []string{"two-scans-timestamptz", "load-once", "classify-once", "copy-then-count"}}} {
+	}{{5, 0, []string{"two-scans-timestamptz"}}, {0, 0, nil}, {0, csvdifftest.QuoteAll, nil}} {
 		// CacheDir does not tell reject rates apart: the seed does.
-		gen := csvdifftest.Config{Profile: csvdifftest.Reference, Rows: 5000, Existing: 4500, RejectPermille: c.reject, Seed: uint64(c.reject)}
+		gen := csvdifftest.Config{Profile: csvdifftest.Reference, Rows: 5000, Existing: 4500, RejectPermille: c.reject, Seed: uint64(c.reject), Quoting: c.q}
 		export, existing, err := csvdifftest.CachedFiles(gen, backfill.DefaultCutoff)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, form := range c.forms {
-			t.Run(fmt.Sprintf("%s-reject%d", form, c.reject), func(t *testing.T) { checkDuckDBForm(t, export, existing, form, c.reject > 0) })
+		job, err := duckJobFor(export, existing, "2025-11-20T00:00:00Z", t.TempDir())
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-}
-
-func checkDuckDBForm(t *testing.T, export, existing, form string, rejects bool) {
-	dir := t.TempDir()
-	out, err := exec.Command("node", "duckdb.mjs", export, existing, dir, "2025-11-20T00:00:00Z", form).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got struct {
-		DuckDB string
-		Counts Counts
-	}
-	if err := json.Unmarshal(out, &got); err != nil || !strings.HasPrefix(got.DuckDB, "v") {
-		t.Fatalf("output %q: %v", out, err)
-	}
-	cfg := backfill.CleanOptions{Export: backfill.NewExportOptions(), Existing: existing, Out: filepath.Join(dir, "run")}
-	cfg.Export.File = export
-	if _, err := backfill.Clean(t.Context(), cfg); err != nil {
-		t.Fatal(err)
-	}
-	want, err := backfillCounts(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Counts != want || (want.Rejected > 0) != rejects {
-		t.Errorf("DuckDB's counts %+v\nbackfill's      %+v", got.Counts, want)
-	}
-	a, _ := sortedRows(filepath.Join(dir, "to_import.csv"))
-	if b, _ := sortedRows(filepath.Join(dir, "run", "to_import.csv")); a != b {
-		t.Error("DuckDB's to_import.csv holds other rows than backfill's")
+		dir := t.TempDir()
+		cfg := backfill.CleanOptions{Export: backfill.NewExportOptions(), Existing: existing, Out: filepath.Join(dir, "run")}
+		cfg.Export.File = export
+		if _, err := backfill.Clean(t.Context(), cfg); err != nil {
+			t.Fatal(err)
+		}
+		want, err := backfillCounts(dir, nil)
+		if err != nil || (want.Rejected > 0) != (c.reject > 0) {
+			t.Fatalf("backfill's counts %+v, %v", want, err)
+		}
+		wantRows, _ := sortedRows(filepath.Join(dir, "run", "to_import.csv"))
+		for i := range duckForms {
+			f := &duckForms[i]
+			if c.forms != nil && !slices.Contains(c.forms, f.name) {
+				continue
+			}
+			for _, r := range runners {
+				if r.name == "node" && len(runners) > 1 && f.name != "copy-then-count-tuned" {
+					continue // the runners run the same statements: Node's once is enough
+				}
+				t.Run(fmt.Sprintf("%s-%s-reject%d-q%d", f.name, r.name, c.reject, c.q), func(t *testing.T) {
+					tl := duckTool(job, f, r)
+					out := t.TempDir()
+					stdout, err := exec.Command(tl.argv(out)[0], tl.argv(out)[1:]...).Output()
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := tl.counts(out, stdout)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if f.counts && got != want || !f.counts && got.ToImport != want.ToImport {
+						t.Errorf("DuckDB's counts %+v\nbackfill's      %+v", got, want)
+					}
+					if rows, _ := sortedRows(filepath.Join(out, "to_import.csv")); rows != wantRows {
+						t.Error("DuckDB's to_import.csv holds other rows than backfill's")
+					}
+				})
+			}
+		}
 	}
 }
 
