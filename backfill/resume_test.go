@@ -119,7 +119,8 @@ func (s *stoppedImport) closedJob() string {
 	return job
 }
 
-// waitState polls the emulator until job is in state.
+// waitState polls the emulator until job is in state (the emulator moves a job along by
+// elapsed time and tells no one: polling, with a deadline).
 func (s *stoppedImport) waitState(job, state string) {
 	s.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -680,13 +681,11 @@ func TestRunFolderHasOneWriter(t *testing.T) {
 func TestInterruptAbortsOpenJob(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
-	srv.SetLatency(50 * time.Millisecond)
 	cfg := orgConfig(t, srv)
 	ctx, cancel := context.WithCancel(t.Context())
+	uploading, _ := srv.Hold("ingest-upload")
 	go func() {
-		for srv.Calls()["ingest-upload"] == 0 {
-			time.Sleep(time.Millisecond)
-		}
+		<-uploading
 		cancel()
 	}()
 	_, err := backfill.Import(ctx, imp(cfg))
@@ -702,7 +701,6 @@ func TestInterruptAbortsOpenJob(t *testing.T) {
 	if !strings.Contains(readFile(t, cfg.Out, runfolder.JournalFile), `"abandoned"`) {
 		t.Errorf("the abort is not journaled")
 	}
-	srv.SetLatency(0)
 	sum, err := resume(t, srv, cfg.Out)
 	if err != nil {
 		t.Fatal(err)
@@ -715,13 +713,11 @@ func TestInterruptAbortsOpenJob(t *testing.T) {
 func TestInterruptWhilePollingLeavesTheJob(t *testing.T) {
 	t.Parallel()
 	srv := sftest.NewServer(t)
-	srv.SetJobDelay(500 * time.Millisecond)
 	cfg := orgConfig(t, srv)
 	ctx, cancel := context.WithCancel(t.Context())
+	polling, _ := srv.Hold("ingest-get")
 	go func() {
-		for srv.Calls()["ingest-get"] == 0 {
-			time.Sleep(time.Millisecond)
-		}
+		<-polling
 		cancel()
 	}()
 	_, err := backfill.Import(ctx, imp(cfg))

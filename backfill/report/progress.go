@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,13 +43,65 @@ func Label(e backfill.Event) string {
 // width, rates, ETA, redraw throttling); it is used in this file only.
 type Bars struct {
 	mu   sync.Mutex // guards bar, bars and the writes to w
-	w    io.Writer
+	w    *terminal
 	bar  *progressbar.ProgressBar
 	bars map[int64]*progressbar.ProgressBar // by step id
+	// throttle is the least time between two redraws of a bar (tests draw every event).
+	throttle time.Duration
 }
 
 // NewBars returns the bars drawn on w, a terminal.
-func NewBars(w io.Writer) *Bars { return &Bars{w: w, bars: map[int64]*progressbar.ProgressBar{}} }
+func NewBars(w io.Writer) *Bars {
+	return &Bars{w: &terminal{w: w}, bars: map[int64]*progressbar.ProgressBar{}, throttle: 100 * time.Millisecond}
+}
+
+// terminal is the writer the bars draw on. It erases a bar itself, the same on every OS:
+// progressbar erases with "\r", blanks and "\r" except on Windows, where it writes a bare
+// "\r" and the next, shorter line (a log line, a redrawn bar) would end on the old one's
+// remains. terminal counts the columns drawn since the line began and turns every erase the
+// library writes, of either form, into one that blanks them all.
+type terminal struct {
+	w     io.Writer
+	drawn int // columns drawn on the current line since it began or was erased
+	col   int // the cursor's column
+}
+
+func (t *terminal) Write(b []byte) (int, error) {
+	if isErase(b) {
+		return len(b), t.erase()
+	}
+	for _, r := range string(b) {
+		switch r {
+		case '\n':
+			t.drawn, t.col = 0, 0
+		case '\r':
+			t.col = 0
+		default:
+			if t.col++; t.col > t.drawn {
+				t.drawn = t.col
+			}
+		}
+	}
+	return t.w.Write(b)
+}
+
+// erase blanks the columns drawn on the current line and returns the cursor to its start.
+func (t *terminal) erase() error {
+	if t.drawn == 0 {
+		return nil
+	}
+	_, err := io.WriteString(t.w, "\r"+strings.Repeat(" ", t.drawn)+"\r")
+	t.drawn, t.col = 0, 0
+	return err
+}
+
+// isErase reports whether b is progressbar's erase of a line: "\r", or "\r", blanks, "\r".
+func isErase(b []byte) bool {
+	if len(b) == 0 || b[0] != '\r' || b[len(b)-1] != '\r' {
+		return false
+	}
+	return strings.Trim(string(b), "\r ") == "" && strings.Count(string(b), "\r") <= 2
+}
 
 // Writer returns w wrapped so that each write first clears the bar being drawn (the bar is
 // drawn again at its next update).
@@ -60,7 +113,9 @@ func (c clearingWriter) Write(b []byte) (int, error) {
 	c.p.mu.Lock()
 	defer c.p.mu.Unlock()
 	if c.p.bar != nil {
-		c.p.bar.Clear()
+		if err := c.p.w.erase(); err != nil {
+			return 0, err
+		}
 	}
 	return c.p.w.Write(b)
 }
@@ -77,7 +132,7 @@ func (p *Bars) Observe(e backfill.Event) {
 		}
 		opts := []progressbar.Option{progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(Label(e)),
 			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString(string(e.Unit)),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100 * time.Millisecond),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(p.throttle),
 			progressbar.OptionSetWidth(30)}
 		if e.Unit == backfill.UnitBytes {
 			opts = append(opts, progressbar.OptionShowBytes(true))

@@ -11,31 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rogpeppe/go-internal/testscript"
-
 	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/csvdiff/csvdifftest"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
-
-// TestMain lets the test binary act as the backfill binary: benchmarks re-execute it with
-// BACKFILL_CHILD=1 to measure a whole run's wall time and peak memory (RSS) in a
-// process of its own, and the CLI contract scripts (script_test.go) run it as `backfill`.
-func TestMain(m *testing.M) {
-	if os.Getenv("BACKFILL_CHILD") == "1" {
-		e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, stderrTerminal: isTerminal(os.Stderr)}
-		if d, err := time.ParseDuration(os.Getenv("BACKFILL_CHILD_POLL")); err == nil {
-			e.pollInterval = d
-		}
-		err := e.main(interruptible(os.Stderr, os.Args[1:], isTerminal(os.Stderr)), os.Args[1:])
-		printError(os.Stderr, err)
-		if f := os.Getenv("BACKFILL_CHILD_RSS_FILE"); f != "" {
-			writePeakRSS(f)
-		}
-		os.Exit(exitCode(err))
-	}
-	testscript.Main(m, map[string]func(){"backfill": main})
-}
 
 // writePeakRSS writes this process's peak resident set (VmHWM of /proc/self/status, in
 // kB) to path. The child measures itself: the rusage of a child started by a large parent
@@ -52,11 +31,11 @@ func writePeakRSS(path string) {
 	}
 }
 
-// childPeakRSS runs cmd (a child of the test binary) with BACKFILL_CHILD_RSS_FILE set and
+// childPeakRSS runs cmd (backfill, see backfillBin) with BACKFILL_TEST_RSS_FILE set and
 // returns its peak RSS in MB.
 func childPeakRSS(b *testing.B, cmd *exec.Cmd) float64 {
 	rss := filepath.Join(b.TempDir(), "rss")
-	cmd.Env = append(cmd.Env, "BACKFILL_CHILD_RSS_FILE="+rss)
+	cmd.Env = append(cmd.Env, "BACKFILL_TEST_RSS_FILE="+rss)
 	if err := cmd.Run(); err != nil {
 		b.Fatal(err)
 	}
@@ -92,8 +71,8 @@ func BenchmarkClean1M(b *testing.B) {
 	var wall time.Duration
 	for i := 0; i < b.N; i++ {
 		out := filepath.Join(b.TempDir(), "run")
-		cmd := exec.Command(os.Args[0], "clean", "--export", export, "--existing", existing, "--out", out, "-q")
-		cmd.Env = append(os.Environ(), "BACKFILL_CHILD=1")
+		cmd := exec.Command(backfillBin(b), "clean", "--export", export, "--existing", existing, "--out", out, "-q")
+		cmd.Env = os.Environ()
 		cmd.Stderr = os.Stderr
 		start := time.Now()
 		maxRSS = max(maxRSS, childPeakRSS(b, cmd))
@@ -142,8 +121,8 @@ func BenchmarkImportScale(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				srv := sftest.NewServer(b)
 				out := filepath.Join(b.TempDir(), "run")
-				cmd := exec.Command(os.Args[0], "import", "--export", export, "--instance-url", srv.URL, "--out", out, "--yes", "-q")
-				cmd.Env = append(os.Environ(), "BACKFILL_CHILD=1", "SF_ACCESS_TOKEN="+srv.AccessToken())
+				cmd := exec.Command(backfillBin(b), "import", "--export", export, "--instance-url", srv.URL, "--out", out, "--yes", "-q")
+				cmd.Env = append(os.Environ(), "SF_ACCESS_TOKEN="+srv.AccessToken())
 				cmd.Stderr = os.Stderr
 				start := time.Now()
 				maxRSS = max(maxRSS, childPeakRSS(b, cmd))

@@ -40,6 +40,11 @@ func (e *env) front(lo logOptions) (backfill.Front, func(), error) {
 	default:
 		f.Progress = report.NewProgressLog(log) // without a terminal, long steps log their progress
 	}
+	if shown, also := f.Progress, e.observer; also != nil && shown != nil {
+		f.Progress = backfill.ObserverFunc(func(ev backfill.Event) { shown.Observe(ev); also.Observe(ev) })
+	} else if also != nil {
+		f.Progress = also
+	}
 	if e.stdinTerminal && e.stdin != nil {
 		f.Confirm = report.Confirm(e.stdin, e.stdout)
 	}

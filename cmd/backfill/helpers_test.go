@@ -5,7 +5,14 @@ import (
 	"context"
 	"io"
 	"strings"
+	"sync"
 	"testing"
+)
+
+// The sample export (the demo's) and its existing records.
+const (
+	sampleExport   = "../../backfill/demo/sample/export.csv"
+	sampleExisting = "../../backfill/demo/sample/existing.csv"
 )
 
 // run runs the program in process, as main does, with vars ("NAME=value") as its whole
@@ -44,3 +51,22 @@ func runCLIEnv(t *testing.T, vars []string, args ...string) (string, string, int
 
 // token is the environment of a bare access-token login.
 func token(tok string) []string { return []string{"SF_ACCESS_TOKEN=" + tok} }
+
+// syncBuffer is a bytes.Buffer safe for concurrent use: a command's output read while it
+// runs, a child's stderr, the standard logger's output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -87,7 +88,9 @@ func killLoop(t *testing.T, rows, seed int) killFigures {
 		}
 		// Late rounds let the command run longer, so the loop ends.
 		budget := srv.TotalCalls() + 1 + rng.IntN(8+round)
-		r := runAndSignal(t, tok, func() bool { return srv.TotalCalls() >= budget }, sig, args...)
+		ctx, stop := context.WithCancel(t.Context())
+		r := runAndSignal(t, tok, whenTrue(ctx, func() bool { return srv.TotalCalls() >= budget }), sig, args...)
+		stop()
 		fig.rounds++
 		switch {
 		case r.signaled && sig == syscall.SIGKILL:
@@ -143,6 +146,28 @@ func killLoop(t *testing.T, rows, seed int) killFigures {
 	}
 	t.Logf("kill loop figures:\n%s", fig)
 	return fig
+}
+
+// whenTrue returns a channel closed once cond holds, polled every millisecond until ctx
+// ends: the kill loop's moments are counts of calls, which the emulator has no event for.
+func whenTrue(ctx context.Context, cond func() bool) <-chan struct{} {
+	c := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if cond() {
+					close(c)
+					return
+				}
+			}
+		}
+	}()
+	return c
 }
 
 func envInt(t *testing.T, name string, def int) int {

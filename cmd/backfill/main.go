@@ -16,19 +16,32 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/northpass-tools/backfill/backfill"
 )
 
 func main() {
 	stderr, restoreConsole := consoleStderr(os.Stderr) // Windows: ANSI sequences on, or stripped
-	ctx := interruptible(stderr, os.Args[1:], isTerminal(os.Stderr))
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: stderr, getenv: os.Getenv,
-		stdinTerminal: isTerminal(os.Stdin), stderrTerminal: isTerminal(os.Stderr)}
-	err := e.main(ctx, os.Args[1:])
-	printError(stderr, err)
+	e := processEnv(stderr)
+	code := processMain(interruptible(e.stderr, os.Args[1:], e.stderrTerminal), e)
 	restoreConsole()
-	if err != nil {
-		os.Exit(exitCode(err))
-	}
+	os.Exit(code)
+}
+
+// processEnv is the env of this process: its standard streams (stderr as given),
+// environment and terminals.
+func processEnv(stderr io.Writer) *env {
+	return &env{stdin: os.Stdin, stdout: os.Stdout, stderr: stderr, getenv: os.Getenv,
+		stdinTerminal: isTerminal(os.Stdin), stderrTerminal: isTerminal(os.Stderr)}
+}
+
+// processMain runs the command of os.Args on e as the process does, under ctx (which Ctrl-C
+// cancels, see interruptible): its error is printed last, and it returns the exit status.
+// The test binary, acting as backfill, runs it too.
+func processMain(ctx context.Context, e *env) int {
+	err := e.main(ctx, os.Args[1:])
+	printError(e.stderr, err)
+	return exitCode(err)
 }
 
 // interruptible returns the context of a command: the first Ctrl-C (or SIGTERM) cancels it,
@@ -83,6 +96,9 @@ type env struct {
 	stdinTerminal, stderrTerminal bool
 	// pollInterval, when set, is how often Bulk jobs are polled (tests watch progress move).
 	pollInterval time.Duration
+	// observer, when set, also receives every job's progress events (tests hold a run at
+	// a step).
+	observer backfill.Observer
 }
 
 // command is one subcommand of backfill.

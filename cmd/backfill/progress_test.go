@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -14,62 +12,58 @@ import (
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
-// TestProgressBarsMove drives `plan` and `import` on a real terminal (a tmux pane) against
-// the emulator made slow (latency, a large object to scan, a job that takes seconds), and
-// reads the pane twice while a step runs: its bar's count must grow between the captures.
-// Skipped without tmux.
+// TestProgressBarsMove is the end-to-end check of the progress bars: `import` on a real
+// terminal (a tmux pane) against the emulator, whose Bulk job takes 4 seconds and reports
+// its processed rows as they grow; the pane must show the bar of "Salesforce processes the
+// rows" at one count, then at a larger one, and the command must end with its summary and
+// exit 0. How bars draw each event is TestBarsDrawEvents's (backfill/report), which events
+// a job sends TestImportEvents's (backfill). Skipped without tmux.
 func TestProgressBarsMove(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts tmux")
+		t.Skip("-short: starts tmux")
 	}
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux not installed")
+		t.Skip("tmux is not installed (apt-get install tmux)")
 	}
 	t.Parallel()
 	srv := sftest.NewServer(t)
-	for i := range 40_000 { // an org whose Enrollments take a 20-page scan
-		if _, err := srv.AddRecord("nplms__Enrollment__c", map[string]any{"nplms__External_Id__c": fmt.Sprintf("org-%06d", i)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	export := soakExport(t, 20_000)
+	srv.SetJobDelay(4 * time.Second) // the count grows over its second half
 	dir := filepath.Join(t.TempDir(), "run")
 	socket := filepath.Join(t.TempDir(), "tmux.sock")
-
-	srv.SetLatency(150 * time.Millisecond)
-	plan := startInPane(t, socket, "plan", srv, "plan", "--export", export, "--instance-url", srv.URL, "--out", dir)
-	watchBar(t, plan, "check which records exist (scan)")
-	waitPane(t, plan, "report: ")
-
-	srv.SetLatency(0)
-	srv.SetJobDelay(5 * time.Second)
-	imp := startInPane(t, socket, "import", srv, "import", "--plan", dir, "--instance-url", srv.URL, "--yes")
-	watchBar(t, imp, "Salesforce processes the rows")
-	waitPane(t, imp, "report: ")
+	imp := startInPane(t, socket, "import", srv, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes")
+	const step = "Salesforce processes the rows"
+	first := imp.waitCount(t, step, -1)
+	imp.waitCount(t, step, first)
+	imp.waitExit(t, "report: ")
 }
 
 // pane is a tmux pane running one command.
 type pane struct{ socket, name string }
 
-// startInPane runs the test binary as backfill in a new tmux session, on a 160x30 terminal.
+// startInPane runs backfill with args in a new tmux session, on a 160x30 terminal. Its
+// Bulk jobs are polled every 200 ms, so a bar has counts to show.
 func startInPane(t *testing.T, socket, name string, srv *sftest.Server, args ...string) pane {
 	t.Helper()
-	cmd := []string{"env", "BACKFILL_CHILD=1", "BACKFILL_CHILD_POLL=300ms", "SF_ACCESS_TOKEN=" + srv.AccessToken(), os.Args[0]}
+	cmd := []string{"env", "BACKFILL_TEST_POLL=200ms", "SF_ACCESS_TOKEN=" + srv.AccessToken(), backfillBin(t)}
 	cmd = append(cmd, args...)
 	line := ""
 	for _, a := range cmd {
-		line += strconvQuote(a) + " "
+		line += shellQuote(a) + " "
 	}
-	line += "; echo EXITED $?; sleep 60"
-	out, err := exec.Command("tmux", "-S", socket, "new-session", "-d", "-s", name, "-x", "160", "-y", "30", line).CombinedOutput()
+	line += "; echo EXITED $?; sleep 600"
+	abs, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("tmux", "-S", socket, "new-session", "-d", "-s", name, "-x", "160", "-y", "30", "-c", abs, line).CombinedOutput()
 	if err != nil {
 		t.Fatalf("tmux: %v %s", err, out)
 	}
-	t.Cleanup(func() { exec.Command("tmux", "-S", socket, "kill-session", "-t", name).Run() })
+	t.Cleanup(func() { exec.Command("tmux", "-S", socket, "kill-server").Run() })
 	return pane{socket, name}
 }
 
-func strconvQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 func (p pane) capture(t *testing.T) string {
 	t.Helper()
@@ -80,11 +74,31 @@ func (p pane) capture(t *testing.T) string {
 	return string(out)
 }
 
+// waitFor reads the pane every 20 ms until found returns true for it (tmux tells no one
+// when it draws: the pane is polled), for at most a minute.
+func (p pane) waitFor(t *testing.T, what string, found func(screen string) bool) string {
+	t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(time.Minute)
+	for {
+		screen := p.capture(t)
+		if found(screen) {
+			return screen
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("no %s in a minute; the pane:\n%s", what, screen)
+		}
+	}
+}
+
 var barCount = regexp.MustCompile(`\((\d[\d,]*)/(\d[\d,]*)`)
 
-// count is the done count of the bar of step in the pane, -1 when it is not drawn.
-func (p pane) count(t *testing.T, step string) int {
-	for _, line := range strings.Split(p.capture(t), "\n") {
+// count is the done count of the bar of step on screen, -1 when it is not drawn.
+func count(screen, step string) int {
+	for _, line := range strings.Split(screen, "\n") {
 		if !strings.Contains(line, step) {
 			continue
 		}
@@ -96,36 +110,26 @@ func (p pane) count(t *testing.T, step string) int {
 	return -1
 }
 
-// watchBar waits for the bar of step to show a count, then sees it grow.
-func watchBar(t *testing.T, p pane, step string) {
+// waitCount waits for the bar of step to show a count above after, and returns it.
+func (p pane) waitCount(t *testing.T, step string, after int) int {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	first := -1
-	for time.Now().Before(deadline) {
-		if n := p.count(t, step); n >= 0 && first < 0 {
-			first = n
-		} else if n > first && first >= 0 {
-			t.Logf("%s: %d, then %d", step, first, n)
-			return
+	n := -1
+	p.waitFor(t, "bar of "+strconv.Quote(step)+" above "+strconv.Itoa(after), func(screen string) bool {
+		if strings.Contains(screen, "EXITED ") {
+			t.Fatalf("the command ended before the bar of %q went above %d:\n%s", step, after, screen)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("the bar of %q never grew (first count %d); the pane:\n%s", step, first, p.capture(t))
+		n = count(screen, step)
+		return n > after
+	})
+	t.Logf("%s: %d", step, n)
+	return n
 }
 
-// waitPane waits for text in the pane (the command's summary), and for the command to exit 0.
-func waitPane(t *testing.T, p pane, text string) {
+// waitExit waits for the command to end, and checks it printed text and exited 0.
+func (p pane) waitExit(t *testing.T, text string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		out := p.capture(t)
-		if strings.Contains(out, "EXITED ") {
-			if !strings.Contains(out, text) || !strings.Contains(out, "EXITED 0") {
-				t.Fatalf("the command ended without %q or with an error:\n%s", text, out)
-			}
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
+	screen := p.waitFor(t, "end of the command", func(screen string) bool { return strings.Contains(screen, "EXITED ") })
+	if !strings.Contains(screen, text) || !strings.Contains(screen, "EXITED 0") {
+		t.Fatalf("the command ended without %q or with an error:\n%s", text, screen)
 	}
-	t.Fatalf("timed out; the pane:\n%s", p.capture(t))
 }

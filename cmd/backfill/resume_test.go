@@ -2,41 +2,36 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
-const sampleCSV = "../../backfill/demo/sample/export.csv"
-
 // TestKillThenResume kills a real `backfill import` process with SIGKILL at each step of the
-// load and finishes it with `backfill resume`: the org must end with exactly the expected
-// records, no external id twice, and the ledger complete.
+// load (while its call to that endpoint is held in the emulator, see sftest's Hold) and
+// finishes it with `backfill resume`: the org must end with exactly the expected records,
+// no external id twice, and the ledger complete.
 func TestKillThenResume(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts child processes")
+		t.Skip("-short: starts child processes")
 	}
+	t.Parallel()
 	for _, step := range []string{"ingest-create", "ingest-upload", "ingest-close", "ingest-get", "ingest-results"} {
 		t.Run(step, func(t *testing.T) {
+			t.Parallel()
 			srv := sftest.NewServer(t)
 			before := len(srv.Records("nplms__Enrollment__c"))
-			srv.SetLatency(40 * time.Millisecond)
-			srv.SetJobDelay(150 * time.Millisecond)
 			dir := filepath.Join(t.TempDir(), "run")
-			killed := runAndKill(t, srv, step, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q")
-			if !killed {
+			if !runAndKill(t, srv, step, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q") {
 				t.Fatalf("the import finished before the kill at %s", step)
 			}
 			if b, _ := os.ReadFile(filepath.Join(dir, "journal.jsonl")); strings.Contains(string(b), `"finished"`) {
 				t.Fatalf("journal says finished after a kill at %s", step)
 			}
-			srv.SetLatency(0)
 			tok := token(srv.AccessToken())
 			stdout, stderr, code := runCLIEnv(t, tok, "resume", dir, "--instance-url", srv.URL, "-q")
 			if code != 0 {
@@ -57,15 +52,14 @@ func TestKillThenResume(t *testing.T) {
 // again with the same --out replaces the partial folder.
 func TestKillDuringPlan(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts child processes")
+		t.Skip("-short: starts child processes")
 	}
+	t.Parallel()
 	srv := sftest.NewServer(t)
-	srv.SetLatency(40 * time.Millisecond)
 	dir := filepath.Join(t.TempDir(), "run")
-	if !runAndKill(t, srv, "query", "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q") {
+	if !runAndKill(t, srv, "query", "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q") {
 		t.Fatal("the import finished before the kill")
 	}
-	srv.SetLatency(0)
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("%s exists after a kill during the plan", dir)
 	}
@@ -79,7 +73,7 @@ func TestKillDuringPlan(t *testing.T) {
 			t.Errorf("resume of the .partial folder: exit %d %s", code, stderr)
 		}
 	}
-	if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"); code != 0 {
+	if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"); code != 0 {
 		t.Fatalf("import again: exit %d %s", code, stderr)
 	}
 	checkOrgAndLedger(t, srv, dir, 12+22)
@@ -88,62 +82,13 @@ func TestKillDuringPlan(t *testing.T) {
 	}
 }
 
-// runAndKill starts the test binary as backfill with args and sends it SIGKILL as soon as
-// the emulator has seen a call to endpoint. It reports whether the kill happened before the
-// process ended on its own.
+// runAndKill starts backfill with args and sends it SIGKILL while the emulator holds its
+// next call to endpoint. It reports whether the kill happened before the process ended on
+// its own.
 func runAndKill(t *testing.T, srv *sftest.Server, endpoint string, args ...string) bool {
 	t.Helper()
-	r := runAndSignal(t, srv.AccessToken(), func() bool { return srv.Calls()[endpoint] > 0 }, syscall.SIGKILL, args...)
-	return r.signaled
-}
-
-// childRun is how a child backfill ended.
-type childRun struct {
-	code     int  // exit code (-1 when killed)
-	signaled bool // the signal was sent before the child ended on its own
-	stderr   string
-	pid      int
-}
-
-// runAndSignal starts the test binary as backfill with args (SF_ACCESS_TOKEN=token) and
-// sends it sig as soon as when() holds, then waits for it to end.
-func runAndSignal(t *testing.T, token string, when func() bool, sig syscall.Signal, args ...string) childRun {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "BACKFILL_CHILD=1", "SF_ACCESS_TOKEN="+token)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(60 * time.Second)
-	r := childRun{pid: cmd.Process.Pid}
-	for {
-		select {
-		case err := <-done:
-			t.Logf("child ended on its own: %v", err)
-			r.code, r.stderr = cmd.ProcessState.ExitCode(), stderr.String()
-			return r
-		case <-deadline:
-			cmd.Process.Kill()
-			t.Fatal("timed out waiting for the child")
-		case <-tick.C:
-			if when() {
-				cmd.Process.Signal(sig)
-				<-done
-				r.signaled, r.code, r.stderr = true, cmd.ProcessState.ExitCode(), stderr.String()
-				if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); sig == syscall.SIGKILL && (!ok || !ws.Signaled()) {
-					t.Logf("child ended before the kill")
-					r.signaled = false
-				}
-				return r
-			}
-		}
-	}
+	at, _ := srv.Hold(endpoint)
+	return runAndSignal(t, srv.AccessToken(), at, syscall.SIGKILL, args...).signaled
 }
 
 // checkOrgAndLedger asserts the org holds want Enrollment records with no external id

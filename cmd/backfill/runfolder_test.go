@@ -8,7 +8,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/runfolder"
@@ -23,28 +22,29 @@ import (
 // killed with SIGKILL (its lock goes with it), resume finishes the import.
 func TestTwoWritersOneFolder(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts child processes")
+		t.Skip("-short: starts child processes")
 	}
 	t.Parallel()
 	srv := sftest.NewServer(t)
 	dir := filepath.Join(t.TempDir(), "run")
 	tok := token(srv.AccessToken())
-	if _, stderr, code := runCLIEnv(t, tok, "plan", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "-q"); code != 0 {
+	if _, stderr, code := runCLIEnv(t, tok, "plan", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "-q"); code != 0 {
 		t.Fatalf("plan: exit %d %s", code, stderr)
 	}
-	srv.SetLatency(30 * time.Millisecond)
-	srv.SetJobDelay(2 * time.Second) // the first import waits for its job until killed
+	// The first import waits for its job (its first poll is held) until it is killed; the
+	// second commands run meanwhile.
+	polling, _ := srv.Hold("ingest-get")
 	var second []childOutcome
-	first := runAndSignal(t, srv.AccessToken(), func() bool {
-		if srv.Calls()["ingest-get"] == 0 {
-			return false
-		}
+	tried := make(chan struct{})
+	go func() {
+		defer close(tried)
+		<-polling
 		for _, args := range [][]string{{"resume", dir}, {"import", "--plan", dir, "--yes"}} {
 			_, stderr, code := runCLIEnv(t, tok, append(args, "--instance-url", srv.URL, "-q")...)
 			second = append(second, childOutcome{args[0], code, stderr})
 		}
-		return true
-	}, syscall.SIGKILL, "import", "--plan", dir, "--instance-url", srv.URL, "--yes", "-q")
+	}()
+	first := runAndSignal(t, srv.AccessToken(), tried, syscall.SIGKILL, "import", "--plan", dir, "--instance-url", srv.URL, "--yes", "-q")
 	if !first.signaled {
 		t.Fatalf("the first import ended on its own: exit %d %s", first.code, first.stderr)
 	}
@@ -53,6 +53,9 @@ func TestTwoWritersOneFolder(t *testing.T) {
 		if s.code != exitUsage || !strings.Contains(s.stderr, want) {
 			t.Errorf("second %s: exit %d\n%s\nwant exit 2 and %q", s.cmd, s.code, s.stderr, want)
 		}
+	}
+	if len(second) != 2 {
+		t.Errorf("%d second commands ran, want 2", len(second))
 	}
 	if n := srv.Calls()["ingest-create"]; n != 1 {
 		t.Errorf("%d jobs created, want the first import's only", n)
@@ -63,8 +66,6 @@ func TestTwoWritersOneFolder(t *testing.T) {
 		t.Errorf("lock file names pid %d, want the killed %d", holder.PID, first.pid)
 	}
 	// The killed process's lock is gone with it.
-	srv.SetLatency(0)
-	srv.SetJobDelay(0)
 	if _, stderr, code := runCLIEnv(t, tok, "resume", dir, "--instance-url", srv.URL, "-q"); code != 0 {
 		t.Fatalf("resume after the kill: exit %d %s", code, stderr)
 	}
@@ -77,30 +78,30 @@ type childOutcome struct {
 	stderr string
 }
 
-// TestInterruptedImport: Ctrl-C (SIGINT) while a job is Open aborts it and exits 130 with how
-// to resume; Ctrl-C while Salesforce processes a job leaves the job running and says resume
-// collects its results. Each time resume then finishes exactly.
+// TestInterruptedImport: Ctrl-C (SIGINT) while a job is Open (its upload held) aborts it
+// and exits 130 with how to resume; Ctrl-C while Salesforce processes a job (its first
+// poll held) leaves the job running and says resume collects its results. Each time resume
+// then finishes exactly.
 func TestInterruptedImport(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts child processes")
+		t.Skip("-short: starts child processes")
 	}
+	t.Parallel()
 	for _, c := range []struct {
 		name, endpoint string
-		latency, delay time.Duration
 		hint           string
 		aborted        bool
 	}{
-		{"while Open", "ingest-upload", 60 * time.Millisecond, 0, "hint: run backfill resume ", true},
-		{"while polling", "ingest-get", 0, 2 * time.Second, "hint: 1 job still running in Salesforce, left alone: backfill resume ", false},
+		{"while Open", "ingest-upload", "hint: run backfill resume ", true},
+		{"while polling", "ingest-get", "hint: 1 job still running in Salesforce, left alone: backfill resume ", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			srv := sftest.NewServer(t)
-			srv.SetLatency(c.latency)
-			srv.SetJobDelay(c.delay)
 			dir := filepath.Join(t.TempDir(), "run")
-			r := runAndSignal(t, srv.AccessToken(), func() bool { return srv.Calls()[c.endpoint] > 0 }, syscall.SIGINT,
-				"import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q")
+			at, _ := srv.Hold(c.endpoint)
+			r := runAndSignal(t, srv.AccessToken(), at, syscall.SIGINT,
+				"import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q")
 			if !r.signaled || r.code != exitInterrupted {
 				t.Fatalf("exit %d (signaled %v), want 130\n%s", r.code, r.signaled, r.stderr)
 			}
@@ -116,8 +117,6 @@ func TestInterruptedImport(t *testing.T) {
 					t.Errorf("job %s left Open", j.ID)
 				}
 			}
-			srv.SetLatency(0)
-			srv.SetJobDelay(0)
 			if _, stderr, code := runCLIEnv(t, token(srv.AccessToken()), "resume", dir, "--instance-url", srv.URL, "-q"); code != 0 {
 				t.Fatalf("resume: exit %d %s", code, stderr)
 			}
@@ -126,15 +125,19 @@ func TestInterruptedImport(t *testing.T) {
 	}
 }
 
-// TestInterruptedClean: kill -9 in the middle of clean leaves DIR.partial, never DIR; a
-// re-run with the same --out replaces it. Ctrl-C exits 130 and leaves nothing.
+// TestInterruptedClean: kill -9 in the middle of clean (held in its second pass, writing
+// the run folder, by BACKFILL_TEST_HOLD) leaves DIR.partial, never DIR; a re-run with the
+// same --out replaces it. Ctrl-C there exits 130 and leaves nothing.
 func TestInterruptedClean(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts child processes")
+		t.Skip("-short: starts child processes")
 	}
+	t.Parallel()
 	tmp := t.TempDir()
 	export, existing := filepath.Join(tmp, "export.csv"), filepath.Join(tmp, "existing.csv")
-	gen := csvdifftest.Config{Rows: 400_000, From: backfill.DefaultCutoff.AddDate(0, -6, 0), To: backfill.DefaultCutoff.AddDate(0, 3, 0)}
+	// Large enough that the second pass reads it in several pieces: the hold is at a
+	// progress event between the first and the last.
+	gen := csvdifftest.Config{Rows: 20_000, From: backfill.DefaultCutoff.AddDate(0, -6, 0), To: backfill.DefaultCutoff.AddDate(0, 3, 0)}
 	for path, write := range map[string]func(f *os.File) error{
 		export:   func(f *os.File) error { return csvdifftest.Export(f, gen) },
 		existing: func(f *os.File) error { return csvdifftest.Existing(f, gen, backfill.DefaultCutoff) },
@@ -150,13 +153,13 @@ func TestInterruptedClean(t *testing.T) {
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
 			out := filepath.Join(t.TempDir(), "run")
-			writing := func() bool {
-				return fileSizeOr0(filepath.Join(out+runfolder.PartialSuffix, runfolder.LedgerFile)) > 1<<20
-			}
-			r := runAndSignal(t, "", writing, sig, "clean", "--export", export, "--existing", existing, "--out", out, "-q")
+			c := startChild(t, []string{"BACKFILL_TEST_HOLD=" + string(backfill.StepWriteRun)},
+				"clean", "--export", export, "--existing", existing, "--out", out, "-q")
+			r := c.signalAt(t, c.held, sig)
 			if !r.signaled {
-				t.Skipf("clean ended before the signal (exit %d): the machine is too fast for this export", r.code)
+				t.Fatalf("clean ended before it was held in its second pass (exit %d):\n%s", r.code, r.stderr)
 			}
 			if _, err := os.Stat(out); !os.IsNotExist(err) {
 				t.Errorf("%s exists after %v during clean", out, sig)
@@ -185,19 +188,12 @@ func TestInterruptedClean(t *testing.T) {
 	}
 }
 
-func fileSizeOr0(path string) int64 {
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return st.Size()
-}
-
-// TestKillDuringUndoThenResume: an undo killed with SIGKILL in the middle of its delete job is
-// finished by backfill resume: exactly the records the import created are deleted, once.
+// TestKillDuringUndoThenResume: an undo killed with SIGKILL in the middle of its delete job
+// (while its call to the step's endpoint is held) is finished by backfill resume: exactly
+// the records the import created are deleted, once.
 func TestKillDuringUndoThenResume(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts child processes")
+		t.Skip("-short: starts child processes")
 	}
 	t.Parallel()
 	for _, step := range []string{"ingest-create", "ingest-upload", "ingest-get"} {
@@ -207,19 +203,12 @@ func TestKillDuringUndoThenResume(t *testing.T) {
 			before := len(srv.Records("nplms__Enrollment__c"))
 			dir := filepath.Join(t.TempDir(), "run")
 			tok := token(srv.AccessToken())
-			if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"); code != 0 {
+			if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"); code != 0 {
 				t.Fatalf("import: exit %d %s", code, stderr)
 			}
-			srv.SetLatency(30 * time.Millisecond)
-			srv.SetJobDelay(200 * time.Millisecond)
-			calls := srv.Calls()[step]
-			r := runAndSignal(t, srv.AccessToken(), func() bool { return srv.Calls()[step] > calls }, syscall.SIGKILL,
-				"undo", dir, "--yes", "--instance-url", srv.URL, "-q")
-			if !r.signaled {
-				t.Fatalf("the undo ended before the kill: exit %d %s", r.code, r.stderr)
+			if !runAndKill(t, srv, step, "undo", dir, "--yes", "--instance-url", srv.URL, "-q") {
+				t.Fatalf("the undo ended before the kill at %s", step)
 			}
-			srv.SetLatency(0)
-			srv.SetJobDelay(0)
 			stdout, stderr, code := runCLIEnv(t, tok, "resume", dir, "--instance-url", srv.URL, "-q")
 			if code != 0 {
 				t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)

@@ -11,11 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"golang.org/x/net/html"
 
@@ -23,8 +20,9 @@ import (
 )
 
 // Security tests, through run() as a user runs the binary: secrets never leak into output,
-// logs, errors or run folders; URLs must be https; run folders are private and never
-// overwritten; CSVs for people neutralise formulas; report.html escapes everything.
+// logs, errors or run folders; CSVs for people neutralise formulas; report.html escapes
+// everything. (That URLs must be https, and run folders private and never overwritten, is
+// said by testdata/script/https.txtar and run-folder.txtar.)
 
 // Distinctive secret values: none may appear in anything the program writes.
 const (
@@ -38,29 +36,11 @@ const (
 // sessionLike matches anything shaped like a Salesforce session id or access token.
 var sessionLike = regexp.MustCompile(`00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]+`)
 
-// lockedBuffer collects the standard library logger's output (simpleforce logs through it).
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // leakCheck holds the secrets of a test and everything the runs wrote.
 type leakCheck struct {
 	t       *testing.T
 	secrets []string
-	stdlog  *lockedBuffer
+	stdlog  *syncBuffer
 	ran     int
 	// simpleforce counts the runs whose stderr holds simpleforce's std-log lines (routed
 	// into the logger by sfclient.RedirectStdLog).
@@ -79,7 +59,7 @@ func newLeakCheck(t *testing.T) *leakCheck {
 	if err := os.WriteFile(keyFile, []byte("-----BEGIN PRIVATE KEY-----\n"+secJWTKeyMarker+"\n-----END PRIVATE KEY-----\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	lc := &leakCheck{t: t, secrets: []string{secClientSecret, secPassword, secSecurityToken, secRefreshToken, secJWTKeyMarker}, stdlog: &lockedBuffer{},
+	lc := &leakCheck{t: t, secrets: []string{secClientSecret, secPassword, secSecurityToken, secRefreshToken, secJWTKeyMarker}, stdlog: &syncBuffer{},
 		keyFile: keyFile, env: map[string]string{"SF_CLIENT_SECRET": secClientSecret, "SF_PASSWORD": secPassword,
 			"SF_SECURITY_TOKEN": secSecurityToken, "SF_REFRESH_TOKEN": secRefreshToken, "SF_JWT_KEY_FILE": keyFile}}
 	prevOut, prevFlags := log.Writer(), log.Flags()
@@ -182,20 +162,20 @@ func TestNoSecretLeaks(t *testing.T) {
 				}
 				t.Errorf("exit %d, want one of %v", code, want)
 			}
-			_, _, code := lc.run(ctx, tok, []string{tmp("clean")}, append([]string{"clean", "--export", sampleCSV,
-				"--existing", "../../backfill/demo/sample/existing.csv", "--out", tmp("clean")}, common...)...)
+			_, _, code := lc.run(ctx, tok, []string{tmp("clean")}, append([]string{"clean", "--export", sampleExport,
+				"--existing", sampleExisting, "--out", tmp("clean")}, common...)...)
 			expect(code, 0)
-			_, _, code = lc.run(ctx, tok, nil, args("preflight", "--export", sampleCSV)...)
+			_, _, code = lc.run(ctx, tok, nil, args("preflight", "--export", sampleExport)...)
 			expect(code, 0)
 			_, _, code = lc.run(ctx, tok, nil, args("preflight", "--json")...)
 			expect(code, 0)
-			_, _, code = lc.run(ctx, tok, []string{tmp("plan")}, args("plan", "--export", sampleCSV, "--out", tmp("plan"))...)
+			_, _, code = lc.run(ctx, tok, []string{tmp("plan")}, args("plan", "--export", sampleExport, "--out", tmp("plan"))...)
 			expect(code, 0)
 			_, _, code = lc.run(ctx, tok, []string{tmp("plan")}, args("import", "--plan", tmp("plan"), "--yes")...)
 			expect(code, 0)
 			_, _, code = lc.run(ctx, tok, []string{tmp("plan")}, args("resume", tmp("plan"))...)
 			expect(code, 0)
-			_, _, code = lc.run(ctx, tok, []string{tmp("import")}, args("import", "--export", sampleCSV, "--out", tmp("import"), "--yes")...)
+			_, _, code = lc.run(ctx, tok, []string{tmp("import")}, args("import", "--export", sampleExport, "--out", tmp("import"), "--yes")...)
 			expect(code, 0)
 			_, _, code = lc.run(ctx, tok, []string{tmp("demo")}, append([]string{"demo", "--out", tmp("demo"), "--job-delay", "0"}, common...)...)
 			expect(code, 0)
@@ -211,7 +191,7 @@ func TestNoSecretLeaks(t *testing.T) {
 
 			// Failing runs: a wrong token, a session that expires mid-run, bad flags.
 			wrong := "00D5g0000000001!WRONGtoken.SECRET_value"
-			_, _, code = lc.run(ctx, wrong, []string{tmp("wrong")}, args("plan", "--export", sampleCSV, "--out", tmp("wrong"))...)
+			_, _, code = lc.run(ctx, wrong, []string{tmp("wrong")}, args("plan", "--export", sampleExport, "--out", tmp("wrong"))...)
 			expect(code, 1, 2)
 			_, _, code = lc.run(ctx, wrong, nil, args("preflight", "--json")...)
 			expect(code, 1, exitPreflight)
@@ -228,7 +208,7 @@ func TestNoSecretLeaks(t *testing.T) {
 				return tok
 			}
 			srv2.ExpireSessionsAfter(14) // an import makes 19 calls (plan, preflight, load): this one ends after its job is closed
-			_, _, code = lc.run(ctx, fresh(), []string{tmp("expired")}, args2("import", "--export", sampleCSV, "--out", tmp("expired"), "--yes")...)
+			_, _, code = lc.run(ctx, fresh(), []string{tmp("expired")}, args2("import", "--export", sampleExport, "--out", tmp("expired"), "--yes")...)
 			expect(code, 1)
 			if _, err := os.Stat(filepath.Join(tmp("expired"), "plan.json")); err != nil {
 				t.Errorf("the session expired before the load: %v", err)
@@ -237,7 +217,7 @@ func TestNoSecretLeaks(t *testing.T) {
 			_, _, code = lc.run(ctx, fresh(), []string{tmp("expired")}, args2("resume", tmp("expired"))...)
 			expect(code, 0)
 			srv2.ExpireSessionsAfter(3)
-			_, _, code = lc.run(ctx, fresh(), []string{tmp("expired2")}, args2("plan", "--export", sampleCSV, "--out", tmp("expired2"))...)
+			_, _, code = lc.run(ctx, fresh(), []string{tmp("expired2")}, args2("plan", "--export", sampleExport, "--out", tmp("expired2"))...)
 			expect(code, 1)
 			srv2.ExpireSessionsAfter(0)
 			for _, bad := range [][]string{
@@ -311,7 +291,7 @@ func TestNoSecretLeaksOtherFlows(t *testing.T) {
 			}
 			for _, format := range []string{"json", "console"} {
 				out := filepath.Join(dir, fl.name+"-"+format)
-				_, stderr, code := lc.run(t.Context(), "", []string{out}, "plan", "--export", sampleCSV, "--out", out,
+				_, stderr, code := lc.run(t.Context(), "", []string{out}, "plan", "--export", sampleExport, "--out", out,
 					"--instance-url", srv.URL, "--login-url", srv.URL, "-v", "--log-format", format)
 				if fl.ok != (code == 0) {
 					t.Errorf("%s: exit %d\n%s", format, code, stderr)
@@ -319,138 +299,6 @@ func TestNoSecretLeaksOtherFlows(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestHTTPSRequired: instance and login URLs must be https, except on loopback; a refused URL
-// is a clear usage error before any request or run folder.
-func TestHTTPSRequired(t *testing.T) {
-	for _, tt := range []struct{ name, flag, url string }{
-		{"InstanceHTTP", "--instance-url", "http://example.com"},
-		{"InstanceLookalike", "--instance-url", "http://127.0.0.1.example.com"},
-		{"InstanceLocalhostSubdomain", "--instance-url", "http://localhost.example.com:8080"},
-		{"LoginHTTP", "--login-url", "http://login.example.com"},
-		{"InstanceFTP", "--instance-url", "ftp://example.com"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), "run")
-			args := []string{"plan", "--export", sampleCSV, "--out", out, "-q"}
-			vars := token("00D5g0000000001!notused")
-			if tt.flag == "--login-url" {
-				vars = []string{"SF_CLIENT_ID=id", "SF_CLIENT_SECRET=s"}
-				args = append(args, "--instance-url", "https://acme.my.salesforce.com")
-			}
-			args = append(args, tt.flag, tt.url)
-			start := time.Now()
-			var stdout, stderr bytes.Buffer
-			err := run(t.Context(), args, &stdout, &stderr, vars...)
-			if err == nil {
-				t.Fatal("plan accepted a non-https URL")
-			}
-			if code := exitCode(err); code != 1 && code != 2 {
-				t.Errorf("exit %d", code)
-			}
-			if msg := err.Error(); !strings.Contains(msg, "https") || !strings.Contains(msg, strings.TrimSuffix(strings.SplitN(tt.url, "://", 2)[1], ":8080")) {
-				t.Errorf("error %q does not say the URL must be https", msg)
-			}
-			if d := time.Since(start); d > 2*time.Second {
-				t.Errorf("took %v: did it try the network?", d)
-			}
-			if _, err := os.Stat(out); err == nil {
-				t.Errorf("run folder %s created", out)
-			}
-		})
-	}
-}
-
-// TestRunFolderPrivateAndNeverOverwritten: after plan and after import every directory of the
-// run folder is 0700 and every file 0600; plan and import into an existing folder exit 2 and
-// leave it as it was.
-func TestRunFolderPrivateAndNeverOverwritten(t *testing.T) {
-	srv := sftest.NewServer(t)
-	tok := token(srv.AccessToken())
-	dir := filepath.Join(t.TempDir(), "run")
-	if _, stderr, code := runCLIEnv(t, tok, "plan", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "-q"); code != 0 {
-		t.Fatalf("plan: exit %d\n%s", code, stderr)
-	}
-	assertPrivate(t, dir)
-	if _, stderr, code := runCLIEnv(t, tok, "import", "--plan", dir, "--instance-url", srv.URL, "--yes", "-q"); code != 0 {
-		t.Fatalf("import: exit %d\n%s", code, stderr)
-	}
-	assertPrivate(t, dir)
-	dir2 := filepath.Join(t.TempDir(), "run2")
-	if _, stderr, code := runCLIEnv(t, tok, "import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir2, "--yes", "-q"); code != 0 {
-		t.Fatalf("import: exit %d\n%s", code, stderr)
-	}
-	assertPrivate(t, dir2)
-
-	before := snapshot(t, dir)
-	calls := srv.Calls()["ingest-create"]
-	for _, args := range [][]string{
-		{"plan", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "-q"},
-		{"import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", dir, "--yes", "-q"},
-		{"clean", "--export", sampleCSV, "--existing", "../../backfill/demo/sample/existing.csv", "--out", dir, "-q"},
-	} {
-		_, _, code := runCLIEnv(t, tok, args...)
-		if code != 2 {
-			t.Errorf("%s into an existing run folder: exit %d, want 2", args[0], code)
-		}
-		if after := snapshot(t, dir); after != before {
-			t.Errorf("%s changed the existing run folder:\nbefore:\n%s\nafter:\n%s", args[0], before, after)
-		}
-	}
-	if got := srv.Calls()["ingest-create"]; got != calls {
-		t.Errorf("Bulk jobs created: %d -> %d", calls, got)
-	}
-}
-
-func assertPrivate(t *testing.T, dir string) {
-	t.Helper()
-	if runtime.GOOS == "windows" {
-		t.Log("Windows has no file modes: a run folder takes the access list of the folder it is made in")
-		return
-	}
-	n := 0
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		want := fs.FileMode(0o600)
-		if d.IsDir() {
-			want = fs.ModeDir | 0o700
-		}
-		if info.Mode() != want {
-			t.Errorf("%s: mode %v, want %v", path, info.Mode(), want)
-		}
-		n++
-		return nil
-	})
-	if err != nil || n < 8 {
-		t.Errorf("walk %s: %d entries, %v", dir, n, err)
-	}
-}
-
-// snapshot describes every file of dir: name, mode, size, modification time and contents.
-func snapshot(t *testing.T, dir string) string {
-	t.Helper()
-	var b strings.Builder
-	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, _ := d.Info()
-		fmt.Fprintf(&b, "%s %v %d %v", path, info.Mode(), info.Size(), info.ModTime().UnixNano())
-		if !d.IsDir() {
-			c, _ := os.ReadFile(path)
-			fmt.Fprintf(&b, " %x", c)
-		}
-		b.WriteByte('\n')
-		return nil
-	})
-	return b.String()
 }
 
 // Script-injection payloads for every column of an export.
@@ -514,6 +362,7 @@ func injectionExport(t *testing.T, dir string) (export, existing string) {
 // CSV for people (ledger, skipped, rejects, success, error, unprocessed) neutralises formula
 // cells, while to_import.csv keeps every value byte for byte.
 func TestReportEscapesAndCSVsNeutralise(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	export, existing := injectionExport(t, dir)
 	srv := sftest.NewServer(t)

@@ -3,12 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -105,13 +102,8 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"BACKFILL_CHILD=1", "SF_CLIENT_ID=3MVG9backfill.demo.client.id",
+	env := []string{"SF_CLIENT_ID=3MVG9backfill.demo.client.id",
 		"SF_USERNAME=northpass.integration@demo.example.com", "SF_JWT_KEY_FILE=" + key}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SF_") && !strings.HasPrefix(kv, "BACKFILL_") {
-			env = append(env, kv)
-		}
-	}
 	org := []string{"--instance-url", srv.URL, "--login-url", srv.URL, "-q"}
 	tmp := t.TempDir()
 	var fig soakFigures
@@ -137,9 +129,9 @@ func TestSoak(t *testing.T) {
 
 	// 2. backfill import --plan DIR, killed with SIGKILL at its first Bulk upload.
 	phase = time.Now()
+	upload, _ := srv.Hold("ingest-upload") // the first upload of any attempt
 	for attempt := 1; ; attempt++ {
-		uploads := srv.Calls()["ingest-upload"]
-		r := runSoakChildAndKill(t, srv, env, append([]string{"import", "--plan", dir, "--yes"}, org...), uploads)
+		r := runSoakChildAndKill(t, srv, env, append([]string{"import", "--plan", dir, "--yes"}, org...), upload)
 		fig.importRSS = max(fig.importRSS, r.rssMB)
 		if r.killed {
 			fig.killNote = r.note
@@ -245,28 +237,15 @@ type soakRun struct {
 	rssMB  float64
 }
 
-// runSoakChild runs the test binary as backfill with args and returns its exit code and
-// its own report of its peak RSS (BACKFILL_CHILD_RSS_FILE, written by TestMain).
-func runSoakChild(t *testing.T, env []string, tmp string, args []string) soakRun {
+// runSoakChild runs backfill with args and vars and returns its exit code and its own
+// report of its peak RSS (BACKFILL_TEST_RSS_FILE, written by backfillMain).
+func runSoakChild(t *testing.T, vars []string, tmp string, args []string) soakRun {
 	t.Helper()
 	rssFile := filepath.Join(tmp, "rss")
 	os.Remove(rssFile)
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(env, "BACKFILL_CHILD_RSS_FILE="+rssFile)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	cmd.Stdout = io.Discard
-	err := cmd.Run()
-	var r soakRun
-	r.stderr = stderr.String()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	default:
-		t.Fatalf("%s: %v", args[0], err)
-	}
+	c := startChild(t, append(vars, "BACKFILL_TEST_RSS_FILE="+rssFile), args...)
+	<-c.done
+	r := soakRun{code: c.cmd.ProcessState.ExitCode(), stderr: c.stderr.String()}
 	if raw, err := os.ReadFile(rssFile); err == nil {
 		kb, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
 		r.rssMB = float64(kb) / 1024
@@ -274,60 +253,34 @@ func runSoakChild(t *testing.T, env []string, tmp string, args []string) soakRun
 	return r
 }
 
-// runSoakChildAndKill starts the test binary as backfill with args and sends it SIGKILL as
-// soon as the emulator has seen more than uploads Bulk upload calls. Just before the kill it
+// runSoakChildAndKill starts backfill with args and vars and sends it SIGKILL once upload
+// is closed (its first Bulk upload is held, see sftest's Hold). Just before the kill it
 // reads the child's peak RSS from /proc.
-func runSoakChildAndKill(t *testing.T, srv *sftest.Server, env []string, args []string, uploads int) soakRun {
+func runSoakChildAndKill(t *testing.T, srv *sftest.Server, vars []string, args []string, upload <-chan struct{}) soakRun {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = env
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	cmd.Stdout = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(30 * time.Minute)
+	c := startChild(t, vars, args...)
 	var r soakRun
-	for {
-		select {
-		case err := <-done:
-			r.stderr = stderr.String()
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				r.code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatalf("import: %v", err)
-			}
-			return r
-		case <-deadline:
-			cmd.Process.Kill()
-			<-done
-			t.Fatal("timed out waiting for the import's first upload")
-		case <-tick.C:
-			if srv.Calls()["ingest-upload"] <= uploads {
-				continue
-			}
-			r.rssMB = peakRSS(strconv.Itoa(cmd.Process.Pid))
-			cmd.Process.Signal(syscall.SIGKILL)
-			err := <-done
-			r.stderr = stderr.String()
-			ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
-			if !ok || !ws.Signaled() {
-				t.Fatalf("the import ended before the kill: %v\n%s", err, r.stderr)
-			}
-			r.killed = true
-			r.note = "SIGKILL at the first Bulk upload (ingest-upload call " + strconv.Itoa(uploads+1) + ")"
-			if last := lastJournalEvent(args); last != "" {
-				r.note += ", the journal's last event: " + last
-			}
-			return r
-		}
+	select {
+	case <-c.done:
+		r.code, r.stderr = c.cmd.ProcessState.ExitCode(), c.stderr.String()
+		return r
+	case <-time.After(30 * time.Minute):
+		t.Fatal("timed out waiting for the import's first upload")
+	case <-upload:
 	}
+	r.rssMB = peakRSS(strconv.Itoa(c.cmd.Process.Pid))
+	c.cmd.Process.Signal(syscall.SIGKILL)
+	<-c.done
+	r.stderr = c.stderr.String()
+	if ws, ok := c.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		t.Fatalf("the import ended before the kill: %v\n%s", c.cmd.ProcessState, r.stderr)
+	}
+	r.killed = true
+	r.note = "SIGKILL at the first Bulk upload (ingest-upload call " + strconv.Itoa(srv.Calls()["ingest-upload"]) + ")"
+	if last := lastJournalEvent(args); last != "" {
+		r.note += ", the journal's last event: " + last
+	}
+	return r
 }
 
 // lastJournalEvent returns the last event of the journal of the import --plan DIR in args.

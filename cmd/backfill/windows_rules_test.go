@@ -41,13 +41,13 @@ func TestNothingOpenWhenTheRunFolderMoves(t *testing.T) {
 	tmp := t.TempDir()
 	plan, direct := filepath.Join(tmp, "plan 1"), filepath.Join(tmp, "import 1")
 	for _, args := range [][]string{
-		{"clean", "--export", sampleCSV, "--existing", "../../backfill/demo/sample/existing.csv", "--out", filepath.Join(tmp, "clean 1")},
-		{"plan", "--export", sampleCSV, "--instance-url", srv.URL, "--out", plan},
+		{"clean", "--export", sampleExport, "--existing", "../../backfill/demo/sample/existing.csv", "--out", filepath.Join(tmp, "clean 1")},
+		{"plan", "--export", sampleExport, "--instance-url", srv.URL, "--out", plan},
 		{"import", "--plan", plan, "--instance-url", srv.URL, "--yes"},
 		{"verify", plan, "--instance-url", srv.URL},
 		{"undo", plan, "--instance-url", srv.URL, "--yes"},
 		{"resume", plan, "--instance-url", srv.URL},
-		{"import", "--export", sampleCSV, "--instance-url", srv.URL, "--out", direct, "--yes"},
+		{"import", "--export", sampleExport, "--instance-url", srv.URL, "--out", direct, "--yes"},
 		{"undo", direct, "--instance-url", srv.URL, "--yes"},
 	} {
 		if _, stderr, code := runCLIEnv(t, tok, append(args, "-q")...); code != 0 {

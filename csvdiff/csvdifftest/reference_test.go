@@ -43,6 +43,7 @@ func within(t *testing.T, what string, n, of int, want, tol float64) {
 
 // TestReferenceShape checks the shares the Reference profile promises on 100,000 rows.
 func TestReferenceShape(t *testing.T) {
+	t.Parallel()
 	const rows = 100_000
 	cfg := csvdifftest.Config{Profile: csvdifftest.Reference, Rows: rows, Existing: 90_000}
 	export, existing := generate(t, cfg)
@@ -203,6 +204,7 @@ func sum(t *testing.T, cfg csvdifftest.Config) string {
 // Simple profile (the default) still gives the bytes the tests and golden files were
 // written against.
 func TestDeterministic(t *testing.T) {
+	t.Parallel()
 	ref := csvdifftest.Config{Profile: csvdifftest.Reference, Rows: 5000, Existing: 4000}
 	if a, b := sum(t, ref), sum(t, ref); a != b {
 		t.Errorf("two runs of the same Config differ: %s, %s", a, b)
@@ -221,6 +223,7 @@ func TestDeterministic(t *testing.T) {
 // TestReferenceClean: backfill clean takes the Reference export as it is: the key, date and
 // Updated At columns detected, no rejects, and the outcomes the profile's shares give.
 func TestReferenceClean(t *testing.T) {
+	t.Parallel()
 	cfg := csvdifftest.Config{Profile: csvdifftest.Reference, Rows: 20_000, Existing: 18_000}
 	sum, _ := clean(t, cfg)
 	if sum.KeyColumn != "External Id" || !slices.Equal(sum.DateColumns, []string{"Enrollment Date"}) || sum.UpdatedColumn != "Updated At" {

@@ -39,7 +39,8 @@ check() {
 	[ "$got" = "${want[*]} " ] || { echo "dist-check: archives $got, want ${want[*]}" >&2; exit 1; }
 	(cd dist && sha256sum -c --quiet ./*_checksums.txt) || { echo "dist-check: a checksum does not match" >&2; exit 1; }
 	[ "$(wc -l <dist/*_checksums.txt)" = 6 ] || { echo "dist-check: the checksums file does not list the six archives" >&2; exit 1; }
-	unzip -l dist/*_windows_amd64.zip | grep -q ' backfill.exe$' || { echo "dist-check: no backfill.exe in the Windows zip" >&2; exit 1; }
+	# grep -q would stop reading early and, under pipefail, fail unzip with SIGPIPE.
+	unzip -l dist/*_windows_amd64.zip | grep ' backfill.exe$' >/dev/null || { echo "dist-check: no backfill.exe in the Windows zip" >&2; exit 1; }
 	local tmp
 	tmp=$(mktemp -d /tmp/backfill-unpacked.XXXXXX)
 	tar -xzf dist/*_linux_amd64.tar.gz -C "$tmp"

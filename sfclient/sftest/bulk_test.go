@@ -28,7 +28,8 @@ func upload(t *testing.T, s *sftest.Server, info map[string]any, data string) re
 	return do(t, s, "PUT", "/"+info["contentUrl"].(string), data, "Content-Type", "text/csv")
 }
 
-// runJob creates, uploads, closes and polls a job to completion; it returns the final info.
+// runJob creates, uploads, closes and polls a job to completion (a job moves along by
+// elapsed time, with no event to wait on); it returns the final info.
 func runJob(t *testing.T, s *sftest.Server, create, data string) map[string]any {
 	t.Helper()
 	info := createJob(t, s, create)
@@ -139,6 +140,7 @@ func TestIngestLifecycle(t *testing.T) {
 	if r := upload(t, s, info, data); r.status != 400 {
 		t.Errorf("upload after close: %d", r.status)
 	}
+	// The states a 40 ms job passes through, polled as a client does (with a deadline).
 	states := map[string]bool{}
 	deadline := time.Now().Add(5 * time.Second)
 	for m["state"] != "JobComplete" && time.Now().Before(deadline) {

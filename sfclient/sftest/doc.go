@@ -50,7 +50,9 @@
 // soak tests the seeded random failures of [Server.SetFailureRate] and the row predicate of
 // [Server.FailRowsWhere]; [Server.Faults] counts what was injected. The options
 // [WithExpireAfter], [WithFail503], [WithLatency], [WithJobDelay] and
-// [WithMaxUploadBytes] are the same knobs set before the first call.
+// [WithMaxUploadBytes] are the same knobs set before the first call. [Server.Hold] holds
+// the next call to an endpoint until the test releases it, so that a test kills or
+// interrupts a client at a known step instead of racing a timer.
 //
 // What people and Salesforce do to an org and its jobs meanwhile: [Server.EditRecord] and
 // [Server.DeleteRecord] change a record as a person in the UI would (LastModifiedDate from

@@ -1,6 +1,7 @@
 package sftest_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -98,6 +99,79 @@ func TestLatency(t *testing.T) {
 		t.Errorf("call took %v, want >= 20ms", el)
 	}
 	s.SetLatency(0)
+}
+
+// TestHold: a held call waits until it is released, and is then answered as any other;
+// a held call whose client goes away ends unanswered; Close ends one still held; other
+// endpoints and the calls after the held one pass.
+func TestHold(t *testing.T) {
+	// get calls the limits endpoint of s: its status, or the error of the call.
+	get := func(ctx context.Context, s *sftest.Server) (int, error) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+v+"/limits", nil)
+		req.Header.Set("Authorization", "Bearer "+s.AccessToken())
+		resp, err := s.Client().Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	type result struct {
+		status int
+		err    error
+	}
+	call := func(ctx context.Context, s *sftest.Server) <-chan result {
+		c := make(chan result, 1)
+		go func() {
+			st, err := get(ctx, s)
+			c <- result{st, err}
+		}()
+		return c
+	}
+
+	s := sftest.NewServer(t)
+	arrived, release := s.Hold("limits")
+	answered := call(t.Context(), s)
+	<-arrived
+	if r := do(t, s, "GET", v+"/sobjects", ""); r.status != 200 {
+		t.Errorf("another endpoint while a call is held: %d", r.status)
+	}
+	select {
+	case r := <-answered:
+		t.Fatalf("held call answered before its release: %d %v", r.status, r.err)
+	default:
+	}
+	release()
+	release() // a second release is harmless
+	if r := <-answered; r.status != 200 {
+		t.Errorf("released call: %d %v", r.status, r.err)
+	}
+	if r := do(t, s, "GET", v+"/limits", ""); r.status != 200 {
+		t.Errorf("the call after the held one: %d", r.status)
+	}
+	if n := s.Calls()["limits"]; n != 2 {
+		t.Errorf("limits calls = %d, want 2 (the held one counted once)", n)
+	}
+
+	// The client goes away: the call ends without an answer.
+	arrived, _ = s.Hold("limits")
+	ctx, cancel := context.WithCancel(t.Context())
+	gone := call(ctx, s)
+	<-arrived
+	cancel()
+	if r := <-gone; !errors.Is(r.err, context.Canceled) {
+		t.Errorf("cancelled held call: %d %v", r.status, r.err)
+	}
+
+	// Close ends a call still held, without an answer.
+	s2 := sftest.NewServer(t)
+	arrived, _ = s2.Hold("limits")
+	closed := call(t.Context(), s2)
+	<-arrived
+	s2.Close()
+	if r := <-closed; r.err == nil {
+		t.Errorf("a call held at Close was answered %d", r.status)
+	}
 }
 
 func TestFailRowClear(t *testing.T) {

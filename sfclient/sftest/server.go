@@ -83,7 +83,9 @@ type Server struct {
 	maxUpload   int64             // SetMaxUploadBytes
 	lock        contention        // SetLockContention
 	appCalls    map[string]int    // REST calls per connected app name (Sforce-Limit-Info)
+	holds       []*hold           // Hold
 	closed      bool
+	closing     chan struct{} // closed by Close: held calls end
 }
 
 type session struct {
@@ -184,6 +186,7 @@ func newServer(tb TB, addr string, opts []Option) (*Server, error) {
 		rowFaults: map[string]string{},
 		appCalls:  map[string]int{},
 		maxUpload: 100 << 20,
+		closing:   make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
@@ -226,6 +229,7 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	close(s.closing)
 	s.mu.Unlock()
 	s.hs.Close()
 }
@@ -405,6 +409,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	s.calls[rt.name]++
 	s.total++
 	latency := s.latency
+	h := s.takeHold(rt.name)
 	f := s.takeFault(rt.name)
 	if f == nil {
 		f = s.randomFault(rt.name, rt.rest)
@@ -414,6 +419,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 	s.mu.Unlock()
 
+	if h != nil && !h.wait(r.Context(), s.closing) {
+		dropConnection(w)
+		return
+	}
 	if latency > 0 {
 		if sleepCtx(r.Context(), latency) != nil {
 			return
@@ -619,6 +628,51 @@ func (s *Server) takeFault(endpoint string) *Failure {
 		return &ff
 	}
 	return nil
+}
+
+// hold is one [Server.Hold]: the call it caught, and its release.
+type hold struct {
+	endpoint string
+	arrived  chan struct{}
+	release  chan struct{}
+	once     sync.Once
+}
+
+// takeHold returns the pending hold of endpoint and removes it; s.mu is held.
+func (s *Server) takeHold(endpoint string) *hold {
+	for i, h := range s.holds {
+		if h.endpoint == endpoint {
+			s.holds = append(s.holds[:i:i], s.holds[i+1:]...)
+			return h
+		}
+	}
+	return nil
+}
+
+// wait announces the held call and waits for its release; false when the caller went away
+// or the server is closing first (the connection is then closed without an answer).
+func (h *hold) wait(ctx context.Context, closing <-chan struct{}) bool {
+	close(h.arrived)
+	select {
+	case <-h.release:
+		return true
+	case <-ctx.Done():
+	case <-closing:
+	}
+	return false
+}
+
+// Hold makes the next call to endpoint (a [Server.Calls] key) wait before the emulator
+// looks at it: arrived is closed when the call comes in, and the call goes on when release
+// is called, or ends unanswered when its client goes away. Tests use it to act at a known
+// step (kill or interrupt a client while the call is in flight) without timing. release
+// may be called more than once; Close ends a call still held without an answer.
+func (s *Server) Hold(endpoint string) (arrived <-chan struct{}, release func()) {
+	h := &hold{endpoint: endpoint, arrived: make(chan struct{}), release: make(chan struct{})}
+	s.mu.Lock()
+	s.holds = append(s.holds, h)
+	s.mu.Unlock()
+	return h.arrived, func() { h.once.Do(func() { close(h.release) }) }
 }
 
 // FailNext makes the next n calls matching f.Endpoint fail as f describes. Failures queue
