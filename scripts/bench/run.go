@@ -121,6 +121,7 @@ type Result struct {
 	RunsRSSMB    []float64 `json:"runs_peak_rss_mb,omitempty"`
 
 	runsInProcess, runsLoad []float64 // DuckDB's own figures, per run
+	version                 string    // DuckDB's, as it printed it
 }
 
 // tool is one way of doing the job.
@@ -276,6 +277,7 @@ func run(o runOptions) error {
 			}
 		}
 		anchorWhy = anchorReason(duckForms)
+		m.DuckDB = anchor.version
 		best := *anchor
 		best.What = fmt.Sprintf("DuckDB, the same job as SQL (%s, %s; the fastest of %d formulations and runners)", anchor.form.name, anchor.runner.name, len(forms))
 		best.Tool = duckdbTool
@@ -371,6 +373,7 @@ func duckTool(job *duckJob, f *duckForm, r *duckRunner) *tool {
 		},
 		figures: func(t *tool, stdout []byte) {
 			if out, err := parseDuckOutput(stdout); err == nil {
+				t.version = out.DuckDB
 				t.runsInProcess = append(t.runsInProcess, out.InProcessS)
 				if out.LoadS > 0 {
 					t.runsLoad = append(t.runsLoad, out.LoadS)
