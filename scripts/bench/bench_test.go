@@ -277,3 +277,14 @@ func TestTreeVersion(t *testing.T) {
 		t.Errorf("treeVersion outside git = %q", got)
 	}
 }
+
+// TestProbeRunner: a DuckDB runner that cannot start, or prints no figures, is skipped
+// with a reason (make bench goes on without it); TestDuckDBForms probes the real ones.
+func TestProbeRunner(t *testing.T) {
+	for _, argv := range [][]string{{filepath.Join(t.TempDir(), "no-such-runner")}, {"go", "version"}} {
+		r := &duckRunner{name: "test", argv: func([]string) []string { return argv }}
+		if why := probeRunner(r); why == "" {
+			t.Errorf("probeRunner(%v) passed it", argv)
+		}
+	}
+}

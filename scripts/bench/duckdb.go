@@ -187,11 +187,18 @@ func (o *duckOutput) counts(f *duckForm, copyAt int) (Counts, error) {
 // buildNative builds duckdb-native/run.c with cc against the libduckdb of the installed
 // Node bindings, into bin; it returns the program, or why it cannot be had.
 func buildNative(root, bin string) (string, string) {
+	if runtime.GOOS == "windows" {
+		return "", "the C runner is built on Linux and macOS only"
+	}
 	cc, err := exec.LookPath("cc")
 	if err != nil {
 		return "", "no C compiler (cc) to build duckdb-native/run.c"
 	}
-	lib := filepath.Join(root, "scripts", "bench", "node_modules", "@duckdb", "node-bindings-"+runtime.GOOS+"-"+map[string]string{"amd64": "x64"}[runtime.GOARCH])
+	arch := map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH]
+	if arch == "" {
+		return "", "no DuckDB Node bindings for " + runtime.GOARCH
+	}
+	lib := filepath.Join(root, "scripts", "bench", "node_modules", "@duckdb", "node-bindings-"+runtime.GOOS+"-"+arch)
 	so := "libduckdb.so"
 	if runtime.GOOS == "darwin" {
 		so = "libduckdb.dylib"

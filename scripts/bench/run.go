@@ -417,15 +417,47 @@ func duckRunners(root, bin string, m *Machine) ([]*duckRunner, string) {
 	}
 	m.DuckDBNodeAPI, m.Node = nodeAPI, commandOutput("node", "--version")
 	script := filepath.Join(root, "scripts", "bench", "duckdb.mjs")
-	runners := []*duckRunner{{name: "node", what: "Node " + m.Node + ", @duckdb/node-api " + nodeAPI,
-		argv: func(s []string) []string { return append([]string{"node", script}, s...) }}}
+	var runners []*duckRunner
 	if native, why := buildNative(root, bin); why == "" {
-		runners = append([]*duckRunner{{name: "native", what: "DuckDB's library from C (scripts/bench/duckdb-native)",
-			argv: func(s []string) []string { return append([]string{native}, s...) }}}, runners...)
+		runners = append(runners, &duckRunner{name: "native", what: "DuckDB's library from C (scripts/bench/duckdb-native)",
+			argv: func(s []string) []string { return append([]string{native}, s...) }})
 	} else {
 		fmt.Println("bench: DuckDB from C skipped:", why)
 	}
+	runners = append(runners, &duckRunner{name: "node", what: "Node " + m.Node + ", @duckdb/node-api " + nodeAPI,
+		argv: func(s []string) []string { return append([]string{"node", script}, s...) }})
+	// A runner that cannot run a statement here (a library that does not load) is skipped.
+	runners = slices.DeleteFunc(runners, func(r *duckRunner) bool {
+		why := probeRunner(r)
+		if why != "" {
+			fmt.Printf("bench: DuckDB's %s runner skipped: %s\n", r.name, why)
+		}
+		return why != ""
+	})
+	if len(runners) == 0 {
+		return nil, "DuckDB ran from neither C nor Node (see above)"
+	}
 	return runners, ""
+}
+
+// probeRunner runs one statement with r and returns why it failed, "" when it ran.
+func probeRunner(r *duckRunner) string {
+	argv := r.argv([]string{"SELECT 42 AS answer"})
+	var stderr bytes.Buffer
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		return fmt.Sprintf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	out, err := parseDuckOutput(stdout)
+	if err != nil {
+		return err.Error()
+	}
+	if out.Last["answer"] != "42" {
+		return fmt.Sprintf("SELECT 42 gave %v", out.Last)
+	}
+	return ""
 }
 
 // anchorReason says which form is the anchor and why; forms are sorted fastest first.
