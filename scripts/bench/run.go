@@ -22,7 +22,8 @@ import (
 
 type runOptions struct {
 	cfg      csvdifftest.Config
-	variants bool // also measure the other exports (variants.go)
+	variants bool   // also measure the other exports (variants.go)
+	forms    string // the DuckDB forms to measure, comma-separated; "" for all
 	runs     int
 	out      string // the figures file, relative to the repository's root
 	goCmd    string
@@ -154,6 +155,11 @@ func run(o runOptions) error {
 	if o.runs < 1 {
 		return errors.New("-runs must be at least 1")
 	}
+	for _, name := range strings.Split(o.forms, ",") {
+		if o.forms != "" && !slices.ContainsFunc(duckForms, func(f duckForm) bool { return f.name == name }) {
+			return fmt.Errorf("-forms: no form %q; the forms: %s", name, formNames())
+		}
+	}
 	root, err := repoRoot()
 	if err != nil {
 		return err
@@ -237,8 +243,13 @@ func run(o runOptions) error {
 		}
 		for _, r := range runners {
 			for i := range duckForms {
-				forms = append(forms, duckTool(job, &duckForms[i], r))
+				if o.forms == "" || slices.Contains(strings.Split(o.forms, ","), duckForms[i].name) {
+					forms = append(forms, duckTool(job, &duckForms[i], r))
+				}
 			}
+		}
+		if !slices.ContainsFunc(forms, func(t *tool) bool { return t.form.counts }) {
+			return fmt.Errorf("-forms %q names no form that does the whole job; the forms: %s", o.forms, formNames())
 		}
 		tools = slices.Insert(tools, 1, forms...)
 	}
@@ -458,6 +469,14 @@ func probeRunner(r *duckRunner) string {
 		return fmt.Sprintf("SELECT 42 gave %v", out.Last)
 	}
 	return ""
+}
+
+func formNames() string {
+	var names []string
+	for _, f := range duckForms {
+		names = append(names, f.name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // anchorReason says which form is the anchor and why; forms are sorted fastest first.
