@@ -29,27 +29,23 @@ func beforeHeader(info *runfolder.Plan) []string {
 	return h
 }
 
-// writeBefore asks Salesforce for the records of keys and writes their values to name.
-func writeBefore(ctx context.Context, sf Salesforce, j *job, folder *runfolder.Folder, info *runfolder.Plan, keys keySource, name string) (int, error) {
-	header := beforeHeader(info)
-	types := fieldTypes(info)
+// writeBefore asks Salesforce for the records of keys and writes their values to name;
+// seen, when set, gets each row too.
+func writeBefore(ctx context.Context, sf Salesforce, j *job, folder *runfolder.Folder, info *runfolder.Plan, keys keySource, name string,
+	seen func(rec []string)) (int, error) {
 	out, err := folder.Begin(name)
 	if err != nil {
 		return 0, err
 	}
 	defer out.Abort()
 	w := out.CSV(false)
-	if err := w.WriteStrings(header...); err != nil {
+	if err := w.WriteStrings(beforeHeader(info)...); err != nil {
 		return 0, err
 	}
-	q := existenceQuery{Object: info.Object, ExtField: info.ExternalIDField, Fields: header[2:]}
 	n := 0
-	rec := make([]string, len(header))
-	_, err = lookup(ctx, sf, j, q, keys, func(r sfclient.Record) error {
-		rec[0], rec[1] = r.String(info.ExternalIDField), r.String("Id")
-		for i, f := range header[2:] {
-			v, _ := r.Get(f)
-			rec[i+2] = sfCanonical(types[f], v)
+	err = readBeforeImage(ctx, sf, j, info, keys, func(rec []string) error {
+		if seen != nil {
+			seen(rec)
 		}
 		n++
 		return w.WriteStrings(rec...)
@@ -61,6 +57,24 @@ func writeBefore(ctx context.Context, sf Salesforce, j *job, folder *runfolder.F
 		return 0, fmt.Errorf("read the records' values before the load (%s): %w", name, err)
 	}
 	return n, out.Commit()
+}
+
+// readBeforeImage asks Salesforce for the records of keys and calls fn with each one's
+// before-image row (beforeHeader's columns, Bulk value forms); rec is reused between calls.
+func readBeforeImage(ctx context.Context, sf Salesforce, j *job, info *runfolder.Plan, keys keySource, fn func(rec []string) error) error {
+	header := beforeHeader(info)
+	types := fieldTypes(info)
+	q := existenceQuery{Object: info.Object, ExtField: info.ExternalIDField, Fields: header[2:]}
+	rec := make([]string, len(header))
+	_, err := lookup(ctx, sf, j, q, keys, func(r sfclient.Record) error {
+		rec[0], rec[1] = r.String(info.ExternalIDField), r.String("Id")
+		for i, f := range header[2:] {
+			v, _ := r.Get(f)
+			rec[i+2] = sfCanonical(types[f], v)
+		}
+		return fn(rec)
+	})
+	return err
 }
 
 // fieldTypes maps the plan's fields to their types (the columns a .sdl sets as constants

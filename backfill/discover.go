@@ -174,6 +174,7 @@ func targetFromDescribe(d *sfclient.SObjectDescribe) *Target {
 	for i := range d.Fields {
 		f := &d.Fields[i]
 		t.Fields[strings.ToLower(f.Name)] = f
+		t.order = append(t.order, f)
 	}
 	return t
 }

@@ -97,6 +97,10 @@ func (e *FolderError) Error() string {
 			other = "plan " + e.Other
 		}
 		return fmt.Sprintf("%s belongs to another plan (%s), not to this one (%s): it was copied from another run folder", e.File, other, e.Plan)
+	case ErrAlreadyApproved:
+		return fmt.Sprintf("the plan in %s is already approved", e.Dir)
+	case ErrLoadStarted:
+		return fmt.Sprintf("the plan in %s cannot be approved: its load has started, and a plan is approved before it is loaded", e.Dir)
 	}
 	return fmt.Sprintf("%s: %v", e.Dir, e.Err)
 }

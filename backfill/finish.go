@@ -55,6 +55,9 @@ func (w *workFolder) finish(ctx context.Context, l *loader) error {
 		sum.StartedAt = w.j.now()
 	}
 	sum.Warnings = append(sum.Warnings, w.loadWarnings(l)...)
+	if sum.Refusals, err = checkRefusals(folder); err != nil { // foreseen against actual, refusals.go
+		return fmt.Errorf("compare the refusals foreseen with Salesforce's: %w", err)
+	}
 	if sum.Rows != w.summary.Rows {
 		return fmt.Errorf("internal error: the final ledger has %d rows, the plan %d", sum.Rows, w.summary.Rows)
 	}
@@ -316,6 +319,16 @@ func mergeCalls(a, b map[string]int) map[string]int {
 	return out
 }
 
+// lockFollowed reports whether part n's lock failures went again in a follow-up job.
+func (l *loader) lockFollowed(n int) bool {
+	for m := n + 1; m <= l.lastPart(); m++ {
+		if ps := l.st.Part(m); ps.Retry == retryLock && slices.Contains(ps.Follo, n) {
+			return true
+		}
+	}
+	return false
+}
+
 // jobSummaries describes every job that held a part (and every part settled without one),
 // from the journal and Salesforce, in part order.
 func (l *loader) jobSummaries(ctx context.Context) []JobSummary {
@@ -328,7 +341,7 @@ func (l *loader) jobSummaries(ctx context.Context) []JobSummary {
 		js := JobSummary{ID: ps.Job, Part: n, Rows: l.partRows(n), Bytes: l.partSize(n), State: ps.State,
 			ErrorMessage: ps.JobError, Note: ps.Note}
 		if ps.Job != "" {
-			js.SetupURL = setupPath(ps.Job)
+			js.SetupURL = setupURL(l.sf.InstanceURL(), ps.Job)
 			if job, err := l.sf.JobInfo(ctx, ps.Job); err == nil {
 				js.State, js.ErrorMessage = job.State, job.ErrorMessage
 				js.Processed, js.Failed = int(job.NumberRecordsProcessed), int(job.NumberRecordsFailed)
@@ -338,6 +351,9 @@ func (l *loader) jobSummaries(ctx context.Context) []JobSummary {
 		rc := ps.Counts
 		js.Created, js.Updated = int(rc["created"]), int(rc["updated"])
 		js.AlreadyNewer, js.Unprocessed = int(rc["already_newer"]), int(rc["unprocessed"])
+		if l.lockFollowed(n) {
+			js.SentAgain = int(rc[retryLock])
+		}
 		out = append(out, js)
 	}
 	return out

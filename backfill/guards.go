@@ -2,6 +2,7 @@ package backfill
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -43,7 +44,7 @@ func rejectedWarnings(w Words, sum *Summary) []Warning {
 		return nil
 	}
 	var top []string
-	encoding, dates := 0, 0
+	encoding, dates, foreseen, other := 0, 0, 0, 0
 	for _, r := range sum.Reasons {
 		if r.Outcome != runfolder.Rejected.String() {
 			continue
@@ -56,6 +57,10 @@ func rejectedWarnings(w Words, sum *Summary) []Warning {
 			encoding += r.Count
 		case strings.Contains(r.Reason, csvdiff.ErrBadDate.Error()):
 			dates += r.Count
+		case ForeseenCode(r.Reason) != "":
+			foreseen += r.Count
+		default:
+			other += r.Count
 		}
 	}
 	var ws []Warning
@@ -66,13 +71,28 @@ func rejectedWarnings(w Words, sum *Summary) []Warning {
 	}
 	share := percentOf(rejected, sum.Rows)
 	if share > WarnRejectedPercent {
-		fix := "read rejects.csv; fix the export, or tell backfill how to read it (" + w.Help(CmdPlan) + ")"
-		if dates > 0 {
-			fix = "the dates are not in a format backfill reads: run again with " + w.Option(OptDateFormat, "") + " and their pattern (e.g. dd.MM.yyyy HH:mm)"
+		// One fix per kind of reason, the encoding first (it changes how every row reads),
+		// then the largest: a date fix only for the rows whose dates did not parse.
+		type part struct {
+			n   int
+			fix string
 		}
-		if encoding >= dates && encoding > 0 {
-			fix = "run again with " + w.Option(OptEncoding, "windows-1252")
+		parts := []part{
+			{encoding, "run again with " + w.Option(OptEncoding, "windows-1252") + " (invalid UTF-8)"},
+			{dates, fmt.Sprintf("the dates of %s are not in a format the plan reads: run again with %s and their pattern (e.g. dd.MM.yyyy HH:mm)",
+				Plural(dates, "row"), w.Option(OptDateFormat, ""))},
+			{foreseen, fmt.Sprintf("Salesforce would refuse %s: correct their values (the report gives each kind's fix)", Plural(foreseen, "row"))},
+			{other, fmt.Sprintf("read rejects.csv for %s and fix the export, or say how to read it (%s)", Plural(other, "row"), w.Help(CmdPlan))},
 		}
+		rest := parts[1:]
+		sort.SliceStable(rest, func(i, j int) bool { return rest[i].n > rest[j].n })
+		var fixes []string
+		for _, p := range parts {
+			if p.n > 0 {
+				fixes = append(fixes, p.fix)
+			}
+		}
+		fix := strings.Join(fixes, "; ")
 		ws = append(ws, Warning{Kind: "rejected", Count: rejected, Reasons: top, Fix: fix,
 			Message: fmt.Sprintf("%s of %s (%.1f%%) %s rejected", Plural(rejected, "row"), Group(int64(sum.Rows)), share, wasWere(rejected))})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -153,6 +154,10 @@ func loadPlan(ctx context.Context, j *job, o *FolderOptions, command Command, im
 	if err := w.readSummary(true); err != nil {
 		return nil, err
 	}
+	w.summary.Approval = w.info.Approval
+	if imp != nil && imp.RequireApproval && w.info.Approval == nil {
+		return nil, &ApprovalError{Dir: o.Dir, Err: ErrNotApproved}
+	}
 	if imp != nil {
 		w.summary.MaxRejected = maxRejected(imp.MaxRejected)
 		if w.summary.decide(false); w.summary.Status == StatusTooManyRejected {
@@ -162,6 +167,13 @@ func loadPlan(ctx context.Context, j *job, o *FolderOptions, command Command, im
 	if err := w.login(ctx, o); err != nil {
 		return nil, err
 	}
+	// The summary names the org and the user this load runs as (the plan's seal keeps the
+	// planner's).
+	_, org, err := identify(ctx, w.sf, w.org)
+	if err != nil {
+		return nil, err
+	}
+	org.Login, w.summary.Org = w.info.Login, org
 	if imp != nil {
 		if err := w.recheck(ctx); err != nil {
 			return nil, err
@@ -241,7 +253,7 @@ func (w *workFolder) recheck(ctx context.Context) error {
 		q := existenceQuery{Object: w.info.Object, ExtField: w.info.ExternalIDField}
 		_, err = lookup(ctx, w.sf, w.j, q, keys, func(sfclient.Record) error { found++; return nil })
 	} else {
-		found, err = writeBefore(ctx, w.sf, w.j, w.folder, w.info, keys, runfolder.BeforeImportFile)
+		found, err = writeBefore(ctx, w.sf, w.j, w.folder, w.info, keys, runfolder.BeforeImportFile, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("re-check %s: %w", w.info.Object, err)
@@ -294,6 +306,9 @@ func (w *workFolder) load(ctx context.Context) (*LoadResult, error) {
 			st.LoadStart = w.j.now()
 		}
 	}
+	if !st.LoadStart.IsZero() {
+		w.summary.LoadStartedAt = st.LoadStart // the load's own time, without the review's
+	}
 	l := w.importLoader(jr)
 	if err := l.run(ctx); err != nil {
 		return nil, w.stopped(ctx, l, err)
@@ -338,7 +353,8 @@ func (w *workFolder) final() (*Summary, error) {
 	return s, nil
 }
 
-// setupPath is where a job is found in Setup > Bulk Data Load Jobs, as the sf CLI prints it.
-func setupPath(jobID string) string {
-	return "/lightning/setup/AsyncApiJobStatus/page?address=%2F" + jobID
+// setupURL is where a job is found in Setup > Bulk Data Load Jobs, as the sf CLI prints it,
+// on the org's instance: a link a person can open.
+func setupURL(instance, jobID string) string {
+	return strings.TrimRight(instance, "/") + "/lightning/setup/AsyncApiJobStatus/page?address=%2F" + jobID
 }

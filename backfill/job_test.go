@@ -177,12 +177,13 @@ func TestImportFailuresAndOldTimestamps(t *testing.T) {
 	if sum.Outcomes["failed"] != 1 || sum.Outcomes["created"] != 21 {
 		t.Errorf("outcomes %v", outcomes(sum))
 	}
-	if sum.Outcomes["updated"] != 2 || sum.Outcomes["already_newer"] != 1 {
-		t.Errorf("of the 3 stale rows 2 should be updated and 1 already_newer: %v", outcomes(sum))
+	// The plan saw the newer version: that row stays stale and nothing is sent for it.
+	if sum.Outcomes["updated"] != 2 || sum.Outcomes["already_newer"] != 0 || sum.Outcomes["stale"] != 1 {
+		t.Errorf("of the 3 stale rows 2 should be updated and 1 left stale: %v", outcomes(sum))
 	}
 	for _, l := range ledgerLines(t, cfg.Out) {
-		if l.Key == "d5cc51fc-08cb-49e8-aea1-f5d9e28a3da1" && (l.Outcome != runfolder.AlreadyNewer || !strings.Contains(l.Detail, "old timestamp")) {
-			t.Errorf("old-timestamp row: %+v", l)
+		if l.Key == "d5cc51fc-08cb-49e8-aea1-f5d9e28a3da1" && (l.Outcome != runfolder.Stale || !strings.Contains(l.Detail, "Salesforce holds a newer version")) {
+			t.Errorf("newer-in-Salesforce row: %+v", l)
 		}
 	}
 	var failed []string
@@ -212,6 +213,36 @@ func TestImportFailuresAndOldTimestamps(t *testing.T) {
 	}
 	if byDay["to_insert"]+byDay["to_update"] != 0 {
 		t.Errorf("per-day counts still hold planned rows: %v", byDay)
+	}
+}
+
+// TestAlreadyNewerSinceThePlan: a record the live sync changed after the plan (its Updated
+// At now later than the upload's) is refused by the package as "old timestamp" and ends
+// already_newer, not failed.
+func TestAlreadyNewerSinceThePlan(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	cfg := orgConfig(t, srv)
+	cfg.UpdateStale = true
+	if _, err := backfill.Plan(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	const key = "d5cc51fc-08cb-49e8-aea1-f5d9e28a3da1"
+	if err := srv.EditRecord(demoObject, extIDs(t, srv, demoObject, demoExtID)[key]["Id"].(string),
+		map[string]any{"nplms__Updated_At__c": "2026-03-01T00:00:00Z"}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := loaded(backfill.ImportPlan(t.Context(), importPlan(cfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Outcomes["already_newer"] != 1 || sum.Outcomes["failed"] != 0 {
+		t.Errorf("outcomes %v", outcomes(sum))
+	}
+	for _, l := range ledgerLines(t, cfg.Out) {
+		if l.Key == key && (l.Outcome != runfolder.AlreadyNewer || !strings.Contains(l.Detail, "old timestamp")) {
+			t.Errorf("old-timestamp row: %+v", l)
+		}
 	}
 }
 
@@ -459,8 +490,9 @@ func TestRecheckScansWhenCheaper(t *testing.T) {
 	if _, err := backfill.ImportPlan(t.Context(), load); err != nil {
 		t.Fatal(err)
 	}
-	if got := srv.Calls()["query"] + srv.Calls()["query-more"] - queries; got > 3 {
-		t.Errorf("the re-check made %d queries; a scan of a %d-record org takes 2", got, 13)
+	// The login reads the Organization and the running User (2 queries); the scan takes 2.
+	if got := srv.Calls()["query"] + srv.Calls()["query-more"] - queries; got > 4 {
+		t.Errorf("the import made %d queries; the login takes 2 and a scan of a %d-record org 2", got, 13)
 	}
 	logb, _ := os.ReadFile(filepath.Join(cfg.Out, "run.log"))
 	if !bytes.Contains(logb, []byte(`"msg":"existence re-checked","planned_updates":0,"now_existing":1`)) {

@@ -328,7 +328,7 @@ func (l *loader) create(ctx context.Context, n int) error {
 	ps.Job, ps.Uploaded, ps.Closed, ps.Done, ps.Saved = job.ID, false, false, false, false
 	l.created[job.ID] = true
 	l.log.Info("job created", zap.Int("part", n), zap.String("job", job.ID), zap.Int("rows", l.partRows(n)),
-		zap.String("setup", setupPath(job.ID)))
+		zap.String("setup", setupURL(l.sf.InstanceURL(), job.ID)))
 	return nil
 }
 
@@ -386,7 +386,7 @@ func (l *loader) wait(ctx context.Context, n int) error {
 	l.progress(n, int64(l.partRows(n)))
 	l.log.Info("job finished", zap.Int("part", n), zap.String("job", job.ID), zap.String("state", job.State),
 		zap.Int64("processed", job.NumberRecordsProcessed), zap.Int64("failed", job.NumberRecordsFailed),
-		zap.String("error", job.ErrorMessage), zap.String("setup", setupPath(job.ID)))
+		zap.String("error", job.ErrorMessage), zap.String("setup", setupURL(l.sf.InstanceURL(), job.ID)))
 	ps.Done, ps.State, ps.JobError = true, job.State, job.ErrorMessage
 	return l.jr.Add(runfolder.JournalEntry{Event: runfolder.EvJobDone, Part: n, Job: job.ID, State: job.State, Note: job.ErrorMessage})
 }
@@ -592,7 +592,7 @@ func (l *loader) abortOpen() int {
 		job := ps.Job
 		if _, err := l.sf.AbortJob(ctx, job); err != nil && !isGone(err) {
 			l.log.Warn("could not abort the interrupted job; abort it in Setup > Bulk Data Load Jobs", zap.String("job", job),
-				zap.String("setup", setupPath(job)), zap.Error(err))
+				zap.String("setup", setupURL(l.sf.InstanceURL(), job)), zap.Error(err))
 			continue
 		}
 		if err := l.abandon(n, "aborted: the import was interrupted"); err != nil {

@@ -52,6 +52,15 @@ const (
 	OptSandbox             Option = "sandbox"
 	OptTargetOrg           Option = "target_org"
 	OptInstanceURL         Option = "instance_url"
+	OptLoginURL            Option = "login_url"
+)
+
+// The options of the reviewer's wave: refusals foreseen, approval.
+const (
+	OptSkipInvalid     Option = "skip_invalid"     // leave rows Salesforce would refuse out of the upload
+	OptApprovedBy      Option = "by"               // who approves a plan
+	OptNote            Option = "note"             // the approval's note
+	OptRequireApproval Option = "require_approval" // load a plan only once approved
 )
 
 // Command names a job a person can run next, in the job's vocabulary; [Words] says how a
@@ -68,7 +77,8 @@ const (
 	CmdVerify     Command = "verify"
 	CmdUndo       Command = "undo"
 	CmdClean      Command = "clean"
-	CmdOrg        Command = "org" // the local emulator
+	CmdOrg        Command = "org"     // the local emulator
+	CmdApprove    Command = "approve" // record who approved a reviewed plan
 )
 
 // Front is what every job gets from the front end that runs it (the CLI, a web page, a
@@ -144,6 +154,9 @@ type PlanOptions struct {
 	// UpdateStale also plans rows Salesforce holds with other values (to_update).
 	UpdateStale bool
 	Out         string // the run folder to create; "" for backfill-runs/<UTC time>
+	// SkipInvalid rejects the rows Salesforce is foreseen to refuse (docs/CONTRACT.md
+	// §11.4) instead of planning them: they are never sent.
+	SkipInvalid bool
 }
 
 // ImportOptions are the options of [Import]: a plan, then its load.
@@ -180,6 +193,8 @@ type ImportPlanOptions struct {
 	// their values): a reviewed plan is loaded as it is, so any is refused with a
 	// [*ShapingError] naming the plan's own value.
 	Shaping map[Option]string
+	// RequireApproval refuses a plan nobody approved ([Approve]) with an [*ApprovalError].
+	RequireApproval bool
 }
 
 // ResumeOptions are the options of [Resume].
@@ -274,6 +289,7 @@ var shapingOptions = []struct {
 	{OptSkippedBeforeCutoff, func(o *PlanOptions) string { return strconv.FormatBool(o.Export.SkippedBeforeCutoff) }},
 	{OptOut, func(o *PlanOptions) string { return o.Out }},
 	{OptOrderBy, func(o *PlanOptions) string { return o.Target.OrderBy }},
+	{OptSkipInvalid, func(o *PlanOptions) string { return strconv.FormatBool(o.SkipInvalid) }},
 }
 
 // ShapingOptions are the options that shape a plan, in the order plans list them: a front
@@ -282,6 +298,24 @@ func ShapingOptions() []Option {
 	out := make([]Option, len(shapingOptions))
 	for i, s := range shapingOptions {
 		out[i] = s.opt
+	}
+	return out
+}
+
+// given returns the shaping options given other values than their defaults, by option
+// name (the run folder aside): the options a plan was made with, for the command that
+// makes it again.
+func (o *PlanOptions) given() map[string]string {
+	out := map[string]string{}
+	for _, s := range shapingOptions {
+		v := s.get(o)
+		switch {
+		case s.opt == OptOut, v == "", v == "false",
+			s.opt == OptSince && v == DefaultCutoff.Format(time.RFC3339),
+			s.opt == OptEncoding && v == "utf-8":
+			continue
+		}
+		out[string(s.opt)] = v
 	}
 	return out
 }

@@ -93,6 +93,16 @@ func TestLockContention(t *testing.T) {
 			if failed != 8+4 {
 				t.Errorf("%d lock failures over the jobs, want 12", failed)
 			}
+			// A run that ends with every row loaded shows no job with failed rows: the lock
+			// failures went again.
+			for _, j := range sum.Jobs {
+				if j.Refused() != 0 || j.SentAgain != j.Failed {
+					t.Errorf("job %d: %d failed (%d refused, %d sent again)", j.Part, j.Failed, j.Refused(), j.SentAgain)
+				}
+			}
+			if out := printed(t, sum); !strings.Contains(out, " 0 failed, 8 sent again (lock)") {
+				t.Errorf("the job lines do not say the failed rows went again:\n%s", out)
+			}
 			if _, err := os.Stat(filepath.Join(cfg.Out, runfolder.JobsDir)); err != nil {
 				t.Error(err)
 			}
@@ -117,6 +127,10 @@ func TestLockContentionGivesUpAfterThreeRounds(t *testing.T) {
 	}
 	if n := len(ingestJobs(srv)); n != 4 {
 		t.Errorf("%d jobs, want the first and 3 follow-ups", n)
+	}
+	// The last try's failure is final: it is not sent again, and it counts as failed.
+	if last := sum.Jobs[len(sum.Jobs)-1]; last.Refused() != 1 || last.SentAgain != 0 {
+		t.Errorf("last job: %d refused, %d sent again", last.Refused(), last.SentAgain)
 	}
 	if rows := readCSV(t, filepath.Join(cfg.Out, runfolder.ErrorFile)); len(rows) != 2 || !strings.HasPrefix(rows[1][1], "UNABLE_TO_LOCK_ROW") {
 		t.Errorf("error.csv: %v", rows)

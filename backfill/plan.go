@@ -158,7 +158,7 @@ func targetForExport(ctx context.Context, sf Salesforce, j *job, opts *PlanOptio
 func (p *planning) write(ctx context.Context, folder *runfolder.Folder, ex *existingSet, command Command, started time.Time) (*workFolder, error) {
 	opts, j := p.opts, p.j
 	orderCol, _ := p.target.orderColumn(opts.Target.OrderBy) // checked when the target was found
-	rows := newPlanRows(p.target, ex, p.idx, opts.UpdateStale, maxUploadBytes(opts.Org), orderCol)
+	rows := newPlanRows(p.target, ex, p.idx, opts, orderCol)
 	out, err := newOutputs(folder, p.idx, rows, opts.Export.SkippedBeforeCutoff)
 	if err != nil {
 		return nil, err
@@ -175,11 +175,14 @@ func (p *planning) write(ctx context.Context, folder *runfolder.Folder, ex *exis
 	sum.Object, sum.ExternalIDField = p.target.Object, p.target.ExternalIDField
 	sum.Mapping, sum.Unmapped = p.target.mappingSummary()
 	sum.RunFolder = folder.Name()
-	sum.Files = append(out.Files(), files(runfolder.ReportFile, runfolder.PlanFile, runfolder.BeforeFile, runfolder.RunLogFile)...)
+	sum.Files = append(out.Files(), files(runfolder.DifferencesFile, runfolder.ReportFile, runfolder.PlanFile, runfolder.BeforeFile, runfolder.RunLogFile)...)
 	sum.ByDay, sum.Reasons = out.stats.Days(), out.stats.Reasons()
 	sum.APICalls = p.sf.CallCounts()
 	sum.DateLayouts, sum.Warnings = dateLayouts(j.words(), p.idx)
+	sum.Foreseen, sum.SkipInvalid = rows.foreseen.list(j.words(), p.target.ObjectLabel), opts.SkipInvalid
+	sum.Samples, sum.Options = rows.samples, opts.given()
 	sum.Warnings = append(append(sum.Warnings, rejectedWarnings(j.words(), sum)...), cutoffWarning(j, opts.Export.Since)...)
+	sum.Warnings = append(sum.Warnings, foreseenWarnings(j.words(), sum.Foreseen)...)
 	if p.preflight != nil {
 		sum.Preflight, sum.Warnings = p.preflight.Failed(), append(sum.Warnings, preflightWarnings(p.preflight)...)
 	}
@@ -199,10 +202,10 @@ func (p *planning) write(ctx context.Context, folder *runfolder.Folder, ex *exis
 		Mapping: sum.Mapping, UpdateStale: opts.UpdateStale, InstanceURL: p.sf.InstanceURL(), APIVersion: p.sf.APIVersion(),
 		FoldKeys: p.target.foldKeys(), Flags: opts.shaping(), Login: loginOf(opts.Org)}
 	w := &workFolder{j: j, folder: folder, info: info, summary: sum, sf: p.sf, preflight: p.preflight}
-	if _, err := writeBefore(ctx, p.sf, j, folder, info, rows.updates, runfolder.BeforeFile); err != nil {
+	if sum.Differences, err = readDifferences(ctx, p.sf, j, folder, info, rows); err != nil {
 		return nil, err
 	}
-	seal, org, err := identify(ctx, p.sf)
+	seal, org, err := identify(ctx, p.sf, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -223,11 +226,13 @@ func (p *planning) write(ctx context.Context, folder *runfolder.Folder, ex *exis
 }
 
 // identify returns the org, user and instance a plan is made for, for its seal and its
-// summary.
-func identify(ctx context.Context, sf Salesforce) (runfolder.Seal, *OrgInfo, error) {
-	org, err := sf.Organization(ctx)
-	if err != nil {
-		return runfolder.Seal{}, nil, fmt.Errorf("read the org's Id for the plan's seal: %w", err)
+// summary. org is the Organization record when the caller has read it already, else nil.
+func identify(ctx context.Context, sf Salesforce, org *sfclient.Organization) (runfolder.Seal, *OrgInfo, error) {
+	if org == nil {
+		var err error
+		if org, err = sf.Organization(ctx); err != nil {
+			return runfolder.Seal{}, nil, fmt.Errorf("read the org's Id for the plan's seal: %w", err)
+		}
 	}
 	s := runfolder.Seal{OrgID: org.ID, OrgName: org.Name, InstanceURL: sf.InstanceURL()}
 	info := &OrgInfo{Name: org.Name, ID: org.ID, InstanceURL: sf.InstanceURL(), Sandbox: org.IsSandbox}
@@ -276,11 +281,50 @@ type planRows struct {
 	consts    []string // the values a .sdl sets for every row, after the columns
 	// updates are the keys of the rows planned as to_update: the before-image reads them.
 	updates *sliceKeys
+	// fore judges the rows to load as Salesforce would; foreseen counts what it foresaw;
+	// skipInvalid rejects those rows instead of planning them.
+	fore        *foreseer
+	foreseen    foreseenSet
+	skipInvalid bool
+	// diff keeps the rows that differ, for differences.csv; updCol is the column of the
+	// export's Updated At (-1 for none), which tells whose version is newer.
+	diff   diffRows
+	updCol int
+	dcols  []int // the compared fields that differ in the row being matched
+	// samples are the first rows of each outcome written, with the outcome's count.
+	samples []OutcomeSample
 }
 
-func newPlanRows(t *Target, ex *existingSet, idx *csvdiff.Index, updateStale bool, maxPart int64, orderCol int) *planRows {
-	pr := &planRows{t: t, ex: ex, updateStale: updateStale, maxPart: maxPart, vals: make([][]byte, len(t.Columns)),
-		updates: &sliceKeys{fold: t.foldKeys()}}
+// maxOutcomeSamples is how many rows of each planned outcome the summary shows.
+const maxOutcomeSamples = 5
+
+// sample counts row r (to_insert or to_update, its values in vals) and keeps it when it
+// is among its outcome's first.
+func (pr *planRows) sample(r *csvdiff.Row) {
+	o := runfolder.FromDiff(r.Outcome).String()
+	i := 0
+	for i < len(pr.samples) && pr.samples[i].Outcome != o {
+		i++
+	}
+	if i == len(pr.samples) {
+		pr.samples = append(pr.samples, OutcomeSample{Outcome: o, Fields: pr.header(nil)})
+	}
+	s := &pr.samples[i]
+	s.Count++
+	if len(s.Rows) < maxOutcomeSamples {
+		vals := make([]string, 0, len(pr.vals)+len(pr.consts))
+		for _, v := range pr.vals {
+			vals = append(vals, string(v))
+		}
+		s.Rows = append(s.Rows, SampleRow{Line: r.Line, Values: append(vals, pr.consts...)})
+	}
+}
+
+func newPlanRows(t *Target, ex *existingSet, idx *csvdiff.Index, opts *PlanOptions, orderCol int) *planRows {
+	pr := &planRows{t: t, ex: ex, updateStale: opts.UpdateStale, maxPart: maxUploadBytes(opts.Org), vals: make([][]byte, len(t.Columns)),
+		updates: &sliceKeys{fold: t.foldKeys()}, fore: newForeseer(t), skipInvalid: opts.SkipInvalid,
+		diff: diffRows{fold: t.foldKeys()}, updCol: t.updatedColumn(&idx.Header)}
+	maxPart := pr.maxPart
 	for _, f := range t.constantFields() {
 		pr.consts = append(pr.consts, t.Constants[f])
 	}
@@ -334,9 +378,9 @@ func (pr *planRows) Match(r *csvdiff.Row) (csvdiff.Outcome, string) {
 	}
 	id, hashes, ok := pr.ex.lookup(r.Key)
 	if !ok {
-		return csvdiff.ToInsert, ""
+		return pr.load(r, csvdiff.ToInsert, "")
 	}
-	pr.diffs = pr.diffs[:0]
+	pr.diffs, pr.dcols = pr.diffs[:0], pr.dcols[:0]
 	for i, c := range pr.ex.compared {
 		v := pr.vals[c.col]
 		if len(v) == 0 {
@@ -344,17 +388,60 @@ func (pr *planRows) Match(r *csvdiff.Row) (csvdiff.Outcome, string) {
 		}
 		if pr.ex.differs(hashes, i, v) {
 			pr.diffs = append(pr.diffs, c.field)
+			pr.dcols = append(pr.dcols, i)
 		}
 	}
 	if len(pr.diffs) == 0 {
 		return csvdiff.Exists, id
 	}
-	detail := id + ": Salesforce differs in " + strings.Join(pr.diffs, ", ")
-	if pr.updateStale {
-		pr.updates.keys = append(pr.updates.keys, string(r.Key))
-		return csvdiff.ToUpdate, detail
+	dr := diffRow{line: r.Line, key: string(r.Key), id: id, outcome: runfolder.Stale, fields: append([]int(nil), pr.dcols...),
+		sfAt: pr.ex.updatedAt(hashes)}
+	for _, i := range pr.dcols {
+		dr.export = append(dr.export, string(pr.vals[pr.ex.compared[i].col]))
 	}
-	return csvdiff.Stale, detail
+	if pr.updCol >= 0 {
+		dr.exAt = parseBulkTime(string(pr.vals[pr.updCol]))
+	}
+	dr.later = laterOf(dr.sfAt, dr.exAt)
+	detail := id + ": Salesforce differs in " + strings.Join(pr.diffs, ", ")
+	switch dr.later {
+	case LaterSalesforce:
+		// The package refuses an older version ("old timestamp"): nothing to send.
+		detail += fmt.Sprintf("; Salesforce holds a newer version (Updated At %s, the export's %s)", fmtInstant(dr.sfAt), fmtInstant(dr.exAt))
+	case LaterExport:
+		detail += "; the export's Updated At is later"
+	}
+	o := csvdiff.Stale
+	if pr.updateStale && dr.later != LaterSalesforce {
+		o, detail = pr.load(r, csvdiff.ToUpdate, detail)
+	}
+	if o != csvdiff.Rejected {
+		dr.outcome = runfolder.FromDiff(o)
+		pr.diff.rows = append(pr.diff.rows, dr)
+	}
+	return o, detail
+}
+
+// load plans row r as o (to_insert or to_update, with detail), unless Salesforce is
+// foreseen to refuse it: then its detail begins with the refusal, and with skipInvalid it
+// is rejected instead.
+func (pr *planRows) load(r *csvdiff.Row, o csvdiff.Outcome, detail string) (csvdiff.Outcome, string) {
+	if rf, bad := pr.fore.judge(pr.vals, pr.consts, o == csvdiff.ToInsert); bad {
+		d := rf.detail()
+		if detail != "" {
+			d += "; " + detail
+		}
+		if pr.skipInvalid {
+			pr.foreseen.add(rf, r.Line, runfolder.Rejected)
+			return csvdiff.Rejected, d
+		}
+		pr.foreseen.add(rf, r.Line, runfolder.FromDiff(o))
+		detail = d
+	}
+	if o == csvdiff.ToUpdate {
+		pr.updates.keys = append(pr.updates.keys, string(r.Key))
+	}
+	return o, detail
 }
 
 func (pr *planRows) header(*csvdiff.Header) []string {
@@ -374,6 +461,7 @@ func (pr *planRows) write(w *csvdiff.Writer, _ *csvdiff.Header, r *csvdiff.Row) 
 	if !pr.sawFirst {
 		pr.hdrLen, pr.sawFirst = w.Offset(), true
 	}
+	pr.sample(r)
 	if pr.order != nil {
 		return pr.writeOrdered(w)
 	}
@@ -442,7 +530,10 @@ type existingSet struct {
 	idx      *csvdiff.Index
 	seed     maphash.Seed
 	compared []comparedField
-	buf      []byte
+	// updated is the compared field whose value is also kept as an instant (the Updated
+	// At, differences.go), -1 for none.
+	updated int
+	buf     []byte
 }
 
 type comparedField struct {
@@ -468,7 +559,7 @@ func attachedExistingSet(cols []runfolder.Mapping, extField string, idx *csvdiff
 }
 
 func (ex *existingSet) compare(cols []runfolder.Mapping, extField string) {
-	ex.seed = maphash.MakeSeed()
+	ex.seed, ex.updated = maphash.MakeSeed(), -1
 	for i, c := range cols {
 		if c.Field != extField {
 			ex.compared = append(ex.compared, comparedField{col: i, field: c.Field, typ: c.Type})
@@ -493,7 +584,13 @@ func (ex *existingSet) query(object, extField string, extra ...string) existence
 	return q
 }
 
-func (ex *existingSet) hash(v []byte) uint32 {
+// hash is the hash of a value of a field of type typ in canonical form. Picklist values
+// compare case-insensitively, as Salesforce matches them (docs/SALESFORCE.md): an export's
+// "Completed" is the record's "completed".
+func (ex *existingSet) hash(typ string, v []byte) uint32 {
+	if typ == "picklist" {
+		v = bytes.ToLower(v)
+	}
 	return uint32(maphash.Bytes(ex.seed, v))
 }
 
@@ -504,8 +601,12 @@ func (ex *existingSet) add(key, id string, get func(field string) any) error {
 		v = append(append(v, id...), 0)
 	}
 	for _, c := range ex.compared {
-		h := ex.hash([]byte(sfCanonical(c.typ, get(c.field))))
+		h := ex.hash(c.typ, []byte(sfCanonical(c.typ, get(c.field))))
 		v = binary.LittleEndian.AppendUint32(v, h)
+	}
+	if ex.updated >= 0 {
+		c := ex.compared[ex.updated]
+		v = appendUpdated(v, sfCanonical(c.typ, get(c.field)))
 	}
 	ex.buf = v
 	if ex.idx != nil {
@@ -532,7 +633,7 @@ func (ex *existingSet) lookup(key []byte) (id string, hashes []byte, ok bool) {
 
 // differs reports whether value, in canonical form, differs from compared field i's hash.
 func (ex *existingSet) differs(hashes []byte, i int, value []byte) bool {
-	return ex.hash(value) != binary.LittleEndian.Uint32(hashes[4*i:])
+	return ex.hash(ex.compared[i].typ, value) != binary.LittleEndian.Uint32(hashes[4*i:])
 }
 
 // differing returns the compared fields (indexes into ex.compared) whose non-empty value in
@@ -589,6 +690,7 @@ func (s timeSet) get(key string) (time.Time, bool) {
 func lookupExisting(ctx context.Context, sf Salesforce, j *job, t *Target, idx *csvdiff.Index) (*existingSet, error) {
 	cols, _ := t.mappingSummary()
 	ex := attachedExistingSet(cols, t.ExternalIDField, idx)
+	ex.keepUpdated(t.updatedColumn(&idx.Header))
 	q := ex.query(t.Object, t.ExternalIDField)
 	_, err := lookup(ctx, sf, j, q, indexKeys{idx}, func(r sfclient.Record) error {
 		key := r.String(t.ExternalIDField)

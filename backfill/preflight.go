@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,12 +57,14 @@ type PreflightUser struct {
 // docs/CONTRACT.md §13 in order, and what they found. Passed is true when no check failed
 // (warnings and skips do not count as failures; a skip only follows a failure).
 type PreflightReport struct {
-	Checks          []Check       `json:"checks"`
-	Org             PreflightOrg  `json:"org"`
-	User            PreflightUser `json:"user"`
-	Object          string        `json:"object"`
-	ExternalIDField string        `json:"external_id_field"`
-	Passed          bool          `json:"passed"`
+	Checks []Check       `json:"checks"`
+	Org    PreflightOrg  `json:"org"`
+	User   PreflightUser `json:"user"`
+	// SyncUser is the live sync's user as check 3 found it (nil when it could not tell).
+	SyncUser        *PreflightUser `json:"sync_user,omitempty"`
+	Object          string         `json:"object"`
+	ExternalIDField string         `json:"external_id_field"`
+	Passed          bool           `json:"passed"`
 }
 
 // Check returns the check with the given id (1 to 6), or nil.
@@ -126,11 +128,13 @@ func skip(format string, args ...any) result {
 	return result{status: CheckSkip, msg: fmt.Sprintf(format, args...)}
 }
 
+// checks are in the order they run: check 4 finds the Enrollment object before check 3
+// reads who writes its records. The report lists them by id.
 var checks = []checkDef{
 	{checkLogin, "Login and org", 0, (*preflight).login},
 	{checkPackages, "Installed packages", needSession, (*preflight).packages},
-	{checkUser, "Integration user", needSession, (*preflight).user},
 	{checkTarget, "Enrollment object and fields", needSession, (*preflight).target},
+	{checkUser, "Integration user", needSession, (*preflight).user},
 	{checkLimits, "API limits", needSession, (*preflight).limits},
 	{checkSync, "Live sync", needSession | needUser | needObject, (*preflight).sync},
 }
@@ -175,7 +179,7 @@ const (
 	fixNorthpass         = "upgrade the Northpass package to 2.1 from AppExchange (reconnection guide step 1)"
 	fixConnector         = "install Gainsight Northpass Data Connector 1.0 from AppExchange, \"Install for Admins Only\" (reconnection guide step 2)"
 	fixAdmin             = "create a dedicated integration user who is not a System Administrator, give it the Northpass Standard User permission set, " +
-		"authorize it in Northpass (Apps > Integrations > Salesforce > Salesforce Instance Setup > Authorize) and run backfill as that user"
+		"and authorize the Northpass connection as it (Apps > Integrations > Salesforce > Salesforce Instance Setup > Authorize)"
 	fixModifyAll  = "remove Modify All Data from the integration user (least privilege): it needs the Northpass Standard User permission set, not admin rights"
 	fixLimitsWarn = "less than 10% of a daily limit is left and other integrations share it: load outside business hours or check who uses the API"
 	fixSync       = "verify the data sync: enroll a test learner in a Northpass course, wait up to 30 minutes, then check the Enrollments tab in Salesforce; " +
@@ -275,7 +279,13 @@ func loginFailed(w Words, instanceURL string, err error) *PreflightReport {
 	for _, c := range checks[1:] {
 		rep.add(c, skip("not run: no Salesforce session (check 1)"))
 	}
+	rep.sortChecks()
 	return rep
+}
+
+// sortChecks puts the checks in the order of their ids, as reports list them.
+func (r *PreflightReport) sortChecks() {
+	slices.SortStableFunc(r.Checks, func(a, b Check) int { return a.ID - b.ID })
 }
 
 // errorText is an error's message without the wrapping a LoginError adds.
@@ -310,6 +320,8 @@ type preflight struct {
 	pkgsErr error
 	userID  string
 	object  string // set when check 4 could describe the object
+	// syncUserID is the live sync's user, when check 3 could tell it ("" otherwise).
+	syncUserID string
 }
 
 // RunPreflight runs the checks with an existing session, without printing. opts supplies
@@ -391,6 +403,7 @@ func runChecks(ctx context.Context, sf Salesforce, j *job, opts checkOptions, sc
 		p.log.Log(level, "preflight check", zap.Int("id", c.id), zap.String("check", c.name), zap.String("status", string(res.status)),
 			zap.String("message", res.msg))
 	}
+	p.rep.sortChecks()
 	return p.rep
 }
 
@@ -470,54 +483,6 @@ func shortVersion(v sfclient.PackageVersion) string {
 		s += "." + strconv.Itoa(v.Build)
 	}
 	return s
-}
-
-// user is check 3: a dedicated integration user. Fail when its profile is named "System
-// Administrator" (case-insensitive; other admin-like profiles are judged by the permission
-// alone), warn when it holds Modify All Data through its profile or any permission set.
-func (p *preflight) user(ctx context.Context) result {
-	id, err := p.sf.CurrentUserID(ctx)
-	if err != nil {
-		return fail("cannot tell which user is logged in: "+err.Error(), p.fixLogin())
-	}
-	p.userID = id
-	u, err := p.sf.User(ctx, id)
-	if err != nil {
-		return fail("cannot read the logged-in user: "+err.Error(), p.fixLogin())
-	}
-	p.rep.User = PreflightUser{Username: u.Username, Profile: u.ProfileName}
-	who := fmt.Sprintf("running as %s (profile %s)", u.Username, u.ProfileName)
-	if strings.EqualFold(strings.TrimSpace(u.ProfileName), "System Administrator") {
-		return fail(who+": the sync and the backfill must use a dedicated integration user, not a System Administrator", fixAdmin)
-	}
-	psas, err := p.sf.PermissionSetAssignments(ctx, id)
-	if err != nil {
-		return fail(who+"; cannot read its permission sets: "+err.Error(), fixModifyAll)
-	}
-	var grants, sets []string
-	if u.ProfilePermissionsModifyAllData {
-		grants = append(grants, "profile "+u.ProfileName)
-	}
-	for _, ps := range psas {
-		if ps.IsOwnedByProfile {
-			if ps.PermissionsModifyAllData && !u.ProfilePermissionsModifyAllData {
-				grants = append(grants, "profile "+u.ProfileName)
-			}
-			continue
-		}
-		sets = append(sets, ps.Label)
-		if ps.PermissionsModifyAllData {
-			grants = append(grants, "permission set "+ps.Label)
-		}
-	}
-	sort.Strings(sets)
-	if len(sets) > 0 {
-		who += ", permission sets: " + strings.Join(sets, ", ")
-	}
-	if len(grants) > 0 {
-		return warn(who+"; it has Modify All Data through "+strings.Join(grants, ", "), fixModifyAll)
-	}
-	return pass(who + "; a dedicated user without Modify All Data")
 }
 
 // target is check 4: the object, its external id field and, with an export, the mapped
@@ -770,11 +735,16 @@ func worse(a, b CheckStatus) CheckStatus {
 }
 
 // sync is check 6, the guide's "Verify Data Sync": the newest Enrollment last modified by
-// the running user (the integration user when check 3 passes), and whether it is on or after
-// the cutoff. Records written by an earlier backfill as the same user count too.
+// the live sync's user (check 3's; the running user when check 3 could not tell it), and
+// whether it is on or after the cutoff. Records written by an earlier backfill as the same
+// user count too.
 func (p *preflight) sync(ctx context.Context) result {
 	obj := p.object
-	soql := "SELECT Id, LastModifiedDate FROM " + obj + " WHERE LastModifiedById = " + sfclient.QuoteString(p.userID) +
+	uid, who := p.userID, p.rep.User.Username
+	if p.syncUserID != "" {
+		uid, who = p.syncUserID, p.rep.SyncUser.Username
+	}
+	soql := "SELECT Id, LastModifiedDate FROM " + obj + " WHERE LastModifiedById = " + sfclient.QuoteString(uid) +
 		" ORDER BY LastModifiedDate DESC LIMIT 1"
 	var id string
 	var at time.Time
@@ -786,9 +756,8 @@ func (p *preflight) sync(ctx context.Context) result {
 	if err != nil {
 		return fail("cannot query "+obj+": "+err.Error(), fixAccess)
 	}
-	who := p.rep.User.Username
 	if who == "" {
-		who = p.userID
+		who = uid
 	}
 	since := p.opts.since()
 	cutoff := since.UTC().Format(time.RFC3339)

@@ -62,7 +62,8 @@ func TestPreflight(t *testing.T) {
 	allPass := map[int]want{
 		1: pass("logged in to Acme Learning (demo) (00D5g0000000001EAA)", "over plain http on loopback", "a production org, as expected"),
 		2: pass("Northpass 2.1.0.3 (namespace nplms) and Gainsight Northpass Data Connector 1.0.0.1 are installed"),
-		3: pass("running as " + pfIntegration + " (profile Northpass Integration), permission sets: Northpass Standard User; a dedicated user without Modify All Data"),
+		3: pass("the live sync's user is "+pfIntegration+" (profile Northpass Integration), permission sets: Northpass Standard User: it authorized the Gainsight Northpass Data Connector connection",
+			"a dedicated user without Modify All Data; backfill runs as the same user"),
 		4: pass(pfObject + " (Enrollment) with upsert key nplms__External_Id__c, both writable for this user; pass --export"),
 		5: pass("DailyApiRequests ", " of 15,000 remaining, needs about 25;", "DailyBulkApiBatches 15,000 of 15,000 remaining, needs about 1 (estimate without --export"),
 		6: pass("the newest " + pfObject + " written by " + pfIntegration + " is a0E5g0000000309EAA at 2026-01-10T03:03:00Z, on or after the cutoff 2025-11-20T00:00:00Z"),
@@ -148,12 +149,61 @@ func TestPreflight(t *testing.T) {
 			}),
 		},
 		{
-			name: "SystemAdministrator",
+			// An admin may run backfill (the guide's Data Import Wizard or Data Loader, as
+			// oneself): it sees every OAuth token, so it tells the sync's user.
+			name: "AdminRunsBackfill",
 			user: pfAdmin,
 			want: with(map[int]want{
-				3: {status: backfill.CheckFail, msg: []string{"running as " + pfAdmin + " (profile System Administrator)", "not a System Administrator"},
-					fix: []string{"dedicated integration user who is not a System Administrator", "Northpass Standard User"}},
-				6: {status: backfill.CheckWarn, msg: []string{"no " + pfObject + " record was written by " + pfAdmin}, fix: []string{"enroll a test learner"}},
+				3: pass("the live sync's user is "+pfIntegration+" (profile Northpass Integration)", "a dedicated user without Modify All Data",
+					"backfill runs as "+pfAdmin+" (profile System Administrator), an administrator: allowed, and the records it loads will show "+pfAdmin+" as Created By"),
+			}),
+		},
+		{
+			// The connection was authorized by an admin: the records it wrote say so to a
+			// user who cannot see the admin's token.
+			name: "SyncRunsAsAdmin",
+			seed: syncAsAdmin,
+			want: with(map[int]want{
+				3: {status: backfill.CheckFail, msg: []string{"the live sync's user is " + pfAdmin + " (profile System Administrator): it wrote 10 of the 10 newest " + pfObject + " records (the newest: a0E5g0000000309EAA at 2026-01-10T03:03:00Z)",
+					"not a System Administrator", "backfill runs as " + pfIntegration + " (profile Northpass Integration), permission sets: Northpass Standard User: the records it loads will show it as Created By"},
+					fix: []string{"dedicated integration user who is not a System Administrator", "authorize the Northpass connection as it"}},
+				6: pass("the newest " + pfObject + " written by " + pfAdmin + " is a0E5g0000000309EAA at 2026-01-10T03:03:00Z"),
+			}),
+		},
+		{
+			name: "SyncRunsAsAdminSeenByAdmin",
+			seed: syncAsAdmin,
+			user: pfAdmin,
+			want: with(map[int]want{
+				3: {status: backfill.CheckFail, msg: []string{"the live sync's user is " + pfAdmin + " (profile System Administrator): it authorized the Gainsight Northpass Data Connector connection",
+					"not a System Administrator", "backfill runs as the same user"}, fix: []string{"not a System Administrator"}},
+				6: pass("the newest " + pfObject + " written by " + pfAdmin),
+			}),
+		},
+		{
+			// Without a token to see, the records tell: an admin's hand edit of the newest
+			// record does not make it the sync's user.
+			name: "HandEditNoToken",
+			seed: func(t *testing.T, s *sftest.Seed) {
+				s.OAuthTokens = nil
+				r := s.Object(pfObject).Records[0]
+				r["LastModifiedById"], r["LastModifiedDate"] = s.User(pfAdmin).ID, "2026-02-01T00:00:00Z"
+			},
+			want: with(map[int]want{
+				3: pass("the live sync's user is "+pfIntegration+" (profile Northpass Integration), permission sets: Northpass Standard User: it wrote 10 of the 10 newest "+pfObject+" records (the newest: a0E5g0000000301EAA at 2026-02-01T00:00:00Z)",
+					"backfill runs as the same user"),
+				6: pass("the newest " + pfObject + " written by " + pfIntegration + " is a0E5g0000000309EAA"),
+			}),
+		},
+		{
+			// No token and only the admin's own records: the sync's user cannot be told.
+			name: "SyncUserUnknown",
+			seed: func(t *testing.T, s *sftest.Seed) { syncAsAdmin(t, s); s.OAuthTokens = nil },
+			user: pfAdmin,
+			want: with(map[int]want{
+				3: {status: backfill.CheckWarn, msg: []string{"the live sync's user cannot be told: no Northpass connection token is visible and no " + pfObject + " record was written by another user"},
+					fix: []string{"authorized by a dedicated integration user"}},
+				6: pass("the newest " + pfObject + " written by " + pfAdmin),
 			}),
 		},
 		{
@@ -538,5 +588,14 @@ func TestPreflightLoginRefusalsExplained(t *testing.T) {
 				t.Errorf("stdout:\n%s", stdout)
 			}
 		})
+	}
+}
+
+// syncAsAdmin makes the live sync run as the seed's System Administrator: the Northpass
+// connection's token is the admin's and every Enrollment record was written by it.
+func syncAsAdmin(t *testing.T, s *sftest.Seed) {
+	t.Helper()
+	if err := s.SyncAs(pfAdmin); err != nil {
+		t.Fatal(err)
 	}
 }

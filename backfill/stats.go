@@ -55,7 +55,7 @@ func newStats(idx *csvdiff.Index) *Stats {
 func (s *Stats) observe(r *csvdiff.Row) {
 	switch r.Outcome {
 	case csvdiff.Rejected:
-		s.reason(runfolder.Rejected, reasonClass{pattern: rejectClass(r)}, r.Line)
+		s.reason(runfolder.Rejected, rejectReason(r), r.Line)
 		return
 	case csvdiff.BeforeCutoff, csvdiff.Duplicate:
 		return
@@ -99,6 +99,21 @@ func (s *Stats) reason(o runfolder.Outcome, c reasonClass, line int) {
 	if len(rs.Examples) < maxExamples {
 		rs.Examples = append(rs.Examples, line)
 	}
+}
+
+// rejectReason is what a rejected row is grouped by: a refusal foreseen (the skip-invalid
+// option) by its code and message without the values, as Salesforce's own refusals are;
+// anything else by rejectClass.
+func rejectReason(r *csvdiff.Row) reasonClass {
+	if ForeseenCode(r.Detail) == "" {
+		return reasonClass{pattern: rejectClass(r)}
+	}
+	msg, _, _ := strings.Cut(r.Detail, "; ") // the refusal, without "Id: Salesforce differs in ..."
+	c := reasonClass{pattern: valuePattern(msg)}
+	if c.pattern != msg {
+		c.example = msg
+	}
+	return c
 }
 
 // rejectClass is the reason without the row's value, so that rows rejected for the same

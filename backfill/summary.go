@@ -56,6 +56,39 @@ type Summary struct {
 	RunFolder  string    `json:"run_folder"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
+
+	// Foreseen are the refusals the plan foresaw from describe, by code and field; with
+	// SkipInvalid their rows are rejected and never sent.
+	Foreseen    []Foreseen `json:"foreseen,omitempty"`
+	SkipInvalid bool       `json:"skip_invalid,omitempty"`
+	// Refusals compares, after an import, the refusals foreseen with Salesforce's.
+	Refusals *RefusalCheck `json:"refusals,omitempty"`
+	// Differences are the values of the stale and to-update rows (differences.csv).
+	Differences *Differences `json:"differences,omitempty"`
+	// Options are the options that shaped the plan, those not at their default, by name
+	// (update_stale, since, ...): what makes the plan again.
+	Options map[string]string `json:"options,omitempty"`
+	// Samples are the first rows of each planned outcome, their values as uploaded.
+	Samples []OutcomeSample `json:"samples,omitempty"`
+	// Approval is who approved the plan (backfill/approve.go), once someone did.
+	Approval *runfolder.Approval `json:"approval,omitempty"`
+	// LoadStartedAt is when the load began (after the review and the confirmation), for
+	// how long it took.
+	LoadStartedAt time.Time `json:"load_started_at,omitzero"`
+}
+
+// OutcomeSample is the first rows of one planned outcome, as to_import.csv holds them.
+type OutcomeSample struct {
+	Outcome string      `json:"outcome"`
+	Count   int         `json:"count"`  // rows of the outcome, of which Rows are the first
+	Fields  []string    `json:"fields"` // to_import.csv's header
+	Rows    []SampleRow `json:"rows"`
+}
+
+// SampleRow is one row of a sample: its line in the export and its values as uploaded.
+type SampleRow struct {
+	Line   int      `json:"line"`
+	Values []string `json:"values"`
 }
 
 // Status is how a run ended.
@@ -174,22 +207,31 @@ type ExistingInfo struct {
 
 // JobSummary is one Bulk API 2.0 job of an import.
 type JobSummary struct {
-	ID           string    `json:"id"`
-	Part         int       `json:"part"`           // 1-based: the plan's parts of to_import.csv, then those the load added
-	Note         string    `json:"note,omitempty"` // why the load added the part (a split, a follow-up)
-	Rows         int       `json:"rows"`           // rows uploaded in this job
-	Bytes        int64     `json:"bytes"`          // CSV bytes uploaded
-	State        string    `json:"state"`          // JobComplete, Failed, Aborted, ...
-	ErrorMessage string    `json:"error_message,omitempty"`
-	Processed    int       `json:"processed"`
-	Failed       int       `json:"failed"`
-	Created      int       `json:"created"`
-	Updated      int       `json:"updated"`
-	AlreadyNewer int       `json:"already_newer"`
-	Unprocessed  int       `json:"unprocessed"`
-	CreatedAt    time.Time `json:"created_at"`
-	FinishedAt   time.Time `json:"finished_at"`
-	SetupURL     string    `json:"setup_url,omitempty"` // where to find it in Setup
+	ID           string `json:"id"`
+	Part         int    `json:"part"`           // 1-based: the plan's parts of to_import.csv, then those the load added
+	Note         string `json:"note,omitempty"` // why the load added the part (a split, a follow-up)
+	Rows         int    `json:"rows"`           // rows uploaded in this job
+	Bytes        int64  `json:"bytes"`          // CSV bytes uploaded
+	State        string `json:"state"`          // JobComplete, Failed, Aborted, ...
+	ErrorMessage string `json:"error_message,omitempty"`
+	Processed    int    `json:"processed"`
+	Failed       int    `json:"failed"`
+	Created      int    `json:"created"`
+	Updated      int    `json:"updated"`
+	AlreadyNewer int    `json:"already_newer"`
+	Unprocessed  int    `json:"unprocessed"`
+	// SentAgain are the rows Salesforce failed for a lock (UNABLE_TO_LOCK_ROW) that the
+	// load sent again in a follow-up job.
+	SentAgain  int       `json:"sent_again,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	SetupURL   string    `json:"setup_url,omitempty"` // where to find it in Setup
+}
+
+// Refused is how many of the job's rows ended failed in it: Salesforce's failed count
+// (Failed) less the rows already newer (an outcome of their own) and those sent again.
+func (j JobSummary) Refused() int {
+	return max(0, j.Failed-j.AlreadyNewer-j.SentAgain)
 }
 
 func newSummary(command string, h *csvdiff.Header, e *ExportOptions, counts runfolder.Counts, started time.Time) *Summary {

@@ -26,6 +26,7 @@ type Target struct {
 	Unmapped        []UnmappedColumn           // left out, with why (ReadOnly ones included)
 	Constants       map[string]string          // field -> value from the .sdl
 	header          *csvdiff.Header            // the export's header, once mapped
+	order           []*sfclient.Field          // Fields in describe's order
 }
 
 // foldKeys reports whether keys compare case-insensitively: the external id field is not

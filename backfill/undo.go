@@ -91,8 +91,8 @@ type undo struct {
 	opts *UndoOptions
 }
 
-// Undo takes an import back. Without Yes (and nobody to confirm) it writes the undo plan and
-// changes nothing. It returns the import's summary with the undo in it; whether everything
+// Undo takes an import back. Without Yes it writes the undo plan and changes nothing (a
+// dry run; Front.Confirm is not asked). It returns the import's summary with the undo in it; whether everything
 // was undone is the run's OK.
 func Undo(ctx context.Context, opts UndoOptions) (*Summary, *UndoRun, error) {
 	j := newJob(opts.Front)
@@ -183,20 +183,12 @@ func archiveUndo(folder *runfolder.Folder) error {
 	}
 }
 
-// confirmUndo asks before anything is written; without --yes and nobody to ask, the undo
-// plan is kept as a dry run.
+// confirmUndo decides whether the undo runs: only with Yes. Without it the undo plan is
+// kept as a dry run, never asked about: a dry run that asks to delete is not a dry run.
 func (u *undo) confirmUndo(up *undoPlan) (bool, error) {
 	run := up.Run
 	u.summary.Undo = &run
 	n := run.Planned[actionDelete] + run.Planned[actionRestore]
-	if n > 0 && !u.opts.Yes && u.j.front.Confirm != nil {
-		s := *u.summary
-		s.Command = "undo"
-		ok, err := u.j.front.Confirm(&s)
-		if err != nil || ok {
-			return ok, err
-		}
-	}
 	if n == 0 || !u.opts.Yes {
 		return false, u.saveSummary()
 	}

@@ -174,7 +174,7 @@ func TestUndoRestoresWhatTheLiveSyncCreated(t *testing.T) {
 	}
 	key := readCSV(t, filepath.Join(cfg.Out, runfolder.ToImportFile))[1][0]
 	if _, err := srv.AddRecord(demoObject, map[string]any{demoExtID: key, "nplms__Learner_Email__c": "live.sync@example.com",
-		"nplms__Updated_At__c": "2025-01-01T00:00:00Z"}); err != nil {
+		"nplms__Course_Id__c": "c-101", "nplms__Updated_At__c": "2025-01-01T00:00:00Z"}); err != nil {
 		t.Fatal(err)
 	}
 	sum, err := loaded(backfill.ImportPlan(t.Context(), importPlan(cfg)))

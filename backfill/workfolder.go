@@ -24,6 +24,7 @@ type workFolder struct {
 	summary *Summary
 	journal *runfolder.JournalState
 	sf      Salesforce
+	org     *sfclient.Organization // the org logged in to, once login checked it
 	// preflight holds the blocking checks when the plan was just made (import runs them
 	// once), else nil.
 	preflight *PreflightReport
@@ -142,25 +143,26 @@ func (w *workFolder) login(ctx context.Context, org *FolderOptions) error {
 	if w.sf, err = w.j.connect(ctx, org.Org); err != nil {
 		return err
 	}
-	return w.checkOrg(ctx)
+	w.org, err = w.checkOrg(ctx)
+	return err
 }
 
 // checkOrg refuses a login to another org than the plan's: another URL, or the same URL
-// serving another org.
-func (w *workFolder) checkOrg(ctx context.Context) error {
+// serving another org. It returns the org logged in to.
+func (w *workFolder) checkOrg(ctx context.Context) (*sfclient.Organization, error) {
 	seal := w.info.Seal
 	if !sameHost(w.sf.InstanceURL(), w.info.InstanceURL) {
-		return &OrgError{PlanURL: w.info.InstanceURL, LoginURL: w.sf.InstanceURL()}
+		return nil, &OrgError{PlanURL: w.info.InstanceURL, LoginURL: w.sf.InstanceURL()}
 	}
 	org, err := w.sf.Organization(ctx)
 	if err != nil {
-		return fmt.Errorf("read the org's Id: %w", err)
+		return nil, fmt.Errorf("read the org's Id: %w", err)
 	}
 	if !sameOrgID(org.ID, seal.OrgID) {
-		return &OrgError{PlanURL: w.info.InstanceURL, LoginURL: w.sf.InstanceURL(), SameURL: true,
+		return nil, &OrgError{PlanURL: w.info.InstanceURL, LoginURL: w.sf.InstanceURL(), SameURL: true,
 			PlanOrgID: seal.OrgID, PlanOrgName: seal.OrgName, LoginOrgID: org.ID, LoginOrgName: org.Name}
 	}
-	return nil
+	return org, nil
 }
 
 // sameOrgID compares 15- or 18-character Ids (the 18-character form adds a case suffix).

@@ -43,9 +43,9 @@ func ExampleClient_UploadJobData() {
 		fmt.Println(err)
 		return
 	}
-	data := "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Enrollment_Date__c\n" +
-		"example-1,learner1@example.com,2025-12-01T10:00:00Z\n" +
-		"example-2,learner2@example.com,2025-12-02T10:00:00Z\n"
+	data := "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Course_Id__c,nplms__Enrollment_Date__c\n" +
+		"example-1,learner1@example.com,c-101,2025-12-01T10:00:00Z\n" +
+		"example-2,learner2@example.com,c-101,2025-12-02T10:00:00Z\n"
 	if err := c.UploadJobData(ctx, job.ID, strings.NewReader(data)); err != nil {
 		fmt.Println(err)
 		return

@@ -257,12 +257,12 @@ func TestEmulatorAuthFlows(t *testing.T) {
 func enrollmentRows(n int) [][]string {
 	rows := make([][]string, n)
 	for i := range rows {
-		rows[i] = []string{fmt.Sprintf("bf-%04d", i), fmt.Sprintf("Learner %d", i), fmt.Sprintf("learner%d@example.com", i), "2025-12-01T10:00:00Z"}
+		rows[i] = []string{fmt.Sprintf("bf-%04d", i), fmt.Sprintf("Learner %d", i), fmt.Sprintf("learner%d@example.com", i), "2025-12-01T10:00:00Z", "c1"}
 	}
 	return rows
 }
 
-var enrollmentHeader = []string{extID, "nplms__Learner_Name__c", "nplms__Learner_Email__c", "nplms__Enrollment_Date__c"}
+var enrollmentHeader = []string{extID, "nplms__Learner_Name__c", "nplms__Learner_Email__c", "nplms__Enrollment_Date__c", "nplms__Course_Id__c"}
 
 // loadRows upserts rows in as many jobs as it takes to keep each upload (header included)
 // within maxBytes (0: one job), closing each, and returns the job ids in order.
@@ -490,7 +490,7 @@ func TestEmulatorFaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.UploadJobData(t.Context(), j.ID, strings.NewReader(strings.Join(enrollmentHeader, ",")+"\nk1,Ann,a@example.com,2025-12-01T10:00:00Z\n")); err != nil {
+		if err := c.UploadJobData(t.Context(), j.ID, strings.NewReader(strings.Join(enrollmentHeader, ",")+"\nk1,Ann,a@example.com,2025-12-01T10:00:00Z,c1\n")); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.CloseJob(t.Context(), j.ID); err != nil {

@@ -93,9 +93,14 @@ func Run(ctx context.Context, front backfill.Front, opts Options, w io.Writer) (
 	if err := show(w, sum, err); err != nil {
 		return "", nil, err
 	}
-	fmt.Fprintf(w, "\n== 3/4 import: load exactly the reviewed plan (%s %s)\n\n", sh.Command(backfill.CmdImportPlan, out), sh.Option(backfill.OptYes, ""))
+	fmt.Fprintf(w, "\n== 3/4 import: the reviewer approves the plan (%s %s), then it is loaded exactly as reviewed (%s %s %s)\n\n",
+		sh.Command(backfill.CmdApprove, out), sh.Option(backfill.OptApprovedBy, demoReviewer),
+		sh.Command(backfill.CmdImportPlan, out), sh.Option(backfill.OptRequireApproval, ""), sh.Option(backfill.OptYes, ""))
 	folder := backfill.FolderOptions{Front: front, Dir: out, Org: org}
-	res, err := backfill.ImportPlan(ctx, backfill.ImportPlanOptions{FolderOptions: folder, Load: backfill.LoadOptions{Yes: true}})
+	if _, err := backfill.Approve(ctx, backfill.ApproveOptions{FolderOptions: folder, By: demoReviewer, Note: "the demo approves its own plan"}); err != nil {
+		return "", nil, err
+	}
+	res, err := backfill.ImportPlan(ctx, backfill.ImportPlanOptions{FolderOptions: folder, Load: backfill.LoadOptions{Yes: true}, RequireApproval: true})
 	if res != nil {
 		sum = res.Summary
 	}
@@ -112,6 +117,9 @@ func Run(ctx context.Context, front backfill.Front, opts Options, w io.Writer) (
 	}
 	return out, run, err
 }
+
+// demoReviewer is who approves the demo's plan.
+const demoReviewer = "Demo Reviewer"
 
 func show(w io.Writer, sum *backfill.Summary, err error) error {
 	if sum != nil {

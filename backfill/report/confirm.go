@@ -15,21 +15,22 @@ import (
 // any case, loads; anything else cancels).
 func Confirm(in io.Reader, out io.Writer) func(*backfill.Summary) (bool, error) {
 	return func(s *backfill.Summary) (bool, error) {
-		if s.Command == "undo" && s.Undo != nil {
-			if err := PrintUndo(out, s.RunFolder, s.Undo, "table"); err != nil {
-				return false, err
-			}
-			fmt.Fprintf(out, "\nDelete %s and restore %s in %s? Type yes to continue: ",
-				backfill.Plural(s.Undo.Planned["delete"], "record"), backfill.Plural(s.Undo.Planned["restore"], "record"), s.Object)
-			return yes(in), nil
-		}
 		if err := PrintSummary(out, s, "table"); err != nil {
 			return false, err
 		}
 		n := s.Count(runfolder.ToInsert, runfolder.ToUpdate)
-		fmt.Fprintf(out, "\nUpsert %s into %s on %s? Type yes to continue: ", backfill.Plural(n, "row"), s.Object, s.ExternalIDField)
+		fmt.Fprintf(out, "\nUpsert %s into %s on %s in %s? Type yes to continue: ", backfill.Plural(n, "row"), s.Object, s.ExternalIDField, orgWords(s.Org))
 		return yes(in), nil
 	}
+}
+
+// orgWords names the org of a prompt: OrgLine, or "the org logged in to" when the summary
+// names none.
+func orgWords(o *backfill.OrgInfo) string {
+	if l := OrgLine(o); l != "" {
+		return l
+	}
+	return "the org logged in to"
 }
 
 // yes reads one answer: "y" or "yes", any case.

@@ -77,6 +77,41 @@ type reportView struct {
 	// PlanReport is the reviewed plan's report in the run folder (plan-report.html), when
 	// the summary lists it.
 	PlanReport string
+	// Foreseen are the refusals the plan foresaw; Refusals, after an import, how
+	// Salesforce's compare.
+	Foreseen []foreseenRow
+	Refusals string
+	Misses   []string
+	// Differences are the stale and to-update rows' values, by group.
+	Differences []diffGroupView
+	// Org names the org the run is for (OrgLine), Approval who approved its plan
+	// (ApprovalLine), Next the commands a reviewer runs next, each as its words.
+	Org, Approval string
+	Next          [][]commandWord
+	// Samples are the first rows of each planned outcome, as uploaded.
+	Samples []backfill.OutcomeSample
+}
+
+// diffGroupView is a group of rows that differ, for the report: one table row per
+// differing field of its first rows.
+type diffGroupView struct {
+	Title        string
+	Count, Shown int
+	Rows         []diffValueRow
+}
+
+type diffValueRow struct {
+	Line                     int
+	Key, Field, SF, Export   string
+	SFUpdated, ExportUpdated string
+	First                    bool // the first field of its row: the row's line, key and times show
+}
+
+// foreseenRow is one kind of refusal foreseen, for the report.
+type foreseenRow struct {
+	backfill.Foreseen
+	Lines, Examples string
+	LeftOut         bool
 }
 
 // checkView is a verify or an undo of the import, for the report.
@@ -261,8 +296,27 @@ func newReportView(s *backfill.Summary, view View) *reportView {
 		Verify:   verifyViews(w, s.Verify),
 		Undo:     undoView(w, s.Undo),
 	}
-	if !s.StartedAt.IsZero() && !s.FinishedAt.IsZero() {
-		v.Took = fmtDuration(s.FinishedAt.Sub(s.StartedAt))
+	v.Org, v.Approval, v.Samples = OrgLine(s.Org), ApprovalLine(s.Approval), s.Samples
+	switch {
+	case v.Approval != "":
+	case s.Command == string(backfill.CmdPlan):
+		v.Approval = "not yet: nobody has approved this plan"
+	case s.Command == string(backfill.CmdImport):
+		v.Approval = "no: the plan was loaded without an approval"
+	}
+	// The next commands are command lines: another front end (a page's buttons) says its
+	// next steps itself.
+	if _, shell := w.(Shell); shell {
+		for _, c := range NextCommands(w, s) {
+			v.Next = append(v.Next, commandWords(c))
+		}
+	}
+	// An import's time is its load's, from after the review and the confirmation.
+	if start := s.StartedAt; !start.IsZero() && !s.FinishedAt.IsZero() {
+		if !s.LoadStartedAt.IsZero() {
+			start = s.LoadStartedAt
+		}
+		v.Took = fmtDuration(s.FinishedAt.Sub(start))
 	}
 	for _, o := range runfolder.Outcomes() {
 		n := s.Outcomes[o.String()]
@@ -276,6 +330,25 @@ func newReportView(s *backfill.Summary, view View) *reportView {
 		v.Jobs = append(v.Jobs, newJobRow(j))
 	}
 	v.Columns = newColumnRows(s)
+	for _, g := range s.Foreseen {
+		v.Foreseen = append(v.Foreseen, foreseenRow{Foreseen: g, Lines: joinLines(g.Lines, g.Count),
+			Examples: strings.TrimPrefix(examplesText(g.Examples), ", e.g. "), LeftOut: g.Outcome == runfolder.Rejected.String()})
+	}
+	if c := s.Refusals; c != nil {
+		v.Refusals, v.Misses = refusalText(c), c.Examples
+	}
+	if d := s.Differences; d != nil {
+		for _, g := range d.Groups {
+			gv := diffGroupView{Title: fmt.Sprintf("%s: %s", g.Outcome, laterWords(g.Later, d.UpdatedField)), Count: g.Count, Shown: len(g.Samples)}
+			for _, x := range g.Samples {
+				for i, f := range x.Values {
+					gv.Rows = append(gv.Rows, diffValueRow{Line: x.Line, Key: x.Key, Field: f.Field, SF: f.Salesforce, Export: f.Export,
+						SFUpdated: x.SalesforceUpdatedAt, ExportUpdated: x.ExportUpdatedAt, First: i == 0})
+				}
+			}
+			v.Differences = append(v.Differences, gv)
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(s.APICalls)) {
 		v.APICalls = append(v.APICalls, apiCallRow{Name: name, N: s.APICalls[name]})
 	}
@@ -290,10 +363,10 @@ func newReportView(s *backfill.Summary, view View) *reportView {
 
 // newVerdict judges the run. It is green ("ok") only when every planned row loaded (for
 // plan and clean: every row is ready) and nothing needs attention; amber ("warn") for what
-// must be read but does not stop the load: stale rows, rejected rows up to
-// backfill.WarnRejectedPercent, warnings (an assumed date order, an encoding, a skipped
-// preflight); red ("bad") for failed or unprocessed rows, more rejected rows than that, or a
-// plan import would refuse (preflight). already_newer rows count as accounted for: Salesforce
+// must be read but does not stop the load: stale rows, rejected rows up to the run's
+// rejected-rows limit (--max-rejected), refusals foreseen, warnings (an assumed date order,
+// an encoding, a skipped preflight); red ("bad") for failed or unprocessed rows, more
+// rejected rows than the limit, or a plan import would refuse (preflight). already_newer rows count as accounted for: Salesforce
 // holds newer data, so there was nothing to load.
 func newVerdict(s *backfill.Summary, view View) verdict {
 	n := s.Count
@@ -367,12 +440,18 @@ func attentionOf(s *backfill.Summary, imported bool, w backfill.Words) []attenti
 			backfill.Plural(n, "row"), verb(n, "it", "them"), verb(n, "it", "them"))
 	}
 	if n := s.Count(runfolder.Rejected); n > 0 {
+		// Red only past the limit an import refuses at: rejected rows within it are to be
+		// read, not a failure (the demo's two bad sample rows are amber).
 		tone := "warn"
-		if rejectedShare(s) > backfill.WarnRejectedPercent {
+		if rejectedShare(s) > s.RejectedLimit() {
 			tone = "bad"
 		}
 		add(tone, "", "%s of %s (%s) rejected: rejects.csv says why (the reasons are below).",
 			backfill.Group(n), backfill.Plural(s.Rows, "row"), percent(n, s.Rows))
+	}
+	if n := foreseenToLoad(s); n > 0 && !imported {
+		add("warn", w.Option(backfill.OptSkipInvalid, ""), "%s to load %s values Salesforce is expected to refuse (foreseen from describe: the refusals below, with the fix); to leave them out of the upload, plan again with",
+			backfill.Plural(n, "row"), verb(n, "holds", "hold"))
 	}
 	if len(s.Preflight) > 0 && !imported {
 		add("bad", w.Command(backfill.CmdPreflight, ""), "An import would refuse this plan: %s did not pass (the warning below says which and how to fix it).",
@@ -388,7 +467,7 @@ func attentionOf(s *backfill.Summary, imported bool, w backfill.Words) []attenti
 			if imported {
 				cmd = backfill.CmdImport
 			}
-			add("warn", fmt.Sprintf("%s %s … %s", w.Command(cmd, ""), w.Option(backfill.OptExport, orDash(s.Export.File)), w.Option(backfill.OptUpdateStale, "")),
+			add("warn", ReplanWords(w, s, cmd, backfill.OptUpdateStale),
 				"%s %s from Salesforce (stale); to load %s too, plan again with %s:", backfill.Plural(n, "row"),
 				verb(n, "differs", "differ"), verb(n, "it", "them"), w.Option(backfill.OptUpdateStale, ""))
 		}
@@ -407,6 +486,17 @@ func attentionOf(s *backfill.Summary, imported bool, w backfill.Words) []attenti
 		add("warn", "", "Read the %s below before trusting this run.", backfill.Plural(k, "warning"))
 	}
 	return out
+}
+
+// foreseenToLoad counts the planned rows Salesforce is foreseen to refuse.
+func foreseenToLoad(s *backfill.Summary) int {
+	n := 0
+	for _, g := range s.Foreseen {
+		if g.Outcome != runfolder.Rejected.String() {
+			n += g.Count
+		}
+	}
+	return n
 }
 
 // endText says how the run that wrote s ended, from the status the job decided.
@@ -788,7 +878,7 @@ func newJobRow(j backfill.JobSummary) jobRow {
 	if !j.CreatedAt.IsZero() && !j.FinishedAt.IsZero() {
 		r.Took = fmtDuration(j.FinishedAt.Sub(j.CreatedAt))
 	}
-	if j.Failed+j.Unprocessed > 0 {
+	if j.Refused()+j.Unprocessed > 0 {
 		r.Tone = "warn"
 	}
 	if j.State != "" && j.State != "JobComplete" {

@@ -646,3 +646,56 @@ func TestReportProveAndUndo(t *testing.T) {
 		t.Errorf("an example was not escaped")
 	}
 }
+
+// TestReportForeseen: the refusals a plan foresaw are grouped with their fix and example
+// lines, and after the import the report says how Salesforce's refusals compare.
+func TestReportForeseen(t *testing.T) {
+	s := importSummary()
+	s.Foreseen = []backfill.Foreseen{{Code: backfill.CodeRestrictedPick, Field: "nplms__Status__c", Label: "Status", Outcome: "to_insert",
+		Count: 7, Lines: []int{3, 8, 9, 12, 20}, Examples: []string{"Completed ", "finished"},
+		Message: "Status: bad value for restricted picklist field: finished", Fix: "use one of the picklist's values (enrolled, in_progress, completed)"}}
+	s.Refusals = &backfill.RefusalCheck{Foreseen: 7, Refused: 8, AsSaid: 7, Unforeseen: 1, Examples: []string{"line 30: refused with DUPLICATE_VALUE, not foreseen"}}
+	doc := renderReport(t, s)
+	sec := findID(doc, "foreseen")
+	if sec == nil {
+		t.Fatal("no foreseen section")
+	}
+	text := textOf(sec)
+	for _, want := range []string{"INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "Status", `"Completed "`, "3, 8, 9, 12, 20, …",
+		"fix: use one of the picklist's values", "7 sent that the plan foresaw Salesforce refusing: 7 refused as foreseen",
+		"1 refused that the plan did not foresee", "line 30: refused with DUPLICATE_VALUE"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("foreseen section lacks %q:\n%s", want, text)
+		}
+	}
+	var b bytes.Buffer
+	if err := report.PrintSummary(&b, s, "table"); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST on Status (nplms__Status__c): 7 rows, lines 3, 8, 9, 12, 20, …") ||
+		!strings.Contains(out, "refusals:      7 sent") {
+		t.Errorf("summary table:\n%s", out)
+	}
+}
+
+// TestReportDifferences: stale and to-update rows show each differing field's two values
+// and which Updated At is later, grouped, with a count.
+func TestReportDifferences(t *testing.T) {
+	s := importSummary()
+	s.Differences = &backfill.Differences{Rows: 8, SalesforceNewer: 8, UpdatedField: "nplms__Updated_At__c",
+		Fields: []backfill.FieldCount{{Field: "nplms__Progress__c", Rows: 8}},
+		Groups: []backfill.DiffGroup{{Outcome: "stale", Later: backfill.LaterSalesforce, Count: 8, Samples: []backfill.DiffSample{
+			{Line: 12, Key: "k-12", ID: "a0E000000000012AAA", SalesforceUpdatedAt: "2026-01-10T03:03:00Z", ExportUpdatedAt: "2026-01-07T03:03:00Z",
+				Values: []backfill.FieldValue{{Field: "nplms__Progress__c", Salesforce: "100", Export: "75"}}}}}}}
+	sec := findID(renderReport(t, s), "differences")
+	if sec == nil {
+		t.Fatal("no differences section")
+	}
+	text := textOf(sec)
+	for _, want := range []string{"stale: Salesforce's Updated At is later (a newer version: never sent): 8", "k-12", "nplms__Progress__c",
+		"100", "75", "2026-01-10T03:03:00Z / 2026-01-07T03:03:00Z", "The first 1 rows of 8", "differences.csv"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("differences section lacks %q:\n%s", want, text)
+		}
+	}
+}

@@ -14,16 +14,36 @@ import (
 
 // PrintSummary writes the human summary table (format "table") or summary.json ("json").
 func PrintSummary(w io.Writer, s *backfill.Summary, format string) error {
+	return printSummary(w, s, format, false)
+}
+
+// PrintLoaded writes the summary of a load whose plan a confirmation prompt has just shown
+// ([Confirm]): the table leaves out what the prompt showed and the load did not change
+// (the differences, the refusals foreseen, the choices and the mapping). "json" is
+// summary.json, whole.
+func PrintLoaded(w io.Writer, s *backfill.Summary, format string) error {
+	return printSummary(w, s, format, true)
+}
+
+func printSummary(w io.Writer, s *backfill.Summary, format string, shown bool) error {
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(s)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "backfill %s: %s in %s\n\n", s.Command, backfill.Plural(s.Rows, "row"), s.Export.File)
+	fmt.Fprintf(&b, "backfill %s: %s in %s\n", s.Command, backfill.Plural(s.Rows, "row"), s.Export.File)
+	writeDeciders(&b, s)
+	b.WriteString("\n")
 	writeOutcomes(&b, s)
 	writeWarnings(&b, s)
-	writeChoices(&b, s)
+	if shown {
+		writeRefusalCheck(&b, s)
+	} else {
+		writeForeseen(&b, s)
+		writeDifferences(&b, s)
+		writeChoices(&b, s)
+	}
 	writeJobs(&b, s)
 	fmt.Fprintf(&b, "\nrun folder:    %s\n", s.RunFolder)
 	report := false
@@ -34,8 +54,25 @@ func PrintSummary(w io.Writer, s *backfill.Summary, format string) error {
 	if report {
 		fmt.Fprintf(&b, "\nreport:        %s\n", filepath.Join(s.RunFolder, runfolder.ReportFile))
 	}
+	for i, c := range NextCommands(Shell{}, s) {
+		label := ""
+		if i == 0 {
+			label = "next:"
+		}
+		fmt.Fprintf(&b, "%-15s%s\n", label, c)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeDeciders names the org the run is for and who approved its plan.
+func writeDeciders(b *strings.Builder, s *backfill.Summary) {
+	if l := OrgLine(s.Org); l != "" {
+		fmt.Fprintf(b, "org:           %s\n", l)
+	}
+	if l := ApprovalLine(s.Approval); l != "" {
+		fmt.Fprintf(b, "approved:      %s\n", l)
+	}
 }
 
 func writeOutcomes(b *strings.Builder, s *backfill.Summary) {
@@ -122,9 +159,13 @@ func writeWarnings(b *strings.Builder, s *backfill.Summary) {
 func writeJobs(b *strings.Builder, s *backfill.Summary) {
 	for _, j := range s.Jobs {
 		g := backfill.Group[int]
-		fmt.Fprintf(b, "%-15s%s %s: %s, %s processed, %s created, %s updated, %s already newer, %s failed, %s unprocessed\n",
+		again := ""
+		if j.SentAgain > 0 {
+			again = fmt.Sprintf(", %s sent again (lock)", g(j.SentAgain))
+		}
+		fmt.Fprintf(b, "%-15s%s %s: %s, %s processed, %s created, %s updated, %s already newer, %s failed%s, %s unprocessed\n",
 			fmt.Sprintf("job %d:", j.Part), j.ID, j.State, backfill.Plural(j.Rows, "row"), g(j.Processed), g(j.Created), g(j.Updated),
-			g(j.AlreadyNewer), g(j.Failed), g(j.Unprocessed))
+			g(j.AlreadyNewer), g(j.Refused()), again, g(j.Unprocessed))
 		if j.Note != "" {
 			fmt.Fprintf(b, "               %s\n", j.Note)
 		}
@@ -152,4 +193,111 @@ func percent(n, total int) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(total))
+}
+
+// writeForeseen prints the refusals the plan foresaw, and after an import how Salesforce's
+// compare.
+func writeForeseen(b *strings.Builder, s *backfill.Summary) {
+	if len(s.Foreseen) > 0 {
+		b.WriteString("refusals foreseen from describe (the ledger's detail begins with the code):\n")
+		for _, g := range s.Foreseen {
+			fmt.Fprintf(b, "  %s on %s (%s): %s, lines %s%s\n", g.Code, g.Label, g.Field, backfill.Plural(g.Count, "row"),
+				joinLines(g.Lines, g.Count), examplesText(g.Examples))
+			if g.Outcome == runfolder.Rejected.String() {
+				b.WriteString("    left out of the upload (rejected)\n")
+			}
+			fmt.Fprintf(b, "    fix: %s\n", g.Fix)
+		}
+		b.WriteString("\n")
+	}
+	writeRefusalCheck(b, s)
+}
+
+// writeRefusalCheck says, after an import, how Salesforce's refusals compare with those
+// foreseen.
+func writeRefusalCheck(b *strings.Builder, s *backfill.Summary) {
+	if c := s.Refusals; c != nil && (c.Foreseen+c.Refused+c.LeftOut > 0) {
+		fmt.Fprintf(b, "refusals:      %s\n", refusalText(c))
+		for _, e := range c.Examples {
+			fmt.Fprintf(b, "  - %s\n", e)
+		}
+		b.WriteString("\n")
+	}
+}
+
+// refusalText says how Salesforce's refusals compare with those foreseen.
+func refusalText(c *backfill.RefusalCheck) string {
+	var parts []string
+	if c.LeftOut > 0 {
+		parts = append(parts, fmt.Sprintf("%s foreseen and left out", backfill.Plural(c.LeftOut, "row")))
+	}
+	parts = append(parts, fmt.Sprintf("%s sent that the plan foresaw Salesforce refusing: %s refused as foreseen, %s refused with another code, %s loaded",
+		backfill.Group(c.Foreseen), backfill.Group(c.AsSaid), backfill.Group(c.OtherCode), backfill.Group(c.Accepted)))
+	parts = append(parts, fmt.Sprintf("%s refused that the plan did not foresee", backfill.Group(c.Unforeseen)))
+	return strings.Join(parts, "; ")
+}
+
+// joinLines lists example lines, with "…" when there are more rows.
+func joinLines(lines []int, count int) string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = fmt.Sprint(l)
+	}
+	s := strings.Join(out, ", ")
+	if count > len(lines) {
+		s += ", …"
+	}
+	return s
+}
+
+func examplesText(ex []string) string {
+	if len(ex) == 0 {
+		return ""
+	}
+	q := make([]string, len(ex))
+	for i, e := range ex {
+		q[i] = fmt.Sprintf("%q", e)
+	}
+	return ", e.g. " + strings.Join(q, ", ")
+}
+
+// writeDifferences prints what the stale and to-update rows differ in.
+func writeDifferences(b *strings.Builder, s *backfill.Summary) {
+	d := s.Differences
+	if d == nil || d.Rows == 0 {
+		return
+	}
+	var fields []string
+	for _, f := range d.Fields {
+		fields = append(fields, fmt.Sprintf("%s %s", f.Field, backfill.Group(f.Rows)))
+	}
+	fmt.Fprintf(b, "differences:   %s %s from Salesforce (%s has both values): %s\n", backfill.Plural(d.Rows, "row"),
+		verb(d.Rows, "differs", "differ"), runfolder.DifferencesFile, strings.Join(fields, ", "))
+	for _, g := range d.Groups {
+		fmt.Fprintf(b, "  %s, %s: %s\n", g.Outcome, laterWords(g.Later, d.UpdatedField), backfill.Group(g.Count))
+		for _, x := range g.Samples {
+			var vals []string
+			for _, v := range x.Values {
+				vals = append(vals, fmt.Sprintf("%s %q -> %q", v.Field, v.Salesforce, v.Export))
+			}
+			fmt.Fprintf(b, "    line %d %s: %s\n", x.Line, x.Key, strings.Join(vals, "; "))
+		}
+	}
+	b.WriteString("\n")
+}
+
+// laterWords says whose Updated At is later in a group of differing rows.
+func laterWords(later, field string) string {
+	switch later {
+	case backfill.LaterSalesforce:
+		return "Salesforce's Updated At is later (a newer version: never sent)"
+	case backfill.LaterExport:
+		return "the export's Updated At is later"
+	case backfill.LaterSame:
+		return "the same Updated At"
+	}
+	if field == "" {
+		return "no Updated At loaded to tell which is newer"
+	}
+	return "an Updated At missing on one side"
 }

@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/northpass-tools/backfill/backfill"
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 )
 
 // TestVerdict checks each rule of the verdict: green only when every planned row loaded (or,
 // for plan and clean, every row is ready) and nothing needs attention; amber for what needs
-// reading; red for failed or unprocessed rows, more than 1% rejected, or a plan import would
-// refuse.
+// reading; red for failed or unprocessed rows, more rejected than the limit, or a plan import
+// would refuse.
 func TestVerdict(t *testing.T) {
 	summary := func(command string, outcomes map[string]int, edit ...func(*backfill.Summary)) *backfill.Summary {
 		s := &backfill.Summary{Command: command, Outcomes: outcomes, Export: backfill.InputInfo{File: "exports/enrollments.csv"}}
@@ -48,11 +49,15 @@ func TestVerdict(t *testing.T) {
 			"ok", "20 of 22 planned rows loaded into Salesforce (20 created, 0 updated).", nil, 0, okText},
 		{"import: stale rows", summary("import", map[string]int{"created": 20, "stale": 3}),
 			"warn", "20 of 20 planned rows loaded", []string{
-				"warn: 3 rows differ from Salesforce (stale); to load them too, plan again with --update-stale: backfill import --export exports/enrollments.csv … --update-stale"},
+				"warn: 3 rows differ from Salesforce (stale); to load them too, plan again with --update-stale: backfill import --export exports/enrollments.csv --update-stale"},
 			0, attentionText},
 		{"plan: one stale row", summary("plan", map[string]int{"to_insert": 20, "stale": 1}),
 			"warn", "20 of 21 rows to load into Salesforce.", []string{
-				"warn: 1 row differs from Salesforce (stale); to load it too, plan again with --update-stale: backfill plan --export exports/enrollments.csv … --update-stale"},
+				"warn: 1 row differs from Salesforce (stale); to load it too, plan again with --update-stale: backfill plan --export exports/enrollments.csv --update-stale"},
+			0, attentionText},
+		{"plan: stale rows, the exact command", withOptions(summary("plan", map[string]int{"to_insert": 20, "stale": 1})),
+			"warn", "20 of 21 rows to load into Salesforce.", []string{
+				"warn: 1 row differs from Salesforce (stale); to load it too, plan again with --update-stale: backfill plan --export exports/enrollments.csv --date-format d/M/yyyy --skip-invalid --update-stale --target-org acme-prod"},
 			0, attentionText},
 		{"clean: stale rows", summary("clean", map[string]int{"to_insert": 20, "stale": 2}),
 			"warn", "20 of 22 rows to load", []string{"warn: 2 rows differ from the records in --existing (stale): left out of to_import.csv (skipped.csv holds them)."},
@@ -66,8 +71,13 @@ func TestVerdict(t *testing.T) {
 		{"import: 1% rejected", summary("import", map[string]int{"created": 99, "rejected": 1}),
 			"warn", "99 of 99 planned rows loaded", []string{"warn: 1 of 100 rows (1.0%) rejected: rejects.csv says why (the reasons are below)."},
 			0, attentionText},
-		{"import: over 1% rejected", summary("import", map[string]int{"created": 98, "rejected": 2}),
-			"bad", "98 of 98 planned rows loaded", []string{"bad: 2 of 100 rows (2.0%) rejected"},
+		{"import: over 1% rejected, within the limit", summary("import", map[string]int{"created": 98, "rejected": 2}),
+			"warn", "98 of 98 planned rows loaded", []string{"warn: 2 of 100 rows (2.0%) rejected"},
+			0, attentionText},
+		{"import: over the limit rejected (with --max-rejected 10)", summary("import", map[string]int{"created": 88, "rejected": 12}, func(s *backfill.Summary) {
+			s.MaxRejected, s.Status = 10, backfill.StatusDone
+		}),
+			"bad", "88 of 88 planned rows loaded", []string{"bad: 12 of 100 rows (12.0%) rejected"},
 			0, attentionText},
 		{"plan: 62.5% rejected", summary("plan", map[string]int{"to_insert": 15, "rejected": 25}, func(s *backfill.Summary) {
 			s.Warnings = []backfill.Warning{{Kind: "rejected", Count: 25, Message: "25 rows of 40 (62.5%) were rejected"}}
@@ -94,6 +104,16 @@ func TestVerdict(t *testing.T) {
 				"bad: An import would refuse this plan: 1 preflight check did not pass (the warning below says which and how to fix it). backfill preflight",
 				"warn: Read the 1 warning below before trusting this run."},
 			0, attentionText},
+		{"plan: refusals foreseen", summary("plan", map[string]int{"to_insert": 40}, func(s *backfill.Summary) {
+			s.Foreseen = []backfill.Foreseen{{Code: backfill.CodeInvalidEmail, Label: "Learner Email", Outcome: "to_insert", Count: 2}}
+		}),
+			"warn", "40 of 40 rows", []string{"warn: 2 rows to load hold values Salesforce is expected to refuse (foreseen from describe: the refusals below, with the fix); to leave them out of the upload, plan again with --skip-invalid"},
+			0, attentionText},
+		{"plan: refusals left out", summary("plan", map[string]int{"to_insert": 98, "rejected": 2}, func(s *backfill.Summary) {
+			s.MaxRejected = 5
+			s.Foreseen = []backfill.Foreseen{{Code: backfill.CodeInvalidEmail, Label: "Learner Email", Outcome: "rejected", Count: 2}}
+		}),
+			"warn", "98 of 100 rows", []string{"warn: 2 of 100 rows (2.0%) rejected"}, 0, attentionText},
 		{"import: a warning", summary("import", map[string]int{"created": 5}, func(s *backfill.Summary) {
 			s.Warnings = []backfill.Warning{{Kind: "journal", Message: "journal.jsonl was missing"}}
 		}),
@@ -151,3 +171,10 @@ var testView = View{Words: Shell{}, Exit: func(s *backfill.Summary) int {
 	}
 	return 0
 }}
+
+// withOptions gives s the options and login a plan records, as [backfill.Plan] does.
+func withOptions(s *backfill.Summary) *backfill.Summary {
+	s.Options = map[string]string{"export": "exports/enrollments.csv", "date_format": "d/M/yyyy", "skip_invalid": "true"}
+	s.Org = &backfill.OrgInfo{Name: "Acme", ID: "00D000000000001AAA", Login: &runfolder.Login{TargetOrg: "acme-prod", Flow: "sf-cli"}}
+	return s
+}

@@ -28,6 +28,7 @@ const (
 	UndoLedgerFile    = "undo-ledger.csv"   // undo's outcome per record
 	UndoDeleteJournal = "undo-delete.jsonl" // the undo's delete jobs, for resume
 	UndoUpdateJournal = "undo-update.jsonl" // the undo's update jobs, for resume
+	DifferencesFile   = "differences.csv"   // per stale or to-update row, each differing field's two values
 )
 
 // Describe returns the one-line description of a run-folder file for summaries and the
@@ -60,6 +61,7 @@ var descriptions = map[string]string{
 	UndoLedgerFile:    "one line per record: deleted, restored, restore_refused, skipped_changed or failed",
 	UndoDeleteJournal: "the undo's delete jobs, for backfill resume",
 	UndoUpdateJournal: "the undo's update jobs, for backfill resume",
+	DifferencesFile:   "the values of the stale and to-update rows: Salesforce's, the export's, which is newer",
 }
 
 // Described is a run-folder file with its description.
@@ -80,6 +82,7 @@ func Imported() []Described {
 		{ToImportFile, "exactly what was uploaded (parts/ holds the parts the load added)"},
 		{SkippedFile, "rows left out after the cutoff (duplicates, already present, stale)"},
 		{RejectsFile, descriptions[RejectsFile]},
+		{DifferencesFile, descriptions[DifferencesFile]},
 		{PlanFile, "the plan that was loaded"},
 		{JournalFile, descriptions[JournalFile]},
 		{JobsDir + "/", "each Bulk job's result files as Salesforce sent them"},

@@ -25,6 +25,9 @@ type Plan struct {
 	Login *Login `json:"login,omitempty"`
 	// Seal records the files, org, user and version the plan was made with.
 	Seal *Seal `json:"seal"`
+	// Approval is who approved the plan for loading, sealed over Seal (seal.go); nil until
+	// someone does.
+	Approval *Approval `json:"approval,omitempty"`
 }
 
 // Login is how a login was given, without its secrets: a Salesforce CLI alias, or an

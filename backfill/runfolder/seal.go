@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // A plan is sealed: plan.json records the SHA-256 of every file import --plan and resume
@@ -50,9 +51,10 @@ type SealError struct {
 
 // What a sealed file belongs to.
 const (
-	SealPlan = ""
-	SealPart = "part"
-	SealUndo = "undo"
+	SealPlan     = ""
+	SealPart     = "part"
+	SealUndo     = "undo"
+	SealApproval = "approval"
 )
 
 func (e *SealError) Error() string { return e.File + " " + e.Why }
@@ -86,8 +88,13 @@ func (f *Folder) WritePlan(p *Plan, s Seal, files ...string) error {
 	return f.WriteJSON(PlanFile, p)
 }
 
+// planHash is the SHA-256 of plan.json as sealed: without its approval, which is sealed
+// on its own (a plan approved later keeps its seal).
 func planHash(p *Plan) (string, error) {
+	a := p.Approval
+	p.Approval = nil
 	b, err := json.Marshal(p)
+	p.Approval = a
 	if err != nil {
 		return "", err
 	}
@@ -112,6 +119,14 @@ func (f *Folder) CheckSeal(p *Plan) error {
 	if got != want {
 		return &SealError{File: f.Path(PlanFile), Why: "changed since the plan was made"}
 	}
+	if a := p.Approval; a != nil {
+		if a.Covers != want {
+			return &SealError{File: f.Path(PlanFile), Why: "holds an approval of another plan (it was copied from another run folder)", Of: SealApproval}
+		}
+		if h, err := a.hash(); err != nil || h != a.Seal {
+			return &SealError{File: f.Path(PlanFile), Why: "holds an approval that changed since it was recorded", Of: SealApproval}
+		}
+	}
 	for name, sum := range p.Seal.Files {
 		file := name
 		if kept, ok := keptAs[name]; ok && f.Has(kept) {
@@ -124,6 +139,59 @@ func (f *Folder) CheckSeal(p *Plan) error {
 		if have != sum {
 			return &SealError{File: f.Path(file), Why: "changed since the plan was made"}
 		}
+	}
+	return nil
+}
+
+// Approval is a reviewer's approval of a plan, recorded in plan.json under a seal of its
+// own that covers the plan's: Covers is the plan's seal (Seal.Plan) when it was approved,
+// Seal the SHA-256 of the approval written with Seal empty. Editing the approval, or
+// copying it into another plan, breaks its seal like any sealed file. Like the plan's, the
+// seal proves the files unchanged, not who wrote them: it is a checksum, not a signature.
+type Approval struct {
+	By      string    `json:"by"`
+	Note    string    `json:"note,omitempty"`
+	At      time.Time `json:"at"`
+	Version string    `json:"version"` // of backfill
+	// Org names the org the approved plan loads into ("Name (Id)"), as the plan's seal
+	// does: what the approver said yes to.
+	Org    string `json:"org"`
+	Covers string `json:"covers"`
+	Seal   string `json:"seal"`
+}
+
+func (a *Approval) hash() (string, error) {
+	c := *a
+	c.Seal = ""
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:]), nil
+}
+
+// Approve records a in p's plan.json, sealed over p's seal; p must have been checked with
+// [Folder.CheckSeal]. p.Approval is a once it is written.
+func (f *Folder) Approve(p *Plan, a Approval) error {
+	if p.Seal == nil {
+		return &SealError{File: f.Path(PlanFile), Why: "has no seal: it was made by an older backfill or by hand"}
+	}
+	a.Covers, a.Seal = p.Seal.Plan, ""
+	a.Org = p.Seal.OrgID
+	if p.Seal.OrgName != "" {
+		a.Org = p.Seal.OrgName + " (" + p.Seal.OrgID + ")"
+	}
+	sum, err := a.hash()
+	if err != nil {
+		return err
+	}
+	a.Seal = sum
+	prev := p.Approval
+	p.Approval = &a
+	if err := f.WriteJSON(PlanFile, p); err != nil {
+		p.Approval = prev
+		return err
 	}
 	return nil
 }

@@ -15,8 +15,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("demo", "backfill demo [flags]", `
 Run the whole job against a local demo org, in this process: start the emulator seeded with
 a demo Northpass org, run preflight, plan the sample export (backfill/demo/sample/export.csv)
-into a run folder, import exactly that reviewed plan, verify every loaded record against the
-upload, and print the summaries and where the report is. Nothing leaves this machine.`)
+into a run folder, approve it as a reviewer would (backfill approve), import exactly that
+approved plan, verify every loaded record against the upload, and print the summaries and
+where the report is. Nothing leaves this machine.`)
 	fs.StringVarP(&opts.Export, "export", "f", "", "an export to use instead of the sample")
 	fs.StringVar(&opts.Out, "out", "", "run folder to create (default backfill-runs/demo-<UTC timestamp>)")
 	fs.DurationVar(&opts.JobDelay, "job-delay", 300*time.Millisecond, "how long the demo org takes to process a Bulk job")

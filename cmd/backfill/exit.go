@@ -69,6 +69,7 @@ func explain(err error) explained {
 		pe  *backfill.PreflightError
 		st  *backfill.StoppedError
 		le  *backfill.LoginError
+		ae  *backfill.ApprovalError
 	)
 	switch {
 	case errors.As(err, &ce):
@@ -99,6 +100,9 @@ func explain(err error) explained {
 		return explained{fo.Error(), folderHint(fo), exitUsage}
 	case errors.As(err, &re):
 		return explainRejected(re, "nothing will be written to Salesforce")
+	case errors.As(err, &ae):
+		return explained{ae.Error(), fmt.Sprintf("have the plan reviewed, then approved with %s %s; nothing was written to Salesforce",
+			sh.Command(backfill.CmdApprove, ae.Dir), sh.Option(backfill.OptApprovedBy, "NAME")), exitUsage}
 	case errors.As(err, &cfe):
 		if errors.Is(cfe, backfill.ErrCancelled) {
 			return explained{cfe.Error(), fmt.Sprintf("the plan is kept in %s; load it later with %s", cfe.Dir, sh.Command(backfill.CmdImportPlan, cfe.Dir)), exitUsage}
@@ -135,8 +139,9 @@ func explainOption(e *backfill.OptionError) (msg, hint string) {
 	switch {
 	case errors.Is(e.Err, backfill.ErrRequired):
 		what := map[backfill.Option]string{
-			backfill.OptExport:   "pass the emailed Data Export CSV with --export FILE",
-			backfill.OptExisting: "pass a CSV of the Enrollment records already in Salesforce (a report or Data Loader export) with --existing FILE",
+			backfill.OptExport:     "pass the emailed Data Export CSV with --export FILE",
+			backfill.OptApprovedBy: "say who approves with --by NAME (a name or an email)",
+			backfill.OptExisting:   "pass a CSV of the Enrollment records already in Salesforce (a report or Data Loader export) with --existing FILE",
 		}[e.Option]
 		return flag + " is required", what
 	case errors.Is(e.Err, backfill.ErrOutExists):
@@ -193,6 +198,10 @@ func folderHint(e *backfill.FolderError) string {
 		return "finish it first: " + sh.Command(backfill.CmdResume, e.Dir)
 	case backfill.ErrJournalDamaged:
 		return "the journal is damaged beyond its last line; move it away and backfill resume asks Salesforce which rows are loaded"
+	case backfill.ErrAlreadyApproved:
+		return "the approval stands (report.html and import --plan show it); to approve a changed plan, make a new one with backfill plan"
+	case backfill.ErrLoadStarted:
+		return "finish the load with " + sh.Command(backfill.CmdResume, e.Dir) + "; approve a new plan before its import"
 	case backfill.ErrJournalForeign:
 		if e.Want == backfill.CmdUndo {
 			return "put the undo's own journal back"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"github.com/northpass-tools/backfill/backfill"
 	"github.com/northpass-tools/backfill/backfill/report"
 	"github.com/northpass-tools/backfill/sfclient"
@@ -46,7 +47,11 @@ func (e *env) front(lo logOptions) (backfill.Front, func(), error) {
 		f.Progress = also
 	}
 	if e.stdinTerminal && e.stdin != nil {
-		f.Confirm = report.Confirm(e.stdin, e.stdout)
+		confirm := report.Confirm(e.stdin, e.stdout)
+		f.Confirm = func(s *backfill.Summary) (bool, error) {
+			e.prompted = true
+			return confirm(s)
+		}
 	}
 	// simpleforce writes to the standard logger: route it into this command's log. This is
 	// the command line's one change to process-wide state; the job makes none.
@@ -54,12 +59,19 @@ func (e *env) front(lo logOptions) (backfill.Front, func(), error) {
 	return f, func() { restore(); log.Sync() }, nil
 }
 
-// printSummary prints sum (when the job got that far) and returns err.
+// printSummary prints sum (when the job got that far) and returns err. After a
+// confirmation prompt, which printed the plan's summary, it prints only what the load adds
+// to it, and nothing when the prompt was answered no.
 func (e *env) printSummary(sum *backfill.Summary, format string, err error) error {
-	if sum != nil {
-		if perr := report.PrintSummary(e.stdout, sum, format); perr != nil && err == nil {
-			err = perr
-		}
+	if sum == nil || (e.prompted && errors.Is(err, backfill.ErrCancelled)) {
+		return err
+	}
+	print := report.PrintSummary
+	if e.prompted {
+		print = report.PrintLoaded
+	}
+	if perr := print(e.stdout, sum, format); perr != nil && err == nil {
+		err = perr
 	}
 	return err
 }

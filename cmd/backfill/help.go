@@ -23,6 +23,7 @@ const helpWidth = 100
 var placeholders = map[string]string{
 	"addr":                "HOST:PORT",
 	"api-version":         "VERSION",
+	"by":                  "NAME",
 	"date-column":         "COLUMN",
 	"date-format":         "PATTERN",
 	"encoding":            "ENCODING",
@@ -43,6 +44,7 @@ var placeholders = map[string]string{
 	"log-format":          "FORMAT",
 	"login-url":           "URL",
 	"mapping":             "FILE",
+	"note":                "TEXT",
 	"max-rejected":        "PERCENT",
 	"max-upload-bytes":    "BYTES",
 	"object":              "OBJECT",
@@ -51,6 +53,7 @@ var placeholders = map[string]string{
 	"plan":                "DIR",
 	"seed":                "FILE",
 	"since":               "DATE",
+	"sync-user":           "USERNAME",
 	"target-org":          "ALIAS",
 	"updated-column":      "COLUMN",
 }

@@ -27,7 +27,9 @@ when any row failed or was left unprocessed.
 
 --plan DIR loads exactly the plan reviewed in DIR (written by backfill plan), after checking
 its seal (to_import.csv, ledger.csv, summary.json and plan.json unchanged, the login for the
-same org: URL and Organization Id) and re-checking which records exist. One command at a
+same org: URL and Organization Id) and re-checking which records exist; it shows who approved
+the plan (backfill approve) and, with --require-approval, refuses a plan nobody approved
+(exit 2). The summaries and the prompt name the org and the user. One command at a
 time writes a run folder (a second one exits 2). Every step is journaled: an import stopped at
 any point (Ctrl-C exits 130; even kill -9) is finished with backfill resume DIR, without
 duplicates; running import again is also safe (the upsert creates nothing twice).`,
@@ -35,7 +37,10 @@ duplicates; running import again is also safe (the upsert creates nothing twice)
 	ef := addExportFlags(fs, &o.Export, &o.Out)
 	addTargetFlags(fs, &o.Target)
 	fs.BoolVar(&o.UpdateStale, "update-stale", false, "also upsert rows Salesforce has with different values")
+	fs.BoolVar(&o.SkipInvalid, "skip-invalid", false, "leave out of the upload (as rejected) the rows describe says Salesforce will refuse: restricted picklist values, empty required fields, bad emails, values too long or out of range")
 	fs.StringVar(&planDir, "plan", "", "load exactly the plan reviewed in this run folder")
+	var requireApproval bool
+	fs.BoolVar(&requireApproval, "require-approval", false, "with --plan: refuse a plan nobody approved with backfill approve (exit 2)")
 	markRequired(fs, "export", "(required, or --plan)")
 	markRequired(fs, "plan", "(required, or --export)")
 	out := addOutputFlags(fs, "the summary on stdout: table or json")
@@ -53,8 +58,12 @@ duplicates; running import again is also safe (the upsert creates nothing twice)
 		// The reviewed plan is loaded as it is: the job refuses flags that would shape it.
 		res, err := backfill.ImportPlan(ctx, backfill.ImportPlanOptions{
 			FolderOptions: backfill.FolderOptions{Front: s.front, Dir: planDir, Org: o.Org},
-			Load:          o.Load, MaxRejected: o.Export.MaxRejected, Shaping: shaping(fs)})
+			Load:          o.Load, MaxRejected: o.Export.MaxRejected, Shaping: shaping(fs), RequireApproval: requireApproval})
 		return e.printLoad(planDir, res, out.format, err)
+	}
+	if requireApproval {
+		return usage("approve a plan with backfill approve DIR --by NAME, then load it with backfill import --plan DIR --require-approval",
+			"--require-approval needs --plan DIR: a plan made and loaded in one command was approved by nobody")
 	}
 	o.Front = s.front
 	sum, err := backfill.Import(ctx, o)

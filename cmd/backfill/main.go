@@ -99,6 +99,8 @@ type env struct {
 	// observer, when set, also receives every job's progress events (tests hold a run at
 	// a step).
 	observer backfill.Observer
+	// prompted is set once a confirmation prompt has shown the plan's summary.
+	prompted bool
 }
 
 // command is one subcommand of backfill.
@@ -114,6 +116,7 @@ func commands() []command {
 	return []command{
 		{"preflight", "check the org is ready (packages, integration user, object, limits, live sync); reads only", runPreflight},
 		{"plan", "dry run: diff the export against the org and write the run folder and report", runPlan},
+		{"approve", "record who approved a reviewed plan, in its sealed plan.json (offline)", runApprove},
 		{"import", "plan, confirm, then upsert through the Bulk API 2.0 (or --plan DIR: load a reviewed plan)", runImport},
 		{"resume", "finish an interrupted import (or undo) from its run folder", runResume},
 		{"verify", "prove an import: read back every record it loaded and compare it with the upload", runVerify},

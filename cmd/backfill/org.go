@@ -20,6 +20,7 @@ type orgOptions struct {
 	latency        time.Duration
 	jobDelay       time.Duration
 	extraContacts  int
+	syncUser       string
 	maxUploadBytes int64
 	log            logOptions
 }
@@ -58,6 +59,7 @@ func runOrg(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&o.fail503, "fail-503", 0, "answer the first N calls with 503 Server Unavailable")
 	fs.DurationVar(&o.latency, "latency", 0, "delay every call by this much, e.g. 50ms")
 	fs.DurationVar(&o.jobDelay, "job-delay", 0, "keep Bulk jobs in progress for this long after they are closed, e.g. 2s")
+	fs.StringVar(&o.syncUser, "sync-user", "", "make this seed user the live sync's: it holds the Northpass connection's OAuth token and wrote every seeded record")
 	fs.IntVar(&o.extraContacts, "extra-contacts", 0, "add N synthetic Contact records (to exercise query paging)")
 	fs.Int64Var(&o.maxUploadBytes, "max-upload-bytes", 0, fmt.Sprintf("refuse Bulk uploads larger than this (0: %d, Salesforce's 100 MB)", emulatorMaxUpload))
 	addLogFlags(fs, &o.log)
@@ -83,6 +85,11 @@ func runOrg(ctx context.Context, e *env, args []string) error {
 	if o.seed != "" {
 		if seed, err = sftest.ReadSeedFile(o.seed); err != nil {
 			return usage("check the seed file against sfclient/sftest/seeds/demo.json", "org: %v", err)
+		}
+	}
+	if o.syncUser != "" {
+		if err := seed.SyncAs(o.syncUser); err != nil {
+			return usage("name a user of the seed (sfclient/sftest/seeds/demo.json lists them)", "org: --sync-user: %v", err)
 		}
 	}
 	if o.extraContacts > 0 {

@@ -24,6 +24,7 @@ Outcomes: rejected, before_cutoff, duplicate, exists, stale, to_insert, to_updat
 	out := addOutputFlags(fs, "the summary on stdout: table or json")
 	addTargetFlags(fs, &o.Target)
 	fs.BoolVar(&o.UpdateStale, "update-stale", false, "also upsert rows Salesforce has with different values (planned as to_update)")
+	fs.BoolVar(&o.SkipInvalid, "skip-invalid", false, "leave out of the upload (as rejected) the rows describe says Salesforce will refuse: restricted picklist values, empty required fields, bad emails, values too long or out of range")
 	addMaxRejected(fs, ef)
 	addOrgFlags(fs, &o.Org)
 	addLogFlags(fs, &lo)

@@ -43,10 +43,11 @@ var update = flag.Bool("update", false, "rewrite the golden files and the script
 //
 // Scripts get these commands besides testscript's own:
 //
-//	org [--sandbox] [--seed other-names] [--without-package NAME] [--user USERNAME] [--fail-row KEY]...
+//	org [--sandbox] [--seed other-names] [--without-package NAME] [--user USERNAME] [--sync-user USERNAME] [--fail-row KEY]...
 //	    start an emulated org (the demo org, or the one of sfclient/sftest/seeds) for the
 //	    rest of the script and set INSTANCE_URL, and SF_ACCESS_TOKEN (the integration
-//	    user's, or USERNAME's); a second org replaces the first
+//	    user's, or USERNAME's; --sync-user makes USERNAME the live sync's, Seed.SyncAs); a
+//	    second org replaces the first
 //	exits CODE PROGRAM ARGS...
 //	    run PROGRAM like exec and check its exact exit status
 //	json FILE [PATH=VALUE]...
@@ -112,7 +113,7 @@ func TestScripts(t *testing.T) {
 // scriptOrgKey holds, in a script's values, the org its last `org` started.
 type scriptOrgKey struct{}
 
-const orgUsage = "usage: org [--sandbox] [--seed other-names] [--without-package NAME] [--user USERNAME] [--fail-row KEY]..."
+const orgUsage = "usage: org [--sandbox] [--seed other-names] [--without-package NAME] [--user USERNAME] [--sync-user USERNAME] [--fail-row KEY]..."
 
 // scriptOrg is the scripts' `org` command.
 func scriptOrg(ts *testscript.TestScript, neg bool, args []string) {
@@ -147,6 +148,8 @@ func scriptOrg(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		case "--user":
 			user = value(&i)
+		case "--sync-user":
+			ts.Check(seed.SyncAs(value(&i)))
 		case "--fail-row":
 			failRows = append(failRows, value(&i))
 		default:

@@ -207,7 +207,7 @@ func TestNoSecretLeaks(t *testing.T) {
 				}
 				return tok
 			}
-			srv2.ExpireSessionsAfter(14) // an import makes 19 calls (plan, preflight, load): this one ends after its job is closed
+			srv2.ExpireSessionsAfter(17) // an import makes 22 calls (plan, preflight, load): this one ends after its job is closed
 			_, _, code = lc.run(ctx, fresh(), []string{tmp("expired")}, args2("import", "--export", sampleExport, "--out", tmp("expired"), "--yes")...)
 			expect(code, 1)
 			if _, err := os.Stat(filepath.Join(tmp("expired"), "plan.json")); err != nil {

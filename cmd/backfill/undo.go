@@ -23,13 +23,13 @@ plan). A record changed in Salesforce after the import (LastModifiedDate after i
 field no longer holding the uploaded value) is left alone unless --force.
 
 Without --yes it writes the undo plan (undo-plan.csv: key, action, id, detail) and prints it,
-changing nothing (exit 0); on a terminal it asks. With --yes it runs the jobs, journaled like
+changing nothing (exit 0), and never asks. With --yes it runs the jobs, journaled like
 an import (backfill resume DIR finishes an interrupted undo), and writes undo-ledger.csv
 (key, outcome, detail): deleted, restored, restore_refused (the Northpass package refuses to
 move Updated At back: --keep-updated-at restores the other fields), skipped_changed, failed.
 Exit code 0 when everything was undone, 3 otherwise.`+orgHelp)
 	addOrgFlags(fs, &o.Org)
-	fs.BoolVarP(&o.Yes, "yes", "y", false, "undo without asking (without it: a dry run, unless a terminal can be asked)")
+	fs.BoolVarP(&o.Yes, "yes", "y", false, "run the undo (without it: a dry run that changes nothing)")
 	fs.BoolVar(&o.Force, "force", false, "also undo records changed in Salesforce after the import")
 	fs.BoolVar(&o.KeepUpdatedAt, "keep-updated-at", false, "restore records without moving their Updated At back (the package refuses that)")
 	fs.BoolVar(&o.SkipPreflight, "skip-preflight", false, "undo without checking the login and the limits first")

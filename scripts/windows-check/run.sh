@@ -213,12 +213,16 @@ for p in "${pkgs[@]}"; do
 	name=$(echo "$rel" | tr / _)
 	log="$work/tests/$name.log"
 	set +e
-	(cd "$repo/${rel:-.}" && timeout 900 "$WINE" "$work/tests/$name.test.exe" -test.short -test.v -test.timeout 10m >"$log" 2>&1)
+	# -test.v=test2json frames each test's events, so the counts below come from go tool
+	# test2json's events, not from "--- PASS" lines that parallel tests' output can split.
+	(cd "$repo/${rel:-.}" && timeout 900 "$WINE" "$work/tests/$name.test.exe" -test.short -test.v=test2json -test.timeout 10m >"$log.raw" 2>&1)
 	rc=$?
+	"$GO" tool test2json <"$log.raw" >"$log.json"
+	tr -d '\026' <"$log.raw" >"$log"
 	set -e
-	pass=$(grep -cE '^ *--- PASS' "$log" || true)
-	skip=$(grep -cE '^ *--- SKIP' "$log" || true)
-	failed=$(grep -cE '^ *--- FAIL' "$log" || true)
+	pass=$(grep -c '"Action":"pass","Test"' "$log.json" || true)
+	skip=$(grep -c '"Action":"skip","Test"' "$log.json" || true)
+	failed=$(grep -c '"Action":"fail","Test"' "$log.json" || true)
 	total_pass=$((total_pass + pass)) total_skip=$((total_skip + skip)) total_fail=$((total_fail + failed))
 	rows+=("$(printf '   %-30s %5d passed %4d skipped %3d failed  (exit %d)' "${rel:-.}" "$pass" "$skip" "$failed" "$rc")")
 	if [ "$rc" != 0 ]; then

@@ -106,7 +106,12 @@ func csvFormat(c *call, lineEnding, delimiter string) (string, string, bool) {
 }
 
 func readJSONBody(c *call, v any) bool {
-	dec := json.NewDecoder(io.LimitReader(c.r.Body, 1<<20))
+	b, err := c.body(1 << 20)
+	if err != nil {
+		writeErrors(c.w, http.StatusBadRequest, "JSON_PARSER_ERROR", fmt.Sprintf("Cannot deserialize request body: %v", err))
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(v); err != nil {
 		writeErrors(c.w, http.StatusBadRequest, "JSON_PARSER_ERROR", fmt.Sprintf("Cannot deserialize request body: %v", err))
 		return false
@@ -217,23 +222,29 @@ func handleIngestUpload(c *call) {
 		writeErrors(c.w, http.StatusBadRequest, "INVALIDJOB", fmt.Sprintf("InvalidJob : Unsupported content type for upload: %q; use text/csv", ct))
 		return
 	}
-	var body io.Reader = c.r.Body
-	if strings.EqualFold(c.r.Header.Get("Content-Encoding"), "gzip") {
-		zr, err := gzip.NewReader(c.r.Body)
-		if err != nil {
-			writeErrors(c.w, http.StatusBadRequest, "INVALIDJOB", "InvalidJob : invalid gzip content")
-			return
-		}
-		body = zr
-	}
 	limit := s.maxUpload
-	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	data, err := c.body(limit)
 	if err != nil {
 		writeErrors(c.w, http.StatusBadRequest, "INVALIDJOB", "InvalidJob : could not read content")
 		return
 	}
+	if strings.EqualFold(c.r.Header.Get("Content-Encoding"), "gzip") && int64(len(data)) <= limit {
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			writeErrors(c.w, http.StatusBadRequest, "INVALIDJOB", "InvalidJob : invalid gzip content")
+			return
+		}
+		if data, err = io.ReadAll(io.LimitReader(zr, limit+1)); err != nil {
+			writeErrors(c.w, http.StatusBadRequest, "INVALIDJOB", "InvalidJob : could not read content")
+			return
+		}
+	}
 	if int64(len(data)) > limit {
 		writeErrors(c.w, http.StatusBadRequest, "EXCEEDED_MAX_SIZE_REQUEST", fmt.Sprintf("Exceeded max size limit of %d bytes for job data", limit))
+		return
+	}
+	if j.uploaded || j.state != StateOpen { // another call changed the job while this one read
+		writeErrors(c.w, http.StatusBadRequest, "INVALIDJOBSTATE", fmt.Sprintf("Job %s is not in Open state: %s", j.id, j.state))
 		return
 	}
 	j.data, j.uploadedBytes = data, len(data)
@@ -401,4 +412,15 @@ func (j *ingestJob) fail(o *org, msg string) {
 	j.errorMessage = msg
 	j.parseForUnprocessed()
 	j.ended(o)
+}
+
+// body reads the request's body, at most limit+1 bytes, with s.mu released meanwhile: a
+// client that stalls mid-body, or dies while something still holds its socket open (Wine's
+// server does for a killed process), must not stop the org for every other caller. Reading
+// only here, after the checks that refuse a call, keeps Expect: 100-continue meaningful: a
+// refused call is answered before its body is asked for.
+func (c *call) body(limit int64) ([]byte, error) {
+	c.s.mu.Unlock()
+	defer c.s.mu.Lock()
+	return io.ReadAll(io.LimitReader(c.r.Body, limit+1))
 }

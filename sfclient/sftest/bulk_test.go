@@ -2,7 +2,9 @@ package sftest_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -67,7 +69,7 @@ func results(t *testing.T, s *sftest.Server, id, kind string) [][]string {
 
 const upsertJob = `{"object":"nplms__Enrollment__c","operation":"upsert","externalIdFieldName":"nplms__External_Id__c","contentType":"CSV","lineEnding":"LF","columnDelimiter":"COMMA"}`
 
-const enrollHeader = "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Learner_Name__c,nplms__Status__c,nplms__Progress_Percentage__c,nplms__Enrollment_Date__c,nplms__Updated_At__c"
+const enrollHeader = "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Learner_Name__c,nplms__Status__c,nplms__Progress_Percentage__c,nplms__Enrollment_Date__c,nplms__Updated_At__c,nplms__Course_Id__c"
 
 func TestIngestCreateShape(t *testing.T) {
 	s := sftest.NewServer(t)
@@ -117,7 +119,7 @@ func TestIngestLifecycle(t *testing.T) {
 	s := sftest.NewServer(t)
 	info := createJob(t, s, upsertJob)
 	id := info["id"].(string)
-	data := enrollHeader + "\nnew-1,a@example.com,A,enrolled,0,2025-12-01T00:00:00Z,2025-12-01T00:00:00Z\n"
+	data := enrollHeader + "\nnew-1,a@example.com,A,enrolled,0,2025-12-01T00:00:00Z,2025-12-01T00:00:00Z,c1\n"
 	if r := do(t, s, "PUT", "/"+info["contentUrl"].(string), data, "Content-Type", "application/json"); r.status != 400 {
 		t.Errorf("non-CSV upload: %d", r.status)
 	}
@@ -198,25 +200,33 @@ func TestIngestUpsertRows(t *testing.T) {
 		wantErr string // sf__Error prefix; "" = success
 		created bool
 	}{
-		{"new-1,a@example.com,A,enrolled,0,2025-12-01T00:00:00Z,2025-12-01T00:00:00Z", "", true},
-		{"new-2,b@example.com,B,completed,100,2025-12-01T00:00:00.000+01:00,2025-12-02T10:00:00+0000", "", true},
+		{"new-1,a@example.com,A,enrolled,0,2025-12-01T00:00:00Z,2025-12-01T00:00:00Z,c1", "", true},
+		{"new-2,b@example.com,B,completed,100,2025-12-01T00:00:00.000+01:00,2025-12-02T10:00:00+0000,c1", "", true},
 		// existing record, newer timestamp: update
-		{"ca3018cc-52fa-4db6-966d-d3bf303d804c,,,completed,100,,2025-12-20T00:00:00Z", "", false},
+		{"ca3018cc-52fa-4db6-966d-d3bf303d804c,,,completed,100,,2025-12-20T00:00:00Z,c1", "", false},
 		// existing record, older timestamp: the package refuses
-		{"8763d5b1-52f1-406c-8106-3304fafa8342,,,completed,100,,2025-01-01T00:00:00Z", "FIELD_CUSTOM_VALIDATION_EXCEPTION:Cannot update record due to old timestamp:--", false},
+		{"8763d5b1-52f1-406c-8106-3304fafa8342,,,completed,100,,2025-01-01T00:00:00Z,c1", "FIELD_CUSTOM_VALIDATION_EXCEPTION:Cannot update record due to old timestamp:--", false},
 		// same timestamp is not older
-		{"95586fbc-eb83-41c6-a445-01767957122b,,,completed,100,,2025-09-30T05:30:00Z", "", false},
-		{"new-3,,C,enrolled,0,,", "REQUIRED_FIELD_MISSING:Required fields are missing: [nplms__Learner_Email__c]:nplms__Learner_Email__c --", false},
-		{"new-4,not-an-email,D,enrolled,0,,", "INVALID_EMAIL_ADDRESS:Learner Email: invalid email address: not-an-email:nplms__Learner_Email__c --", false},
-		{"new-5,e@example.com,E,unknown,0,,", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST:Status: bad value for restricted picklist field: unknown:nplms__Status__c --", false},
-		{"new-6,f@example.com,F,enrolled,ten,,", "INVALID_FIELD:Failed to deserialize field at col 5. Due to, 'ten' is not a valid value for the type xsd:double:--", false},
-		{"new-7,g@example.com,G,enrolled,0,12/01/2025,", "INVALID_FIELD:Failed to deserialize field at col 6. Due to, '12/01/2025' is not a valid value for the type xsd:dateTime:--", false},
-		{"new-8,h@example.com," + long + ",enrolled,0,,", "STRING_TOO_LONG:Learner Name: data value too large: " + long + " (max length=120):nplms__Learner_Name__c --", false},
-		{"dup-1,i@example.com,I,enrolled,0,,", "DUPLICATE_EXTERNAL_ID:Duplicate external id specified: dup-1:nplms__External_Id__c --", false},
-		{"DUP-1,j@example.com,J,enrolled,0,,", "DUPLICATE_EXTERNAL_ID:Duplicate external id specified: DUP-1:nplms__External_Id__c --", false},
-		{",k@example.com,K,enrolled,0,,", "MISSING_ARGUMENT:nplms__External_Id__c not specified:--", false},
-		{"locked-1,l@example.com,L,enrolled,0,,", "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--", false},
-		{"new-9,m@example.com,#N/A,enrolled,0,,", "", true},
+		{"95586fbc-eb83-41c6-a445-01767957122b,,,completed,100,,2025-09-30T05:30:00Z,c1", "", false},
+		{"new-3,,C,enrolled,0,,,c1", "REQUIRED_FIELD_MISSING:Required fields are missing: [nplms__Learner_Email__c]:nplms__Learner_Email__c --", false},
+		{"new-4,not-an-email,D,enrolled,0,,,c1", "INVALID_EMAIL_ADDRESS:Learner Email: invalid email address: not-an-email:nplms__Learner_Email__c --", false},
+		{"new-5,e@example.com,E,unknown,0,,,c1", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST:Status: bad value for restricted picklist field: unknown:nplms__Status__c --", false},
+		{"new-6,f@example.com,F,enrolled,ten,,,c1", "INVALID_FIELD:Failed to deserialize field at col 5. Due to, 'ten' is not a valid value for the type xsd:double:--", false},
+		{"new-7,g@example.com,G,enrolled,0,12/01/2025,,c1", "INVALID_FIELD:Failed to deserialize field at col 6. Due to, '12/01/2025' is not a valid value for the type xsd:dateTime:--", false},
+		{"new-8,h@example.com," + long + ",enrolled,0,,,c1", "STRING_TOO_LONG:Learner Name: data value too large: " + long + " (max length=120):nplms__Learner_Name__c --", false},
+		{"dup-1,i@example.com,I,enrolled,0,,,c1", "DUPLICATE_EXTERNAL_ID:Duplicate external id specified: dup-1:nplms__External_Id__c --", false},
+		{"DUP-1,j@example.com,J,enrolled,0,,,c1", "DUPLICATE_EXTERNAL_ID:Duplicate external id specified: DUP-1:nplms__External_Id__c --", false},
+		{",k@example.com,K,enrolled,0,,,c1", "MISSING_ARGUMENT:nplms__External_Id__c not specified:--", false},
+		{"locked-1,l@example.com,L,enrolled,0,,,c1", "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--", false},
+		{"new-9,m@example.com,#N/A,enrolled,0,,,c1", "", true},
+		// Picklist values compare case-insensitively; every space counts.
+		{"new-10,n@example.com,N,Completed,100,,,c1", "", true},
+		{"new-11,o@example.com,O,Completed ,100,,,c1", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST:Status: bad value for restricted picklist field: Completed :nplms__Status__c --", false},
+		// Progress Percentage is percent(5, 2): three digits before the point.
+		{"new-12,p@example.com,P,enrolled,1000,,,c1", "NUMBER_OUTSIDE_VALID_RANGE:Progress Percentage: value outside of valid range on numeric field: 1000:nplms__Progress_Percentage__c --", false},
+		{"new-13,q@example.com,Q,enrolled,999.999,,,c1", "", true},
+		{"new-14,r@example.com,R,enrolled,0,0025-12-01T00:00:00Z,,c1", "FIELD_INTEGRITY_EXCEPTION:Enrollment Date: date out of range (1700-01-01 to 4000-12-31): 0025-12-01T00:00:00Z:nplms__Enrollment_Date__c --", false},
+		{"new-15,s@example.com,S,enrolled,0,,,", "REQUIRED_FIELD_MISSING:Required fields are missing: [nplms__Course_Id__c]:nplms__Course_Id__c --", false},
 	}
 	var b strings.Builder
 	b.WriteString(enrollHeader + "\n")
@@ -289,6 +299,9 @@ func TestIngestUpsertRows(t *testing.T) {
 	if _, ok := recs["new-3"]; ok {
 		t.Error("failed row was written")
 	}
+	if got := recs["new-10"]["nplms__Status__c"]; got != "completed" {
+		t.Errorf("picklist value stored as %q, want the picklist's own spelling \"completed\"", got)
+	}
 	if got := s.Limits()["DailyBulkApiBatches"].Remaining; got != 14999 {
 		t.Errorf("DailyBulkApiBatches remaining = %d", got)
 	}
@@ -318,7 +331,7 @@ func TestIngestJobFailures(t *testing.T) {
 	}
 	// Headers are case-insensitive; CRLF jobs accept CRLF files.
 	info := runJob(t, s, `{"object":"nplms__Enrollment__c","operation":"upsert","externalIdFieldName":"nplms__External_Id__c","lineEnding":"CRLF"}`,
-		"NPLMS__EXTERNAL_ID__C,nplms__learner_email__c\r\nz-1,z@example.com\r\n")
+		"NPLMS__EXTERNAL_ID__C,nplms__learner_email__c,NPLMS__COURSE_ID__C\r\nz-1,z@example.com,c1\r\n")
 	if info["state"] != "JobComplete" || info["numberRecordsFailed"].(float64) != 0 {
 		t.Errorf("case-insensitive header job = %v", info)
 	}
@@ -327,11 +340,11 @@ func TestIngestJobFailures(t *testing.T) {
 func TestIngestInsertAndRelationship(t *testing.T) {
 	s := sftest.NewServer(t)
 	create := `{"object":"nplms__Enrollment__c","operation":"insert"}`
-	data := "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Contact__r.Email,nplms__Contact__c\n" +
-		"ins-1,ava.park@example.com,ava.park@example.com,\n" +
-		"ins-2,x@example.com,nobody@example.com,\n" +
-		"ca3018cc-52fa-4db6-966d-d3bf303d804c,y@example.com,,\n" +
-		"ins-3,z@example.com,,003000000000000AAA\n"
+	data := "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Contact__r.Email,nplms__Contact__c,nplms__Course_Id__c\n" +
+		"ins-1,ava.park@example.com,ava.park@example.com,,c1\n" +
+		"ins-2,x@example.com,nobody@example.com,,c1\n" +
+		"ca3018cc-52fa-4db6-966d-d3bf303d804c,y@example.com,,,c1\n" +
+		"ins-3,z@example.com,,003000000000000AAA,c1\n"
 	info := runJob(t, s, create, data)
 	fail := results(t, s, info["id"].(string), "failedResults")
 	errs := map[string]string{}
@@ -413,5 +426,51 @@ func TestQueryJob(t *testing.T) {
 	r = do(t, s, "GET", v+"/jobs/query/"+info["id"].(string)+"/results", "")
 	if r.status != 412 || r.errorCode(t) != "JOB_NOT_COMPLETE" {
 		t.Errorf("early results: %d %s", r.status, r.body)
+	}
+}
+
+// TestStalledUploadDoesNotStopTheOrg: a client that sends half an upload and then stalls
+// (a killed process whose socket something still holds open) must not stop the org: other
+// calls are answered meanwhile, and when the body is cut the upload is refused and the job
+// left Open with nothing uploaded.
+func TestStalledUploadDoesNotStopTheOrg(t *testing.T) {
+	s := sftest.NewServer(t)
+	info := createJob(t, s, upsertJob)
+	pr, pw := io.Pipe()
+	req, err := http.NewRequestWithContext(t.Context(), "PUT", s.URL+"/"+info["contentUrl"].(string), pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.AccessToken())
+	req.Header.Set("Content-Type", "text/csv")
+	done := make(chan int, 1)
+	go func() {
+		resp, err := s.Client().Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	io.WriteString(pw, enrollHeader+"\nhalf a row,") // then nothing: the client stalls
+
+	answered := make(chan response, 1)
+	go func() { answered <- query(t, s, "SELECT Id FROM Organization") }()
+	select {
+	case r := <-answered:
+		if r.status != 200 {
+			t.Errorf("a query during a stalled upload: %d %s", r.status, r.body)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a query waited 30 s behind a stalled upload: the org stopped for everyone")
+	}
+
+	pw.CloseWithError(errors.New("the client died"))
+	if status := <-done; status == http.StatusCreated {
+		t.Errorf("an upload cut short was accepted (%d)", status)
+	}
+	if jobs := s.Jobs(); len(jobs) != 1 || jobs[0].State != "Open" || jobs[0].UploadedBytes != 0 {
+		t.Errorf("after a cut upload the job is %+v, want Open with nothing uploaded", jobs)
 	}
 }

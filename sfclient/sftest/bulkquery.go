@@ -83,7 +83,7 @@ func handleQueryJobCreate(c *call) {
 	for _, f := range q.fields {
 		j.header = append(j.header, f.path)
 	}
-	for _, rec := range q.run(sch, t, req.Operation == "queryAll") {
+	for _, rec := range q.run(sch, t, req.Operation == "queryAll", c.user) {
 		row := make([]string, len(q.fields))
 		for i := range q.fields {
 			v, _ := lookup(sch, rec, &q.fields[i])

@@ -140,10 +140,10 @@ func TestFailRowsWhere(t *testing.T) {
 	const sfErr = "FIELD_CUSTOM_VALIDATION_EXCEPTION:Learner is archived:--"
 	s.FailRowsWhere(func(key string) bool { return strings.HasPrefix(key, "bad-") }, sfErr)
 	data := enrollHeader + "\n" +
-		"ok-1,a@example.com,A,enrolled,0,,\n" +
-		"bad-1,b@example.com,B,enrolled,0,,\n" +
-		"ok-2,c@example.com,C,enrolled,0,,\n" +
-		"bad-2,d@example.com,D,enrolled,0,,\n"
+		"ok-1,a@example.com,A,enrolled,0,,,c1\n" +
+		"bad-1,b@example.com,B,enrolled,0,,,c1\n" +
+		"ok-2,c@example.com,C,enrolled,0,,,c1\n" +
+		"bad-2,d@example.com,D,enrolled,0,,,c1\n"
 	info := runJob(t, s, upsertJob, data)
 	if info["state"] != "JobComplete" || info["numberRecordsFailed"].(float64) != 2 {
 		t.Fatalf("job = %v", info)
@@ -175,7 +175,7 @@ func TestFailRowsWhere(t *testing.T) {
 
 	// nil removes the predicate.
 	s.FailRowsWhere(nil, "")
-	info = runJob(t, s, upsertJob, enrollHeader+"\nbad-3,e@example.com,E,enrolled,0,,\n")
+	info = runJob(t, s, upsertJob, enrollHeader+"\nbad-3,e@example.com,E,enrolled,0,,,c1\n")
 	if info["numberRecordsFailed"].(float64) != 0 {
 		t.Errorf("after FailRowsWhere(nil): %v", info)
 	}

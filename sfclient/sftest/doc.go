@@ -87,12 +87,33 @@
 // come back in a deterministic order that differs from it. Row errors use Salesforce's
 // "CODE:message:fields --" format: REQUIRED_FIELD_MISSING, INVALID_EMAIL_ADDRESS,
 // INVALID_FIELD (unparseable number, date, datetime or boolean; unknown foreign key),
-// STRING_TOO_LONG, INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, INVALID_CROSS_REFERENCE_KEY,
-// DUPLICATE_VALUE (unique field), MISSING_ARGUMENT (empty key) and, for an object with
+// STRING_TOO_LONG, INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, NUMBER_OUTSIDE_VALID_RANGE (more
+// digits before the point than precision-scale), FIELD_INTEGRITY_EXCEPTION (a date before
+// 1700 or after 4000), INVALID_CROSS_REFERENCE_KEY, DUPLICATE_VALUE (unique field),
+// MISSING_ARGUMENT (empty key) and, for an object with
 // Object.OldTimestampField, FIELD_CUSTOM_VALIDATION_EXCEPTION "Cannot update record due to
 // old timestamp" when the incoming value is older than the stored one (equal is allowed),
 // for upsert and update jobs alike. An empty cell leaves a field unchanged on update; #N/A
-// sets it to null.
+// sets it to null. Each row is checked cell by cell in header order (the first refusal is
+// its error), then for required fields. A restricted picklist's value is compared with the
+// active values' API names case-insensitively (Salesforce Help 000386557; API Developer
+// Guide, "Field Types", Picklist) and stored as the picklist spells it; spaces count. The
+// rules, their wording and their sources are in docs/SALESFORCE.md ("Refusals"); package
+// backfill foresees the same refusals from describe, and a test checks both agree row by
+// row.
+//
+// # Who wrote what: OauthToken
+//
+// The OauthToken object (Seed.OAuthTokens: app name, user, created, last used, use count;
+// no token values) is the "connection's authorized user" the reconnection guide asks
+// about: the user who authorized the Northpass connection. As in Salesforce (Object
+// Reference, OauthToken, "Special Access Rules"), a user with Customize Application
+// (Profile or PermissionSet PermissionsCustomizeApplication) sees every user's tokens, any
+// other user only its own. The demo seed's integration user holds the token of the app
+// "Gainsight Northpass Data Connector" (the connected app's real name is not public).
+// Seed.SyncAs (backfill org --sync-user) makes another user the live sync's: its token,
+// and every seeded record created and last modified by it, as records the connection
+// wrote.
 //
 // Update and delete jobs match rows by their Id column (15 or 18 characters): a success row
 // is "sf__Id","sf__Created" (false) and the upload's columns; an Id of no record fails with
@@ -114,7 +135,10 @@
 // chosen size and fails the rows that meet a record locked by an earlier batch with
 // "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record or 1 records: Id:--".
 //
-// Choices where Salesforce's behaviour is not documented: when one job contains the same
+// Choices where Salesforce's behaviour is not documented: a restricted picklist value with
+// a leading or trailing space is refused (no source says whether Salesforce trims it
+// first); a date out of range is FIELD_INTEGRITY_EXCEPTION with the emulator's own
+// message; when one job contains the same
 // external id more than once (compared like the field: case-insensitively unless it is
 // caseSensitive), every row with that id fails with
 // "DUPLICATE_EXTERNAL_ID:Duplicate external id specified: X:field --"; closing a job

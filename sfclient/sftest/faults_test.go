@@ -178,7 +178,7 @@ func TestFailRowClear(t *testing.T) {
 	s := sftest.NewServer(t)
 	s.FailRow("r-1", "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--")
 	s.ClearFaults()
-	info := runJob(t, s, upsertJob, "nplms__External_Id__c,nplms__Learner_Email__c\nr-1,a@example.com\n")
+	info := runJob(t, s, upsertJob, "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Course_Id__c\nr-1,a@example.com,c1\n")
 	if info["numberRecordsFailed"].(float64) != 0 {
 		t.Errorf("row failed after ClearFaults: %v", info)
 	}

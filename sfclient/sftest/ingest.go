@@ -531,7 +531,12 @@ func (c cell) invalid(xsd string) string {
 	return sfErr("INVALID_FIELD", fmt.Sprintf("Failed to deserialize field at col %d. Due to, '%s' is not a valid value for the type %s", c.col, c.raw, xsd))
 }
 
-// number accepts decimal notation only (no exponent, hex or underscores).
+// number accepts decimal notation only (no exponent, hex or underscores). A double,
+// percent or currency field with a precision holds at most precision-scale digits before
+// the point: more is NUMBER_OUTSIDE_VALID_RANGE, in the wording of a Bulk API result seen
+// from a real org ("NUMBER_OUTSIDE_VALID_RANGE:Normalized Score: value outside of valid
+// range on numeric field: 100.0:normalized_score__c --"; docs/SALESFORCE.md). Digits
+// after the point beyond the scale are rounded by Salesforce, not refused.
 func (c cell) number() (any, string) {
 	n, err := strconv.ParseFloat(c.raw, 64)
 	if err != nil || strings.ContainsAny(c.raw, "eExX_") {
@@ -540,7 +545,34 @@ func (c cell) number() (any, string) {
 		}
 		return nil, c.invalid("xsd:double")
 	}
+	if c.f.Type != "int" && c.f.Precision > 0 && integerDigits(c.raw) > c.f.Precision-c.f.Scale {
+		return nil, sfErr("NUMBER_OUTSIDE_VALID_RANGE", fmt.Sprintf("%s: value outside of valid range on numeric field: %s", c.f.Label, c.raw), c.f.Name)
+	}
 	return n, ""
+}
+
+// integerDigits counts the digits of a decimal before its point, leading zeros aside.
+func integerDigits(raw string) int {
+	s := strings.TrimLeft(raw, "+-")
+	s, _, _ = strings.Cut(s, ".")
+	return len(strings.TrimLeft(s, "0"))
+}
+
+// Dates Salesforce stores lie from 1700-01-01 to 4000-12-31 (SOQL and SOSL Reference, "Date
+// Formats and Date Literals": "Minimum and Maximum Dates"); outside, a write fails with
+// FIELD_INTEGRITY_EXCEPTION (the code seen for such a write; the message is the
+// emulator's own).
+var (
+	minDate = time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxDate = time.Date(4000, 12, 31, 23, 59, 59, 999e6, time.UTC)
+)
+
+// inRange refuses an instant outside the dates Salesforce stores.
+func (c cell) inRange(t time.Time) string {
+	if t.Before(minDate) || t.After(maxDate) {
+		return sfErr("FIELD_INTEGRITY_EXCEPTION", fmt.Sprintf("%s: date out of range (1700-01-01 to 4000-12-31): %s", c.f.Label, c.raw), c.f.Name)
+	}
+	return ""
 }
 
 // boolean accepts true/false, 1/0 and yes/no in any case.
@@ -554,19 +586,27 @@ func (c cell) boolean() (any, string) {
 	return nil, c.invalid("xsd:boolean")
 }
 
-// date accepts yyyy-MM-dd and stores it as written.
+// date accepts yyyy-MM-dd from 1700 to 4000 and stores it as written.
 func (c cell) date() (any, string) {
-	if _, err := time.Parse(time.DateOnly, c.raw); err != nil {
+	t, err := time.Parse(time.DateOnly, c.raw)
+	if err != nil {
 		return nil, c.invalid("xsd:date")
+	}
+	if e := c.inRange(t); e != "" {
+		return nil, e
 	}
 	return c.raw, ""
 }
 
-// dateTime accepts ISO 8601 with seconds and an offset, stored in UTC to the millisecond.
+// dateTime accepts ISO 8601 with seconds and an offset, from 1700 to 4000, stored in UTC
+// to the millisecond.
 func (c cell) dateTime() (any, string) {
 	tm, err := parseDateTime(c.raw)
 	if err != nil || len(c.raw) < 19 {
 		return nil, c.invalid("xsd:dateTime")
+	}
+	if e := c.inRange(tm.UTC()); e != "" {
+		return nil, e
 	}
 	return tm.Truncate(time.Millisecond), ""
 }
@@ -581,19 +621,22 @@ func (c cell) email() (any, string) {
 	return c.text()
 }
 
-// picklist checks a restricted picklist's value against its active values, then the length
-// as for text.
+// picklist checks a restricted picklist's value against its active values' API names,
+// case-insensitively and with every space significant, and stores the value as the
+// picklist defines it; then the length as for text. Salesforce compares picklist values
+// without regard to case (Help article 000386557, "Picklist fields are not case sensitive";
+// API "Field Types", Picklist: "This check is case-insensitive") and validates against the
+// API names (Help 000381951); that it does not trim spaces first is the emulator's choice
+// (no source says either way; docs/SALESFORCE.md).
 func (c cell) picklist() (any, string) {
 	if c.f.RestrictedPicklist {
-		ok := false
 		for _, p := range c.f.PicklistValues {
-			if p.Active && p.Value == c.raw {
-				ok = true
+			if p.Active && strings.EqualFold(p.Value, c.raw) {
+				c.raw = p.Value
+				return c.text()
 			}
 		}
-		if !ok {
-			return nil, sfErr("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", fmt.Sprintf("%s: bad value for restricted picklist field: %s", c.f.Label, c.raw), c.f.Name)
-		}
+		return nil, sfErr("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", fmt.Sprintf("%s: bad value for restricted picklist field: %s", c.f.Label, c.raw), c.f.Name)
 	}
 	return c.text()
 }

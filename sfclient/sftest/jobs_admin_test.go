@@ -28,7 +28,7 @@ func closedJob(t *testing.T, s *sftest.Server, data string) string {
 
 func TestSetJobState(t *testing.T) {
 	s := sftest.NewServer(t, sftest.WithJobDelay(time.Hour))
-	data := "nplms__External_Id__c,nplms__Learner_Email__c\nk1,a@example.com\nk2,b@example.com\n"
+	data := "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Course_Id__c\nk1,a@example.com,c1\nk2,b@example.com,c1\n"
 	for _, state := range []string{"Aborted", "Failed"} {
 		id := closedJob(t, s, data)
 		if err := s.SetJobState(id, state, "InternalServerError : retried 20 times"); err != nil {
@@ -57,7 +57,7 @@ func TestSetJobState(t *testing.T) {
 func TestJobRetention(t *testing.T) {
 	clk := newClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	s := sftest.NewServer(t, sftest.WithClock(clk.now))
-	data := "nplms__External_Id__c,nplms__Learner_Email__c\nk1,a@example.com\n"
+	data := "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Course_Id__c\nk1,a@example.com,c1\n"
 	old := runJob(t, s, upsertJob, data)["id"].(string)
 	clk.add(2 * time.Hour)
 	recent := runJob(t, s, upsertJob, data)["id"].(string)
@@ -106,8 +106,8 @@ func TestLockContention(t *testing.T) {
 	s := sftest.NewServer(t)
 	s.SetLockContention("nplms__learner_email__c", 2)
 	// Batches of 2: [r1 r2] [r3 r4] [r5].
-	data := "nplms__External_Id__c,nplms__Learner_Email__c\n" +
-		"r1,a@example.com\nr2,b@example.com\nr3,A@example.com\nr4,c@example.com\nr5,b@example.com\n"
+	data := "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Course_Id__c\n" +
+		"r1,a@example.com,c1\nr2,b@example.com,c1\nr3,A@example.com,c1\nr4,c@example.com,c1\nr5,b@example.com,c1\n"
 	info := runJob(t, s, upsertJob, data)
 	succ, fail := resultsByKey(t, s, info["id"].(string), 0)
 	for _, k := range []string{"r1", "r2", "r4"} {
@@ -136,7 +136,7 @@ func TestBulkBatchAllocation(t *testing.T) {
 		t.Errorf("DailyBulkApiBatches = %v", l)
 	}
 	s.SetBulkBatchesRemaining(1)
-	data := "nplms__External_Id__c,nplms__Learner_Email__c\nk1,a@example.com\nk2,b@example.com\n"
+	data := "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Course_Id__c\nk1,a@example.com,c1\nk2,b@example.com,c1\n"
 	if info := runJob(t, s, upsertJob, data); info["state"] != "JobComplete" {
 		t.Fatalf("first job: %v", info)
 	}

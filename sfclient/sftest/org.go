@@ -108,7 +108,7 @@ func newOrg(seed *Seed, now func() time.Time) (*org, error) {
 			o.limits[name] = &Limit{Max: max, Remaining: max}
 		}
 	}
-	objects := append(append([]Object{}, seed.Objects...), organizationObject(seed.Organization))
+	objects := append(append([]Object{}, seed.Objects...), organizationObject(seed.Organization), oauthTokenObject(seed))
 	for _, obj := range append(objects, userObjects(seed.Users)...) {
 		if err := o.addTable(obj, false); err != nil {
 			return nil, err
@@ -165,15 +165,55 @@ func organizationObject(org Organization) Object {
 	return obj
 }
 
+// oauthTokenObject is the OauthToken object with the seed's tokens: the connected app's
+// name, the user who authorized it, when, and how often it was used since. Who may see
+// which rows is decided at query time (tokenVisible).
+func oauthTokenObject(seed *Seed) Object {
+	obj := stdObject("OauthToken", "OAuth Token", "OAuth Tokens", "0CQ", textField("AppName", "Application Name", 255),
+		refField("UserId", "User ID", "User", "User"), Field{Name: "LastUsedDate", Label: "Last Used Date", Type: "datetime", Nillable: true},
+		Field{Name: "UseCount", Label: "Use Count", Type: "int", Nillable: true})
+	for i, t := range seed.OAuthTokens {
+		u := seed.User(t.User)
+		rec := map[string]any{"Id": makeID("0CQ", i+1), "AppName": t.AppName, "UserId": u.ID, "UseCount": float64(t.UseCount),
+			"CreatedDate": t.CreatedDate, "CreatedById": u.ID}
+		if t.LastUsedDate != "" {
+			rec["LastUsedDate"] = t.LastUsedDate
+		}
+		obj.Records = append(obj.Records, rec)
+	}
+	return obj
+}
+
+// tokenVisible reports whether user may see the OauthToken record rec of t: users with
+// Customize Application (through the profile or a permission set) see every user's tokens,
+// the others only their own (Object Reference, OauthToken, "Special Access Rules").
+func tokenVisible(user *User, t *table, rec record) bool {
+	if user == nil {
+		return false
+	}
+	if user.Profile.PermissionsCustomizeApplication {
+		return true
+	}
+	for _, ps := range user.PermissionSets {
+		if ps.PermissionsCustomizeApplication {
+			return true
+		}
+	}
+	v, _ := rec.str(t.field("UserId"))
+	return id15(v) == id15(user.ID)
+}
+
 // userObjects materialises Profile, PermissionSet, PermissionSetAssignment and User from
 // the seed's users: each profile also owns a permission set (IsOwnedByProfile), assigned
 // to its users like the other permission sets.
 func userObjects(users []User) []Object {
 	profObj := stdObject("Profile", "Profile", "Profiles", "00e", textField("Name", "Name", 255),
-		boolField("PermissionsModifyAllData", "Modify All Data"), boolField("PermissionsViewAllData", "View All Data"))
+		boolField("PermissionsModifyAllData", "Modify All Data"), boolField("PermissionsViewAllData", "View All Data"),
+		boolField("PermissionsCustomizeApplication", "Customize Application"))
 	psObj := stdObject("PermissionSet", "Permission Set", "Permission Sets", "0PS", textField("Name", "Name", 80), textField("Label", "Label", 80),
 		boolField("IsOwnedByProfile", "Is Owned By Profile"), refField("ProfileId", "Profile ID", "Profile", "Profile"),
-		boolField("PermissionsModifyAllData", "Modify All Data"), boolField("PermissionsViewAllData", "View All Data"))
+		boolField("PermissionsModifyAllData", "Modify All Data"), boolField("PermissionsViewAllData", "View All Data"),
+		boolField("PermissionsCustomizeApplication", "Customize Application"))
 	psaObj := stdObject("PermissionSetAssignment", "Permission Set Assignment", "Permission Set Assignments", "0Pa",
 		refField("AssigneeId", "Assignee ID", "User", "Assignee"), refField("PermissionSetId", "Permission Set ID", "PermissionSet", "PermissionSet"))
 	userObj := stdObject("User", "User", "Users", "005", textField("Username", "Username", 80), textField("Name", "Full Name", 121),
@@ -193,17 +233,19 @@ func userObjects(users []User) []Object {
 		if !seenProfile[p.ID] {
 			seenProfile[p.ID] = true
 			profObj.Records = append(profObj.Records, map[string]any{"Id": p.ID, "Name": p.Name,
-				"PermissionsModifyAllData": p.PermissionsModifyAllData, "PermissionsViewAllData": p.PermissionsViewAllData})
+				"PermissionsModifyAllData": p.PermissionsModifyAllData, "PermissionsViewAllData": p.PermissionsViewAllData,
+				"PermissionsCustomizeApplication": p.PermissionsCustomizeApplication})
 		}
 		psObj.Records = append(psObj.Records, map[string]any{"Id": ownedID, "Name": "X00e" + strconv.Itoa(i) + "_profile", "Label": p.Name,
 			"IsOwnedByProfile": true, "ProfileId": p.ID, "PermissionsModifyAllData": p.PermissionsModifyAllData,
-			"PermissionsViewAllData": p.PermissionsViewAllData})
+			"PermissionsViewAllData": p.PermissionsViewAllData, "PermissionsCustomizeApplication": p.PermissionsCustomizeApplication})
 		assign(u.ID, ownedID)
 		for _, ps := range u.PermissionSets {
 			if !seenPS[ps.ID] {
 				seenPS[ps.ID] = true
 				psObj.Records = append(psObj.Records, map[string]any{"Id": ps.ID, "Name": ps.Name, "Label": ps.Label, "IsOwnedByProfile": false,
-					"PermissionsModifyAllData": ps.PermissionsModifyAllData, "PermissionsViewAllData": ps.PermissionsViewAllData})
+					"PermissionsModifyAllData": ps.PermissionsModifyAllData, "PermissionsViewAllData": ps.PermissionsViewAllData,
+					"PermissionsCustomizeApplication": ps.PermissionsCustomizeApplication})
 			}
 			assign(u.ID, ps.ID)
 		}

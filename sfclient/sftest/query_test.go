@@ -330,3 +330,34 @@ func TestLimits(t *testing.T) {
 		t.Errorf("exhausted: %d %s %v", r.status, r.body, r.header)
 	}
 }
+
+// TestOauthTokenVisibility: the seed's OauthToken records are queryable; a user with
+// Customize Application (the admin) sees every user's, another user only its own.
+func TestOauthTokenVisibility(t *testing.T) {
+	s := sftest.NewServer(t)
+	const soql = "SELECT AppName, UserId, User.Username, LastUsedDate, UseCount FROM OauthToken ORDER BY LastUsedDate DESC"
+	own := mustQuery(t, s, soql) // the API user: the integration user, who authorized the app
+	if len(own.Records) != 1 || own.Records[0]["AppName"] != "Gainsight Northpass Data Connector" ||
+		own.Records[0]["UserId"] != "0055g0000000101AAA" || own.Records[0]["UseCount"] != float64(412) {
+		t.Fatalf("the integration user's tokens = %v", own.Records)
+	}
+	u, _ := own.Records[0]["User"].(map[string]any)
+	if u["Username"] != "northpass.integration@demo.example.com" {
+		t.Errorf("User.Username = %v", u)
+	}
+	seed := sftest.DemoSeed()
+	seed.OAuthTokens = append(seed.OAuthTokens, sftest.OAuthToken{AppName: "Salesforce CLI", User: "admin@demo.example.com", CreatedDate: "2026-02-01T00:00:00Z"})
+	s = sftest.NewServer(t, sftest.WithSeed(seed))
+	tok, err := s.NewAccessToken("admin@demo.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all queryResult
+	query(t, s, soql, "Authorization", "Bearer "+tok).json(t, &all)
+	if len(all.Records) != 2 {
+		t.Errorf("an admin sees %d tokens, want every user's 2", len(all.Records))
+	}
+	if n := len(mustQuery(t, s, soql).Records); n != 1 {
+		t.Errorf("the integration user sees %d tokens, want its own 1", n)
+	}
+}

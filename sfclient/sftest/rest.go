@@ -74,7 +74,7 @@ func handleQuery(c *call) {
 		writeJSON(c.w, http.StatusOK, parsed.columnMetadata(t))
 		return
 	}
-	recs := parsed.run(sch, t, c.name == "query-all")
+	recs := parsed.run(sch, t, c.name == "query-all", c.user)
 	cur := &cursor{batch: batchSize(c.r), base: base, tooling: tooling, entity: t.obj.Name}
 	if parsed.count {
 		cur.records = nil

@@ -20,7 +20,8 @@ var seedFiles embed.FS
 // another API user, add records.
 //
 // The server materialises the standard objects User, Profile, PermissionSet,
-// PermissionSetAssignment and Organization from Users and Organization, and the Tooling
+// PermissionSetAssignment, Organization and OauthToken from Users, Organization and
+// OAuthTokens, and the Tooling
 // objects InstalledSubscriberPackage, SubscriberPackage and SubscriberPackageVersion from
 // Packages. Every other queryable object (Contact, the package's custom objects) is listed
 // in Objects with its describe metadata and records. System fields (Id, CreatedDate,
@@ -40,6 +41,9 @@ type Seed struct {
 	Packages []Package `json:"packages"`
 	// Objects are the sObjects besides the standard user/org objects.
 	Objects []Object `json:"objects"`
+	// OAuthTokens are the org's OauthToken records: the connected apps users authorized
+	// (Setup > Connected Apps OAuth Usage), such as the Northpass connection's.
+	OAuthTokens []OAuthToken `json:"oauthTokens,omitempty"`
 	// Limits are the /limits entries; DailyApiRequests is decremented on every REST call.
 	Limits map[string]Limit `json:"limits"`
 	// APIVersions are the versions /services/data/ lists, ascending ("62.0"); empty means
@@ -85,15 +89,29 @@ type Profile struct {
 	Name                     string `json:"Name"`
 	PermissionsModifyAllData bool   `json:"PermissionsModifyAllData"`
 	PermissionsViewAllData   bool   `json:"PermissionsViewAllData"`
+	// PermissionsCustomizeApplication lets the user see every user's OauthToken records.
+	PermissionsCustomizeApplication bool `json:"PermissionsCustomizeApplication,omitempty"`
 }
 
 // PermissionSet is a permission set assigned to a user.
 type PermissionSet struct {
-	ID                       string `json:"Id"`
-	Name                     string `json:"Name"`
-	Label                    string `json:"Label"`
-	PermissionsModifyAllData bool   `json:"PermissionsModifyAllData"`
-	PermissionsViewAllData   bool   `json:"PermissionsViewAllData"`
+	ID                              string `json:"Id"`
+	Name                            string `json:"Name"`
+	Label                           string `json:"Label"`
+	PermissionsModifyAllData        bool   `json:"PermissionsModifyAllData"`
+	PermissionsViewAllData          bool   `json:"PermissionsViewAllData"`
+	PermissionsCustomizeApplication bool   `json:"PermissionsCustomizeApplication,omitempty"`
+}
+
+// OAuthToken is one OauthToken record: a user's authorization of a connected app. The
+// emulator keeps no token value (the real object's AccessToken, DeleteToken and
+// RequestToken are not served).
+type OAuthToken struct {
+	AppName      string `json:"appName"`
+	User         string `json:"user"` // Username of the user who authorized the app
+	CreatedDate  string `json:"createdDate"`
+	LastUsedDate string `json:"lastUsedDate,omitempty"`
+	UseCount     int    `json:"useCount,omitempty"`
 }
 
 // ConnectedApp is an OAuth client. Certificate (a PEM CERTIFICATE or PUBLIC KEY block)
@@ -297,6 +315,28 @@ func (s *Seed) User(username string) *User {
 	return nil
 }
 
+// SyncAs makes username the live sync's user: the Northpass connection's OauthToken
+// records become that user's, and every seeded record of the objects is created and last
+// modified by it (as records the connection wrote). It is how a seed says "the
+// connection was authorized by this user" (an admin, say) for preflight's check 3.
+func (s *Seed) SyncAs(username string) error {
+	u := s.User(username)
+	if u == nil {
+		return fmt.Errorf("sftest: SyncAs: the seed has no user %s", username)
+	}
+	for i := range s.OAuthTokens {
+		if strings.Contains(strings.ToLower(s.OAuthTokens[i].AppName), "northpass") {
+			s.OAuthTokens[i].User = u.Username
+		}
+	}
+	for i := range s.Objects {
+		for _, rec := range s.Objects[i].Records {
+			rec["CreatedById"], rec["LastModifiedById"] = u.ID, u.ID
+		}
+	}
+	return nil
+}
+
 // Object returns the object with the given API name (case-insensitive), or nil.
 func (s *Seed) Object(name string) *Object {
 	for i := range s.Objects {
@@ -319,6 +359,11 @@ func (s *Seed) validate() error {
 			return fmt.Errorf("connected app %q runs as unknown user %q", a.Name, a.RunAs)
 		}
 	}
+	for _, t := range s.OAuthTokens {
+		if s.User(t.User) == nil {
+			return fmt.Errorf("oauth token of app %q names unknown user %q", t.AppName, t.User)
+		}
+	}
 	for _, o := range s.Objects {
 		if _, ok := builtinObjects[strings.ToLower(o.Name)]; ok {
 			return fmt.Errorf("seed object %s is built in; describe it through users and organization", o.Name)
@@ -333,4 +378,5 @@ func (s *Seed) validate() error {
 // builtinObjects are materialised from Seed.Users and Seed.Organization.
 var builtinObjects = map[string]bool{
 	"user": true, "profile": true, "permissionset": true, "permissionsetassignment": true, "organization": true,
+	"oauthtoken": true,
 }

@@ -131,3 +131,27 @@ func unwrapAll(err error) error {
 		err = u.Unwrap()
 	}
 }
+
+// TestSeedSyncAs: SyncAs moves the Northpass connection's token and every seeded record's
+// writers to the user named; an unknown user is an error.
+func TestSeedSyncAs(t *testing.T) {
+	s := sftest.DemoSeed()
+	if err := s.SyncAs("nobody@example.com"); err == nil {
+		t.Error("SyncAs of an unknown user: no error")
+	}
+	if err := s.SyncAs("admin@demo.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	admin := s.User("admin@demo.example.com").ID
+	srv := sftest.NewServer(t, sftest.WithSeed(s))
+	for _, rec := range srv.Records("nplms__Enrollment__c") {
+		if rec["CreatedById"] != admin || rec["LastModifiedById"] != admin {
+			t.Fatalf("record %v not written by the admin", rec["Id"])
+		}
+	}
+	for _, tok := range s.OAuthTokens {
+		if strings.Contains(strings.ToLower(tok.AppName), "northpass") && tok.User != "admin@demo.example.com" {
+			t.Errorf("token %+v", tok)
+		}
+	}
+}

@@ -316,11 +316,16 @@ func likeMatch(pattern, s string) bool {
 	return match(0, 0)
 }
 
-// run executes q against s and returns the matching records (not yet projected).
-func (q *soqlQuery) run(s schema, t *table, all bool) []record {
+// run executes q against s for user and returns the matching records (not yet projected):
+// the records user may see (an OauthToken of another user is hidden from users without
+// Customize Application), filtered, ordered and limited.
+func (q *soqlQuery) run(s schema, t *table, all bool, user *User) []record {
 	var out []record
 	for _, rec := range t.records {
 		if !all && rec.deleted {
+			continue
+		}
+		if t.obj.Name == "OauthToken" && !tokenVisible(user, t, rec) {
 			continue
 		}
 		if q.where != nil && !eval(s, q.where, rec) {

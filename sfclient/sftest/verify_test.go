@@ -50,8 +50,8 @@ func TestExternalIDCase(t *testing.T) {
 				}
 			}
 			upper := strings.ToUpper(avaKey)
-			data := "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Updated_At__c\n" +
-				upper + ",ava@example.com,2026-01-01T00:00:00Z\nCaseKey,k1@example.com,\ncasekey,k2@example.com,\n"
+			data := "nplms__External_Id__c,nplms__Learner_Email__c,nplms__Updated_At__c,nplms__Course_Id__c\n" +
+				upper + ",ava@example.com,2026-01-01T00:00:00Z,c1\nCaseKey,k1@example.com,,c1\ncasekey,k2@example.com,,c1\n"
 			info := runJob(t, s, upsertJob, data)
 			succ, fail := resultsByKey(t, s, info["id"].(string), 0)
 			if got := succ[upper]; got == nil || (got[0] == avaID) == sensitive || got[1] != map[bool]string{false: "false", true: "true"}[sensitive] {
