@@ -7,7 +7,7 @@ BIN     := bin/backfill
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-short vet lint fmt-check bench fuzz golden demo clean jsforce-check sf-check windows-check darwin-check dist dist-check
+.PHONY: all build test test-short vet lint fmt-check bench fuzz golden demo clean jsforce-check sf-check windows-check darwin-check dist dist-check ui-check ui-tools
 
 all: vet test build
 
@@ -147,6 +147,32 @@ report-check:
 		echo "report-check: saved $(REPORT_IMAGES)/summary.png"; \
 	fi; \
 	echo "report-check: ok"
+
+## ui-tools: Debian's chromium, for the browser tests of backfill ui, installed with apt-get
+## when it is missing and this is root on Debian; otherwise a message says how (the tests then
+## skip themselves with that message).
+CHROMIUM = $$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+ui-tools:
+	@if [ -n "$(CHROMIUM)" ]; then echo "ui-tools: chromium found: $(CHROMIUM)"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+		echo "ui-tools: chromium not found and not installable here (Debian: apt-get install -y chromium): the browser tests skip"; exit 0; fi; \
+	echo "ui-tools: installing chromium from Debian"; \
+	export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null && \
+	echo "ui-tools: chromium installed: $(CHROMIUM)"
+
+## ui-check: the browser tests of backfill ui alone (headless Chromium through chromedp against
+## the practice org: the whole flow with the run folder checked after each step, the security
+## rules, a tab closed mid-import then Resume), verbose, with each step's time. make test runs
+## them too, under the race detector, whenever chromium is present. Fails when chromium is
+## absent (run make ui-tools). UI_IMAGES=docs/images also writes the README's pictures,
+## ui-420.png and ui-1280.png.
+UI_IMAGES ?=
+ui-check:
+	@if [ -z "$(CHROMIUM)" ]; then echo "ui-check: chromium not found (make ui-tools, or apt-get install -y chromium)"; exit 1; fi; \
+	images="$(UI_IMAGES)"; if [ -n "$$images" ]; then mkdir -p "$$images"; images=$$(cd "$$images" && pwd); fi; \
+	log=$$(mktemp); trap 'rm -f "$$log"' EXIT; rc=0; \
+	BACKFILL_UI_IMAGES="$$images" $(GO) test -count=1 -run '^TestBrowser' -v ./backfill/ui/ > "$$log" 2>&1 || rc=$$?; \
+	grep -v 'logger.go:' "$$log"; exit $$rc
 
 ## soak: plan and import of 2,000,000 rows against the emulator with random faults (5% of
 ## REST calls answer 503, sessions expire every 1,000 calls, 1% of rows fail, one kill -9

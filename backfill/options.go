@@ -211,8 +211,12 @@ type VerifyOptions struct {
 // UndoOptions are the options of [Undo].
 type UndoOptions struct {
 	FolderOptions
-	// Yes runs the undo; without it (and nobody to confirm) Undo writes its plan only.
+	// Yes runs the undo; without it Undo writes its plan only (a dry run, nobody asked).
 	Yes bool
+	// Expect, with Yes, runs the undo only when the plan it makes now has these planned
+	// actions (undo-plan.csv's counts, zeros ignored): what a person confirmed after a dry
+	// run. Records changed since make another plan, and the undo stays a dry run.
+	Expect map[string]int
 	// Force also undoes records changed in Salesforce after the import.
 	Force bool
 	// KeepUpdatedAt restores records without moving their Updated At back, which the

@@ -3,6 +3,7 @@ package backfill
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -183,13 +184,14 @@ func archiveUndo(folder *runfolder.Folder) error {
 	}
 }
 
-// confirmUndo decides whether the undo runs: only with Yes. Without it the undo plan is
-// kept as a dry run, never asked about: a dry run that asks to delete is not a dry run.
+// confirmUndo decides whether the undo runs: only with Yes, and with Expect only when the
+// plan is the one expected. Otherwise the undo plan is kept as a dry run, never asked about:
+// a dry run that asks to delete is not a dry run.
 func (u *undo) confirmUndo(up *undoPlan) (bool, error) {
 	run := up.Run
 	u.summary.Undo = &run
 	n := run.Planned[actionDelete] + run.Planned[actionRestore]
-	if n == 0 || !u.opts.Yes {
+	if n == 0 || !u.opts.Yes || (u.opts.Expect != nil && !samePlanned(run.Planned, u.opts.Expect)) {
 		return false, u.saveSummary()
 	}
 	return true, nil
@@ -704,4 +706,18 @@ func eachUndoAction(folder *runfolder.Folder, fn func(key, action, id, detail st
 		return fmt.Errorf("%s: %w", folder.Path(runfolder.UndoPlanFile), err)
 	}
 	return nil
+}
+
+// samePlanned compares two undo plans' planned actions, ignoring zero counts.
+func samePlanned(a, b map[string]int) bool {
+	nonZero := func(m map[string]int) map[string]int {
+		out := map[string]int{}
+		for k, v := range m {
+			if v != 0 {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	return maps.Equal(nonZero(a), nonZero(b))
 }

@@ -192,3 +192,29 @@ func TestUndoRestoresWhatTheLiveSyncCreated(t *testing.T) {
 		t.Errorf("the live sync's record holds %v after the undo", got)
 	}
 }
+
+// TestUndoExpect: with Expect, Yes runs the undo only when the plan made now is the one a
+// person confirmed after the dry run; another plan stays a dry run and changes nothing.
+func TestUndoExpect(t *testing.T) {
+	t.Parallel()
+	srv := sftest.NewServer(t)
+	dir := imported(t, srv, false)
+	dry, err := undo(t, srv, dir, nil)
+	if err != nil || !dry.DryRun || dry.Planned["delete"] == 0 {
+		t.Fatalf("dry run: %+v, %v", dry, err)
+	}
+	afterImport := snapshot(t, srv)
+	wrong := map[string]int{"delete": dry.Planned["delete"] + 1}
+	run, err := undo(t, srv, dir, func(o *backfill.UndoOptions) { o.Yes, o.Expect = true, wrong })
+	if err != nil || !run.DryRun {
+		t.Fatalf("an undo expecting another plan ran: %+v, %v", run, err)
+	}
+	if fmt.Sprint(snapshot(t, srv)) != fmt.Sprint(afterImport) {
+		t.Fatal("an undo expecting another plan changed the org")
+	}
+	expect := map[string]int{"delete": dry.Planned["delete"], "restore": dry.Planned["restore"], "skip": 0}
+	run, err = undo(t, srv, dir, func(o *backfill.UndoOptions) { o.Yes, o.Expect = true, expect })
+	if err != nil || run.DryRun || run.Outcomes[backfill.UndoDeleted] != dry.Planned["delete"] {
+		t.Fatalf("an undo expecting its own plan (zeros ignored): %+v, %v", run, err)
+	}
+}

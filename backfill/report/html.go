@@ -90,6 +90,9 @@ type reportView struct {
 	Next          [][]commandWord
 	// Samples are the first rows of each planned outcome, as uploaded.
 	Samples []backfill.OutcomeSample
+	// Prove names, in the front end's words, how to verify and undo an import: the commands
+	// and the option that runs the undo (without it, a dry run).
+	Prove struct{ Verify, Undo, Yes string }
 }
 
 // diffGroupView is a group of rows that differ, for the report: one table row per
@@ -296,6 +299,8 @@ func newReportView(s *backfill.Summary, view View) *reportView {
 		Verify:   verifyViews(w, s.Verify),
 		Undo:     undoView(w, s.Undo),
 	}
+	v.Prove.Verify, v.Prove.Undo = w.Command(backfill.CmdVerify, s.RunFolder), w.Command(backfill.CmdUndo, s.RunFolder)
+	v.Prove.Yes = w.Option(backfill.OptYes, "")
 	v.Org, v.Approval, v.Samples = OrgLine(s.Org), ApprovalLine(s.Approval), s.Samples
 	switch {
 	case v.Approval != "":
@@ -425,11 +430,21 @@ func newVerdict(s *backfill.Summary, view View) verdict {
 	return v
 }
 
-// attentionOf lists what needs attention in s, worst first.
+// attentionOf lists what needs attention in s, worst first. The command to run next is
+// shown as a command line only in the shell's words: another front end's words (the
+// page's buttons and settings) are already in the sentence.
 func attentionOf(s *backfill.Summary, imported bool, w backfill.Words) []attention {
 	var out []attention
+	_, shell := w.(Shell)
 	add := func(tone, cmd, format string, args ...any) {
-		out = append(out, attention{Tone: tone, Text: fmt.Sprintf(format, args...), Command: commandWords(cmd)})
+		text := fmt.Sprintf(format, args...)
+		if !shell && cmd != "" {
+			cmd = ""
+			if t, colon := strings.CutSuffix(text, ":"); colon {
+				text = t + "."
+			}
+		}
+		out = append(out, attention{Tone: tone, Text: text, Command: commandWords(cmd)})
 	}
 	if n := s.Count(runfolder.Failed); n > 0 {
 		add("bad", "", "%s failed: Salesforce refused %s; error.csv holds %s with its error (the reasons are below).",

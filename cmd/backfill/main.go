@@ -121,6 +121,7 @@ func commands() []command {
 		{"resume", "finish an interrupted import (or undo) from its run folder", runResume},
 		{"verify", "prove an import: read back every record it loaded and compare it with the upload", runVerify},
 		{"undo", "take an import back: delete what it created, restore what it updated (dry run without --yes)", runUndo},
+		{"ui", "the whole backfill in the browser: a page on loopback over the same steps", runUI},
 		{"clean", "offline: diff the export against a CSV of existing records", runClean},
 		{"org", "serve a local Salesforce-compatible org (the emulator) on loopback", runOrg},
 		{"demo", "run preflight, plan, import and verify on the sample export against a local demo org", runDemo},

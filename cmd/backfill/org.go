@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/northpass-tools/backfill/backfill/ui"
 	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
@@ -114,20 +114,7 @@ func runOrg(ctx context.Context, e *env, args []string) error {
 
 // checkLoopback refuses listen addresses other than loopback: the emulator has no real
 // authentication and prints a token.
-func checkLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return err
-	}
-	if host == "localhost" {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("%q is not a loopback address", host)
-	}
-	return nil
-}
+func checkLoopback(addr string) error { return ui.CheckLoopback(addr) }
 
 // addContacts appends n synthetic Contacts to the seed.
 func addContacts(seed *sftest.Seed, n int) {
