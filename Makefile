@@ -45,12 +45,16 @@ golden:
 ## one, once when it exists), BenchmarkClean1M, then the reference job (csvdifftest.ReferenceJob:
 ## 1,000,000 rows, 266 MB, against 900,000 existing keys; generated once per machine in $$TMPDIR)
 ## three ways on the same files, by scripts/bench: backfill clean (built from this tree), DuckDB
-## doing the same job as SQL (scripts/bench/duckdb.mjs; @duckdb/node-api pinned in
-## scripts/bench/package.json, installed into scripts/bench/node_modules on first use; skipped
-## without npm) and plain Go with encoding/csv and a map (scripts/bench/naive). Medians of
-## BENCH_RUNS whole-process runs each after a warm-up, the tools alternating: wall time, peak RSS,
-## MB/s and the ratios to DuckDB, written to docs/bench.json, from which the README's Performance
-## table is rewritten. A few minutes. Not part of make test.
+## doing the same job as SQL (scripts/bench/duckdb.go: several formulations, each run through
+## Node, scripts/bench/duckdb.mjs, and from C, scripts/bench/duckdb-native, built with cc against
+## the library of the Node bindings; the fastest that does the whole job is the anchor;
+## @duckdb/node-api pinned in scripts/bench/package.json, installed into scripts/bench/node_modules
+## on first use; DuckDB skipped without npm, the C runner without cc) and plain Go with
+## encoding/csv and a map (scripts/bench/naive); then backfill and the anchor on four other
+## CE-shaped exports (scripts/bench/variants.go). Medians of BENCH_RUNS whole-process runs each
+## after a warm-up, the tools alternating: wall time, peak RSS, MB/s and the ratios to DuckDB,
+## written to docs/bench.json, from which the README's Performance table is rewritten. About
+## twenty minutes. Not part of make test.
 BENCH_RUNS ?= 5
 bench:
 	$(GO) test -run '^$$' -bench . -skip BytesPerKey -benchtime 10x ./csvdiff/

@@ -127,6 +127,8 @@ type Index struct {
 
 	rejected    int       // rows rejected by the first pass
 	firstReject *RowError // the first of them
+
+	att *attachment // what Attach kept, after the first pass; nil before
 }
 
 // winner is the kept row of a key. updated is its "Updated At" in Unix nanoseconds, or
