@@ -178,8 +178,11 @@ ui-check:
 ## REST calls answer 503, sessions expire every 1,000 calls, 1% of rows fail, one kill -9
 ## mid-import, then resume); then the kill loop: import and resume killed at random moments
 ## (SIGKILL and Ctrl-C) round after round while the org expires and aborts jobs, 5 runs of
-## 20,000 rows. Both check the org and the ledger exactly and print the figures
-## (docs/RELIABILITY.md). About 2 minutes and 3 GB of RAM (the emulator holds every record; the soak's
+## 20,000 rows; then the undo sequences: 6 seeded sequences of 24 commands on one run folder
+## (import --plan, resume, verify, undo with and without --yes, --force, --keep-updated-at) with
+## kills, lost files and someone else's records between them, the org checked after every step.
+## All check the org and the ledger exactly and print the figures
+## (docs/RELIABILITY.md). About 4 minutes and 3 GB of RAM (the emulator holds every record; the soak's
 ## test process runs with GOMEMLIMIT=3GiB);
 ## BACKFILL_SOAK_ROWS=100000 for a quick run. Not part of `make test` (skipped without
 ## BACKFILL_SOAK=1).
@@ -187,6 +190,7 @@ ui-check:
 soak:
 	GOMEMLIMIT=3GiB BACKFILL_SOAK=1 $(GO) test -run '^TestSoak$$' -count=1 -v -timeout 60m ./cmd/backfill/
 	BACKFILL_SOAK=1 $(GO) test -run '^TestKillLoop$$' -count=1 -v -timeout 60m ./cmd/backfill/
+	BACKFILL_SOAK=1 $(GO) test -run '^TestUndoSequences$$' -count=1 -v -timeout 30m ./cmd/backfill/
 
 ## windows-check: backfill and every package's tests cross-compiled for windows/amd64 and run
 ## under Wine (installed from Debian when missing): demo, clean compared byte for byte with

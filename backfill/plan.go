@@ -54,7 +54,7 @@ func makePlan(ctx context.Context, j *job, opts *PlanOptions, command Command) (
 	if err := validateOrg(opts.Org, opts.Target.Mapping); err != nil {
 		return nil, err
 	}
-	if err := validateOut(opts.Out); err != nil {
+	if err := validateOut(&opts.Out); err != nil {
 		return nil, err
 	}
 	p := &planning{j: j, opts: opts}
