@@ -45,12 +45,16 @@ golden:
 ## one, once when it exists), BenchmarkClean1M, then the reference job (csvdifftest.ReferenceJob:
 ## 1,000,000 rows, 266 MB, against 900,000 existing keys; generated once per machine in $$TMPDIR)
 ## three ways on the same files, by scripts/bench: backfill clean (built from this tree), DuckDB
-## doing the same job as SQL (scripts/bench/duckdb.mjs; @duckdb/node-api pinned in
-## scripts/bench/package.json, installed into scripts/bench/node_modules on first use; skipped
-## without npm) and plain Go with encoding/csv and a map (scripts/bench/naive). Medians of
-## BENCH_RUNS whole-process runs each after a warm-up, the tools alternating: wall time, peak RSS,
-## MB/s and the ratios to DuckDB, written to docs/bench.json, from which the README's Performance
-## table is rewritten. A few minutes. Not part of make test.
+## doing the same job as SQL (scripts/bench/duckdb.go: several formulations, each run through
+## Node, scripts/bench/duckdb.mjs, and from C, scripts/bench/duckdb-native, built with cc against
+## the library of the Node bindings; the fastest that does the whole job is the anchor;
+## @duckdb/node-api pinned in scripts/bench/package.json, installed into scripts/bench/node_modules
+## on first use; DuckDB skipped without npm, the C runner without cc) and plain Go with
+## encoding/csv and a map (scripts/bench/naive); then backfill and the anchor on four other
+## CE-shaped exports (scripts/bench/variants.go). Medians of BENCH_RUNS whole-process runs each
+## after a warm-up, the tools alternating: wall time, peak RSS, MB/s and the ratios to DuckDB,
+## written to docs/bench.json, from which the README's Performance table is rewritten. About
+## twenty minutes. Not part of make test.
 BENCH_RUNS ?= 5
 bench:
 	$(GO) test -run '^$$' -bench . -skip BytesPerKey -benchtime 10x ./csvdiff/
@@ -165,24 +169,27 @@ ui-tools:
 
 ## ui-check: the browser tests of backfill ui alone (headless Chromium through chromedp against
 ## the practice org: the whole flow with the run folder checked after each step, the security
-## rules, a tab closed mid-import then Resume), verbose, with each step's time. make test runs
-## them too, under the race detector, whenever chromium is present. Fails when chromium is
-## absent (run make ui-tools). UI_IMAGES=docs/images also writes the README's pictures,
+## rules, a tab closed mid-import then Resume), verbose, with each step's time. go test skips
+## them unless BACKFILL_BROWSER=1 (about 45 s of Chromium); CI runs this target. Fails when
+## chromium is absent (run make ui-tools). UI_IMAGES=docs/images also writes the README's pictures,
 ## ui-420.png and ui-1280.png.
 UI_IMAGES ?=
 ui-check:
 	@if [ -z "$(CHROMIUM)" ]; then echo "ui-check: chromium not found (make ui-tools, or apt-get install -y chromium)"; exit 1; fi; \
 	images="$(UI_IMAGES)"; if [ -n "$$images" ]; then mkdir -p "$$images"; images=$$(cd "$$images" && pwd); fi; \
 	log=$$(mktemp); trap 'rm -f "$$log"' EXIT; rc=0; \
-	BACKFILL_UI_IMAGES="$$images" $(GO) test -count=1 -run '^TestBrowser' -v ./backfill/ui/ > "$$log" 2>&1 || rc=$$?; \
+	BACKFILL_BROWSER=1 BACKFILL_UI_IMAGES="$$images" $(GO) test -count=1 -run '^TestBrowser' -v ./backfill/ui/ > "$$log" 2>&1 || rc=$$?; \
 	grep -v 'logger.go:' "$$log"; exit $$rc
 
 ## soak: plan and import of 2,000,000 rows against the emulator with random faults (5% of
 ## REST calls answer 503, sessions expire every 1,000 calls, 1% of rows fail, one kill -9
 ## mid-import, then resume); then the kill loop: import and resume killed at random moments
 ## (SIGKILL and Ctrl-C) round after round while the org expires and aborts jobs, 5 runs of
-## 20,000 rows. Both check the org and the ledger exactly and print the figures
-## (docs/RELIABILITY.md). About 2 minutes and 3 GB of RAM (the emulator holds every record; the soak's
+## 20,000 rows; then the undo sequences: 6 seeded sequences of 24 commands on one run folder
+## (import --plan, resume, verify, undo with and without --yes, --force, --keep-updated-at) with
+## kills, lost files and someone else's records between them, the org checked after every step.
+## All check the org and the ledger exactly and print the figures
+## (docs/RELIABILITY.md). About 4 minutes and 3 GB of RAM (the emulator holds every record; the soak's
 ## test process runs with GOMEMLIMIT=3GiB);
 ## BACKFILL_SOAK_ROWS=100000 for a quick run. Not part of `make test` (skipped without
 ## BACKFILL_SOAK=1).
@@ -190,6 +197,7 @@ ui-check:
 soak:
 	GOMEMLIMIT=3GiB BACKFILL_SOAK=1 $(GO) test -run '^TestSoak$$' -count=1 -v -timeout 60m ./cmd/backfill/
 	BACKFILL_SOAK=1 $(GO) test -run '^TestKillLoop$$' -count=1 -v -timeout 60m ./cmd/backfill/
+	BACKFILL_SOAK=1 $(GO) test -run '^TestUndoSequences$$' -count=1 -v -timeout 30m ./cmd/backfill/
 
 ## windows-check: backfill and every package's tests cross-compiled for windows/amd64 and run
 ## under Wine (installed from Debian when missing): demo, clean compared byte for byte with

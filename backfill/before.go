@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/sfclient"
@@ -95,11 +96,20 @@ type beforeImage struct {
 	fold   bool
 }
 
-// readBefore reads the before-image an undo restores from: before-import.csv when import
-// --plan wrote it, else the plan's before.csv. A missing file is an empty image.
-func readBefore(folder *runfolder.Folder, fold bool) (*beforeImage, string, error) {
+// readBefore reads the before-image an undo restores from (for the plan info's fields,
+// each a column of it): before-import.csv when import
+// --plan wrote it (sums, the journal's seals, must seal it: the journal refuses a changed
+// or missing one before this), else the plan's before.csv (sealed by the plan). A
+// before-import.csv the journal does not seal is refused. A missing file is an empty image.
+func readBefore(folder *runfolder.Folder, info *runfolder.Plan, sums map[string]string) (*beforeImage, string, error) {
+	fold := info.FoldKeys
 	name := runfolder.BeforeImportFile
-	if !folder.Has(name) {
+	_, sealed := sums[name]
+	switch {
+	case folder.Has(name) && !sealed:
+		return nil, name, &runfolder.SealError{File: folder.Path(name), Of: runfolder.SealUnsealed,
+			Why: "is not sealed: the journal holds no SHA-256 of it (the journal was lost, or an older backfill wrote it)"}
+	case !sealed:
 		name = runfolder.BeforeFile
 	}
 	b := &beforeImage{rows: map[string][]string{}, fold: fold}
@@ -115,6 +125,12 @@ func readBefore(folder *runfolder.Folder, fold bool) (*beforeImage, string, erro
 	if b.header, err = cr.Read(); err != nil {
 		return nil, name, fmt.Errorf("%s: %w", folder.Path(name), err)
 	}
+	for _, col := range beforeHeader(info) {
+		if !slices.Contains(b.header, col) {
+			return nil, name, &FolderError{Dir: folder.Dir, Want: CmdUndo, Err: ErrBeforeImageUnusable, File: folder.Path(name),
+				Cause: fmt.Errorf("%s has no column %s, which the plan loads: undo cannot restore it from there", folder.Path(name), col)}
+		}
+	}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -125,6 +141,14 @@ func readBefore(folder *runfolder.Folder, fold bool) (*beforeImage, string, erro
 		}
 		b.rows[foldKey(rec[0], fold)] = rec
 	}
+}
+
+// value is field's value in b, a row of the image ("" when the image has no such column).
+func (b *beforeImage) value(row []string, field string) string {
+	if i := slices.Index(b.header, field); i >= 0 && i < len(row) {
+		return row[i]
+	}
+	return ""
 }
 
 // get returns the before-image of key, if recorded.

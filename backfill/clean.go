@@ -84,7 +84,7 @@ func (o *CleanOptions) validate() error {
 	if err := readableFile(OptExisting, o.Existing); err != nil {
 		return err
 	}
-	return validateOut(o.Out)
+	return validateOut(&o.Out)
 }
 
 func cleanInto(ctx context.Context, j *job, opts *CleanOptions, idx *csvdiff.Index, set *csvdiff.KeySet, folder *runfolder.Folder) (*Summary, error) {

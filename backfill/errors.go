@@ -18,6 +18,8 @@ var (
 	ErrOutExists  = errors.New("already exists") // a run folder is never overwritten
 	ErrOutParent  = errors.New("its parent is not a folder")
 	ErrOutNoWrite = errors.New("cannot be written")
+	// ErrOutPartial: the name ends in .partial, which marks a run folder still being built.
+	ErrOutPartial = errors.New("ends in .partial, the name of an unfinished run folder")
 )
 
 // OptionError is an option whose value cannot be used: a required one missing, a file that
@@ -60,6 +62,11 @@ var (
 	ErrImportRunning    = errors.New("the import has not finished") // resume it first
 	ErrJournalDamaged   = errors.New("the journal is damaged beyond its last line")
 	ErrJournalForeign   = errors.New("the journal belongs to another plan")
+	// ErrJournalLost: the journal is missing, or holds no plan line (torn or emptied):
+	// whether and how far the plan was loaded is unknown until resume reads it from the org.
+	ErrJournalLost = errors.New("the journal is lost")
+	// ErrBeforeImageUnusable: the before-image lacks a field the plan loads.
+	ErrBeforeImageUnusable = errors.New("the before-image cannot be used")
 )
 
 // FolderError is a run folder that cannot be used for the job asked of it (Want): not a run
@@ -86,8 +93,14 @@ func (e *FolderError) Error() string {
 		return fmt.Sprintf("%s holds a plan that was never imported: nothing to %s", e.Dir, e.Want)
 	case ErrImportRunning:
 		return fmt.Sprintf("the import in %s has not finished: nothing to %s yet", e.Dir, e.Want)
-	case ErrJournalDamaged:
+	case ErrJournalDamaged, ErrBeforeImageUnusable:
 		return e.Cause.Error()
+	case ErrJournalLost:
+		how := "lost"
+		if e.Cause != nil {
+			how = e.Cause.Error()
+		}
+		return fmt.Sprintf("%s is %s: whether the plan in %s was loaded, and how far, is unknown", e.File, how, e.Dir)
 	case ErrJournalForeign:
 		if e.Want == CmdUndo {
 			return fmt.Sprintf("%s belongs to another undo", e.File)

@@ -64,8 +64,18 @@ type existenceQuery struct {
 	Fields   []string // read besides Id and the external id
 }
 
+// selectClause selects Id, the external id and the fields, each once (compared
+// case-insensitively, as SOQL names are): Salesforce refuses a query that selects a field
+// twice, as a load keyed on Id (an undo's) or a field also read for its own sake would.
 func (q existenceQuery) selectClause() string {
-	fields := append([]string{"Id", q.ExtField}, q.Fields...)
+	var fields []string
+	seen := map[string]bool{}
+	for _, f := range append([]string{"Id", q.ExtField}, q.Fields...) {
+		if lf := strings.ToLower(f); !seen[lf] {
+			seen[lf] = true
+			fields = append(fields, f)
+		}
+	}
 	return "SELECT " + strings.Join(fields, ", ") + " FROM " + q.Object
 }
 
@@ -90,8 +100,20 @@ func lookup(ctx context.Context, sf Salesforce, j *job, q existenceQuery, ks key
 	}
 	sel := q.selectClause()
 	prefix := sel + " WHERE " + q.ExtField + " IN "
+	chunks := func(fn func(keys []string) error) error {
+		return eachChunk(ks, func(keys []string) error {
+			if strings.EqualFold(q.ExtField, "Id") {
+				// A key that is not an Id matches no record, and Salesforce refuses a whole
+				// query for one such literal (INVALID_QUERY_FILTER_OPERATOR).
+				if keys = onlyIDs(keys); len(keys) == 0 {
+					return nil
+				}
+			}
+			return fn(keys)
+		})
+	}
 	inCalls := 0
-	err := eachChunk(ks, func(keys []string) error {
+	err := chunks(func(keys []string) error {
 		return sfclient.InBatches(prefix, "", keys, func(string) error { inCalls++; return nil })
 	})
 	if err != nil {
@@ -132,7 +154,7 @@ func lookup(ctx context.Context, sf Salesforce, j *job, q existenceQuery, ks key
 		zap.Int("calls", inCalls), zap.Int("full_scan_calls", scanCalls))
 	m := j.step(Event{Step: StepExistence, Total: int64(ks.Len()), Unit: UnitKeys})
 	defer m.end()
-	err = eachChunk(ks, func(keys []string) error {
+	err = chunks(func(keys []string) error {
 		return sfclient.InBatchesN(prefix, "", keys, func(soql string, n int) error {
 			if err := sf.Query(ctx, soql, fn); err != nil {
 				return err
@@ -145,6 +167,22 @@ func lookup(ctx context.Context, sf Salesforce, j *job, q existenceQuery, ks key
 		return mode, fmt.Errorf("look up existing %s: %w", q.Object, err)
 	}
 	return mode, nil
+}
+
+// onlyIDs keeps the keys that are Salesforce Ids (15 or 18 letters and digits).
+func onlyIDs(keys []string) []string {
+	out := keys[:0:0]
+	for _, k := range keys {
+		ok := len(k) == 15 || len(k) == 18
+		for i := 0; ok && i < len(k); i++ {
+			c := k[i]
+			ok = '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		}
+		if ok {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // indexKeys are the candidate keys of a scanned export.

@@ -199,7 +199,7 @@ func (w *workFolder) finalFiles(l *loader) (*finalFiles, error) {
 			return nil, err
 		}
 		out = append(out, p)
-		ws[k.File] = p.CSV(true)
+		ws[k.File] = p.CSV(false) // exactly what was uploaded, as Data Loader writes them: loadable as they are
 		if err := ws[k.File].WriteStrings(runfolder.FinalHeader(k, l.plan.Fields)...); err != nil {
 			return nil, err
 		}

@@ -61,6 +61,9 @@ func Import(ctx context.Context, opts ImportOptions) (*Summary, error) {
 // would shape the plan, a plan whose sealed files changed, a journal from another plan, a
 // login to another org and too many rejected rows.
 func ImportPlan(ctx context.Context, opts ImportPlanOptions) (*LoadResult, error) {
+	if err := validPercent(opts.MaxRejected); err != nil {
+		return nil, err
+	}
 	j := newJob(opts.Front)
 	defer j.close()
 	w, err := loadPlan(ctx, j, &opts.FolderOptions, CmdImportPlan, &opts)
@@ -144,6 +147,11 @@ func loadPlan(ctx context.Context, j *job, o *FolderOptions, command Command, im
 	}
 	if err := w.checkSealed(command); err != nil {
 		return nil, err
+	}
+	if imp != nil && w.journal.Missing {
+		// A load may have started: the records as they are now are not what it overwrote,
+		// and which parts were sent is unknown.
+		return nil, w.journalLost(command)
 	}
 	if err := j.attach(w.folder); err != nil {
 		return nil, err
@@ -252,8 +260,8 @@ func (w *workFolder) recheck(ctx context.Context) error {
 		// The load has begun: what the records hold now is not what it overwrote. Count only.
 		q := existenceQuery{Object: w.info.Object, ExtField: w.info.ExternalIDField}
 		_, err = lookup(ctx, w.sf, w.j, q, keys, func(sfclient.Record) error { found++; return nil })
-	} else {
-		found, err = writeBefore(ctx, w.sf, w.j, w.folder, w.info, keys, runfolder.BeforeImportFile, nil)
+	} else if found, err = writeBefore(ctx, w.sf, w.j, w.folder, w.info, keys, runfolder.BeforeImportFile, nil); err == nil {
+		err = w.sealBefore()
 	}
 	if err != nil {
 		return fmt.Errorf("re-check %s: %w", w.info.Object, err)
@@ -266,6 +274,30 @@ func (w *workFolder) recheck(ctx context.Context) error {
 	}
 	return nil
 }
+
+// sealBefore journals the SHA-256 of before-import.csv, just written: undo restores from it
+// only as it was written.
+func (w *workFolder) sealBefore() error {
+	sums, err := sealFiles(w.folder, []string{runfolder.BeforeImportFile})
+	if err != nil {
+		return err
+	}
+	jr, _, err := w.folder.OpenJournal(w.j.now)
+	if err != nil {
+		return err
+	}
+	defer jr.Close()
+	e := runfolder.JournalEntry{Event: runfolder.EvBeforeImage, Sums: sums}
+	if err := jr.Add(e); err != nil {
+		return err
+	}
+	w.journal.Apply(e)
+	return nil
+}
+
+// loadSealed are the files a finished load seals in its journal: verify, undo and retry
+// read them.
+var loadSealed = []string{runfolder.LedgerFile, runfolder.SuccessFile, runfolder.ErrorFile, runfolder.UnprocessedFile}
 
 // load uploads the plan's parts, waits for the jobs, collects their results and writes the
 // final ledger, summary and report. Every step is journaled first, so it can be resumed.
@@ -316,7 +348,11 @@ func (w *workFolder) load(ctx context.Context) (*LoadResult, error) {
 	if err := w.finish(ctx, l); err != nil {
 		return nil, w.stopped(ctx, l, err)
 	}
-	if err := jr.Add(runfolder.JournalEntry{Event: runfolder.EvFinished}); err != nil {
+	sums, err := sealFiles(w.folder, loadSealed)
+	if err == nil {
+		err = jr.Add(runfolder.JournalEntry{Event: runfolder.EvFinished, Sums: sums})
+	}
+	if err != nil {
 		return nil, w.stopped(ctx, l, err)
 	}
 	sum, err := w.final()

@@ -21,9 +21,12 @@ import (
 // jobs, save their results, then give the rows still open (lock failures, rows a failed job
 // never processed) to follow-up parts, until none is open or the rounds are used up.
 type loader struct {
-	plan   *runfolder.Plan
-	file   string // the data file the plan's parts are byte ranges of
-	op     string // the Bulk operation: upsert, update or delete
+	plan *runfolder.Plan
+	file string // the data file the plan's parts are byte ranges of
+	op   string // the Bulk operation: upsert, update or delete
+	// name tells the folder's loads apart in the files they add ("" for the import; an
+	// undo's are undo-delete and undo-update).
+	name   string
 	folder *runfolder.Folder
 	j      *job
 	jr     *runfolder.Journal
@@ -180,12 +183,19 @@ func (l *loader) send(ctx context.Context, n int) error {
 	}
 	for attempt := 1; !ps.Uploaded; attempt++ {
 		if ps.Job == "" {
+			if err := ctx.Err(); err != nil {
+				return err // an interruption never creates a job
+			}
 			if err := l.create(ctx, n); err != nil {
 				return err
 			}
 		}
 		err := l.upload(ctx, n)
 		switch {
+		case err != nil && ctx.Err() != nil:
+			// Interrupted mid-upload: the part's job stays the part's (Open, its upload half
+			// done), for abortOpen to abort and journal; no new job is made for it.
+			return fmt.Errorf("upload to job %s: %w", ps.Job, err)
 		case err == nil:
 			if err := l.jr.Add(runfolder.JournalEntry{Event: runfolder.EvUploaded, Part: n, Job: ps.Job}); err != nil {
 				return err
@@ -284,7 +294,7 @@ func (l *loader) refuse(n int, cause error) error {
 		return err
 	}
 	k := runfolder.ResultKinds[2]
-	c, err := l.folder.SaveResults(runfolder.JobFile(refusedName(n), k), r)
+	c, err := l.folder.SaveResults(runfolder.JobFile(l.refusedName(n), k), r)
 	r.Close()
 	if err != nil {
 		return fmt.Errorf("save the refused part %d: %w", n, err)

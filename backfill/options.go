@@ -53,6 +53,7 @@ const (
 	OptTargetOrg           Option = "target_org"
 	OptInstanceURL         Option = "instance_url"
 	OptLoginURL            Option = "login_url"
+	OptFile                Option = "file" // retry: the corrected copy of error.csv
 )
 
 // The options of the reviewer's wave: refusals foreseen, approval.
@@ -76,6 +77,7 @@ const (
 	CmdResume     Command = "resume"
 	CmdVerify     Command = "verify"
 	CmdUndo       Command = "undo"
+	CmdRetry      Command = "retry"
 	CmdClean      Command = "clean"
 	CmdOrg        Command = "org"     // the local emulator
 	CmdApprove    Command = "approve" // record who approved a reviewed plan
@@ -206,6 +208,15 @@ type ResumeOptions struct {
 // VerifyOptions are the options of [Verify].
 type VerifyOptions struct {
 	FolderOptions
+}
+
+// RetryOptions are the options of [Retry].
+type RetryOptions struct {
+	FolderOptions
+	// File is the user's corrected copy of error.csv (or unprocessed.csv) to load instead
+	// of the rows as they were uploaded; "" loads those.
+	File string
+	Load LoadOptions
 }
 
 // UndoOptions are the options of [Undo].

@@ -88,7 +88,7 @@ func (l *loader) partKeys(n int) *csvKeys {
 // journal entry that makes it a part comes after (a part file without one is an orphan the
 // next write of that number replaces). It returns the file's name, rows and SHA-256.
 func (l *loader) writePart(n, src int, keep func(key string, i int) bool) (runfolder.AddedPart, error) {
-	added := runfolder.AddedPart{Part: n, File: filepath.Join(partsDir, fmt.Sprintf("part-%d.csv", n))}
+	added := runfolder.AddedPart{Part: n, File: filepath.Join(partsDir, l.partName(n)+".csv")}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.Write(l.plan.Fields)
@@ -163,9 +163,9 @@ func (l *loader) resultFile(n int, k runfolder.ResultKind) string {
 	ps := l.st.Part(n)
 	switch {
 	case ps.Resolved && k.File == runfolder.SuccessFile:
-		return runfolder.JobFile(resolvedName(n), k)
+		return runfolder.JobFile(l.resolvedName(n), k)
 	case ps.State == runfolder.StateRefused && k.File == runfolder.UnprocessedFile:
-		return runfolder.JobFile(refusedName(n), k)
+		return runfolder.JobFile(l.refusedName(n), k)
 	case ps.Saved && ps.Job != "" && !ps.Resolved:
 		return runfolder.JobFile(ps.Job, k)
 	}
@@ -181,13 +181,23 @@ func (l *loader) partSize(n int) int64 {
 	return l.folder.Size(l.st.Part(n).File)
 }
 
+// partName names part n of the load: "part-N" for the import's, with the load's name
+// before it for the other loads of the folder (an undo's delete and update), so that no
+// load's files (parts/, the pseudo-jobs under jobs/) overwrite another's.
+func (l *loader) partName(n int) string {
+	if l.name == "" {
+		return fmt.Sprintf("part-%d", n)
+	}
+	return fmt.Sprintf("%s-part-%d", l.name, n)
+}
+
 // refusedName names the pseudo-job whose unprocessed file holds the rows of part n,
 // refused as too large.
-func refusedName(n int) string { return fmt.Sprintf("part-%d-refused", n) }
+func (l *loader) refusedName(n int) string { return l.partName(n) + "-refused" }
 
 // resolvedName names the pseudo-job whose success file holds the rows of part n found
 // loaded in the org.
-func resolvedName(n int) string { return fmt.Sprintf("part-%d-resolved", n) }
+func (l *loader) resolvedName(n int) string { return l.partName(n) + "-resolved" }
 
 // resultWalker looks up the results of a load's rows in the order of its data file: one
 // plan part (and the parts that followed it up) at a time, so memory holds one part's table.

@@ -54,7 +54,7 @@ func makePlan(ctx context.Context, j *job, opts *PlanOptions, command Command) (
 	if err := validateOrg(opts.Org, opts.Target.Mapping); err != nil {
 		return nil, err
 	}
-	if err := validateOut(opts.Out); err != nil {
+	if err := validateOut(&opts.Out); err != nil {
 		return nil, err
 	}
 	p := &planning{j: j, opts: opts}
@@ -521,14 +521,19 @@ func (pr *planRows) parts(end int64) []runfolder.Part {
 
 // existingSet holds, for each candidate key Salesforce already has, the record's Id and a
 // hash of each compared field's value in canonical form: enough to tell exists from stale
-// in a bounded amount of memory.
+// in a bounded amount of memory. plan attaches them to its Index's candidates (no second
+// table of the same keys: per existing key, the packed Id and 4 bytes per compared field,
+// see BenchmarkPlanBytesPerKey); the commands that read records for other keys keep them in
+// a KeySet of their own.
 type existingSet struct {
-	set      *csvdiff.KeySet
+	set      *csvdiff.KeySet // nil when idx holds the records
+	idx      *csvdiff.Index
 	seed     maphash.Seed
 	compared []comparedField
 	// updated is the compared field whose value is also kept as an instant (the Updated
 	// At, differences.go), -1 for none.
 	updated int
+	buf     []byte
 }
 
 type comparedField struct {
@@ -540,13 +545,34 @@ type comparedField struct {
 // newExistingSet keeps, for each record added, its Id and the hashes of the fields compared:
 // every field of cols (a plan's columns, in to_import.csv's order) but the external id.
 func newExistingSet(cols []runfolder.Mapping, extField string, fold bool, sizeHint int) *existingSet {
-	ex := &existingSet{set: csvdiff.NewKeySet(sizeHint, fold), seed: maphash.MakeSeed(), updated: -1}
+	ex := &existingSet{set: csvdiff.NewKeySet(sizeHint, fold)}
+	ex.compare(cols, extField)
+	return ex
+}
+
+// attachedExistingSet is newExistingSet keeping the records with idx's candidates (a record
+// whose key is no candidate is dropped: no row would look it up).
+func attachedExistingSet(cols []runfolder.Mapping, extField string, idx *csvdiff.Index) *existingSet {
+	ex := &existingSet{idx: idx}
+	ex.compare(cols, extField)
+	return ex
+}
+
+func (ex *existingSet) compare(cols []runfolder.Mapping, extField string) {
+	ex.seed, ex.updated = maphash.MakeSeed(), -1
 	for i, c := range cols {
 		if c.Field != extField {
 			ex.compared = append(ex.compared, comparedField{col: i, field: c.Field, typ: c.Type})
 		}
 	}
-	return ex
+}
+
+// len is the number of records kept.
+func (ex *existingSet) len() int {
+	if ex.idx != nil {
+		return ex.idx.NumAttached()
+	}
+	return ex.set.Len()
 }
 
 // query is the existence query of object that reads the compared fields, and extra ones.
@@ -570,9 +596,10 @@ func (ex *existingSet) hash(typ string, v []byte) uint32 {
 
 // add records one Salesforce record; get returns a field's value as SOQL decoded it.
 func (ex *existingSet) add(key, id string, get func(field string) any) error {
-	v := make([]byte, 0, len(id)+1+4*len(ex.compared))
-	v = append(v, id...)
-	v = append(v, 0)
+	v := ex.buf[:0]
+	if ex.idx == nil {
+		v = append(append(v, id...), 0)
+	}
 	for _, c := range ex.compared {
 		h := ex.hash(c.typ, []byte(sfCanonical(c.typ, get(c.field))))
 		v = binary.LittleEndian.AppendUint32(v, h)
@@ -581,11 +608,21 @@ func (ex *existingSet) add(key, id string, get func(field string) any) error {
 		c := ex.compared[ex.updated]
 		v = appendUpdated(v, sfCanonical(c.typ, get(c.field)))
 	}
+	ex.buf = v
+	if ex.idx != nil {
+		_, err := ex.idx.Attach([]byte(key), []byte(id), v)
+		return err
+	}
 	return ex.set.Add([]byte(key), v)
 }
 
-// lookup returns the Id of key and its stored field hashes (4 bytes per compared field).
+// lookup returns the Id of key and its stored field hashes (4 bytes per compared field),
+// valid until the next lookup.
 func (ex *existingSet) lookup(key []byte) (id string, hashes []byte, ok bool) {
+	if ex.idx != nil {
+		i, h, ok := ex.idx.Attached(key)
+		return string(i), h, ok
+	}
 	v, ok := ex.set.Lookup(key)
 	if !ok {
 		return "", nil, false
@@ -652,7 +689,7 @@ func (s timeSet) get(key string) (time.Time, bool) {
 // compared fields' hashes of each.
 func lookupExisting(ctx context.Context, sf Salesforce, j *job, t *Target, idx *csvdiff.Index) (*existingSet, error) {
 	cols, _ := t.mappingSummary()
-	ex := newExistingSet(cols, t.ExternalIDField, t.foldKeys(), idx.NumCandidates()/4)
+	ex := attachedExistingSet(cols, t.ExternalIDField, idx)
 	ex.keepUpdated(t.updatedColumn(&idx.Header))
 	q := ex.query(t.Object, t.ExternalIDField)
 	_, err := lookup(ctx, sf, j, q, indexKeys{idx}, func(r sfclient.Record) error {
@@ -665,7 +702,7 @@ func lookupExisting(ctx context.Context, sf Salesforce, j *job, t *Target, idx *
 	if err != nil {
 		return nil, err
 	}
-	j.log.Info("existing records found", zap.Int("count", ex.set.Len()))
+	j.log.Info("existing records found", zap.Int("count", ex.len()))
 	return ex, nil
 }
 

@@ -57,7 +57,7 @@ func (l *loader) resolve(ctx context.Context, n int, why string) error {
 // record holds every planned (non-empty) value (for a delete: whose record is gone), and
 // returns how many, and how many of those records were created since the load started.
 func (l *loader) writeResolved(n int, ex *existingSet, created map[string]bool) (rows, fresh int, err error) {
-	out, err := l.folder.Begin(runfolder.JobFile(resolvedName(n), runfolder.ResultKinds[0]))
+	out, err := l.folder.Begin(runfolder.JobFile(l.resolvedName(n), runfolder.ResultKinds[0]))
 	if err != nil {
 		return 0, 0, err
 	}

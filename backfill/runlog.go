@@ -17,17 +17,21 @@ const maxEarlyLog = 4 << 20
 // run.log. Entries logged before the folder exists are held in memory and written when it
 // is attached, so the file tells the whole run. The folder owns the file's handle
 // (runfolder.LogFile): it closes it while it renames or removes itself, as Windows requires
-// of a folder with a file open inside. Safe for concurrent use.
+// of a folder with a file open inside. A run.log that cannot be written (a full disk) is
+// given up at the first failure, said once through the front end's logger: zap would
+// otherwise print a raw line of its own for every entry. Safe for concurrent use.
 type runLog struct {
-	mu    sync.Mutex
-	early bytes.Buffer
-	f     *runfolder.LogFile
+	mu     sync.Mutex
+	early  bytes.Buffer
+	f      *runfolder.LogFile
+	front  *zap.Logger // the front end's logger, without the copy
+	failed bool
 }
 
 // withRunLog tees log into a new runLog and returns both; call attach once the run folder
 // exists and close at the end.
 func withRunLog(log *zap.Logger) (*zap.Logger, *runLog) {
-	rl := &runLog{}
+	rl := &runLog{front: log}
 	enc := zap.NewProductionEncoderConfig()
 	enc.EncodeTime = zapcore.ISO8601TimeEncoder
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(rl), zapcore.DebugLevel)
@@ -36,14 +40,38 @@ func withRunLog(log *zap.Logger) (*zap.Logger, *runLog) {
 
 func (r *runLog) Write(p []byte) (int, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	var err error
 	switch {
+	case r.failed:
 	case r.f != nil:
-		return r.f.Write(p)
+		err = r.write(p)
 	case r.early.Len()+len(p) <= maxEarlyLog:
 		r.early.Write(p)
 	}
+	r.mu.Unlock()
+	r.warn(err)
 	return len(p), nil
+}
+
+// write writes p to run.log; on a failure it gives the file up. The caller holds mu.
+func (r *runLog) write(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	_, err := r.f.Write(p)
+	if err != nil {
+		r.failed = true
+		r.f.Close()
+		r.f = nil
+	}
+	return err
+}
+
+// warn says, once, that run.log could not be written (err, nil for no failure).
+func (r *runLog) warn(err error) {
+	if err != nil {
+		r.front.Warn("run.log could not be written: the rest of this run's log is not in it", zap.Error(err))
+	}
 }
 
 // attach starts writing to folder's run.log (appending: resume and import --plan add to the
@@ -54,13 +82,11 @@ func (r *runLog) attach(folder *runfolder.Folder) error {
 		return err
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, err := f.Write(r.early.Bytes()); err != nil {
-		f.Close()
-		return err
-	}
-	r.early.Reset()
 	r.f = f
+	err = r.write(r.early.Bytes())
+	r.early.Reset()
+	r.mu.Unlock()
+	r.warn(err)
 	return nil
 }
 

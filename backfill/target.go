@@ -30,8 +30,12 @@ type Target struct {
 }
 
 // foldKeys reports whether keys compare case-insensitively: the external id field is not
-// "Unique, case-sensitive" (describe caseSensitive), Salesforce's default.
+// "Unique, case-sensitive" (describe caseSensitive), Salesforce's default. Ids never fold:
+// a 15-character Id is case-sensitive, and a query for a lowered one finds nothing.
 func (t *Target) foldKeys() bool {
+	if strings.EqualFold(t.ExternalIDField, "Id") {
+		return false
+	}
 	f := t.Field(t.ExternalIDField)
 	return f == nil || !f.CaseSensitive
 }
@@ -168,6 +172,9 @@ func (t *Target) mapColumns(w Words, h *csvdiff.Header, roles map[int]csvdiff.Ro
 			continue
 		}
 		for _, f := range fields {
+			if f == ext && i != h.Key {
+				return t.twoKeysErr(w, h, col, source, sdlName)
+			}
 			mc := MappedColumn{Index: i, Column: col, Field: f, Source: source}
 			switch prev := used[strings.ToLower(f.Name)]; {
 			case !f.Createable && !f.Updateable:
@@ -182,6 +189,19 @@ func (t *Target) mapColumns(w Words, h *csvdiff.Header, roles map[int]csvdiff.Ro
 		}
 	}
 	return nil
+}
+
+// twoKeysErr refuses a column other than the key column that maps to the external id field
+// (by name, label, role or the .sdl; source says how): the key column loads it, and two
+// columns cannot. Which one holds the external id is the user's to say.
+func (t *Target) twoKeysErr(w Words, h *csvdiff.Header, col, source, sdlName string) error {
+	how := map[string]string{"api name": "by API name", "label": "by label", "role": "by its name", "sdl": "in " + sdlName}[source]
+	fix := fmt.Sprintf("pass %s, or map the columns in a .sdl file (%s) that leaves %q out", w.Option(OptKeyColumn, col), w.Option(OptMapping, ""), col)
+	if sdlName != "" {
+		fix = fmt.Sprintf("map the external id field from one column only in %s, or pass %s", sdlName, w.Option(OptKeyColumn, col))
+	}
+	return targetErr(fix, "columns %q (the key column) and %q (%s) would both load the external id field %s",
+		h.KeyName(), col, how, t.ExternalIDField).by(OptKeyColumn)
 }
 
 // unloadedDateErr says the cutoff column would not be loaded, and how to map it.

@@ -64,10 +64,18 @@ type UndoRun struct {
 	Jobs           []JobSummary   `json:"jobs,omitempty"`
 	APICalls       map[string]int `json:"api_calls,omitempty"`
 	Examples       []string       `json:"examples,omitempty"`
+	// Rounds are the undos of the import's retry rounds, run with it (newest first); a round
+	// already undone completely is left out.
+	Rounds []RetryRound `json:"rounds,omitempty"`
 }
 
-// OK reports whether everything was undone.
+// OK reports whether everything was undone, in the retry rounds too.
 func (u *UndoRun) OK() bool {
+	for _, r := range u.Rounds {
+		if r.Undo != nil && !r.Undo.OK() {
+			return false
+		}
+	}
 	return u.Outcomes[UndoRestoreRefused]+u.Outcomes[UndoSkippedChanged]+u.Outcomes[UndoFailed] == 0
 }
 
@@ -96,6 +104,7 @@ type undo struct {
 // dry run; Front.Confirm is not asked). It returns the import's summary with the undo in it; whether everything
 // was undone is the run's OK.
 func Undo(ctx context.Context, opts UndoOptions) (*Summary, *UndoRun, error) {
+	given := opts
 	j := newJob(opts.Front)
 	defer j.close()
 	w, err := openImported(ctx, j, &opts.FolderOptions, CmdUndo)
@@ -103,7 +112,50 @@ func Undo(ctx context.Context, opts UndoOptions) (*Summary, *UndoRun, error) {
 		return nil, nil, err
 	}
 	defer w.folder.Unlock()
-	u := &undo{workFolder: w, opts: &opts}
+	rounds, err := undoRounds(ctx, given)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum, run, err := undoFolder(ctx, w, &opts)
+	if run != nil {
+		run.Rounds = rounds
+	}
+	return sum, run, err
+}
+
+// undoRounds undoes the retry rounds of the import in opts.Dir, newest first, each in its
+// own folder with the same options; a round whose last undo left nothing is passed over.
+func undoRounds(ctx context.Context, opts UndoOptions) ([]RetryRound, error) {
+	dirs := RetryRounds(opts.Dir)
+	var out []RetryRound
+	for i := len(dirs) - 1; i >= 0; i-- {
+		var sum Summary
+		f := &runfolder.Folder{Dir: dirs[i]}
+		if f.ReadJSON(runfolder.SummaryFile, &sum) == nil && sum.Undo != nil && !sum.Undo.DryRun && sum.Undo.OK() {
+			continue
+		}
+		o := opts
+		o.Dir = dirs[i]
+		if o.Expect != nil {
+			// Expect is the plan shown for the import's own folder: a round's undo was not
+			// shown, so it stays a dry run (its plan is in the run's Rounds to be shown).
+			o.Yes, o.Expect = false, nil
+		}
+		_, run, err := Undo(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, RetryRound{Dir: dirs[i], Undo: run})
+	}
+	return out, nil
+}
+
+// undoFolder is the undo of w's own import (Undo without its retry rounds).
+func undoFolder(ctx context.Context, w *workFolder, opts *UndoOptions) (*Summary, *UndoRun, error) {
+	u := &undo{workFolder: w, opts: opts}
+	if err := finishArchive(u.folder); err != nil {
+		return nil, nil, err
+	}
 	up, started, finished, err := u.readUndo()
 	if err != nil {
 		return nil, nil, err
@@ -173,15 +225,55 @@ func archiveUndo(folder *runfolder.Folder) error {
 		if err := os.Mkdir(folder.Path(dir), runfolder.DirPerm); err != nil {
 			return err
 		}
-		for _, name := range append(undoFiles, runfolder.UndoFile, runfolder.UndoLedgerFile, runfolder.UndoDeleteJournal, runfolder.UndoUpdateJournal) {
-			if folder.Has(name) {
-				if err := folder.Rename(name, filepath.Join(dir, name)); err != nil {
-					return err
-				}
+		return moveUndoFiles(folder, dir)
+	}
+}
+
+// archivedUndoFiles are a finished undo's files, in the order archiveUndo moves them:
+// undo.json first, so that a folder without it but with any of the others holds what an
+// archive cut short (a kill) left behind.
+var archivedUndoFiles = append([]string{runfolder.UndoFile}, append(undoFiles, runfolder.UndoLedgerFile,
+	runfolder.UndoDeleteJournal, runfolder.UndoUpdateJournal)...)
+
+// moveUndoFiles moves the undo files the folder holds into its subfolder dir.
+func moveUndoFiles(folder *runfolder.Folder, dir string) error {
+	for _, name := range archivedUndoFiles {
+		if folder.Has(name) {
+			if err := folder.Rename(name, filepath.Join(dir, name)); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// finishArchive completes an archive of a finished undo that a kill cut short: without
+// undo.json (moved first), the undo files still in the folder are that undo's and join the
+// others in the newest undo-N/ (or a new one, when that already holds one of the names).
+// Left there, the next undo would meet them as another undo's journal and stop for good.
+func finishArchive(folder *runfolder.Folder) error {
+	if folder.Has(runfolder.UndoFile) {
 		return nil
 	}
+	var left []string
+	for _, name := range archivedUndoFiles {
+		if folder.Has(name) {
+			left = append(left, name)
+		}
+	}
+	if len(left) == 0 {
+		return nil
+	}
+	newest := ""
+	for i := 1; folder.Has(fmt.Sprintf("undo-%d", i)); i++ {
+		newest = fmt.Sprintf("undo-%d", i)
+	}
+	for _, name := range left {
+		if newest == "" || folder.Has(filepath.Join(newest, name)) {
+			return archiveUndo(folder)
+		}
+	}
+	return moveUndoFiles(folder, newest)
 }
 
 // confirmUndo decides whether the undo runs: only with Yes, and with Expect only when the
@@ -190,25 +282,44 @@ func archiveUndo(folder *runfolder.Folder) error {
 func (u *undo) confirmUndo(up *undoPlan) (bool, error) {
 	run := up.Run
 	u.summary.Undo = &run
-	n := run.Planned[actionDelete] + run.Planned[actionRestore]
-	if n == 0 || !u.opts.Yes || (u.opts.Expect != nil && !samePlanned(run.Planned, u.opts.Expect)) {
+	if !u.opts.Yes || (u.opts.Expect != nil && !samePlanned(run.Planned, u.opts.Expect)) {
 		return false, u.saveSummary()
 	}
+	// With Yes it runs even with nothing left to send (every record gone or back already):
+	// that is an undo, whose ledger says so, not a dry run.
 	return true, nil
 }
 
-// undoState is what undo knows of one record the import loaded.
+// undoState is what undo knows of the records the import loaded. Undo acts only on the
+// record Ids the import wrote (the ledger's): the records are read by Id, so a record made
+// since under the same external id is never taken for the import's.
 type undoState struct {
-	sf       *existingSet        // Id and field hashes of the records as they are now
+	sf       *existingSet        // by the Id the import wrote: field hashes of the record as it is now
+	keyOf    *csvdiff.KeySet     // Id -> the external id the record holds now
 	changed  *csvdiff.KeySet     // key -> why it changed after the import
+	others   *csvdiff.KeySet     // key -> the Id of another record that holds the key now
 	uploaded map[string][]string // folded key -> the uploaded row, for the records the import updated
+}
+
+// record returns what undo knows of the record id the import wrote for key: its field
+// hashes now (found false when it is no longer in Salesforce), and the external id it holds
+// now when that is no longer key.
+func (st *undoState) record(id, key string, fold bool) (hashes []byte, found bool, rekeyed string) {
+	_, hashes, found = st.sf.lookup([]byte(id))
+	if !found {
+		return nil, false, ""
+	}
+	if now, _ := st.keyOf.Lookup([]byte(id)); foldKey(string(now), fold) != foldKey(key, fold) {
+		return hashes, true, string(now)
+	}
+	return hashes, true, ""
 }
 
 // planUndo decides, for every record the import created or updated, what undo does, and
 // writes undo-plan.csv, undo-delete.csv, undo-update.csv and undo.json.
 func (u *undo) planUndo(ctx context.Context) (*undoPlan, error) {
 	info := u.info
-	before, beforeName, err := readBefore(u.folder, info.FoldKeys)
+	before, beforeName, err := readBefore(u.folder, info, u.journal.Sums)
 	if err != nil {
 		return nil, err
 	}
@@ -257,18 +368,27 @@ func (u *undo) planUndo(ctx context.Context) (*undoPlan, error) {
 	return up, nil
 }
 
-// undoAction decides what undo does with one record the import loaded.
+// undoAction decides what undo does with one record the import loaded: the record whose
+// Id the ledger names, never another record that holds the key now.
 func (u *undo) undoAction(e runfolder.Entry, state *undoState, before *beforeImage, uploaded map[string][]string,
 	updField string, up *undoPlan) (action, id, detail string) {
-	id, hashes, found := state.sf.lookup([]byte(e.Key))
+	id = e.Detail
+	fold := u.info.FoldKeys
+	hashes, found, rekeyed := state.record(id, e.Key, fold)
+	other, taken := state.others.Lookup([]byte(e.Key))
 	switch {
+	case !found && taken:
+		return actionSkip, id, fmt.Sprintf("a different record (%s) holds this external id now; the one the import wrote (%s) is no longer in Salesforce: left alone, even with %s",
+			other, id, u.j.words().Option(OptForce, ""))
 	case !found && e.Outcome == runfolder.Created:
-		return actionGone, e.Detail, "already deleted (by an earlier undo, or in Salesforce since the import)"
+		return actionGone, id, "already deleted (by an earlier undo, or in Salesforce since the import)"
 	case !found:
-		return actionSkip, e.Detail, "no longer in Salesforce: deleted since the import, nothing to restore"
+		return actionSkip, id, "no longer in Salesforce: deleted since the import, nothing to restore"
 	}
-	if b, ok := before.get(e.Key); ok && e.Outcome == runfolder.Updated &&
-		holdsBefore(state, hashes, before.header, b, uploaded[foldKey(e.Key, u.info.FoldKeys)], u.info, updField, up.KeepUpdatedAt) {
+	b, hasBefore := before.get(e.Key)
+	hasBefore = hasBefore && sameID(b[1], id)
+	if hasBefore && e.Outcome == runfolder.Updated && rekeyed == "" &&
+		holdsBefore(state, hashes, before, b, uploaded[foldKey(e.Key, fold)], u.info, updField, up.KeepUpdatedAt) {
 		return actionSame, id, "already holds its values from before the import (an earlier undo restored it)"
 	}
 	if why, changed := state.changed.Lookup([]byte(e.Key)); changed && !up.Force {
@@ -277,29 +397,37 @@ func (u *undo) undoAction(e runfolder.Entry, state *undoState, before *beforeIma
 	if e.Outcome == runfolder.Created {
 		return actionDelete, id, fmt.Sprintf("created by the import; to the Recycle Bin (restorable for %d days)", recycleBinDays)
 	}
-	b, ok := before.get(e.Key)
-	if !ok {
-		return actionSkip, id, "no before-image: the record did not exist when the plan was made and was created before the load; left as it is"
+	if !hasBefore {
+		return actionSkip, id, "no before-image of this record: it did not exist when the plan was made and was created before the load; left as it is"
 	}
 	detail = "back to its values before the import"
 	if updField != "" && !up.KeepUpdatedAt {
-		if old, now := b[slices.Index(before.header, updField)], uploadedValue(u.info, uploaded[foldKey(e.Key, u.info.FoldKeys)], updField); old != "" && now != "" && old < now {
+		if old, now := before.value(b, updField), uploadedValue(u.info, uploaded[foldKey(e.Key, fold)], updField); old != "" && now != "" && old < now {
 			up.Run.WouldBeRefused++
 			detail += fmt.Sprintf("; %s moves back from %s to %s, which the Northpass package refuses (%s restores the other fields)",
 				updField, now, old, u.j.words().Option(OptKeepUpdatedAt, ""))
 		}
 	}
-	return actionRestore, b[1], detail
+	return actionRestore, id, detail
+}
+
+// sameID compares record Ids on their first 15 characters (the 18-character form adds a
+// case suffix).
+func sameID(a, b string) bool {
+	if len(a) >= 15 && len(b) >= 15 {
+		return a[:15] == b[:15]
+	}
+	return a == b
 }
 
 // holdsBefore reports whether a record holds its before-image again in every field the
 // import set (Updated At aside when restores keep it).
-func holdsBefore(state *undoState, hashes []byte, header, b, up []string, info *runfolder.Plan, updField string, keepUpdatedAt bool) bool {
+func holdsBefore(state *undoState, hashes []byte, before *beforeImage, b, up []string, info *runfolder.Plan, updField string, keepUpdatedAt bool) bool {
 	for i, c := range state.sf.compared {
 		if uploadedValue(info, up, c.field) == "" || (keepUpdatedAt && c.field == updField) {
 			continue
 		}
-		if state.sf.differs(hashes, i, []byte(b[slices.Index(header, c.field)])) {
+		if state.sf.differs(hashes, i, []byte(before.value(b, c.field))) {
 			return false
 		}
 	}
@@ -338,7 +466,7 @@ func restoreRow(info *runfolder.Plan, fields []string, before *beforeImage, uplo
 		if uploadedValue(info, up, f) == "" {
 			continue
 		}
-		if v := b[slices.Index(before.header, f)]; v != "" {
+		if v := before.value(b, f); v != "" {
 			row[i] = v
 		} else {
 			row[i] = bulkNull
@@ -347,45 +475,75 @@ func restoreRow(info *runfolder.Plan, fields []string, before *beforeImage, uplo
 	return row
 }
 
-// readCurrent reads the records the import loaded as they are now, and notes those changed
-// after the import finished: LastModifiedDate after it, or a field that no longer holds
-// the uploaded value. It keeps the uploaded rows of the records the import updated: undo
-// restores only the fields the import set.
+// readCurrent reads, by the Ids the import wrote, the records it loaded as they are now,
+// and notes those changed after the import finished: LastModifiedDate after it, an
+// external id that is no longer the one loaded, or a field that no longer holds the
+// uploaded value. For a record no longer in Salesforce (or holding another external id),
+// it asks whether another record holds the key now: undo never takes that one for the
+// import's. It keeps the uploaded rows of the records the import updated: undo restores
+// only the fields the import set.
 func (u *undo) readCurrent(ctx context.Context) (*undoState, error) {
 	info := u.info
-	finished := u.summary.FinishedAt
-	modified := newTimeSet(info.FoldKeys) // key -> LastModifiedDate, when after the import
-	sf, err := readRecords(ctx, u.sf, u.j, info, u.keysOf(runfolder.Created, runfolder.Updated), []string{"LastModifiedDate"}, func(key string, r sfclient.Record) error {
+	fold := info.FoldKeys
+	finished := u.finishedAt()
+	ids := &ledgerIDs{ledgerKeys: u.keysOf(runfolder.Created, runfolder.Updated)}
+	idOf, err := ids.byKey()
+	if err != nil {
+		return nil, err
+	}
+	st := &undoState{keyOf: csvdiff.NewKeySet(ids.Len(), false), changed: csvdiff.NewKeySet(0, fold),
+		others: csvdiff.NewKeySet(0, fold), uploaded: map[string][]string{}}
+	modified := newTimeSet(false) // Id -> LastModifiedDate, when after the import
+	st.sf = newExistingSet(planColumns(info), info.ExternalIDField, false, ids.Len())
+	q := st.sf.query(info.Object, "Id", "LastModifiedDate", info.ExternalIDField)
+	_, err = lookup(ctx, u.sf, u.j, q, ids, func(r sfclient.Record) error {
+		id := r.String("Id")
 		if t, ok := r.Time("LastModifiedDate"); ok && t.After(finished) {
-			return modified.add(key, t)
+			if err := modified.add(id, t); err != nil {
+				return err
+			}
 		}
-		return nil
+		if err := st.keyOf.Add([]byte(id), []byte(r.String(info.ExternalIDField))); err != nil {
+			return err
+		}
+		return st.sf.add(id, id, func(field string) any { v, _ := r.Get(field); return v })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read the loaded records: %w", err)
 	}
-	st := &undoState{sf: sf, changed: csvdiff.NewKeySet(0, info.FoldKeys), uploaded: map[string][]string{}}
 	updated := &ledgerKeys{folder: u.folder, name: runfolder.LedgerFile, outcomes: map[runfolder.Outcome]bool{runfolder.Updated: true},
-		n: u.summary.Count(runfolder.Updated), fold: info.FoldKeys}
+		n: u.summary.Count(runfolder.Updated), fold: fold}
+	lost := &sliceKeys{fold: fold} // keys whose record is gone or re-keyed
 	r, err := os.Open(u.folder.Path(runfolder.ToImportFile))
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
 	err = eachCSVRow(r, info.ExternalIDField, func(key string, rec []string) error {
-		_, hashes, ok := st.sf.lookup([]byte(key))
-		if !ok {
+		v, loaded := idOf.Lookup([]byte(key))
+		if !loaded {
+			return nil
+		}
+		id := string(v)
+		hashes, found, rekeyed := st.record(id, key, fold)
+		if !found || rekeyed != "" {
+			lost.keys = append(lost.keys, key)
+		}
+		if !found {
 			return nil
 		}
 		if updated.Len() > 0 {
 			if ok, err := updated.Has([]byte(key)); err != nil {
 				return err
 			} else if ok {
-				st.uploaded[foldKey(key, info.FoldKeys)] = append([]string(nil), rec...)
+				st.uploaded[foldKey(key, fold)] = append([]string(nil), rec...)
 			}
 		}
 		var why []string
-		if t, ok := modified.get(key); ok {
+		if rekeyed != "" {
+			why = append(why, fmt.Sprintf("its external id is %q now", rekeyed))
+		}
+		if t, ok := modified.get(id); ok {
 			why = append(why, "last modified "+t.Format(time.RFC3339))
 		}
 		for _, i := range st.sf.differing(hashes, rec) {
@@ -396,7 +554,64 @@ func (u *undo) readCurrent(ctx context.Context) (*undoState, error) {
 		}
 		return st.changed.Add([]byte(key), []byte(strings.Join(why, ", ")))
 	})
-	return st, err
+	if err != nil || lost.Len() == 0 {
+		return st, err
+	}
+	q = existenceQuery{Object: info.Object, ExtField: info.ExternalIDField}
+	_, err = lookup(ctx, u.sf, u.j, q, lost, func(r sfclient.Record) error {
+		key, id := r.String(info.ExternalIDField), r.String("Id")
+		if v, ok := idOf.Lookup([]byte(key)); ok && sameID(string(v), id) {
+			return nil
+		}
+		return st.others.Add([]byte(key), []byte(id))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look up the keys whose record is gone: %w", err)
+	}
+	return st, nil
+}
+
+// finishedAt is when the import finished: records modified after it were changed by
+// someone else. The journal's finished entry says (the summary is not sealed).
+func (u *undo) finishedAt() time.Time {
+	if t := u.journal.FinishedAt; !t.IsZero() {
+		return t
+	}
+	return u.summary.FinishedAt
+}
+
+// ledgerIDs are the record Ids the ledger names for its rows with some outcomes (their
+// detail): the records an import created or updated.
+type ledgerIDs struct {
+	*ledgerKeys
+	ids lazySet
+}
+
+func (k *ledgerIDs) Each(fn func([]byte) bool) error {
+	err := k.folder.ReadLedger(k.name, func(e runfolder.Entry) error {
+		if k.outcomes[e.Outcome] && e.Detail != "" && !fn([]byte(e.Detail)) {
+			return errStopEach
+		}
+		return nil
+	})
+	if err == errStopEach {
+		return nil
+	}
+	return err
+}
+
+func (k *ledgerIDs) Has(id []byte) (bool, error) { return k.ids.has(k.Each, k.n, false, id) }
+
+// byKey maps each key to the Id the ledger names for it.
+func (k *ledgerIDs) byKey() (*csvdiff.KeySet, error) {
+	set := csvdiff.NewKeySet(k.n, k.fold)
+	err := k.folder.ReadLedger(k.name, func(e runfolder.Entry) error {
+		if k.outcomes[e.Outcome] && e.Detail != "" {
+			return set.Add([]byte(e.Key), []byte(e.Detail))
+		}
+		return nil
+	})
+	return set, err
 }
 
 // sealFiles returns the SHA-256 of each file.
@@ -606,7 +821,7 @@ func (u *undo) undoLoader(plan *runfolder.Plan, file, op, journal string, up *un
 		jr.Close()
 		return nil, &FolderError{Dir: u.dir, Want: CmdUndo, File: u.folder.Path(journal), Err: ErrJournalForeign, Other: st.PlanID}
 	}
-	return &loader{plan: plan, file: file, op: op, folder: u.folder, j: u.j, jr: jr, st: st, sf: u.sf, log: u.j.log,
+	return &loader{plan: plan, file: file, op: op, name: strings.TrimSuffix(journal, filepath.Ext(journal)), folder: u.folder, j: u.j, jr: jr, st: st, sf: u.sf, log: u.j.log,
 		fallbackStart: up.At, created: map[string]bool{}}, nil
 }
 

@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"github.com/northpass-tools/backfill/backfill/runfolder"
 	"github.com/northpass-tools/backfill/csvdiff"
 	"github.com/northpass-tools/backfill/sfclient"
 )
@@ -25,6 +27,9 @@ func (e *ExportOptions) validate() error {
 	}
 	if _, err := csvdiff.NewDateParser(e.DateFormat); err != nil {
 		return optionErr(OptDateFormat, e.DateFormat, err)
+	}
+	if err := validPercent(e.MaxRejected); err != nil {
+		return err
 	}
 	switch strings.ToLower(strings.ReplaceAll(e.Encoding, "_", "-")) {
 	case "", "utf-8", "utf8", "windows-1252", "cp1252", "latin1", "iso-8859-1":
@@ -52,6 +57,17 @@ func (o *PlanOptions) Validate() error {
 	return err
 }
 
+// validPercent checks a rejected-rows limit: nil (the default), or a percentage from 0 to
+// 100 (NaN is none: it compares false with both bounds).
+func validPercent(p *float64) error {
+	if p != nil && !(*p >= 0 && *p <= 100) {
+		return optionErr(OptMaxRejected, strconv.FormatFloat(*p, 'g', -1, 64), errNotPercent)
+	}
+	return nil
+}
+
+var errNotPercent = &wrapErr{msg: "not a percentage from 0 to 100", err: ErrBadValue}
+
 var errUnknownEncoding = &wrapErr{msg: "unknown encoding", err: ErrBadValue}
 
 // validateOrg checks the login options and credentials, and the mapping file, without a
@@ -71,9 +87,20 @@ func validateOrg(org sfclient.Config, mapping string) error {
 	return nil
 }
 
-// validateOut checks that the run folder can be created: it does not exist yet, and its
-// nearest existing parent is a writable folder.
-func validateOut(out string) error {
+// validateOut checks that the run folder *out can be created: it does not exist yet, its
+// name does not end in .partial (the name of a folder still being built, which commands
+// on a run folder refuse and the next plan of the same name replaces), and its nearest
+// existing parent is a writable folder. A trailing separator (tab completion's) is
+// dropped: *out is left cleaned.
+func validateOut(outp *string) error {
+	if *outp != "" {
+		*outp = filepath.Clean(*outp)
+	}
+	out := *outp
+	if base := filepath.Base(out); len(base) >= len(runfolder.PartialSuffix) &&
+		strings.EqualFold(base[len(base)-len(runfolder.PartialSuffix):], runfolder.PartialSuffix) {
+		return optionErr(OptOut, out, ErrOutPartial)
+	}
 	if out == "" {
 		out = filepath.Join(".", "backfill-runs", "x")
 	} else if _, err := os.Lstat(out); err == nil {

@@ -38,15 +38,27 @@ type VerifyRun struct {
 	APICalls map[string]int `json:"api_calls"`
 	// Examples are a few lines of verify.csv that are not a match.
 	Examples []string `json:"examples,omitempty"`
+	// Rounds are the verifies of the import's retry rounds, run with it.
+	Rounds []RetryRound `json:"rounds,omitempty"`
 }
 
-// OK reports whether every record matched (newer counts as a match).
-func (v *VerifyRun) OK() bool { return v.Outcomes[VerifyDiffers]+v.Outcomes[VerifyMissing] == 0 }
+// OK reports whether every record matched (newer counts as a match), the retry rounds'
+// too.
+func (v *VerifyRun) OK() bool {
+	for _, r := range v.Rounds {
+		if r.Verify != nil && !r.Verify.OK() {
+			return false
+		}
+	}
+	return v.Outcomes[VerifyDiffers]+v.Outcomes[VerifyMissing] == 0
+}
 
 // Verify proves a load: it writes verify.csv (verify-2.csv, ... when there is one), adds
 // the run to summary.json and report.html, and returns the import's summary and the run;
-// whether every record matched is the run's OK.
+// whether every record matched is the run's OK. The import's retry rounds are verified with
+// it, each in its own folder (the run's Rounds).
 func Verify(ctx context.Context, opts VerifyOptions) (*Summary, *VerifyRun, error) {
+	given := opts.FolderOptions
 	j := newJob(opts.Front)
 	defer j.close()
 	w, err := openImported(ctx, j, &opts.FolderOptions, CmdVerify)
@@ -57,6 +69,15 @@ func Verify(ctx context.Context, opts VerifyOptions) (*Summary, *VerifyRun, erro
 	run, err := w.verify(ctx)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, dir := range RetryRounds(opts.Dir) {
+		o := VerifyOptions{FolderOptions: given}
+		o.Dir = dir
+		_, rv, err := Verify(ctx, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		run.Rounds = append(run.Rounds, RetryRound{Dir: dir, Verify: rv})
 	}
 	w.summary.Verify = append(w.summary.Verify, *run)
 	if err := w.saveSummary(); err != nil {

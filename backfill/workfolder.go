@@ -2,6 +2,7 @@ package backfill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -93,7 +94,10 @@ func (w *workFolder) checkSealed(command Command) error {
 			return &runfolder.SealError{File: w.folder.Path(ps.File), Why: fmt.Sprintf("(part %d) is missing or changed since the load wrote it", n), Of: runfolder.SealPart}
 		}
 	}
-	if st.Missing {
+	switch {
+	case st.Torn:
+		w.j.log.Warn("journal.jsonl holds no plan line (its first line is torn): which rows were loaded is unknown; each part's rows are looked up in Salesforce before anything is sent")
+	case st.Missing:
 		w.j.log.Warn("journal.jsonl is missing: which rows were loaded is unknown; each part's rows are looked up in Salesforce before anything is sent")
 	}
 	w.journal = st
@@ -188,10 +192,15 @@ func openImported(ctx context.Context, j *job, o *FolderOptions, command Command
 	}
 	defer unlockOnErr(w.folder, &err)
 	switch st := w.journal; {
+	case st.Missing:
+		return nil, w.journalLost(command)
 	case !st.Started:
 		return nil, &FolderError{Dir: o.Dir, Want: command, Err: ErrNeverImported}
 	case !st.Finished:
 		return nil, &FolderError{Dir: o.Dir, Want: command, Err: ErrImportRunning}
+	}
+	if err := w.folder.CheckSums(w.journal.Sums); err != nil {
+		return nil, err // what the load wrote, sealed by the journal
 	}
 	if err := j.attach(w.folder); err != nil {
 		return nil, err
@@ -203,6 +212,18 @@ func openImported(ctx context.Context, j *job, o *FolderOptions, command Command
 		return nil, err
 	}
 	return w, nil
+}
+
+var errTornFirstLine = errors.New("torn in its first line, the plan id")
+
+// journalLost refuses command on a folder whose journal is lost: only resume, which reads
+// the load's fate from the org, goes on from there.
+func (w *workFolder) journalLost(command Command) error {
+	e := &FolderError{Dir: w.dir, Want: command, Err: ErrJournalLost, File: w.folder.Path(runfolder.JournalFile)}
+	if w.journal != nil && w.journal.Torn {
+		e.Cause = errTornFirstLine
+	}
+	return e
 }
 
 // saveSummary writes summary.json and report.html again (after verify or undo), keeping

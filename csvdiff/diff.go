@@ -127,6 +127,8 @@ type Index struct {
 
 	rejected    int       // rows rejected by the first pass
 	firstReject *RowError // the first of them
+
+	att *attachment // what Attach kept, after the first pass; nil before
 }
 
 // winner is the kept row of a key. updated is its "Updated At" in Unix nanoseconds, or
@@ -267,10 +269,11 @@ func openCSV(r io.Reader, file, encoding string, delim byte) (*scanner, Header, 
 		return nil, h, fmt.Errorf("read %s: %w", file, err)
 	}
 	h.Line = rec.line
-	if rec.err == ErrRecordTooLong || len(rec.raw) > maxHeaderBytes {
-		return nil, h, &FileError{File: file, Line: rec.line,
-			Err:  fmt.Errorf("the header line is over %d KB: the file has no line breaks this tool recognises, or is not a CSV export", maxHeaderBytes>>10),
-			Hint: "open it in a spreadsheet and save it as \"CSV UTF-8 (Comma delimited)\", then pass that file"}
+	noBreaks := &FileError{File: file, Line: rec.line,
+		Err:  fmt.Errorf("the header line is over %d KB: the file has no line breaks this tool recognises, or is not a CSV export", maxHeaderBytes>>10),
+		Hint: "open it in a spreadsheet and save it as \"CSV UTF-8 (Comma delimited)\", then pass that file"}
+	if rec.err == ErrRecordTooLong {
+		return nil, h, noBreaks
 	}
 	if rec.err != nil {
 		return nil, h, &FileError{File: file, Line: rec.line, Err: fmt.Errorf("the header row cannot be read: %w", rec.err), Hint: "fix the quotes in the first line"}
@@ -284,11 +287,17 @@ func openCSV(r io.Reader, file, encoding string, delim byte) (*scanner, Header, 
 	for i, f := range names {
 		h.Names[i] = strings.TrimSpace(string(f))
 	}
+	// A long header is no reason to refuse a file (10,000 columns are over 64 KB); a long
+	// "header" that runs to the end of the input is a file whose line breaks were not seen.
+	// (Checked once the names are copied: reading on may move the buffer rec points into.)
+	if len(rec.raw) > maxHeaderBytes && !sc.more() {
+		return nil, h, noBreaks
+	}
 	return sc, h, nil
 }
 
-// maxHeaderBytes bounds the header line: a longer one means the file's line breaks were not
-// recognised.
+// maxHeaderBytes is the length above which a header line that is the whole file means the
+// file's line breaks were not recognised.
 const maxHeaderBytes = 64 << 10
 
 // ReadHeader reads only the export's header line and picks the key, date and "Updated At"

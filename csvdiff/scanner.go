@@ -126,6 +126,9 @@ func (s *scanner) fill() bool {
 	}
 }
 
+// more reports whether any input follows the record last returned.
+func (s *scanner) more() bool { return s.pos < s.end || s.fill() }
+
 // translateCR turns the lone CRs read since the last call into LFs (in cr mode).
 func (s *scanner) translateCR() {
 	if !s.cr {

@@ -113,7 +113,10 @@ func Run(ctx context.Context, front backfill.Front, opts Options, w io.Writer) (
 		if perr := report.PrintVerify(w, out, run, "table"); perr != nil && err == nil {
 			err = perr
 		}
-		fmt.Fprintf(w, "\nto take it back: %s (a dry run; %s to do it)\n", sh.Command(backfill.CmdUndo, out), sh.Option(backfill.OptYes, ""))
+		// No command line to copy: the demo org stops with the demo, and a folder command
+		// on out would find no org at the plan's address.
+		fmt.Fprintf(w, "\nthe demo org stops now; against a real org, %s takes an import back (a dry run; %s to do it)\n",
+			sh.Command(backfill.CmdUndo, "DIR"), sh.Option(backfill.OptYes, ""))
 	}
 	return out, run, err
 }

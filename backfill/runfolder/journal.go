@@ -33,7 +33,10 @@ const (
 	EvPartAdded  = "part-added"  // a follow-up part of plan part Root (Added), holding the open rows of Parts
 	EvSplit      = "split"       // Part was refused as too large; its rows went to the two parts in Added
 	EvResolved   = "resolved"    // Part's fate was read from Salesforce's records (its job was gone)
-	EvFinished   = "finished"    // ledger, summary and report are final
+	EvFinished   = "finished"    // ledger, summary and report are final (Sums: the final ledger and result files)
+	// EvBeforeImage: import --plan wrote before-import.csv, what the load overwrites (Sums:
+	// its SHA-256); journaled before the load starts.
+	EvBeforeImage = "before-image"
 	// EvLost: the journal was missing when a load went on; plan parts without a job are
 	// resolved from the org's records, as their fate is unknown.
 	EvLost = "lost"
@@ -62,6 +65,9 @@ type JournalEntry struct {
 	State string           `json:"state,omitempty"`
 	Note  string           `json:"note,omitempty"`
 	Sizes map[string]int64 `json:"sizes,omitempty"`
+	// Sums seals files the load wrote (name -> SHA-256): commands that read them later
+	// refuse a changed or missing one.
+	Sums map[string]string `json:"sums,omitempty"`
 }
 
 // AddedPart is a part the load added: a CSV file of its own under parts/.
@@ -191,11 +197,18 @@ type JournalState struct {
 	PlanID                     string // the seal id of the plan the journal belongs to
 	Planned, Started, Finished bool
 	LoadStart                  time.Time
-	Parts                      map[int]*PartState
+	// FinishedAt is when the load finished (its finished entry), zero before.
+	FinishedAt time.Time
+	Parts      map[int]*PartState
 	// Missing: there is no journal at all (deleted): nothing is known of the load.
 	Missing bool
+	// Torn: the journal holds no planned line (its first line is torn, or it is empty),
+	// so it says nothing of the load: it is read as Missing.
+	Torn bool
 	// Lost: the journal was missing once; plan parts without a job are resolved.
 	Lost bool
+	// Sums are the files the load sealed (name -> SHA-256), the latest entry's for each.
+	Sums map[string]string
 }
 
 // Part returns the state of part i (1-based), creating an empty one.
@@ -230,12 +243,13 @@ func (st *JournalState) Apply(e JournalEntry) {
 }
 
 // ReadJournal replays the folder's journal. A missing journal is an empty state with
-// Missing set. A torn or garbage last line is ignored; any other bad line is an error.
+// Missing set, and so is one without its first (planned) line, with Torn set. A torn or
+// garbage last line is ignored; any other bad line is an error.
 func (f *Folder) ReadJournal() (*JournalState, error) { return f.ReadJournalFile(JournalFile) }
 
 // ReadJournalFile is [Folder.ReadJournal] for the journal in file name.
 func (f *Folder) ReadJournalFile(name string) (*JournalState, error) {
-	st := &JournalState{Parts: map[int]*PartState{}}
+	st := &JournalState{Parts: map[int]*PartState{}, Sums: map[string]string{}}
 	b, err := os.ReadFile(f.Path(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		st.Missing = true
@@ -256,11 +270,25 @@ func (f *Folder) ReadJournalFile(name string) (*JournalState, error) {
 			return nil, fmt.Errorf("%s line %d: %w", f.Path(name), n, err)
 		}
 	}
-	return st, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if !st.Planned {
+		// Every journal starts with its planned line: without one (torn, or emptied) it
+		// says nothing of the load, and whose it is cannot be told.
+		*st = JournalState{Parts: map[int]*PartState{}, Sums: map[string]string{}, Missing: true, Torn: true}
+	}
+	return st, nil
 }
 
 func (st *JournalState) apply(e JournalEntry) error {
 	p := st.Part(e.Part)
+	for name, sum := range e.Sums {
+		if st.Sums == nil {
+			st.Sums = map[string]string{}
+		}
+		st.Sums[name] = sum
+	}
 	switch e.Event {
 	case EvPlanned:
 		st.Planned, st.PlanID = true, e.Plan
@@ -296,9 +324,10 @@ func (st *JournalState) apply(e JournalEntry) error {
 	case EvResolved:
 		p.Resolved, p.Done, p.Saved, p.State, p.Counts = true, true, true, StateResolved, e.Sizes
 	case EvFinished:
-		st.Finished = true
+		st.Finished, st.FinishedAt = true, e.Time
 	case EvLost:
 		st.Lost = true
+	case EvBeforeImage:
 	default:
 		return fmt.Errorf("unknown event %q", e.Event)
 	}

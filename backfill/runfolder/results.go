@@ -17,7 +17,8 @@ import (
 // them), raw: they feed follow-up jobs and the final files. When the load is done, the final
 // success.csv, error.csv and unprocessed.csv hold each row once, with its last outcome, in
 // the Bulk API 2.0's result columns: Salesforce's own columns first (sf__Id, sf__Created / sf__Error), then
-// the uploaded columns, formula cells neutralised for spreadsheets.
+// the uploaded columns exactly as uploaded (never neutralised, as Data Loader writes them):
+// a corrected copy of error.csv loads the values it shows.
 
 // ResultKind is one of a job's three result files.
 type ResultKind struct {

@@ -55,6 +55,12 @@ const (
 	SealPart     = "part"
 	SealUndo     = "undo"
 	SealApproval = "approval"
+	// SealLoad: a file the load wrote and the journal sealed (before-import.csv, the final
+	// ledger and result files).
+	SealLoad = "load"
+	// SealUnsealed: a file that must be sealed and is not (the journal that sealed it was
+	// lost, or an older backfill wrote it).
+	SealUnsealed = "unsealed"
 )
 
 func (e *SealError) Error() string { return e.File + " " + e.Why }
@@ -138,6 +144,21 @@ func (f *Folder) CheckSeal(p *Plan) error {
 		}
 		if have != sum {
 			return &SealError{File: f.Path(file), Why: "changed since the plan was made"}
+		}
+	}
+	return nil
+}
+
+// CheckSums checks that each file of sums (name -> SHA-256, as a journal seals the files a
+// load wrote) is in the folder unchanged. A difference is a *[SealError] of [SealLoad].
+func (f *Folder) CheckSums(sums map[string]string) error {
+	for name, sum := range sums {
+		have, err := f.SHA256(name)
+		if err != nil {
+			return &SealError{File: f.Path(name), Why: "is missing", Of: SealLoad}
+		}
+		if have != sum {
+			return &SealError{File: f.Path(name), Why: "changed since the load wrote it", Of: SealLoad}
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -69,6 +70,7 @@ func explain(err error) explained {
 		pe  *backfill.PreflightError
 		st  *backfill.StoppedError
 		le  *backfill.LoginError
+		rte *backfill.RetryError
 		ae  *backfill.ApprovalError
 	)
 	if x, ok := explainBatch(err); ok {
@@ -93,6 +95,10 @@ func explain(err error) explained {
 			hint = "put the file back as it was; the load never sends a changed part"
 		case runfolder.SealUndo:
 			hint = "put the file back as it was; an undo never runs a changed plan"
+		case runfolder.SealLoad:
+			hint = "put the file back as the load wrote it; verify, undo and retry never act on a changed one"
+		case runfolder.SealUnsealed:
+			hint = fmt.Sprintf("move it out of the folder to restore from the plan's sealed %s instead (records created between the plan and the load are then left as they are)", runfolder.BeforeFile)
 		}
 		return explained{sl.Error(), hint, exitUsage}
 	case errors.As(err, &oge):
@@ -101,6 +107,9 @@ func explain(err error) explained {
 		return explained{err.Error(), "wait for that command to end (or stop it); two commands never write one run folder", exitUsage}
 	case errors.As(err, &fo):
 		return explained{fo.Error(), folderHint(fo), exitUsage}
+	case errors.As(err, &rte):
+		// Every row of the round loaded: the command had nothing to do, which is not a failure.
+		return explained{rte.Error(), fmt.Sprintf("%s proves what is in Salesforce now", sh.Command(backfill.CmdVerify, rte.Dir)), exitOK}
 	case errors.As(err, &re):
 		return explainRejected(re, "nothing will be written to Salesforce")
 	case errors.As(err, &ae):
@@ -110,7 +119,8 @@ func explain(err error) explained {
 		if errors.Is(cfe, backfill.ErrCancelled) {
 			return explained{cfe.Error(), fmt.Sprintf("the plan is kept in %s; load it later with %s", cfe.Dir, sh.Command(backfill.CmdImportPlan, cfe.Dir)), exitUsage}
 		}
-		return explained{cfe.Error(), "review the plan, then run again with --yes (or use backfill plan, then backfill import --plan DIR --yes)", exitUsage}
+		return explained{cfe.Error(), fmt.Sprintf("review the plan in %s, then load it with %s %s", cfe.Dir,
+			sh.Command(backfill.CmdImportPlan, cfe.Dir), sh.Option(backfill.OptYes, "")), exitUsage}
 	case errors.As(err, &pe):
 		return explained{pe.Error(), "follow the fix lines above and run again, or load anyway with --skip-preflight", exitPreflight}
 	case errors.As(err, &st):
@@ -152,6 +162,9 @@ func explainOption(e *backfill.OptionError) (msg, hint string) {
 			"choose a new --out folder (or leave --out out for a fresh timestamped one); a run folder is never overwritten"
 	case errors.Is(e.Err, backfill.ErrOutParent):
 		return fmt.Sprintf("%s %s: %v", flag, e.Value, e.Err), "choose an --out folder whose parent is a folder"
+	case errors.Is(e.Err, backfill.ErrOutPartial):
+		return fmt.Sprintf("%s %s: %v", flag, e.Value, e.Err),
+			"choose a name without .partial: every run folder is built as NAME.partial and renamed NAME once complete"
 	case errors.Is(e.Err, backfill.ErrOutNoWrite):
 		return fmt.Sprintf("%s %s: %v", flag, e.Value, e.Err), "choose an --out folder you can write to"
 	case errors.Is(e.Err, backfill.ErrNotAFile):
@@ -199,6 +212,10 @@ func folderHint(e *backfill.FolderError) string {
 		return "load it first: " + sh.Command(backfill.CmdImportPlan, e.Dir)
 	case backfill.ErrImportRunning:
 		return "finish it first: " + sh.Command(backfill.CmdResume, e.Dir)
+	case backfill.ErrBeforeImageUnusable:
+		return "undo restores only from the before-image the plan or import --plan wrote: put that file back as it was written"
+	case backfill.ErrJournalLost:
+		return fmt.Sprintf("run %s: it asks Salesforce which rows are loaded, loads only the rest and writes the final files", sh.Command(backfill.CmdResume, e.Dir))
 	case backfill.ErrJournalDamaged:
 		return "the journal is damaged beyond its last line; move it away and backfill resume asks Salesforce which rows are loaded"
 	case backfill.ErrAlreadyApproved:
@@ -290,17 +307,35 @@ func summaryEnd(sum *backfill.Summary, dir string, err error) error {
 	return nil
 }
 
+// retryDir is the import's run folder that backfill retry takes for the run folder dir: dir
+// itself, or the import's when dir is one of its retry rounds.
+func retryDir(dir string) string {
+	if strings.HasPrefix(filepath.Base(dir), backfill.RetryPrefix) && fileExists(filepath.Join(filepath.Dir(dir), runfolder.PlanFile)) {
+		return filepath.Dir(dir)
+	}
+	return dir
+}
+
+// fileExists reports whether path names an existing file or folder.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // rowsFailed is exit 3 with a hint naming the files that hold the rows.
 func rowsFailed(sum *backfill.Summary, dir string) error {
 	failed, unprocessed := sum.Count(runfolder.Failed), sum.Count(runfolder.Unprocessed)
 	var what, hints []string
 	if failed > 0 {
 		what = append(what, backfill.Plural(failed, "row")+" failed")
-		hints = append(hints, fmt.Sprintf("%s holds the failed rows with Salesforce's error: fix the data and load it again", filepath.Join(dir, runfolder.ErrorFile)))
+		errFile := filepath.Join(dir, runfolder.ErrorFile)
+		hints = append(hints, fmt.Sprintf("%s holds the failed rows with Salesforce's error: fix them in a copy and load it with %s %s",
+			errFile, sh.Command(backfill.CmdRetry, retryDir(dir)), sh.Option(backfill.OptFile, "FIXED.csv")))
 	}
 	if unprocessed > 0 {
 		what = append(what, backfill.Plural(unprocessed, "row")+" left unprocessed")
-		hints = append(hints, fmt.Sprintf("%s holds the unprocessed rows, ready to load again", filepath.Join(dir, runfolder.UnprocessedFile)))
+		hints = append(hints, fmt.Sprintf("%s holds the unprocessed rows: %s loads them again", filepath.Join(dir, runfolder.UnprocessedFile),
+			sh.Command(backfill.CmdRetry, retryDir(dir))))
 	}
 	return &cliError{msg: strings.Join(what, " and "), hint: strings.Join(hints, "; "), code: exitRowsFailed}
 }

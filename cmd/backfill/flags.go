@@ -188,7 +188,7 @@ func maxRejectedFlag(fs *pflag.FlagSet, v float64) (*float64, error) {
 	if f := fs.Lookup("max-rejected"); f == nil || !f.Changed {
 		return nil, nil
 	}
-	if v < 0 || v > 100 {
+	if !(v >= 0 && v <= 100) { // NaN too
 		return nil, usage("pass a percentage from 0 to 100", "--max-rejected %g: not a percentage", v)
 	}
 	return &v, nil

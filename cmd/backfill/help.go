@@ -35,6 +35,7 @@ var placeholders = map[string]string{
 	"external-id-field":   "FIELD",
 	"extra-contacts":      "N",
 	"fail-503":            "N",
+	"file":                "FILE",
 	"format":              "FORMAT",
 	"idle":                "DURATION",
 	"instance-url":        "URL",

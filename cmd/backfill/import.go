@@ -89,7 +89,13 @@ func (e *env) printLoad(dir string, res *backfill.LoadResult, format string, err
 		return err
 	}
 	if res.AlreadyDone {
-		// Nothing to do, and nothing went wrong now: exit 0, saying so.
+		// Nothing was sent now; the command ends as the import did (exit 3 for rows that
+		// failed), saying so.
+		var ce *cliError
+		if end := summaryEnd(res.Summary, dir, nil); errors.As(end, &ce) {
+			ce.msg = fmt.Sprintf("the import in %s was already complete (nothing was sent): %s", dir, ce.msg)
+			return ce
+		}
 		return &cliError{msg: fmt.Sprintf("the import in %s was already complete: nothing was sent; the summary above is how it ended", dir),
 			hint: fmt.Sprintf("%s proves what is in Salesforce now", sh.Command(backfill.CmdVerify, dir)), code: exitOK}
 	}

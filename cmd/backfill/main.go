@@ -120,6 +120,7 @@ func commands() []command {
 		{"import", "plan, confirm, then upsert through the Bulk API 2.0 (or --plan DIR: load a reviewed plan)", runImport},
 		{"resume", "finish an interrupted import (or undo) from its run folder", runResume},
 		{"verify", "prove an import: read back every record it loaded and compare it with the upload", runVerify},
+		{"retry", "load the rows an import failed or left unprocessed again (or your corrected error.csv)", runRetry},
 		{"undo", "take an import back: delete what it created, restore what it updated (dry run without --yes)", runUndo},
 		{"ui", "the whole backfill in the browser: a page on loopback over the same steps", runUI},
 		{"batch", "many customers: plan, status, import, resume, verify and undo over a runbook CSV", runBatch},

@@ -71,6 +71,9 @@ var update = flag.Bool("update", false, "rewrite the golden files and the script
 //	    contents (two snapshots compare with cmp)
 //	calls ENDPOINT N
 //	    the org has had N calls to ENDPOINT (an sftest call-count key: ingest-create)
+//	runhint CODE REGEXP
+//	    run the command line a hint printed: REGEXP's first group in the last command's
+//	    output, split as a shell would, checking its exit status is CODE (hint_test.go)
 //
 // and these variables: SAMPLE, the folder of the sample export (backfill/demo/sample), and
 // BACKFILL_ONLY_PATH, a PATH holding backfill alone.
@@ -91,7 +94,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"org": scriptOrg, "exits": scriptExits, "json": scriptJSON, "jsonlines": scriptJSONLines,
 			"mask": scriptMask, "sparse": scriptSparse, "private": scriptPrivate, "snapshot": scriptSnapshot,
-			"calls": scriptCalls,
+			"calls": scriptCalls, "runhint": scriptRunHint,
 		},
 		UpdateScripts:       *update,
 		RequireExplicitExec: true,

@@ -27,7 +27,9 @@ changing nothing (exit 0), and never asks. With --yes it runs the jobs, journale
 an import (backfill resume DIR finishes an interrupted undo), and writes undo-ledger.csv
 (key, outcome, detail): deleted, restored, restore_refused (the Northpass package refuses to
 move Updated At back: --keep-updated-at restores the other fields), skipped_changed, failed.
-Exit code 0 when everything was undone, 3 otherwise.`+orgHelp)
+The retry rounds of the import (DIR/retry-N, written by backfill retry) are undone first,
+newest first, each in its own folder with the same flags. Exit code 0 when everything was
+undone, 3 otherwise.`+orgHelp)
 	addOrgFlags(fs, &o.Org)
 	fs.BoolVarP(&o.Yes, "yes", "y", false, "run the undo (without it: a dry run that changes nothing)")
 	fs.BoolVar(&o.Force, "force", false, "also undo records changed in Salesforce after the import")
@@ -58,17 +60,57 @@ func (e *env) printUndo(dir string, run *backfill.UndoRun, format string, err er
 		return err
 	}
 	var what, fix []string
-	if n := run.Outcomes[backfill.UndoSkippedChanged]; n > 0 {
-		what = append(what, backfill.Plural(n, "record")+" changed after the import, left alone")
-		fix = append(fix, "--force undoes those too")
+	outcomes := map[string]int{}
+	for _, u := range append([]*backfill.UndoRun{run}, roundUndos(run)...) {
+		for k, n := range u.Outcomes {
+			outcomes[k] += n
+		}
 	}
-	if n := run.Outcomes[backfill.UndoRestoreRefused]; n > 0 {
+	if n := outcomes[backfill.UndoSkippedChanged]; n > 0 {
+		what = append(what, backfill.Plural(n, "record")+" changed after the import, left alone")
+		if run.Force {
+			// --force undoes every record the import wrote: what it leaves is a record the
+			// import did not write (another one under the key), or one deleted since.
+			fix = append(fix, "with --force, a record left alone is not the one the import wrote (the detail names it): undo never touches it")
+		} else {
+			fix = append(fix, "--force undoes those too")
+		}
+	}
+	if n := outcomes[backfill.UndoRestoreRefused]; n > 0 {
 		what = append(what, backfill.Plural(n, "restore")+" refused (the package does not let Updated At move back)")
 		fix = append(fix, "--keep-updated-at restores the other fields")
 	}
-	if n := run.Outcomes[backfill.UndoFailed]; n > 0 {
+	if n := outcomes[backfill.UndoFailed]; n > 0 {
 		what = append(what, backfill.Plural(n, "record")+" failed")
 	}
 	return &cliError{msg: "not everything was undone: " + strings.Join(what, "; "), code: exitRowsFailed,
-		hint: fmt.Sprintf("%s says why for each record; %s", filepath.Join(dir, run.File), strings.Join(append(fix, "a new undo plans the rest"), "; "))}
+		hint: fmt.Sprintf("%s says why for each record; %s", strings.Join(undoFilesNotOK(dir, run), ", "), strings.Join(append(fix, "a new undo plans the rest"), "; "))}
+}
+
+// roundUndos are the undos of the retry rounds run carried out with it.
+func roundUndos(run *backfill.UndoRun) []*backfill.UndoRun {
+	var out []*backfill.UndoRun
+	for _, r := range run.Rounds {
+		if r.Undo != nil {
+			out = append(out, r.Undo)
+		}
+	}
+	return out
+}
+
+// undoFilesNotOK are the undo ledgers of run (in dir) and of its retry rounds that hold a
+// record not undone.
+func undoFilesNotOK(dir string, run *backfill.UndoRun) []string {
+	var out []string
+	own := *run
+	own.Rounds = nil
+	if !own.OK() {
+		out = append(out, filepath.Join(dir, run.File))
+	}
+	for _, r := range run.Rounds {
+		if r.Undo != nil && !r.Undo.OK() {
+			out = append(out, filepath.Join(r.Dir, r.Undo.File))
+		}
+	}
+	return out
 }

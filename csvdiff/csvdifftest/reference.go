@@ -1,9 +1,11 @@
 package csvdifftest
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,9 +54,10 @@ var ReferenceJob = Config{Profile: Reference, Rows: 1_000_000, Existing: 900_000
 const version = 1
 
 // CacheDir is the folder under os.TempDir where [CachedFiles] keeps cfg's files: one per
-// profile, size, seed and generator version, so benchmarks generate them once per machine.
+// profile, size, seed, shape (Quoting, Columns) and generator version, so benchmarks
+// generate them once per machine.
 func CacheDir(cfg Config) string {
-	return filepath.Join(os.TempDir(), fmt.Sprintf("backfill-bench-%s-g%d-%d-%d-%d", cfg.Profile, version, cfg.Rows, cfg.Existing, cfg.Seed))
+	return filepath.Join(os.TempDir(), fmt.Sprintf("backfill-bench-%s-g%d-%d-%d-%d%s", cfg.Profile, version, cfg.Rows, cfg.Existing, cfg.Seed, cfg.variant()))
 }
 
 // CachedFiles returns the paths of cfg's export and existing records (for cutoff),
@@ -354,4 +357,119 @@ func (c *Config) referenceExisting(emit func(k int) error, cutoff time.Time) err
 		n++
 	}
 	return nil
+}
+
+// reshaped reports whether c asks for a [Reference] export other than the default shape.
+func (c *Config) reshaped() bool { return c.Quoting != QuoteNeeded || c.Columns != nil }
+
+// variant names c's shape in [CacheDir]: "" for the default one.
+func (c *Config) variant() string {
+	if !c.reshaped() {
+		return ""
+	}
+	v := fmt.Sprintf("-q%d", c.Quoting)
+	if c.Columns != nil {
+		h := uint64(0)
+		for _, name := range c.Columns {
+			for _, b := range []byte(name + "\x00") {
+				h = mix(h ^ uint64(b))
+			}
+		}
+		v += fmt.Sprintf("-c%08x", uint32(h))
+	}
+	return v
+}
+
+// enrolledAt is the other name of the "Enrollment Date" column that Columns may use.
+const enrolledAt = "Enrolled At"
+
+// reshape returns the header and the row writer of a reshaped [Reference] export: each
+// default row is split into its values, which are put in the order of c.Columns and
+// written with c.Quoting.
+func (c *Config) reshape() ([]string, func([]byte, int) []byte, error) {
+	header := ReferenceHeader
+	order := make([]int, len(ReferenceHeader))
+	for i := range order {
+		order[i] = i
+	}
+	if c.Columns != nil {
+		header, order = c.Columns, order[:0]
+		seen := map[int]bool{}
+		for _, name := range c.Columns {
+			if name == enrolledAt {
+				name = "Enrollment Date"
+			}
+			i := slices.Index(ReferenceHeader, name)
+			if i < 0 || seen[i] {
+				return nil, nil, fmt.Errorf("csvdifftest: column %q is not one of the reference header's, or comes twice", name)
+			}
+			seen[i] = true
+			order = append(order, i)
+		}
+		if len(order) != len(ReferenceHeader) {
+			return nil, nil, fmt.Errorf("csvdifftest: Columns has %d names, the reference header %d", len(order), len(ReferenceHeader))
+		}
+	}
+	var row []byte
+	var values [][]byte
+	return header, func(b []byte, i int) []byte {
+		row = c.appendReferenceRow(row[:0], i)
+		values = splitRow(values[:0], row[:len(row)-1])
+		for j, col := range order {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			v := values[col]
+			switch {
+			case c.Quoting == QuoteAll:
+				b = append(b, '"')
+				b = append(b, strings.ReplaceAll(string(v), `"`, `""`)...)
+				b = append(b, '"')
+			case c.Quoting == QuoteNone:
+				b = append(b, strings.Join(strings.Fields(strings.NewReplacer(",", " ", `"`, "").Replace(string(v))), " ")...)
+			case bytes.ContainsAny(v, `,"`):
+				b = append(b, '"')
+				b = append(b, strings.ReplaceAll(string(v), `"`, `""`)...)
+				b = append(b, '"')
+			default:
+				b = append(b, v...)
+			}
+		}
+		return append(b, '\n')
+	}, nil
+}
+
+// splitRow appends the values of one CSV line (quotes undone) to values.
+func splitRow(values [][]byte, line []byte) [][]byte {
+	for {
+		if len(line) > 0 && line[0] == '"' {
+			var v []byte
+			i := 1
+			for i < len(line) {
+				if line[i] == '"' {
+					if i+1 < len(line) && line[i+1] == '"' {
+						v = append(v, '"')
+						i += 2
+						continue
+					}
+					break
+				}
+				v = append(v, line[i])
+				i++
+			}
+			values = append(values, v)
+			line = line[min(i+1, len(line)):]
+		} else {
+			j := bytes.IndexByte(line, ',')
+			if j < 0 {
+				j = len(line)
+			}
+			values = append(values, line[:j])
+			line = line[j:]
+		}
+		if len(line) == 0 {
+			return values
+		}
+		line = line[1:] // the comma
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -224,16 +225,7 @@ func TestDeterministic(t *testing.T) {
 func TestReferenceClean(t *testing.T) {
 	t.Parallel()
 	cfg := csvdifftest.Config{Profile: csvdifftest.Reference, Rows: 20_000, Existing: 18_000}
-	export, existing := generate(t, cfg)
-	dir := t.TempDir()
-	bc := backfill.CleanOptions{Export: backfill.NewExportOptions()}
-	bc.Export.File, bc.Existing, bc.Out = filepath.Join(dir, "export.csv"), filepath.Join(dir, "existing.csv"), filepath.Join(dir, "run")
-	os.WriteFile(bc.Export.File, export, 0o600)
-	os.WriteFile(bc.Existing, existing, 0o600)
-	sum, err := backfill.Clean(t.Context(), bc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum, _ := clean(t, cfg)
 	if sum.KeyColumn != "External Id" || !slices.Equal(sum.DateColumns, []string{"Enrollment Date"}) || sum.UpdatedColumn != "Updated At" {
 		t.Errorf("columns: key %q, dates %q, updated %q", sum.KeyColumn, sum.DateColumns, sum.UpdatedColumn)
 	}
@@ -268,4 +260,70 @@ func TestCachedFiles(t *testing.T) {
 	if dir := filepath.Dir(export); filepath.Dir(dir) != os.TempDir() || !strings.Contains(filepath.Base(dir), "reference") {
 		t.Errorf("cache dir %s, want a folder named for the profile in %s", dir, os.TempDir())
 	}
+}
+
+// TestReshaped: the reshaped exports (every field quoted, none, the columns in another
+// order with "Enrolled At" as the cutoff column) hold the same rows as the default shape:
+// clean gives each the same outcomes, and every field is quoted, or none, as asked.
+func TestReshaped(t *testing.T) {
+	base := csvdifftest.Config{Profile: csvdifftest.Reference, Rows: 20_000, Existing: 18_000}
+	counts := func(cfg csvdifftest.Config) (map[string]int, []byte) {
+		sum, export := clean(t, cfg)
+		return sum.Outcomes, export
+	}
+	want, _ := counts(base)
+	reversed := slices.Clone(csvdifftest.ReferenceHeader)
+	slices.Reverse(reversed)
+	reversed[slices.Index(reversed, "Enrollment Date")] = "Enrolled At"
+	for _, tc := range []struct {
+		name  string
+		q     csvdifftest.Quoting
+		cols  []string
+		check func(line string) bool
+	}{
+		{"quote-all", csvdifftest.QuoteAll, nil, func(l string) bool { return strings.HasPrefix(l, `"`) && strings.HasSuffix(l, `"`) }},
+		{"quote-none", csvdifftest.QuoteNone, nil, func(l string) bool { return !strings.Contains(l, `"`) }},
+		{"reversed", csvdifftest.QuoteNeeded, reversed, func(l string) bool { return true }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := base
+			cfg.Quoting, cfg.Columns = tc.q, tc.cols
+			got, export := counts(cfg)
+			if !maps.Equal(got, want) {
+				t.Errorf("outcomes %v, want those of the default shape %v", got, want)
+			}
+			lines := strings.Split(strings.TrimSuffix(string(export), "\n"), "\n")
+			wantHeader := strings.Join(csvdifftest.ReferenceHeader, ",")
+			if tc.cols != nil {
+				wantHeader = strings.Join(tc.cols, ",")
+			}
+			if lines[0] != wantHeader {
+				t.Errorf("header %q, want %q", lines[0], wantHeader)
+			}
+			for i, l := range lines[1:] {
+				if !tc.check(l) {
+					t.Fatalf("line %d is not quoted as asked: %s", i+2, l)
+				}
+			}
+			if csvdifftest.CacheDir(cfg) == csvdifftest.CacheDir(base) {
+				t.Error("the reshaped export has the default one's cache folder")
+			}
+		})
+	}
+}
+
+// clean runs backfill clean on cfg's files and returns the summary and the export.
+func clean(t *testing.T, cfg csvdifftest.Config) (*backfill.Summary, []byte) {
+	t.Helper()
+	export, existing := generate(t, cfg)
+	dir := t.TempDir()
+	bc := backfill.CleanOptions{Export: backfill.NewExportOptions()}
+	bc.Export.File, bc.Existing, bc.Out = filepath.Join(dir, "export.csv"), filepath.Join(dir, "existing.csv"), filepath.Join(dir, "run")
+	os.WriteFile(bc.Export.File, export, 0o600)
+	os.WriteFile(bc.Existing, existing, 0o600)
+	sum, err := backfill.Clean(t.Context(), bc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, export
 }

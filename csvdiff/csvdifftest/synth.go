@@ -40,7 +40,28 @@ type Config struct {
 	// keys of earlier rows and, when those run out, keys the export does not have. Zero
 	// means 40.
 	ExistingAfterPercent int
+	// Quoting ([Reference] only) changes how many fields are quoted; the zero value quotes
+	// only the fields that need it.
+	Quoting Quoting
+	// Columns ([Reference] only), when set, is the header in the order and with the names
+	// the export is written with: each name is one of [ReferenceHeader], or "Enrolled At"
+	// for "Enrollment Date" (another name CE exports give that column). Nil means
+	// [ReferenceHeader] as it is.
+	Columns []string
 }
+
+// Quoting is how a [Reference] export quotes its fields.
+type Quoting int
+
+const (
+	// QuoteNeeded quotes the fields that hold a comma or a quote, as CE does.
+	QuoteNeeded Quoting = iota
+	// QuoteAll quotes every field, as some spreadsheet tools save CSV.
+	QuoteAll
+	// QuoteNone writes the names without commas and quotes ("Tanaka Sam", "The Admin
+	// Path Part 2"), so that no field needs quoting.
+	QuoteNone
+)
 
 // Header is the synthetic export's header row.
 var Header = []string{"External Id", "Learner Email", "Learner Name", "Company", "Course ID", "Course Name",
@@ -131,6 +152,12 @@ func Export(w io.Writer, cfg Config) error {
 	header, appendRow := Header, cfg.appendRow
 	if cfg.Profile == Reference {
 		header, appendRow = ReferenceHeader, cfg.appendReferenceRow
+		if cfg.reshaped() {
+			var err error
+			if header, appendRow, err = cfg.reshape(); err != nil {
+				return err
+			}
+		}
 	}
 	for i, h := range header {
 		if i > 0 {

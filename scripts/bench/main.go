@@ -49,6 +49,8 @@ func main() {
 		fs.StringVar(&o.out, "out", "docs/bench.json", "the figures file to write (\"\" for none)")
 		fs.IntVar(&o.cfg.Rows, "rows", o.cfg.Rows, "export rows (default: the reference job's)")
 		fs.IntVar(&o.cfg.Existing, "existing", o.cfg.Existing, "existing keys (default: the reference job's)")
+		fs.BoolVar(&o.variants, "variants", true, "also measure the other CE-shaped exports (variants.go) against the anchor")
+		fs.StringVar(&o.forms, "forms", "", "the DuckDB formulations to measure, comma-separated (default: all; duckdb.go)")
 		fs.StringVar(&o.goCmd, "go", envOr("GO", "go"), "the go command that builds backfill and the naive program")
 		fs.Parse(args)
 		err = run(o)

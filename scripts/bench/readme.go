@@ -49,6 +49,12 @@ func terminalTable(rep *Report) string {
 		}
 		fmt.Fprintln(w, strings.Join(c, "\t"))
 	}
+	if len(rep.Variants) > 0 {
+		fmt.Fprintln(w, "\nexport\tbackfill\tDuckDB\ttime ÷ DuckDB's\tbackfill peak RSS")
+		for _, v := range rep.Variants {
+			fmt.Fprintf(w, "%s\t%.3f s\t%.3f s\t%.2f×\t%.0f MB\n", v.Name, v.BackfillS, v.DuckDBS, v.WallVsDuckDB, v.BackfillRSS)
+		}
+	}
 	w.Flush()
 	return b.String()
 }
@@ -61,12 +67,18 @@ func readmeTable(rep *Report) string {
 	for _, r := range rep.Results {
 		c := cells(r, 2)
 		if r.Tool == duckdbTool && r.Skipped == "" {
-			m := rep.Machine
-			c[0] = fmt.Sprintf("DuckDB %s, the same job as SQL (`@duckdb/node-api` %s, Node %s)", m.DuckDB, m.DuckDBNodeAPI, m.Node)
+			c[0] = duckLabel(rep)
 		}
 		fmt.Fprintf(&b, "| %s |\n", strings.Join(c, " | "))
 	}
 	j, m := rep.Job, rep.Machine
+	if len(rep.Variants) > 0 {
+		fmt.Fprintf(&b, "\n| other CE-shaped exports, 1,000,000 rows each | backfill | DuckDB (the anchor's form) | time ÷ DuckDB's | backfill peak RSS |\n|---|---:|---:|---:|---:|\n")
+		for _, v := range rep.Variants {
+			fmt.Fprintf(&b, "| `%s`: %s (%.0f MB) | %.2f s | %.2f s | %.2f× | %.0f MB |\n", v.Name, v.What, float64(v.ExportBytes)/1e6,
+				v.BackfillS, v.DuckDBS, v.WallVsDuckDB, v.BackfillRSS)
+		}
+	}
 	b.WriteString("\n")
 	b.WriteString(wrap(fmt.Sprintf("%s rows (%.1f MB, the %s profile of `csvdiff/csvdifftest`) against %s existing keys, cutoff %s: "+
 		"%s rows before the cutoff, %s duplicates, %s keys already in Salesforce, %s rows to import; "+
@@ -75,7 +87,46 @@ func readmeTable(rep *Report) string {
 		thousands(j.Rows), float64(j.ExportBytes)/1e6, j.Profile, thousands(j.ExistingKeys), strings.TrimSuffix(j.Cutoff, "T00:00:00Z"),
 		thousands(j.Counts.BeforeCutoff), thousands(j.Counts.Duplicate), thousands(j.Counts.Exists), thousands(j.Counts.ToImport),
 		upperFirst(rep.Method), rep.Date, commit(rep.Commit), m.CPU, m.Cores, m.RAMGB, kernelName(m.OS), m.Kernel, m.Go), 100))
+	if rep.DuckDBAnchor != "" {
+		b.WriteString("\n")
+		b.WriteString(wrap("DuckDB's anchor: "+rep.DuckDBAnchor+" (every form and its median in `docs/bench.json`, `duckdb_forms`)."+variantsNote(rep), 100))
+	}
+	if rep.LoadBefore != "" {
+		b.WriteString("\n")
+		b.WriteString(wrap("Load average when the runs began: "+rep.LoadBefore+" (other work on the 2 shared cores; the ratios come from alternating runs).", 100))
+	}
 	return b.String()
+}
+
+// duckLabel names the anchor in the README: DuckDB's version, the form and how it ran.
+func duckLabel(rep *Report) string {
+	m := rep.Machine
+	a := anchorForm(rep)
+	if a == nil {
+		return fmt.Sprintf("DuckDB %s, the same job as SQL", m.DuckDB)
+	}
+	how := fmt.Sprintf("through `@duckdb/node-api` %s, Node %s", m.DuckDBNodeAPI, m.Node)
+	if a.Runner == "native" {
+		how = "its C library called from C, `scripts/bench/duckdb-native`"
+	}
+	return fmt.Sprintf("DuckDB %s, the same job as SQL at its fastest (`%s`, %s)", m.DuckDB, a.Form, how)
+}
+
+// anchorForm is the fastest form that does the whole job: the anchor.
+func anchorForm(rep *Report) *DuckDBForm {
+	for i := range rep.DuckDBForms {
+		if f := &rep.DuckDBForms[i]; f.Counts {
+			return f
+		}
+	}
+	return nil
+}
+
+func variantsNote(rep *Report) string {
+	if len(rep.Variants) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" The other exports: the reference job reshaped, each run %d times by backfill and by the anchor's form and runner, alternating, in the same run.", len(rep.Variants[0].BackfillRunsS))
 }
 
 // wrap breaks text into lines of at most width characters (longer words stay whole), each

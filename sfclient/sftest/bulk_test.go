@@ -429,6 +429,36 @@ func TestQueryJob(t *testing.T) {
 	}
 }
 
+// An upsert on Id matches by Id as an update does: a record in the Recycle Bin is
+// ENTITY_IS_DELETED, an Id of no record INVALID_CROSS_REFERENCE_KEY, a malformed one
+// MALFORMED_ID (never a new record under a given Id); an empty Id inserts.
+func TestIngestUpsertOnID(t *testing.T) {
+	s := sftest.NewServer(t)
+	recs := s.Records("nplms__Enrollment__c")
+	gone, kept := recs[0]["Id"].(string), recs[1]["Id"].(string)
+	if err := s.DeleteRecord("nplms__Enrollment__c", gone); err != nil {
+		t.Fatal(err)
+	}
+	before := len(recs) - 1
+	info := runJob(t, s, `{"object":"nplms__Enrollment__c","operation":"upsert","externalIdFieldName":"Id"}`,
+		"Id,nplms__Learner_Email__c,nplms__Course_Id__c\n"+gone+",a@example.com,c-101\n"+kept+",b@example.com,c-101\na0E5g00000009ZZEAY,c@example.com,c-101\nnot-an-id,d@example.com,c-101\n,e@example.com,c-101\n")
+	errs := map[string]string{}
+	for _, r := range results(t, s, info["id"].(string), "failedResults")[1:] {
+		errs[r[3]] = r[1]
+	}
+	for email, want := range map[string]string{"a@example.com": "ENTITY_IS_DELETED:entity is deleted", "c@example.com": "INVALID_CROSS_REFERENCE_KEY", "d@example.com": "MALFORMED_ID"} {
+		if !strings.HasPrefix(errs[email], want) {
+			t.Errorf("%s: %q, want %s", email, errs[email], want)
+		}
+	}
+	if len(errs) != 3 {
+		t.Errorf("failed rows %v", errs)
+	}
+	if got := len(s.Records("nplms__Enrollment__c")); got != before+1 {
+		t.Errorf("%d records, want %d (the empty Id's row inserted, no other)", got, before+1)
+	}
+}
+
 // TestStalledUploadDoesNotStopTheOrg: a client that sends half an upload and then stalls
 // (a killed process whose socket something still holds open) must not stop the org: other
 // calls are answered meanwhile, and when the body is cut the upload is refused and the job

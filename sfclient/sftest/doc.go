@@ -73,8 +73,11 @@
 // level are refused, as Salesforce does); literals are quoted strings with SOQL escapes,
 // numbers, true/false/null and unquoted date and datetime literals. Text compares
 // case-insensitively unless the field is caseSensitive; ids compare on 15 characters.
-// Statements over 100,000 characters, unknown fields and objects, and literals of the
-// wrong type fail with MALFORMED_QUERY, INVALID_FIELD or INVALID_TYPE. Not supported:
+// Statements over 100,000 characters, a field selected twice, unknown fields and objects,
+// and literals of the wrong type fail with MALFORMED_QUERY, INVALID_FIELD or INVALID_TYPE;
+// an Id or reference field compared with a string that is not an Id (15 or 18 letters and
+// digits) fails the whole query with INVALID_QUERY_FILTER_OPERATOR "invalid ID field: X",
+// as Salesforce answers. Not supported:
 // child subqueries, semi-joins, aggregates other than COUNT(), date functions and
 // literals such as TODAY.
 //
@@ -115,7 +118,8 @@
 // and every seeded record created and last modified by it, as records the connection
 // wrote.
 //
-// Update and delete jobs match rows by their Id column (15 or 18 characters): a success row
+// Update and delete jobs, and upserts on Id, match rows by their Id column (15 or 18
+// characters; an upsert row with an empty Id inserts): a success row
 // is "sf__Id","sf__Created" (false) and the upload's columns; an Id of no record fails with
 // INVALID_CROSS_REFERENCE_KEY "invalid cross reference id", an Id in the Recycle Bin with
 // ENTITY_IS_DELETED "entity is deleted", a malformed one with MALFORMED_ID. Delete is a soft

@@ -339,7 +339,8 @@ func (r *ingestRun) match(row []string) (record, string) {
 	case r.dup[r.norm(key)] > 1:
 		return nil, sfErr("DUPLICATE_EXTERNAL_ID", "Duplicate external id specified: "+key, kf.Name)
 	}
-	if !upsert && len(key) != 15 && len(key) != 18 {
+	byID := !upsert || kf.Name == "Id"
+	if byID && len(key) != 15 && len(key) != 18 {
 		return nil, sfErr("MALFORMED_ID", fmt.Sprintf("%s ID: id value of incorrect type: %s", r.t.obj.Label, key), "Id")
 	}
 	var matches []record
@@ -351,7 +352,8 @@ func (r *ingestRun) match(row []string) (record, string) {
 		recycled = recycled || rec.deleted
 	}
 	switch {
-	case len(matches) == 0 && recycled && !upsert:
+	case len(matches) == 0 && recycled && byID:
+		// An update, delete or upsert on the Id of a record in the Recycle Bin.
 		return nil, sfErr("ENTITY_IS_DELETED", "entity is deleted")
 	case len(matches) > 1:
 		ids := make([]string, len(matches))
@@ -361,7 +363,8 @@ func (r *ingestRun) match(row []string) (record, string) {
 		return nil, sfErr("DUPLICATE_EXTERNAL_ID", fmt.Sprintf("%s: more than one record found for external id field: %v", r.t.obj.Name, ids))
 	case len(matches) == 1:
 		return matches[0], ""
-	case !upsert:
+	case byID:
+		// No record has this Id: an upsert on Id never creates a record with a given Id.
 		return nil, sfErr("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
 	}
 	return nil, ""

@@ -111,6 +111,10 @@ func checkLiterals(src string, c *cmpExpr) error {
 		case tDateTime:
 			ok = k == kindDateTime
 		}
+		if ok && lit.tok.kind == tString && (c.ref.field.Type == "id" || c.ref.field.Type == "reference") && !validID(lit.val) {
+			// Salesforce refuses the whole query for one Id literal that is not an Id.
+			return &queryError{Code: "INVALID_QUERY_FILTER_OPERATOR", Message: positioned(src, lit.tok.pos, fmt.Sprintf("invalid ID field: %v", lit.val))}
+		}
 		if !ok {
 			quote := "should not be enclosed in quotes"
 			if k == kindText {
@@ -124,6 +128,20 @@ func checkLiterals(src string, c *cmpExpr) error {
 		return &queryError{Code: "INVALID_FIELD", Message: positioned(src, c.ref.pos, fmt.Sprintf("invalid operator on field '%s'", c.ref.field.Name))}
 	}
 	return nil
+}
+
+// validID reports whether v is a Salesforce Id: 15 or 18 letters and digits.
+func validID(v any) bool {
+	s, _ := v.(string)
+	if len(s) != 15 && len(s) != 18 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // lookup follows a resolved reference from rec; ok is false when a relationship on the way
