@@ -39,6 +39,24 @@ func (e *ExportOptions) validate() error {
 	return nil
 }
 
+// Validate checks, without a network call, what a front end can check of a plan's options
+// before any work: the export and how to read it, and the mapping file. It returns the
+// [*OptionError] [Plan] would return for them; the login and the run folder (Out) are not
+// checked.
+func (o *PlanOptions) Validate() error {
+	if err := o.Export.validate(); err != nil {
+		return err
+	}
+	if o.Target.Mapping == "" {
+		return nil
+	}
+	if err := readableFile(OptMapping, o.Target.Mapping); err != nil {
+		return err
+	}
+	_, err := readMapping(PlainWords{}, o.Target.Mapping)
+	return err
+}
+
 // validPercent checks a rejected-rows limit: nil (the default), or a percentage from 0 to
 // 100 (NaN is none: it compares false with both bounds).
 func validPercent(p *float64) error {

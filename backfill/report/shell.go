@@ -25,9 +25,10 @@ func (Shell) Option(o backfill.Option, value string) string {
 	return Flag(o) + " " + Quote(value)
 }
 
-// Command implements [backfill.Words].
+// Command implements [backfill.Words]: a command's words are its name's, "_" a space
+// ("batch_import" is backfill batch import).
 func (Shell) Command(c backfill.Command, dir string) string {
-	line := "backfill " + string(c)
+	line := "backfill " + strings.ReplaceAll(string(c), "_", " ")
 	if c == backfill.CmdImportPlan {
 		line = "backfill import " + Flag(backfill.OptPlan)
 	}

@@ -218,6 +218,28 @@ func (f *Folder) Remove() error {
 	return err
 }
 
+// MoveTo moves a folder in place, whose lock it holds, to the path to (which must not
+// exist), and releases the lock: used to keep a replaced plan aside. As [Folder.Remove]
+// does, it closes the folder's LogFiles and its lock first (Windows renames no folder with
+// an open file inside), then renames durably, retrying transient refusals.
+func (f *Folder) MoveTo(to string) error {
+	if f.lock == nil || f.Final != "" {
+		return fmt.Errorf("move run folder %s: its lock is not held, or it is not in place", f.Dir)
+	}
+	if _, err := os.Lstat(to); err == nil {
+		return fmt.Errorf("%s: %w", to, ErrExists)
+	}
+	for _, l := range f.logs {
+		l.Close()
+	}
+	f.Unlock()
+	if err := rename(f.Dir, to); err != nil {
+		return err
+	}
+	f.Dir = to
+	return nil
+}
+
 // WriteFile writes b to name through a temporary file that is synced and renamed into
 // place, so a crash leaves either the old file or the new one, never half of one.
 func (f *Folder) WriteFile(name string, b []byte) error {

@@ -161,3 +161,39 @@ func TestSealRecordsOrgAndFiles(t *testing.T) {
 		t.Errorf("seal %+v", s)
 	}
 }
+
+// MoveTo moves only a folder whose lock it holds, never onto an existing path, and leaves
+// it unlocked where it went.
+func TestMoveTo(t *testing.T) {
+	parent := t.TempDir()
+	dir, to := filepath.Join(parent, "run"), filepath.Join(parent, "kept")
+	if err := os.Mkdir(dir, DirPerm); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "plan.json"), []byte("{}"), FilePerm)
+	f := &Folder{Dir: dir}
+	if err := f.MoveTo(to); err == nil {
+		t.Fatal("moved a folder without its lock")
+	}
+	if err := f.Lock("batch plan", t0); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(parent, "taken"), DirPerm)
+	if err := f.MoveTo(filepath.Join(parent, "taken")); !errors.Is(err, ErrExists) {
+		t.Fatalf("moved onto an existing folder: %v", err)
+	}
+	if err := f.MoveTo(to); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(to, "plan.json")); err != nil || f.Dir != to {
+		t.Errorf("after the move: %v, Dir %s", err, f.Dir)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s is still there", dir)
+	}
+	g := &Folder{Dir: to}
+	if err := g.Lock("resume", t0); err != nil {
+		t.Errorf("the moved folder is still locked: %v", err)
+	}
+	g.Unlock() // Windows removes no folder with an open file inside
+}

@@ -79,6 +79,7 @@ func backfillBin(tb testing.TB) string {
 type child struct {
 	cmd    *exec.Cmd
 	done   chan struct{} // closed when the process has ended and stderr is read
+	stdout syncBuffer
 	stderr syncBuffer
 	held   chan struct{} // closed when the child writes holdLine (BACKFILL_TEST_HOLD)
 }
@@ -95,6 +96,7 @@ func startChild(t *testing.T, vars []string, args ...string) *child {
 		}
 	}
 	c.cmd.Env = append(c.cmd.Env, vars...)
+	c.cmd.Stdout = &c.stdout
 	pipe, err := c.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

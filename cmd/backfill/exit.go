@@ -73,6 +73,9 @@ func explain(err error) explained {
 		rte *backfill.RetryError
 		ae  *backfill.ApprovalError
 	)
+	if x, ok := explainBatch(err); ok {
+		return x
+	}
 	switch {
 	case errors.As(err, &ce):
 		return explained{ce.msg, ce.hint, ce.code}

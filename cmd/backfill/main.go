@@ -123,6 +123,7 @@ func commands() []command {
 		{"retry", "load the rows an import failed or left unprocessed again (or your corrected error.csv)", runRetry},
 		{"undo", "take an import back: delete what it created, restore what it updated (dry run without --yes)", runUndo},
 		{"ui", "the whole backfill in the browser: a page on loopback over the same steps", runUI},
+		{"batch", "many customers: plan, status, import, resume, verify and undo over a runbook CSV", runBatch},
 		{"clean", "offline: diff the export against a CSV of existing records", runClean},
 		{"org", "serve a local Salesforce-compatible org (the emulator) on loopback", runOrg},
 		{"demo", "run preflight, plan, import and verify on the sample export against a local demo org", runDemo},

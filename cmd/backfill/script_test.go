@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
 		os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=0"))
 	}
-	testscript.Main(m, map[string]func(){"backfill": backfillMain})
+	testscript.Main(m, map[string]func(){"backfill": backfillMain, "backfill-test-orgs": orgsMain})
 }
 
 var update = flag.Bool("update", false, "rewrite the golden files and the scripts' expected output")

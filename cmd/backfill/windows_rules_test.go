@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -54,12 +55,31 @@ func TestNothingOpenWhenTheRunFolderMoves(t *testing.T) {
 			t.Fatalf("%s: exit %d\n%s", strings.Join(args, " "), code, stderr)
 		}
 	}
+	// A batch: its plans, and one replaced by a second batch plan (kept under .replaced/).
+	// The customers log in through the fake sf, found on PATH (no parallel test runs now).
+	fleet := newBatchFleet(t, "acme", "globex")
+	fleet.orgs["globex"].SetBulkBatchesRemaining(0) // preflight fails: planned again below
+	t.Setenv("PATH", fleet.sf.Dir()+string(os.PathListSeparator)+os.Getenv("PATH"))
+	export, _ := filepath.Abs(sampleExport)
+	rb := filepath.Join(tmp, "customers.csv")
+	os.WriteFile(rb, []byte("customer,target_org,export\nacme,acme,"+export+"\nglobex,globex,"+export+"\n"), 0o600)
+	out := filepath.Join(tmp, "batch 1")
+	if _, stderr, code := runCLI(t, "batch", "plan", rb, "--out", out, "-q"); code != exitRowsFailed {
+		t.Fatalf("batch plan: exit %d\n%s", code, stderr)
+	}
+	fleet.orgs["globex"].SetBulkBatchesRemaining(15000)
+	if _, stderr, code := runCLI(t, "batch", "plan", rb, "--out", out, "-q"); code != 0 {
+		t.Fatalf("batch plan again: exit %d\n%s", code, stderr)
+	}
+	if kept, _ := filepath.Glob(filepath.Join(out, ".replaced", "globex-*")); len(kept) != 1 {
+		t.Errorf("globex's replaced plan was not kept: %v", kept)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	for _, o := range open {
 		t.Error(o)
 	}
-	if folderMoves != 3 {
-		t.Errorf("%d run folders renamed into place, want 3 (clean, plan, import): the hook did not see them", folderMoves)
+	if folderMoves != 6 {
+		t.Errorf("%d run folders renamed into place, want 6 (clean, plan, import, 3 batch plans): the hook did not see them", folderMoves)
 	}
 }
