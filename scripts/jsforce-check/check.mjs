@@ -51,13 +51,14 @@ assert.equal(status.restrictedPicklist, true);
 ok(`describe: ${desc.fields.length} fields, external id ${ext.name}`);
 
 // 4. Bulk API 2.0 upsert with results.
-const header = 'nplms__External_Id__c,nplms__Learner_Email__c,nplms__Status__c,nplms__Updated_At__c';
+// Course ID is required on insert (the package's Enrollment needs it).
+const header = 'nplms__External_Id__c,nplms__Learner_Email__c,nplms__Course_Id__c,nplms__Status__c,nplms__Updated_At__c';
 const csv = [
   header,
-  'jsforce-new-1,new.learner@example.com,enrolled,2026-02-01T00:00:00Z', // created
-  'ca3018cc-52fa-4db6-966d-d3bf303d804c,ava.park@example.com,completed,2026-02-01T00:00:00Z', // updated
-  '8763d5b1-52f1-406c-8106-3304fafa8342,kenji.muller@example.com,completed,2025-01-01T00:00:00Z', // old timestamp
-  'jsforce-new-2,second@example.com,not_a_status,2026-02-01T00:00:00Z', // restricted picklist
+  'jsforce-new-1,new.learner@example.com,course-101,enrolled,2026-02-01T00:00:00Z', // created
+  'ca3018cc-52fa-4db6-966d-d3bf303d804c,ava.park@example.com,course-101,completed,2026-02-01T00:00:00Z', // updated
+  '8763d5b1-52f1-406c-8106-3304fafa8342,kenji.muller@example.com,course-101,completed,2025-01-01T00:00:00Z', // old timestamp
+  'jsforce-new-2,second@example.com,course-101,not_a_status,2026-02-01T00:00:00Z', // restricted picklist
 ].join('\n') + '\n';
 const out = await conn.bulk2.loadAndWaitForResults({
   object,

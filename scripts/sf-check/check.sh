@@ -39,11 +39,12 @@ grep -q 'CREATEDBY.NAME' table.txt || { echo "sf-check: data query table lacks t
 ok "data query: $("$node" -p "JSON.parse(require('fs').readFileSync('query.json')).result.totalSize") Contacts, table columns from columns=true"
 
 cat > upsert.csv <<'CSV'
-nplms__External_Id__c,nplms__Learner_Email__c,nplms__Status__c,nplms__Updated_At__c
-sf-new-1,new.learner@example.com,enrolled,2026-02-01T00:00:00Z
-CA3018CC-52FA-4DB6-966D-D3BF303D804C,ava.park@example.com,completed,2026-02-01T00:00:00Z
-8763d5b1-52f1-406c-8106-3304fafa8342,kenji.muller@example.com,completed,2025-01-01T00:00:00Z
+nplms__External_Id__c,nplms__Learner_Email__c,nplms__Course_Id__c,nplms__Status__c,nplms__Updated_At__c
+sf-new-1,new.learner@example.com,course-101,enrolled,2026-02-01T00:00:00Z
+CA3018CC-52FA-4DB6-966D-D3BF303D804C,ava.park@example.com,course-101,completed,2026-02-01T00:00:00Z
+8763d5b1-52f1-406c-8106-3304fafa8342,kenji.muller@example.com,course-101,completed,2025-01-01T00:00:00Z
 CSV
+# (Course ID is required on insert, as the package's Enrollment has it.)
 sf data upsert bulk --sobject nplms__Enrollment__c --file upsert.csv --external-id nplms__External_Id__c --wait 5 --target-org emu > upsert.json
 # One row fails (old timestamp): sf exits 1 with FailedRecordDetailsError and the job id.
 check upsert.json "assert.equal(r.name, 'FailedRecordDetailsError'); assert.equal(r.data.state, 'JobComplete'); assert.match(r.data.jobId, /^750/)"
