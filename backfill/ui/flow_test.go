@@ -61,6 +61,7 @@ func fakeSF(args []string) int {
 // refusal on the way is the page's own sentence, and nothing reaches Salesforce before the
 // confirmed import of the approved plan.
 func TestFlowAPI(t *testing.T) {
+	t.Parallel()
 	emu, login := emulator(t)
 	s := serve(t, ui.Options{Org: login})
 	c := session(t, s)
@@ -239,6 +240,7 @@ func TestSalesforceCLILogin(t *testing.T) {
 // approved, importing (its lock held by another command), interrupted, imported, verified,
 // undone, and a plan that stopped half way.
 func TestRunStates(t *testing.T) {
+	t.Parallel()
 	// Each run that loads has an org of its own (a plan of the sample against an org that
 	// holds its rows loads nothing); the page's login is the interrupted run's.
 	emu, login := emulator(t, sftest.WithJobDelay(2*time.Second))
@@ -381,6 +383,7 @@ func TestLookingNeverBlocksAJob(t *testing.T) {
 	if testing.Short() {
 		t.Skip("plans and interrupts an import")
 	}
+	t.Parallel()
 	emu, login := emulator(t, sftest.WithJobDelay(time.Hour))
 	runs := t.TempDir()
 	o := backfill.PlanOptions{Front: backfill.Front{Words: ui.Words{}}, Export: backfill.NewExportOptions(), Org: *login, Out: filepath.Join(runs, "interrupted")}

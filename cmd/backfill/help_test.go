@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/northpass-tools/backfill/sfclient"
-	"github.com/northpass-tools/backfill/sfclient/sftest"
 )
 
 // helpCases returns, for the top-level usage ("backfill") and each command, the argument
@@ -154,54 +149,3 @@ func TestHelpFigures(t *testing.T) {
 		t.Errorf("org --help lacks %q", want)
 	}
 }
-
-// TestOrgUploadLimit: the emulator's default upload limit is emulatorMaxUpload, as org
-// --help says: an upload one header line above it is refused, naming the limit. (It was
-// sent gzip-compressed, which made the emulator inflate 100 MiB: 24 s under -race; plain
-// bytes over loopback take a fraction of that.)
-func TestOrgUploadLimit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: uploads 100 MiB to the emulator")
-	}
-	t.Parallel()
-	srv := sftest.NewServer(t)
-	base := srv.URL + "/services/data/v" + sfclient.DefaultAPIVersion
-	do := func(method, url, contentType string, body io.Reader, header ...string) []byte {
-		t.Helper()
-		req, err := http.NewRequestWithContext(t.Context(), method, url, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+srv.AccessToken())
-		req.Header.Set("Content-Type", contentType)
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return b
-	}
-	var job struct{ ContentURL string }
-	created := do("POST", base+"/jobs/ingest", "application/json",
-		strings.NewReader(`{"object":"Contact","operation":"insert","contentType":"CSV","lineEnding":"LF"}`))
-	if err := json.Unmarshal(created, &job); err != nil || job.ContentURL == "" {
-		t.Fatalf("create job: %v %s", err, created)
-	}
-	// 100 MiB of x after a header, generated as they are sent.
-	body := io.MultiReader(strings.NewReader("LastName\n"), io.LimitReader(xs{}, emulatorMaxUpload))
-	got := do("PUT", srv.URL+"/"+job.ContentURL, "text/csv", body)
-	if want := fmt.Sprintf("Exceeded max size limit of %d bytes", emulatorMaxUpload); !strings.Contains(string(got), want) {
-		t.Errorf("upload of %d bytes: %s, want %q", emulatorMaxUpload+len("LastName\n"), got, want)
-	}
-}
-
-// xs reads as an endless run of the letter x.
-type xs struct{}
-
-var manyX = bytes.Repeat([]byte("x"), 64<<10)
-
-func (xs) Read(p []byte) (int, error) { return copy(p, manyX), nil }

@@ -46,8 +46,8 @@ first N calls with 503, --latency adds a delay to every call, --job-delay keeps 
 progress for that long.`
 
 // emulatorMaxUpload is the emulator's upload limit when --max-upload-bytes is 0 (sftest's
-// SetMaxUploadBytes(0): 100 MiB, Salesforce's "100 MB"); TestOrgUploadLimit checks it.
-const emulatorMaxUpload = 100 << 20
+// SetMaxUploadBytes(0): 100 MiB, Salesforce's "100 MB").
+const emulatorMaxUpload = sftest.DefaultMaxUploadBytes
 
 // runOrg serves the emulator until ctx is cancelled.
 func runOrg(ctx context.Context, e *env, args []string) error {

@@ -13,7 +13,7 @@ import (
 )
 
 // TestProgressBarsMove is the end-to-end check of the progress bars: `import` on a real
-// terminal (a tmux pane) against the emulator, whose Bulk job takes 4 seconds and reports
+// terminal (a tmux pane) against the emulator, whose Bulk job takes 2 seconds and reports
 // its processed rows as they grow; the pane must show the bar of "Salesforce processes the
 // rows" at one count, then at a larger one, and the command must end with its summary and
 // exit 0. How bars draw each event is TestBarsDrawEvents's (backfill/report), which events
@@ -27,7 +27,7 @@ func TestProgressBarsMove(t *testing.T) {
 	}
 	t.Parallel()
 	srv := sftest.NewServer(t)
-	srv.SetJobDelay(4 * time.Second) // the count grows over its second half
+	srv.SetJobDelay(2 * time.Second) // the count grows over its second half: 5 polls
 	dir := filepath.Join(t.TempDir(), "run")
 	socket := filepath.Join(t.TempDir(), "tmux.sock")
 	imp := startInPane(t, socket, "import", srv, "import", "--export", sampleExport, "--instance-url", srv.URL, "--out", dir, "--yes")
@@ -74,11 +74,11 @@ func (p pane) capture(t *testing.T) string {
 	return string(out)
 }
 
-// waitFor reads the pane every 20 ms until found returns true for it (tmux tells no one
+// waitFor reads the pane every 50 ms until found returns true for it (tmux tells no one
 // when it draws: the pane is polled), for at most a minute.
 func (p pane) waitFor(t *testing.T, what string, found func(screen string) bool) string {
 	t.Helper()
-	tick := time.NewTicker(20 * time.Millisecond)
+	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(time.Minute)
 	for {

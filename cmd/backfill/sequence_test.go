@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,15 +48,22 @@ func TestUndoSequences(t *testing.T) {
 	}
 	runs, steps = envInt(t, "BACKFILL_SEQ_RUNS", runs), envInt(t, "BACKFILL_SEQ_STEPS", steps)
 	seed := envInt(t, "BACKFILL_SEQ_SEED", 1)
+	t.Parallel()
+	// The sequences run side by side (each has its own orgs and folder; most of a step is
+	// waiting on the emulator's job delay), and the figures are added up once all are done.
+	var mu sync.Mutex
 	var total seqFigures
+	t.Cleanup(func() { t.Logf("undo sequences: %d sequences, %s", runs, total) })
 	for i := range runs {
 		t.Run(fmt.Sprintf("seed %d", seed+i), func(t *testing.T) {
+			t.Parallel()
 			f := undoSequence(t, seed+i, steps)
+			mu.Lock()
 			total.add(f)
+			mu.Unlock()
 			t.Logf("sequence %d: %s", seed+i, f)
 		})
 	}
-	t.Logf("undo sequences: %d sequences, %s", runs, total)
 }
 
 // seqFigures count what a sequence did and found.

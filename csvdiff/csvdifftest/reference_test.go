@@ -41,11 +41,11 @@ func within(t *testing.T, what string, n, of int, want, tol float64) {
 	}
 }
 
-// TestReferenceShape checks the shares the Reference profile promises on 100,000 rows.
+// TestReferenceShape checks the shares the Reference profile promises on 50,000 rows.
 func TestReferenceShape(t *testing.T) {
 	t.Parallel()
-	const rows = 100_000
-	cfg := csvdifftest.Config{Profile: csvdifftest.Reference, Rows: rows, Existing: 90_000}
+	const rows = 50_000
+	cfg := csvdifftest.Config{Profile: csvdifftest.Reference, Rows: rows, Existing: 45_000}
 	export, existing := generate(t, cfg)
 
 	if per := float64(len(export)) / rows; per < 263 || per > 269 {
@@ -266,7 +266,7 @@ func TestCachedFiles(t *testing.T) {
 // order with "Enrolled At" as the cutoff column) hold the same rows as the default shape:
 // clean gives each the same outcomes, and every field is quoted, or none, as asked.
 func TestReshaped(t *testing.T) {
-	base := csvdifftest.Config{Profile: csvdifftest.Reference, Rows: 20_000, Existing: 18_000}
+	base := csvdifftest.Config{Profile: csvdifftest.Reference, Rows: 10_000, Existing: 9_000}
 	counts := func(cfg csvdifftest.Config) (map[string]int, []byte) {
 		sum, export := clean(t, cfg)
 		return sum.Outcomes, export

@@ -50,12 +50,12 @@ func (j *ingestJob) vanish() {
 
 // SetMaxUploadBytes refuses Bulk uploads larger than n bytes with 400
 // EXCEEDED_MAX_SIZE_REQUEST, so tests can exercise splitting into several jobs without
-// 100 MB files. 0 or less means Salesforce's 100 MB.
+// 100 MB files. 0 or less means [DefaultMaxUploadBytes], Salesforce's 100 MB.
 func (s *Server) SetMaxUploadBytes(n int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n <= 0 {
-		n = 100 << 20
+		n = DefaultMaxUploadBytes
 	}
 	s.maxUpload = n
 }

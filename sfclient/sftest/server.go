@@ -134,6 +134,10 @@ func WithExpireAfter(n int) Option { return func(s *Server) { s.ExpireSessionsAf
 // [Server.Fail503](n, "", false) from the start.
 func WithFail503(n int) Option { return func(s *Server) { s.Fail503(n, "", false) } }
 
+// DefaultMaxUploadBytes is the upload limit of a new Server: 100 MiB, Salesforce's "100 MB"
+// (docs/SALESFORCE.md [S41]).
+const DefaultMaxUploadBytes = 100 << 20
+
 // WithMaxUploadBytes refuses Bulk uploads larger than n bytes with 400
 // EXCEEDED_MAX_SIZE_REQUEST: [Server.SetMaxUploadBytes](n) from the start.
 func WithMaxUploadBytes(n int64) Option { return func(s *Server) { s.SetMaxUploadBytes(n) } }
@@ -185,7 +189,7 @@ func newServer(tb TB, addr string, opts []Option) (*Server, error) {
 		refresh:   map[string]refreshGrant{},
 		rowFaults: map[string]string{},
 		appCalls:  map[string]int{},
-		maxUpload: 100 << 20,
+		maxUpload: DefaultMaxUploadBytes,
 		closing:   make(chan struct{}),
 	}
 	for _, o := range opts {
