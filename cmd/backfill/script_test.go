@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,7 +37,8 @@ var update = flag.Bool("update", false, "rewrite the golden files and the script
 
 // TestScripts pins the CLI contract (exit codes, stdout, stderr and the files a command
 // writes) in the txtar scripts of testdata/script, run by testscript against the real
-// binary (the test binary acting as `backfill`, see TestMain), as age's cmd/age does. Go
+// binary (the test binary acting as `backfill`, see TestMain; under -race, backfill built
+// without it, see plainBinaryDir), as age's cmd/age does. Go
 // tests keep what is not the command line's contract or not a script's to say: the flag
 // parser's internals, the help's golden files and layout, the leak checks (secrets in the
 // environment, the standard logger captured), processes killed at a step, the soak.
@@ -89,6 +91,7 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	plain := plainBinaryDir(t)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
@@ -99,8 +102,11 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       *update,
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
+			if plain != "" {
+				env.Setenv("PATH", plain+string(os.PathListSeparator)+env.Getenv("PATH"))
+			}
 			// BACKFILL_ONLY_PATH is a PATH holding the backfill command and nothing else
-			// (no sf CLI), the first entry testscript puts on PATH.
+			// (no sf CLI), the first entry on PATH.
 			path := env.Getenv("PATH")
 			if i := strings.IndexByte(path, os.PathListSeparator); i >= 0 {
 				path = path[:i]
@@ -111,6 +117,38 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// plainBinaryDir is, under -race, a folder holding backfill built without it (go build of
+// this package), for the scripts to run as their backfill; "" otherwise, and the scripts run
+// this test binary acting as backfill (TestMain). The scripts are the command line's
+// contract, not a race test: a child built with -race costs about 75 ms of CPU to start
+// (the race runtime maps the shadow of a 50 MB data segment) and runs each command five to
+// ten times slower, which made their 200 processes a third of make test. The races of the
+// code they run are the Go tests' to find: runCLI runs every command in this process, and
+// the processes killed at a step (startChild) are still this binary, built with -race.
+func plainBinaryDir(t *testing.T) string {
+	t.Helper()
+	if !raceDetector {
+		return ""
+	}
+	gocmd := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gocmd); err != nil {
+		if gocmd, err = exec.LookPath("go"); err != nil {
+			t.Logf("no go command to build backfill without -race: the scripts run the test binary: %v", err)
+			return ""
+		}
+	}
+	dir := t.TempDir()
+	name := "backfill"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	cmd := exec.Command(gocmd, "build", "-o", filepath.Join(dir, name), ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build of backfill for the scripts: %v\n%s", err, out)
+	}
+	return dir
 }
 
 // scriptOrgKey holds, in a script's values, the org its last `org` started.
