@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/northpass-tools/backfill/backfill"
@@ -175,15 +176,18 @@ func checkNames(cs []backfill.Check) string {
 //go:embed rollup.html.tmpl
 var pageTemplate string
 
-var page = template.Must(template.New("batch").Funcs(template.FuncMap{
-	"group":   func(n int) string { return backfill.Group(n) },
-	"checks":  checkNames,
-	"link":    func(p string) string { return (&url.URL{Path: p}).String() },
-	"tone":    tone,
-	"label":   func(s State) string { return strings.ReplaceAll(string(s), "_", " ") },
-	"command": func(c backfill.Command) string { return strings.ReplaceAll(string(c), "_", " ") },
-	"pct":     func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + "%" },
-}).Parse(pageTemplate))
+// page is parsed once, when a roll-up is first written.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("batch").Funcs(template.FuncMap{
+		"group":   func(n int) string { return backfill.Group(n) },
+		"checks":  checkNames,
+		"link":    func(p string) string { return (&url.URL{Path: p}).String() },
+		"tone":    tone,
+		"label":   func(s State) string { return strings.ReplaceAll(string(s), "_", " ") },
+		"command": func(c backfill.Command) string { return strings.ReplaceAll(string(c), "_", " ") },
+		"pct":     func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + "%" },
+	}).Parse(pageTemplate))
+})
 
 // tone is how a state is coloured: good, wait, bad.
 func tone(s State) string {
@@ -225,5 +229,5 @@ func writeHTML(w io.Writer, r *Rollup) error {
 			v.States = append(v.States, stateCount{s, n})
 		}
 	}
-	return page.Execute(w, v)
+	return page().Execute(w, v)
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/northpass-tools/backfill/backfill"
@@ -19,9 +20,12 @@ import (
 //go:embed report.html.tmpl
 var reportSource string
 
-// reportTemplate is parsed once; html/template escapes every value for its context, and no
-// value reaches it as template.HTML, so nothing from the export can become markup.
-var reportTemplate = template.Must(template.New("report.html").Funcs(template.FuncMap{"group": backfill.Group[int]}).Parse(reportSource))
+// reportTemplate is parsed once, when a report is first written (not when a command that
+// writes none starts); html/template escapes every value for its context, and no value
+// reaches it as template.HTML, so nothing from the export can become markup.
+var reportTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report.html").Funcs(template.FuncMap{"group": backfill.Group[int]}).Parse(reportSource))
+})
 
 // View is how a front end has the report name its own controls: Words for options and
 // commands (nil means [Shell]), and Exit, when the front end has exit statuses, the one the
@@ -41,7 +45,7 @@ func (v View) words() backfill.Words {
 // Render writes the report page for s to w: a self-contained page (inline CSS and SVG,
 // nothing fetched). It reads s and never changes it.
 func Render(w io.Writer, s *backfill.Summary, v View) error {
-	if err := reportTemplate.Execute(w, newReportView(s, v)); err != nil {
+	if err := reportTemplate().Execute(w, newReportView(s, v)); err != nil {
 		return fmt.Errorf("render report: %w", err)
 	}
 	return nil
