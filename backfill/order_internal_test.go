@@ -96,3 +96,30 @@ func TestFoldCompare(t *testing.T) {
 		}
 	}
 }
+
+// TestPartOrderBuffer: a part's buffer starts at firstOrderBuf (or the part's size when
+// smaller) and, once outgrown, is allocated at the part's size at once, not doubled; a
+// small plan never holds a whole part's capacity.
+func TestPartOrderBuffer(t *testing.T) {
+	rec := bytes.Repeat([]byte("x"), 1000)
+	o := &partOrder{max: 3 * firstOrderBuf}
+	o.add(rec)
+	if cap(o.buf) != firstOrderBuf {
+		t.Fatalf("first buffer: capacity %d, want %d", cap(o.buf), firstOrderBuf)
+	}
+	caps := map[int]bool{}
+	for o.size() < 2*firstOrderBuf {
+		o.add(rec)
+		caps[cap(o.buf)] = true
+	}
+	if len(caps) != 2 || !caps[firstOrderBuf] || !caps[o.max] {
+		t.Errorf("capacities while the part grew to %d bytes: %v, want %d then %d", o.size(), caps, firstOrderBuf, o.max)
+	}
+	small := &partOrder{max: 1500}
+	for range 3 {
+		small.add(rec[:400])
+	}
+	if cap(small.buf) != 1500 {
+		t.Errorf("a 1,500-byte part: capacity %d", cap(small.buf))
+	}
+}

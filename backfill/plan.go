@@ -329,8 +329,7 @@ func newPlanRows(t *Target, ex *existingSet, idx *csvdiff.Index, opts *PlanOptio
 		pr.consts = append(pr.consts, t.Constants[f])
 	}
 	if orderCol >= 0 {
-		// One allocation of a whole part: growing by doubling would hold two copies at once.
-		pr.order = &partOrder{col: orderCol, buf: make([]byte, 0, maxPart)}
+		pr.order = &partOrder{col: orderCol, max: int(maxPart)}
 	}
 	for _, c := range t.Columns {
 		pr.dps = append(pr.dps, idx.DateParserFor(c.Index)) // each column's own date order
