@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/net/html"
@@ -51,10 +52,17 @@ type leakCheck struct {
 	keyFile string
 }
 
+// leakTurn is held by the test that captures the standard logger.
+var leakTurn sync.Mutex
+
 // newLeakCheck puts distinctive secrets in the environment (SF_ACCESS_TOKEN is set by each
 // run), and captures the standard logger's output for the whole test.
 func newLeakCheck(t *testing.T) *leakCheck {
 	t.Helper()
+	// The tests that capture the standard logger take turns; the others may run beside
+	// them (none has these secrets to write).
+	leakTurn.Lock()
+	t.Cleanup(leakTurn.Unlock)
 	keyFile := filepath.Join(t.TempDir(), "jwt-key.pem")
 	if err := os.WriteFile(keyFile, []byte("-----BEGIN PRIVATE KEY-----\n"+secJWTKeyMarker+"\n-----END PRIVATE KEY-----\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -139,6 +147,7 @@ func (lc *leakCheck) assertFolder(name, dir string) {
 // failing, and checks no secret and no access token reaches stdout, stderr, errors, run
 // folders or the standard logger.
 func TestNoSecretLeaks(t *testing.T) {
+	t.Parallel()
 	lc := newLeakCheck(t)
 	for _, format := range []string{"json", "console"} {
 		t.Run(format, func(t *testing.T) {
@@ -239,6 +248,7 @@ func TestNoSecretLeaks(t *testing.T) {
 // secrets (an org whose users and connected app hold the distinctive values) and once with
 // wrong ones, and checks no secret appears anywhere.
 func TestNoSecretLeaksOtherFlows(t *testing.T) {
+	t.Parallel()
 	lc := newLeakCheck(t)
 	seed := sftest.DemoSeed()
 	for i := range seed.Users {
