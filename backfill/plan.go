@@ -324,12 +324,11 @@ func newPlanRows(t *Target, ex *existingSet, idx *csvdiff.Index, opts *PlanOptio
 	pr := &planRows{t: t, ex: ex, updateStale: opts.UpdateStale, maxPart: maxUploadBytes(opts.Org), vals: make([][]byte, len(t.Columns)),
 		updates: &sliceKeys{fold: t.foldKeys()}, fore: newForeseer(t), skipInvalid: opts.SkipInvalid,
 		diff: diffRows{fold: t.foldKeys()}, updCol: t.updatedColumn(&idx.Header)}
-	maxPart := pr.maxPart
 	for _, f := range t.constantFields() {
 		pr.consts = append(pr.consts, t.Constants[f])
 	}
 	if orderCol >= 0 {
-		pr.order = &partOrder{col: orderCol, max: int(maxPart)}
+		pr.order = &partOrder{col: orderCol, max: int(pr.maxPart)}
 	}
 	for _, c := range t.Columns {
 		pr.dps = append(pr.dps, idx.DateParserFor(c.Index)) // each column's own date order

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -16,8 +17,10 @@ import (
 var static embed.FS
 
 // indexTemplate is the page: static markup that app.js fills; the check value state changes
-// carry is its one value.
-var indexTemplate = template.Must(template.ParseFS(static, "static/index.html"))
+// carry is its one value. It is parsed when first served, not at every start of the process.
+var indexTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(static, "static/index.html"))
+})
 
 // handler routes the page's requests, behind the guard.
 func (s *Server) handler() http.Handler {
@@ -52,7 +55,7 @@ func (s *Server) handler() http.Handler {
 
 func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	indexTemplate.Execute(w, struct{ Check string }{s.auth.check})
+	indexTemplate().Execute(w, struct{ Check string }{s.auth.check})
 }
 
 // writeJSON answers v as JSON with status.
